@@ -1,0 +1,31 @@
+# aimarket — everything a user runs goes through this file.
+#   make check   the main job: model checks, proofs, conformance, docs
+#   make test    the test suite
+#   make bench   benchmarks (ratios against a baseline measured in the same run)
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: check test bench docs install clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test,docs]'
+	touch $(STAMP)
+
+check: $(STAMP)
+	$(BIN)/aimarket spec
+	$(BIN)/aimarket simulate --seed 1 --steps 10000 --quiet
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) site build *.egg-info

@@ -1,0 +1,5 @@
+import sys
+
+from aimarket.cli import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""Sub-commands of the ``aimarket`` CLI, one module each (see ``aimarket.cli``)."""
