@@ -1,0 +1,983 @@
+"""The actions of the marketplace, each a guard and an effect.
+
+A :class:`Call` names an action, the identity that signs it, and its arguments. Each
+:class:`Action` in :data:`CATALOGUE` says which role may sign it, which parameters it
+takes, the rejection codes its checks can return (in the order they are checked), and
+what it changes. Processing a call (see :mod:`spec.machine`) runs three steps:
+
+1. the **guard** looks at discrete facts only (who signs, which status, which records
+   exist) and returns ``None`` or the first failing :class:`~spec.rejections.Rejection`;
+2. the **requirements** compare amounts (``amount >= bound``); the first failing one
+   rejects the call with its code — a symbolic run collects them as constraints instead;
+3. the **effect** returns the next market, computing amounts with ``+``, ``-`` and whole
+   multiples only.
+
+The job's life, in the order of the actions below: the developer requests training and
+pays price, fees and its dispute bond into the job's escrow; every data owner grants a
+licence (locking its bond and signing the digest of what it delivers) or denies; every
+vendor accepts (locking its stake), after which the vendors hold the data; each vendor
+confirms or complains about its inputs, then submits its transcript; the developer
+accepts (everyone is paid) or disputes one vendor's result in a bisection game that
+``resolve_step`` ends by re-executing one step. ``timeout`` moves a job whose deadline
+passed, at the expense of whoever had to act.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from spec.base import Amount, FrozenMap, total
+from spec.params import Requirement, dispute_compensation, stake_requirements
+from spec.rejections import Rejection
+from spec.state import (
+    STAKED_STATUSES,
+    TREASURY,
+    Dataset,
+    Dispute,
+    Grant,
+    Identity,
+    Job,
+    JobStatus,
+    Licence,
+    Market,
+    Model,
+    Offence,
+    Offer,
+    Role,
+    Turn,
+    Verdict,
+    is_terminal,
+)
+from spec.transcript import digest_at, initial_digest, step_digest
+
+R = Rejection
+
+
+@dataclass(frozen=True)
+class Call:
+    """One signed request: an action name, the signing identity and named arguments."""
+
+    action: str
+    actor: str
+    args: FrozenMap[str, Any] = FrozenMap()
+
+    def __getitem__(self, name: str) -> Any:
+        return self.args[name]
+
+
+def call(action: str, actor: str, **args: Any) -> Call:
+    """Build a :class:`Call` from keyword arguments."""
+    return Call(action, actor, FrozenMap(args))
+
+
+Guard = Callable[[Market, Call], "Rejection | None"]
+Requirements = Callable[[Market, Call], "tuple[Requirement, ...]"]
+Effect = Callable[[Market, Call], Market]
+
+ANYONE = "anyone"
+"""Actor of actions any registered identity may sign (``resolve_step``, ``timeout``)."""
+ENVIRONMENT = "environment"
+"""Actor of the clock's ``tick``: not a party, not signed."""
+
+
+@dataclass(frozen=True)
+class Action:
+    """An action of the protocol.
+
+    ``kind`` is ``"ledger"`` for transactions recorded on the ledger and ``"off-chain"`` for
+    events outside it that the rules must still talk about (the clock, misuse of data).
+    ``rejections`` lists every code the action can return, in the order checked.
+    """
+
+    name: str
+    actor: str
+    params: tuple[str, ...]
+    rejections: tuple[Rejection, ...]
+    changes: str
+    guard: Guard
+    requirements: Requirements
+    effect: Effect
+    kind: str = "ledger"
+
+
+def no_requirements(market: Market, call: Call) -> tuple[Requirement, ...]:
+    """For actions that compare no amounts."""
+    return ()
+
+
+# ---------------------------------------------------------------------------------------
+# Small facts used by several guards and effects
+# ---------------------------------------------------------------------------------------
+
+def signer_check(market: Market, call: Call, role: Role | None) -> Rejection | None:
+    """The signer must be registered and, when ``role`` is given, hold that role."""
+    identity = market.identities.get(call.actor)
+    if identity is None:
+        return R.UNKNOWN_ACTOR
+    if role is not None and identity.role != role:
+        return R.WRONG_ROLE
+    return None
+
+
+def deadline_passed(market: Market, job: Job) -> bool:
+    """A move is on time up to and including the deadline's tick."""
+    return market.now > job.deadline
+
+
+def owner_of(market: Market, dataset: str) -> str:
+    return market.datasets[dataset].owner
+
+
+def price_total(market: Market, job: Job) -> Amount:
+    return total(market.datasets[dataset].price for dataset in job.datasets)
+
+
+def fee_of(market: Market, vendor: str) -> Amount:
+    return market.offers[vendor].fee
+
+
+def developer_deposit(market: Market, job: Job) -> Amount:
+    """What the developer pays in at request: every price, every fee and its bond."""
+    fees = total(fee_of(market, vendor) for vendor in job.vendors)
+    return price_total(market, job) + fees + job.developer_bond
+
+
+def start_digest(market: Market, job: Job, vendor: str) -> int:
+    """The agreed state before step 1 of ``vendor``'s training in ``job``."""
+    commitments = [market.datasets[dataset].commitment for dataset in job.datasets]
+    return initial_digest(market.models[job.model].commitment, commitments,
+                          job.vendors.index(vendor))
+
+
+def lock(market: Market, job: Job, party: str, amount: Amount) -> tuple[Market, Job]:
+    """Move ``amount`` from ``party``'s balance into the job's escrow."""
+    deposits = job.deposits.with_item(party, job.deposits.get(party, 0) + amount)
+    market = replace(
+        market,
+        balances=market.balances.with_item(party, market.balances[party] - amount),
+        escrows=market.escrows.with_item(job.ident, market.escrows[job.ident] + amount),
+    )
+    return market, replace(job, deposits=deposits)
+
+
+def close(market: Market, job: Job, status: JobStatus, payouts: list[tuple[str, Amount]],
+          verdicts: tuple[Verdict, ...] = ()) -> Market:
+    """Pay the whole escrow out once, end the job in ``status`` and free vendor capacity.
+
+    Every payout rule below pays out exactly the sum of the job's deposits; the escrow
+    becomes zero and the job records its payouts, so it can never be paid again.
+    """
+    balances = dict(market.balances)
+    for account, amount in payouts:
+        balances[account] = balances[account] + amount
+    offers = market.offers.with_items({
+        vendor: replace(market.offers[vendor], active_jobs=market.offers[vendor].active_jobs - 1)
+        for vendor in job.accepted
+    })
+    closed = replace(job, status=status, payouts=tuple(payouts),
+                     verdicts=job.verdicts + verdicts)
+    return replace(
+        market,
+        balances=FrozenMap(balances),
+        escrows=market.escrows.with_item(job.ident, 0),
+        offers=offers,
+        jobs=market.jobs.with_item(job.ident, closed),
+    )
+
+
+def store(market: Market, job: Job) -> Market:
+    return replace(market, jobs=market.jobs.with_item(job.ident, job))
+
+
+# ---------------------------------------------------------------------------------------
+# Payout rules: one per way a job can end
+# ---------------------------------------------------------------------------------------
+
+def refund_everyone(market: Market, job: Job) -> list[tuple[str, Amount]]:
+    """Cancelled or expired before anyone received data: every deposit goes back."""
+    return list(job.deposits.items())
+
+
+def pay_delivered(market: Market, job: Job) -> list[tuple[str, Amount]]:
+    """The model was delivered: owners get price and bond, vendors fee and stake,
+    the developer its bond."""
+    payouts = [(owner_of(market, dataset), market.datasets[dataset].price + job.owner_bond)
+               for dataset in job.datasets]
+    payouts += [(vendor, fee_of(market, vendor) + job.vendor_stake) for vendor in job.vendors]
+    payouts.append((job.developer, job.developer_bond))
+    return payouts
+
+
+def pay_defective_inputs(market: Market, job: Job, dataset: str,
+                         complainant: str) -> list[tuple[str, Amount]]:
+    """A data owner delivered data that does not match its commitment.
+
+    The developer and the vendors get their deposits back; the other owners get their
+    bonds back; the guilty owner's bond pays the complainant one dispute cost, and the
+    rest goes to the treasury.
+    """
+    payouts = [(job.developer, developer_deposit(market, job))]
+    payouts += [(owner_of(market, other), job.owner_bond)
+                for other in job.datasets if other != dataset]
+    payouts += [(vendor, job.vendor_stake) for vendor in job.vendors]
+    payouts.append((complainant, market.dispute_cost))
+    payouts.append((TREASURY, job.owner_bond - market.dispute_cost))
+    return payouts
+
+
+def pay_false_complaint(market: Market, job: Job, complainant: str) -> list[tuple[str, Amount]]:
+    """A vendor complained about inputs that match their commitments.
+
+    The developer gets its deposit back; every owner gets its bond and its price, paid
+    from the guilty vendor's stake, because its data has been released; the other vendors
+    get their stakes; the rest of the guilty stake goes to the treasury.
+    """
+    payouts = [(job.developer, developer_deposit(market, job))]
+    payouts += [(owner_of(market, dataset), job.owner_bond + market.datasets[dataset].price)
+                for dataset in job.datasets]
+    payouts += [(vendor, job.vendor_stake) for vendor in job.vendors if vendor != complainant]
+    payouts.append((TREASURY, job.vendor_stake - price_total(market, job)))
+    return payouts
+
+
+def pay_vendor_fault(market: Market, job: Job, guilty: frozenset[str],
+                     misuser: str | None = None) -> list[tuple[str, Amount]]:
+    """One or more vendors were convicted (wrong computation, silence, or misuse).
+
+    The owners released their data, so they get price and bond; innocent vendors get fee
+    and stake; the developer gets its bond back, plus the fee and the whole stake of every
+    guilty vendor — except that a vendor convicted of misuse first pays every owner of the
+    job its dataset's declared misuse value out of its stake.
+    """
+    payouts = [(owner_of(market, dataset), market.datasets[dataset].price + job.owner_bond)
+               for dataset in job.datasets]
+    payouts += [(vendor, fee_of(market, vendor) + job.vendor_stake)
+                for vendor in job.vendors if vendor not in guilty]
+    payouts.append((job.developer, job.developer_bond))
+    for vendor in job.vendors:
+        if vendor in guilty:
+            forfeited = fee_of(market, vendor) + job.vendor_stake
+            if vendor == misuser:
+                for dataset in job.datasets:
+                    misuse_value = market.datasets[dataset].misuse_value
+                    payouts.append((owner_of(market, dataset), misuse_value))
+                    forfeited = forfeited - misuse_value
+            payouts.append((job.developer, forfeited))
+    return payouts
+
+
+def pay_false_dispute(market: Market, job: Job, respondent: str,
+                      rounds: int) -> list[tuple[str, Amount]]:
+    """The developer's dispute failed (or it fell silent in it).
+
+    The job settles as delivered, except that the developer's bond pays the respondent
+    its dispute costs and the rest goes to the treasury.
+    """
+    compensation = dispute_compensation(market.dispute_cost, rounds)
+    payouts = [(account, amount) for account, amount in pay_delivered(market, job)
+               if account != job.developer]
+    payouts.append((respondent, compensation))
+    payouts.append((TREASURY, job.developer_bond - compensation))
+    return payouts
+
+
+def deliver_model(market: Market, job: Job) -> Market:
+    """The developer alone recombines the trained model."""
+    return replace(market, model_holders=market.model_holders | {(job.ident, job.developer)})
+
+
+# ---------------------------------------------------------------------------------------
+# Identities and accounts
+# ---------------------------------------------------------------------------------------
+
+def guard_register_identity(market: Market, call: Call) -> Rejection | None:
+    if call.actor in market.identities:
+        return R.ALREADY_REGISTERED
+    if call["role"] == Role.TREASURY:
+        return R.ROLE_RESERVED
+    return None
+
+
+def effect_register_identity(market: Market, call: Call) -> Market:
+    identity = Identity(call.actor, Role(call["role"]), call["organisation"])
+    return replace(
+        market,
+        identities=market.identities.with_item(call.actor, identity),
+        balances=market.balances.with_item(call.actor, 0),
+    )
+
+
+def guard_fund(market: Market, call: Call) -> Rejection | None:
+    return signer_check(market, call, Role.TREASURY) or (
+        R.UNKNOWN_IDENTITY if call["recipient"] not in market.identities else None)
+
+
+def requirements_fund(market: Market, call: Call) -> tuple[Requirement, ...]:
+    return (Requirement(R.NON_POSITIVE_AMOUNT, "amount is positive", call["amount"], 0,
+                        strict=True),)
+
+
+def effect_fund(market: Market, call: Call) -> Market:
+    recipient = call["recipient"]
+    return replace(
+        market,
+        balances=market.balances.with_item(recipient, market.balances[recipient] + call["amount"]),
+        minted=market.minted + call["amount"],
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Catalogue: datasets, models, vendor offers
+# ---------------------------------------------------------------------------------------
+
+def guard_register_dataset(market: Market, call: Call) -> Rejection | None:
+    return signer_check(market, call, Role.DATA_OWNER) or (
+        R.DATASET_EXISTS if call["dataset"] in market.datasets else
+        R.INVALID_LICENCE if not call["purposes"] or call["max_uses"] < 1 else None)
+
+
+def requirements_register_dataset(market: Market, call: Call) -> tuple[Requirement, ...]:
+    return (Requirement(R.NEGATIVE_AMOUNT, "price is not negative", call["price"], 0),
+            Requirement(R.NEGATIVE_AMOUNT, "misuse value is not negative",
+                        call["misuse_value"], 0))
+
+
+def effect_register_dataset(market: Market, call: Call) -> Market:
+    licence = Licence(frozenset(call["purposes"]), call["expiry"], call["max_uses"])
+    dataset = Dataset(call.actor, call["commitment"], call["price"], call["misuse_value"], licence)
+    return replace(market, datasets=market.datasets.with_item(call["dataset"], dataset))
+
+
+def guard_register_model(market: Market, call: Call) -> Rejection | None:
+    return signer_check(market, call, Role.DEVELOPER) or (
+        R.MODEL_EXISTS if call["model"] in market.models else None)
+
+
+def effect_register_model(market: Market, call: Call) -> Market:
+    model = Model(call.actor, call["commitment"])
+    return replace(market, models=market.models.with_item(call["model"], model))
+
+
+def guard_register_vendor(market: Market, call: Call) -> Rejection | None:
+    return signer_check(market, call, Role.VENDOR) or (
+        R.VENDOR_EXISTS if call.actor in market.offers else
+        R.INVALID_CAPACITY if call["capacity"] < 1 else None)
+
+
+def requirements_register_vendor(market: Market, call: Call) -> tuple[Requirement, ...]:
+    return (Requirement(R.NEGATIVE_AMOUNT, "fee is not negative", call["fee"], 0),
+            Requirement(R.NEGATIVE_AMOUNT, "cost is not negative", call["cost"], 0))
+
+
+def effect_register_vendor(market: Market, call: Call) -> Market:
+    offer = Offer(call["fee"], call["cost"], call["capacity"])
+    return replace(market, offers=market.offers.with_item(call.actor, offer))
+
+
+# ---------------------------------------------------------------------------------------
+# Requesting training
+# ---------------------------------------------------------------------------------------
+
+def guard_request_training(market: Market, call: Call) -> Rejection | None:
+    rejection = signer_check(market, call, Role.DEVELOPER)
+    if rejection:
+        return rejection
+    datasets, vendors = call["datasets"], call["vendors"]
+    model = market.models.get(call["model"])
+    if call["job"] in market.jobs:
+        return R.JOB_EXISTS
+    if model is None:
+        return R.UNKNOWN_MODEL
+    if model.owner != call.actor:
+        return R.NOT_MODEL_OWNER
+    if (not datasets or not vendors or len(set(datasets)) != len(datasets)
+            or len(set(vendors)) != len(vendors)):
+        return R.INVALID_PARTIES
+    if any(dataset not in market.datasets for dataset in datasets):
+        return R.UNKNOWN_DATASET
+    if any(vendor not in market.offers for vendor in vendors):
+        return R.UNKNOWN_VENDOR
+    if call["steps"] < 1 or call["window"] < 1:
+        return R.INVALID_TERMS
+    licences = [market.datasets[dataset] for dataset in datasets]
+    if any(call["purpose"] not in dataset.licence.purposes for dataset in licences):
+        return R.PURPOSE_NOT_LICENSED
+    if any(market.now > dataset.licence.expiry for dataset in licences):
+        return R.LICENCE_EXPIRED
+    if any(dataset.uses >= dataset.licence.max_uses for dataset in licences):
+        return R.LICENCE_EXHAUSTED
+    return None
+
+
+def requirements_request_training(market: Market, call: Call) -> tuple[Requirement, ...]:
+    datasets = [market.datasets[dataset] for dataset in call["datasets"]]
+    offers = [market.offers[vendor] for vendor in call["vendors"]]
+    prices = [dataset.price for dataset in datasets]
+    fees = [offer.fee for offer in offers]
+    minimums = stake_requirements(
+        prices=prices, fees=fees, costs=[offer.cost for offer in offers],
+        misuse_values=[dataset.misuse_value for dataset in datasets],
+        audit_probability=market.audit_probability, dispute_cost=market.dispute_cost,
+        steps=call["steps"], vendor_stake=call["vendor_stake"],
+        developer_bond=call["developer_bond"], owner_bond=call["owner_bond"])
+    deposit = total(prices) + total(fees) + call["developer_bond"]
+    return minimums + (Requirement(R.INSUFFICIENT_FUNDS, "developer can pay the deposit",
+                                   market.balances[call.actor], deposit),)
+
+
+def effect_request_training(market: Market, call: Call) -> Market:
+    job = Job(
+        ident=call["job"], developer=call.actor, model=call["model"],
+        datasets=tuple(call["datasets"]), vendors=tuple(call["vendors"]),
+        purpose=call["purpose"], steps=call["steps"], window=call["window"],
+        vendor_stake=call["vendor_stake"], developer_bond=call["developer_bond"],
+        owner_bond=call["owner_bond"], status=JobStatus.REQUESTED,
+        deadline=market.now + call["window"],
+    )
+    market = replace(market, escrows=market.escrows.with_item(job.ident, 0))
+    market, job = lock(market, job, call.actor, developer_deposit(market, job))
+    return store(market, job)
+
+
+# ---------------------------------------------------------------------------------------
+# Licences
+# ---------------------------------------------------------------------------------------
+
+def guard_answer_access(market: Market, call: Call) -> Rejection | None:
+    """Shared by ``grant_access`` and ``deny_access``."""
+    rejection = signer_check(market, call, Role.DATA_OWNER)
+    if rejection:
+        return rejection
+    job = market.jobs.get(call["job"])
+    if job is None:
+        return R.UNKNOWN_JOB
+    if job.status != JobStatus.REQUESTED:
+        return R.WRONG_STATUS
+    if call["dataset"] not in job.datasets:
+        return R.DATASET_NOT_IN_JOB
+    if owner_of(market, call["dataset"]) != call.actor:
+        return R.NOT_JOB_PARTY
+    if call["dataset"] in job.grants:
+        return R.ALREADY_ANSWERED
+    if deadline_passed(market, job):
+        return R.DEADLINE_PASSED
+    return None
+
+
+def guard_grant_access(market: Market, call: Call) -> Rejection | None:
+    rejection = guard_answer_access(market, call)
+    if rejection:
+        return rejection
+    dataset = market.datasets[call["dataset"]]
+    return R.LICENCE_EXHAUSTED if dataset.uses >= dataset.licence.max_uses else None
+
+
+def requirements_grant_access(market: Market, call: Call) -> tuple[Requirement, ...]:
+    job = market.jobs[call["job"]]
+    return (Requirement(R.INSUFFICIENT_FUNDS, "owner can lock its bond",
+                        market.balances[call.actor], job.owner_bond),)
+
+
+def effect_grant_access(market: Market, call: Call) -> Market:
+    job = market.jobs[call["job"]]
+    market, job = lock(market, job, call.actor, job.owner_bond)
+    grant = Grant(call["delivery_digest"], call["key_digest"])
+    job = replace(job, grants=job.grants.with_item(call["dataset"], grant))
+    dataset = market.datasets[call["dataset"]]
+    market = replace(market, datasets=market.datasets.with_item(
+        call["dataset"], replace(dataset, uses=dataset.uses + 1)))
+    if len(job.grants) == len(job.datasets):
+        job = replace(job, status=JobStatus.LICENSED, deadline=market.now + job.window)
+    return store(market, job)
+
+
+def effect_deny_access(market: Market, call: Call) -> Market:
+    job = market.jobs[call["job"]]
+    return close(market, job, JobStatus.CANCELLED, refund_everyone(market, job))
+
+
+# ---------------------------------------------------------------------------------------
+# Vendors: accepting, reporting inputs, submitting results
+# ---------------------------------------------------------------------------------------
+
+def guard_vendor_move(market: Market, call: Call, status: JobStatus) -> tuple[Rejection | None, Job | None]:
+    """The checks every vendor move starts with, in order."""
+    rejection = signer_check(market, call, Role.VENDOR)
+    if rejection:
+        return rejection, None
+    job = market.jobs.get(call["job"])
+    if job is None:
+        return R.UNKNOWN_JOB, None
+    if job.status != status:
+        return R.WRONG_STATUS, job
+    if call.actor not in job.vendors:
+        return R.NOT_JOB_PARTY, job
+    return None, job
+
+
+def guard_accept_job(market: Market, call: Call) -> Rejection | None:
+    rejection, job = guard_vendor_move(market, call, JobStatus.LICENSED)
+    if rejection:
+        return rejection
+    offer = market.offers[call.actor]
+    return (R.ALREADY_ANSWERED if call.actor in job.accepted else
+            R.DEADLINE_PASSED if deadline_passed(market, job) else
+            R.VENDOR_AT_CAPACITY if offer.active_jobs >= offer.capacity else None)
+
+
+def requirements_accept_job(market: Market, call: Call) -> tuple[Requirement, ...]:
+    job = market.jobs[call["job"]]
+    return (Requirement(R.INSUFFICIENT_FUNDS, "vendor can lock its stake",
+                        market.balances[call.actor], job.vendor_stake),)
+
+
+def effect_accept_job(market: Market, call: Call) -> Market:
+    job = market.jobs[call["job"]]
+    market, job = lock(market, job, call.actor, job.vendor_stake)
+    offer = market.offers[call.actor]
+    market = replace(market, offers=market.offers.with_item(
+        call.actor, replace(offer, active_jobs=offer.active_jobs + 1)))
+    job = replace(job, accepted=job.accepted | {call.actor})
+    if len(job.accepted) == len(job.vendors):
+        # Every vendor is staked: the owners' key material is released to them.
+        job = replace(job, status=JobStatus.RUNNING, deadline=market.now + job.window)
+        released = {(job.ident, dataset, vendor) for dataset in job.datasets for vendor in job.vendors}
+        market = replace(market, data_holders=market.data_holders | released)
+    return store(market, job)
+
+
+def guard_report_inputs(market: Market, call: Call) -> Rejection | None:
+    """Shared by ``confirm_inputs`` and ``complain_inputs``."""
+    rejection, job = guard_vendor_move(market, call, JobStatus.RUNNING)
+    if rejection:
+        return rejection
+    return (R.ALREADY_ANSWERED if call.actor in job.confirmed else
+            R.DEADLINE_PASSED if deadline_passed(market, job) else None)
+
+
+def effect_confirm_inputs(market: Market, call: Call) -> Market:
+    job = market.jobs[call["job"]]
+    return store(market, replace(job, confirmed=job.confirmed | {call.actor}))
+
+
+def guard_complain_inputs(market: Market, call: Call) -> Rejection | None:
+    rejection = guard_report_inputs(market, call)
+    if rejection:
+        return rejection
+    return R.DATASET_NOT_IN_JOB if call["dataset"] not in market.jobs[call["job"]].datasets else None
+
+
+def effect_complain_inputs(market: Market, call: Call) -> Market:
+    """Settled at once from the evidence: the owner's signed delivery digest."""
+    job = market.jobs[call["job"]]
+    dataset = call["dataset"]
+    delivered = job.grants[dataset].delivery_digest
+    committed = market.datasets[dataset].commitment
+    evidence = (("dataset", dataset), ("delivery_digest", delivered), ("commitment", committed),
+                ("complainant", call.actor))
+    if delivered != committed:
+        verdict = Verdict(owner_of(market, dataset), Offence.DEFECTIVE_INPUTS, evidence)
+        payouts = pay_defective_inputs(market, job, dataset, call.actor)
+    else:
+        verdict = Verdict(call.actor, Offence.FALSE_COMPLAINT, evidence)
+        payouts = pay_false_complaint(market, job, call.actor)
+    return close(market, job, JobStatus.RESOLVED, payouts, (verdict,))
+
+
+def guard_submit_result(market: Market, call: Call) -> Rejection | None:
+    rejection, job = guard_vendor_move(market, call, JobStatus.RUNNING)
+    if rejection:
+        return rejection
+    return (R.INPUTS_NOT_CONFIRMED if call.actor not in job.confirmed else
+            R.ALREADY_ANSWERED if call.actor in job.results else
+            R.DEADLINE_PASSED if deadline_passed(market, job) else
+            R.INVALID_TRANSCRIPT if len(call["transcript"]) != job.steps else None)
+
+
+def effect_submit_result(market: Market, call: Call) -> Market:
+    job = market.jobs[call["job"]]
+    job = replace(job, results=job.results.with_item(call.actor, tuple(call["transcript"])))
+    if len(job.results) == len(job.vendors):
+        job = replace(job, status=JobStatus.DELIVERED, deadline=market.now + job.window)
+    return store(market, job)
+
+
+# ---------------------------------------------------------------------------------------
+# The developer: accepting or disputing
+# ---------------------------------------------------------------------------------------
+
+def guard_developer_move(market: Market, call: Call, status: JobStatus) -> tuple[Rejection | None, Job | None]:
+    """The checks every developer move starts with, in order."""
+    rejection = signer_check(market, call, Role.DEVELOPER)
+    if rejection:
+        return rejection, None
+    job = market.jobs.get(call["job"])
+    if job is None:
+        return R.UNKNOWN_JOB, None
+    if job.status != status:
+        return R.WRONG_STATUS, job
+    if call.actor != job.developer:
+        return R.NOT_JOB_PARTY, job
+    return None, job
+
+
+def guard_accept_result(market: Market, call: Call) -> Rejection | None:
+    rejection, job = guard_developer_move(market, call, JobStatus.DELIVERED)
+    if rejection:
+        return rejection
+    return R.DEADLINE_PASSED if deadline_passed(market, job) else None
+
+
+def effect_accept_result(market: Market, call: Call) -> Market:
+    job = market.jobs[call["job"]]
+    market = deliver_model(market, job)
+    return close(market, job, JobStatus.SETTLED, pay_delivered(market, job))
+
+
+def guard_dispute_result(market: Market, call: Call) -> Rejection | None:
+    rejection, job = guard_developer_move(market, call, JobStatus.DELIVERED)
+    if rejection:
+        return rejection
+    if deadline_passed(market, job):
+        return R.DEADLINE_PASSED
+    if call["vendor"] not in job.vendors:
+        return R.VENDOR_NOT_IN_JOB
+    if len(call["transcript"]) != job.steps:
+        return R.INVALID_TRANSCRIPT
+    if call["transcript"][-1] == job.results[call["vendor"]][-1]:
+        return R.NO_DISAGREEMENT
+    return None
+
+
+def effect_dispute_result(market: Market, call: Call) -> Market:
+    job = market.jobs[call["job"]]
+    turn = Turn.CLAIMANT if job.steps > 1 else Turn.RESOLVE
+    dispute = Dispute(call["vendor"], tuple(call["transcript"]), 0, job.steps, turn)
+    job = replace(job, status=JobStatus.DISPUTED, dispute=dispute,
+                  deadline=market.now + job.window)
+    return store(market, job)
+
+
+# ---------------------------------------------------------------------------------------
+# The bisection game
+# ---------------------------------------------------------------------------------------
+
+def midpoint(dispute: Dispute) -> int:
+    return (dispute.low + dispute.high) // 2
+
+
+def guard_bisection_move(market: Market, call: Call, role: Role, turn: Turn) -> Rejection | None:
+    """Shared by ``bisect_query`` (developer) and ``bisect_answer`` (respondent)."""
+    rejection = signer_check(market, call, role)
+    if rejection:
+        return rejection
+    job = market.jobs.get(call["job"])
+    if job is None:
+        return R.UNKNOWN_JOB
+    if job.status != JobStatus.DISPUTED:
+        return R.WRONG_STATUS
+    dispute = job.dispute
+    side = job.developer if turn == Turn.CLAIMANT else dispute.respondent
+    if call.actor != side:
+        return R.NOT_JOB_PARTY
+    if dispute.turn == Turn.RESOLVE:
+        return R.BISECTION_FINISHED
+    if dispute.turn != turn:
+        return R.NOT_YOUR_TURN
+    if deadline_passed(market, job):
+        return R.DEADLINE_PASSED
+    committed = (dispute.claimant_transcript if turn == Turn.CLAIMANT
+                 else job.results[dispute.respondent])
+    if call["digest"] != committed[midpoint(dispute) - 1]:
+        return R.NOT_COMMITTED
+    return None
+
+
+def guard_bisect_query(market: Market, call: Call) -> Rejection | None:
+    return guard_bisection_move(market, call, Role.DEVELOPER, Turn.CLAIMANT)
+
+
+def effect_bisect_query(market: Market, call: Call) -> Market:
+    job = market.jobs[call["job"]]
+    dispute = replace(job.dispute, turn=Turn.RESPONDENT)
+    return store(market, replace(job, dispute=dispute, deadline=market.now + job.window))
+
+
+def guard_bisect_answer(market: Market, call: Call) -> Rejection | None:
+    return guard_bisection_move(market, call, Role.VENDOR, Turn.RESPONDENT)
+
+
+def effect_bisect_answer(market: Market, call: Call) -> Market:
+    job = market.jobs[call["job"]]
+    dispute = job.dispute
+    middle = midpoint(dispute)
+    if call["digest"] == dispute.claimant_transcript[middle - 1]:
+        low, high = middle, dispute.high
+    else:
+        low, high = dispute.low, middle
+    turn = Turn.RESOLVE if high - low == 1 else Turn.CLAIMANT
+    dispute = replace(dispute, low=low, high=high, turn=turn, rounds=dispute.rounds + 1)
+    return store(market, replace(job, dispute=dispute, deadline=market.now + job.window))
+
+
+def guard_resolve_step(market: Market, call: Call) -> Rejection | None:
+    rejection = signer_check(market, call, None)
+    if rejection:
+        return rejection
+    job = market.jobs.get(call["job"])
+    if job is None:
+        return R.UNKNOWN_JOB
+    if job.status != JobStatus.DISPUTED:
+        return R.WRONG_STATUS
+    return R.BISECTION_UNFINISHED if job.dispute.turn != Turn.RESOLVE else None
+
+
+def effect_resolve_step(market: Market, call: Call) -> Market:
+    """Re-execute the one disputed step from the agreed pre-state and convict the side
+    whose post-state digest is wrong (the respondent, if its digest is wrong)."""
+    job = market.jobs[call["job"]]
+    dispute = job.dispute
+    respondent_transcript = job.results[dispute.respondent]
+    start = start_digest(market, job, dispute.respondent)
+    pre_state = digest_at(start, respondent_transcript, dispute.low)
+    expected = step_digest(pre_state, dispute.high)
+    respondent_digest = respondent_transcript[dispute.high - 1]
+    claimant_digest = dispute.claimant_transcript[dispute.high - 1]
+    evidence = (("step", dispute.high), ("pre_state", pre_state), ("expected", expected),
+                ("respondent_digest", respondent_digest), ("claimant_digest", claimant_digest))
+    if respondent_digest != expected:
+        verdict = Verdict(dispute.respondent, Offence.WRONG_COMPUTATION, evidence)
+        payouts = pay_vendor_fault(market, job, frozenset({dispute.respondent}))
+        return close(market, job, JobStatus.RESOLVED, payouts, (verdict,))
+    verdict = Verdict(job.developer, Offence.FALSE_DISPUTE, evidence)
+    market = deliver_model(market, job)
+    payouts = pay_false_dispute(market, job, dispute.respondent, dispute.rounds)
+    return close(market, job, JobStatus.RESOLVED, payouts, (verdict,))
+
+
+# ---------------------------------------------------------------------------------------
+# Misuse of data
+# ---------------------------------------------------------------------------------------
+
+def guard_misuse_data(market: Market, call: Call) -> Rejection | None:
+    rejection = signer_check(market, call, Role.VENDOR)
+    if rejection:
+        return rejection
+    job = market.jobs.get(call["job"])
+    if job is None:
+        return R.UNKNOWN_JOB
+    if job.status not in STAKED_STATUSES:
+        return R.WRONG_STATUS
+    if call.actor not in job.vendors:
+        return R.NOT_JOB_PARTY
+    return R.ALREADY_ANSWERED if ("misuse", job.ident, call.actor) in market.artefacts else None
+
+
+def effect_misuse_data(market: Market, call: Call) -> Market:
+    """Using the job's data outside the licence while the job runs leaves a signed
+    artefact that an audit may find. (Use after the stake is released is beyond what the
+    chaincode can punish; the licence's legal terms cover it.)"""
+    return replace(market, artefacts=market.artefacts | {("misuse", call["job"], call.actor)})
+
+
+def guard_report_misuse(market: Market, call: Call) -> Rejection | None:
+    rejection = signer_check(market, call, Role.DATA_OWNER)
+    if rejection:
+        return rejection
+    job = market.jobs.get(call["job"])
+    if job is None:
+        return R.UNKNOWN_JOB
+    if job.status not in STAKED_STATUSES:
+        return R.WRONG_STATUS
+    if all(owner_of(market, dataset) != call.actor for dataset in job.datasets):
+        return R.NOT_JOB_PARTY
+    if call["vendor"] not in job.vendors:
+        return R.VENDOR_NOT_IN_JOB
+    if ("misuse", job.ident, call["vendor"]) not in market.artefacts:
+        return R.EVIDENCE_MISSING
+    return None
+
+
+def effect_report_misuse(market: Market, call: Call) -> Market:
+    job = market.jobs[call["job"]]
+    vendor = call["vendor"]
+    verdict = Verdict(vendor, Offence.DATA_MISUSE,
+                      (("artefact", ("misuse", job.ident, vendor)), ("reporter", call.actor)))
+    payouts = pay_vendor_fault(market, job, frozenset({vendor}), misuser=vendor)
+    return close(market, job, JobStatus.RESOLVED, payouts, (verdict,))
+
+
+# ---------------------------------------------------------------------------------------
+# Deadlines
+# ---------------------------------------------------------------------------------------
+
+def silent_vendors(job: Job) -> frozenset[str]:
+    """Vendors of a running job that have not both confirmed inputs and submitted."""
+    return frozenset(vendor for vendor in job.vendors
+                     if vendor not in job.confirmed or vendor not in job.results)
+
+
+def guard_timeout(market: Market, call: Call) -> Rejection | None:
+    rejection = signer_check(market, call, None)
+    if rejection:
+        return rejection
+    job = market.jobs.get(call["job"])
+    if job is None:
+        return R.UNKNOWN_JOB
+    if is_terminal(job) or (job.status == JobStatus.DISPUTED and job.dispute.turn == Turn.RESOLVE):
+        return R.WRONG_STATUS
+    return R.DEADLINE_NOT_PASSED if not deadline_passed(market, job) else None
+
+
+def effect_timeout(market: Market, call: Call) -> Market:
+    """The party that had to act and did not loses what the rules say:
+
+    * REQUESTED or LICENSED: nobody has received data; the job expires, all refunded;
+    * RUNNING: every silent vendor is convicted of missing the deadline (vendor fault);
+    * DELIVERED: the developer's silence is acceptance; the job settles;
+    * DISPUTED: the side whose turn it was is convicted.
+    """
+    job = market.jobs[call["job"]]
+    evidence = (("status", job.status.value), ("deadline", job.deadline), ("now", market.now))
+    if job.status in (JobStatus.REQUESTED, JobStatus.LICENSED):
+        return close(market, job, JobStatus.EXPIRED, refund_everyone(market, job))
+    if job.status == JobStatus.RUNNING:
+        guilty = silent_vendors(job)
+        verdicts = tuple(Verdict(vendor, Offence.MISSED_DEADLINE, evidence)
+                         for vendor in job.vendors if vendor in guilty)
+        return close(market, job, JobStatus.RESOLVED, pay_vendor_fault(market, job, guilty), verdicts)
+    if job.status == JobStatus.DELIVERED:
+        market = deliver_model(market, job)
+        return close(market, job, JobStatus.SETTLED, pay_delivered(market, job))
+    dispute = job.dispute
+    if dispute.turn == Turn.CLAIMANT:
+        verdict = Verdict(job.developer, Offence.MISSED_DEADLINE, evidence + (("turn", "claimant"),))
+        market = deliver_model(market, job)
+        payouts = pay_false_dispute(market, job, dispute.respondent, dispute.rounds)
+        return close(market, job, JobStatus.RESOLVED, payouts, (verdict,))
+    verdict = Verdict(dispute.respondent, Offence.MISSED_DEADLINE, evidence + (("turn", "respondent"),))
+    payouts = pay_vendor_fault(market, job, frozenset({dispute.respondent}))
+    return close(market, job, JobStatus.RESOLVED, payouts, (verdict,))
+
+
+def effect_tick(market: Market, call: Call) -> Market:
+    return replace(market, now=market.now + 1)
+
+
+# ---------------------------------------------------------------------------------------
+# The catalogue
+# ---------------------------------------------------------------------------------------
+
+SIGNED = (R.UNKNOWN_ACTOR, R.WRONG_ROLE)
+ANSWER_ACCESS = SIGNED + (R.UNKNOWN_JOB, R.WRONG_STATUS, R.DATASET_NOT_IN_JOB, R.NOT_JOB_PARTY,
+                          R.ALREADY_ANSWERED, R.DEADLINE_PASSED)
+VENDOR_MOVE = SIGNED + (R.UNKNOWN_JOB, R.WRONG_STATUS, R.NOT_JOB_PARTY)
+DEVELOPER_MOVE = VENDOR_MOVE
+BISECTION_MOVE = SIGNED + (R.UNKNOWN_JOB, R.WRONG_STATUS, R.NOT_JOB_PARTY, R.BISECTION_FINISHED,
+                           R.NOT_YOUR_TURN, R.DEADLINE_PASSED, R.NOT_COMMITTED)
+
+CATALOGUE: dict[str, Action] = {action.name: action for action in (
+    Action("register_identity", ANYONE, ("role", "organisation"),
+           (R.ALREADY_REGISTERED, R.ROLE_RESERVED),
+           "adds the signer as an identity with a role and a zero balance",
+           guard_register_identity, no_requirements, effect_register_identity),
+    Action("fund", Role.TREASURY.value, ("recipient", "amount"),
+           SIGNED + (R.UNKNOWN_IDENTITY, R.NON_POSITIVE_AMOUNT),
+           "mints amount tokens into the recipient's balance",
+           guard_fund, requirements_fund, effect_fund),
+    Action("register_dataset", Role.DATA_OWNER.value,
+           ("dataset", "commitment", "price", "misuse_value", "purposes", "expiry", "max_uses"),
+           SIGNED + (R.DATASET_EXISTS, R.INVALID_LICENCE, R.NEGATIVE_AMOUNT),
+           "records a dataset, its commitment, price and licence",
+           guard_register_dataset, requirements_register_dataset, effect_register_dataset),
+    Action("register_model", Role.DEVELOPER.value, ("model", "commitment"),
+           SIGNED + (R.MODEL_EXISTS,),
+           "records a model recipe commitment",
+           guard_register_model, no_requirements, effect_register_model),
+    Action("register_vendor", Role.VENDOR.value, ("fee", "cost", "capacity"),
+           SIGNED + (R.VENDOR_EXISTS, R.INVALID_CAPACITY, R.NEGATIVE_AMOUNT),
+           "records the vendor's offer: fee, declared cost, capacity",
+           guard_register_vendor, requirements_register_vendor, effect_register_vendor),
+    Action("request_training", Role.DEVELOPER.value,
+           ("job", "model", "datasets", "vendors", "purpose", "steps", "window",
+            "vendor_stake", "developer_bond", "owner_bond"),
+           SIGNED + (R.JOB_EXISTS, R.UNKNOWN_MODEL, R.NOT_MODEL_OWNER, R.INVALID_PARTIES,
+                     R.UNKNOWN_DATASET, R.UNKNOWN_VENDOR, R.INVALID_TERMS,
+                     R.PURPOSE_NOT_LICENSED, R.LICENCE_EXPIRED, R.LICENCE_EXHAUSTED,
+                     R.STAKE_BELOW_MINIMUM, R.BOND_BELOW_MINIMUM, R.INSUFFICIENT_FUNDS),
+           "opens a REQUESTED job; moves prices, fees and the developer bond into its escrow",
+           guard_request_training, requirements_request_training, effect_request_training),
+    Action("grant_access", Role.DATA_OWNER.value,
+           ("job", "dataset", "delivery_digest", "key_digest"),
+           ANSWER_ACCESS + (R.LICENCE_EXHAUSTED, R.INSUFFICIENT_FUNDS),
+           "locks the owner bond, records the signed delivery digest, uses one licence use; "
+           "LICENSED once every dataset is granted",
+           guard_grant_access, requirements_grant_access, effect_grant_access),
+    Action("deny_access", Role.DATA_OWNER.value, ("job", "dataset"),
+           ANSWER_ACCESS,
+           "CANCELLED: every deposit refunded",
+           guard_answer_access, no_requirements, effect_deny_access),
+    Action("accept_job", Role.VENDOR.value, ("job",),
+           VENDOR_MOVE + (R.ALREADY_ANSWERED, R.DEADLINE_PASSED, R.VENDOR_AT_CAPACITY,
+                          R.INSUFFICIENT_FUNDS),
+           "locks the vendor stake; RUNNING once every vendor accepted, releasing the data "
+           "to the vendors",
+           guard_accept_job, requirements_accept_job, effect_accept_job),
+    Action("confirm_inputs", Role.VENDOR.value, ("job",),
+           VENDOR_MOVE + (R.ALREADY_ANSWERED, R.DEADLINE_PASSED),
+           "records that the vendor's inputs match their commitments",
+           guard_report_inputs, no_requirements, effect_confirm_inputs),
+    Action("complain_inputs", Role.VENDOR.value, ("job", "dataset"),
+           VENDOR_MOVE + (R.ALREADY_ANSWERED, R.DEADLINE_PASSED, R.DATASET_NOT_IN_JOB),
+           "RESOLVED from the delivery evidence: the owner (defective inputs) or the "
+           "complainant (false complaint) is convicted",
+           guard_complain_inputs, no_requirements, effect_complain_inputs),
+    Action("submit_result", Role.VENDOR.value, ("job", "transcript"),
+           VENDOR_MOVE + (R.INPUTS_NOT_CONFIRMED, R.ALREADY_ANSWERED, R.DEADLINE_PASSED,
+                          R.INVALID_TRANSCRIPT),
+           "records the vendor's transcript; DELIVERED once every vendor submitted",
+           guard_submit_result, no_requirements, effect_submit_result),
+    Action("accept_result", Role.DEVELOPER.value, ("job",),
+           DEVELOPER_MOVE + (R.DEADLINE_PASSED,),
+           "SETTLED: owners paid price and bond, vendors fee and stake, developer its bond; "
+           "the developer receives the model",
+           guard_accept_result, no_requirements, effect_accept_result),
+    Action("dispute_result", Role.DEVELOPER.value, ("job", "vendor", "transcript"),
+           DEVELOPER_MOVE + (R.DEADLINE_PASSED, R.VENDOR_NOT_IN_JOB, R.INVALID_TRANSCRIPT,
+                             R.NO_DISAGREEMENT),
+           "DISPUTED: opens the bisection game over [0, T] against one vendor",
+           guard_dispute_result, no_requirements, effect_dispute_result),
+    Action("bisect_query", Role.DEVELOPER.value, ("job", "digest"),
+           BISECTION_MOVE,
+           "the developer opens its digest at the midpoint; the respondent's turn",
+           guard_bisect_query, no_requirements, effect_bisect_query),
+    Action("bisect_answer", Role.VENDOR.value, ("job", "digest"),
+           BISECTION_MOVE,
+           "the respondent opens its digest at the midpoint; the interval halves",
+           guard_bisect_answer, no_requirements, effect_bisect_answer),
+    Action("resolve_step", ANYONE, ("job",),
+           (R.UNKNOWN_ACTOR, R.UNKNOWN_JOB, R.WRONG_STATUS, R.BISECTION_UNFINISHED),
+           "RESOLVED: re-executes the disputed step and convicts the side that is wrong",
+           guard_resolve_step, no_requirements, effect_resolve_step),
+    Action("report_misuse", Role.DATA_OWNER.value, ("job", "vendor"),
+           SIGNED + (R.UNKNOWN_JOB, R.WRONG_STATUS, R.NOT_JOB_PARTY, R.VENDOR_NOT_IN_JOB,
+                     R.EVIDENCE_MISSING),
+           "RESOLVED: the vendor is convicted of misuse; its stake pays every owner its "
+           "misuse value first",
+           guard_report_misuse, no_requirements, effect_report_misuse),
+    Action("timeout", ANYONE, ("job",),
+           (R.UNKNOWN_ACTOR, R.UNKNOWN_JOB, R.WRONG_STATUS, R.DEADLINE_NOT_PASSED),
+           "ends or advances a job whose deadline passed, at the silent party's expense",
+           guard_timeout, no_requirements, effect_timeout),
+    Action("tick", ENVIRONMENT, (),
+           (),
+           "advances the ledger clock by one tick",
+           lambda market, call: None, no_requirements, effect_tick, kind="off-chain"),
+    Action("misuse_data", Role.VENDOR.value, ("job",),
+           SIGNED + (R.UNKNOWN_JOB, R.WRONG_STATUS, R.NOT_JOB_PARTY, R.ALREADY_ANSWERED),
+           "the vendor uses the job's data outside its licence, leaving a signed artefact",
+           guard_misuse_data, no_requirements, effect_misuse_data, kind="off-chain"),
+)}
+"""Every action of the protocol, by name."""

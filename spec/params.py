@@ -1,0 +1,160 @@
+"""Economic parameters and the minimum stakes and bonds they imply.
+
+The incentive analysis treats every economic quantity as a symbol. :class:`Params` names
+them once; the proofs instantiate it with z3 or sympy symbols, the model checker and the
+simulator with small numbers.
+
+The guard of ``request_training`` refuses a job whose stakes or bonds fall below the
+minimums in :func:`stake_requirements`. Those minimums are the protocol's rule; the
+incentive proofs synthesise the exact region where honest behaviour is dominant and check
+that this rule lies inside it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from spec.base import Amount, total
+from spec.rejections import Rejection
+
+
+@dataclass(frozen=True)
+class Params:
+    """The symbolic parameters of one job, as in the protocol's incentive analysis.
+
+    ``price`` (P) is paid per dataset, ``fee`` (F) per vendor; ``compute_cost`` (C) is what
+    training costs one vendor; ``model_value`` (V) is the trained model's value to the
+    developer; ``vendor_stake`` (Bv), ``developer_bond`` (Ba) and ``owner_bond`` (Bd) are
+    locked per party; ``dispute_cost`` (G) is each side's cost of one dispute round;
+    ``audit_probability`` (q) is the chance a deviation is detected off-chain;
+    ``misuse_value`` (W) is what misusing a dataset is worth; ``steps`` (T) is the number of
+    training steps in a transcript.
+    """
+
+    price: Amount
+    fee: Amount
+    compute_cost: Amount
+    model_value: Amount
+    vendor_stake: Amount
+    developer_bond: Amount
+    owner_bond: Amount
+    dispute_cost: Amount
+    audit_probability: Amount
+    misuse_value: Amount
+    steps: int
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """An amount condition ``amount >= bound``; if it fails the call gets ``code``.
+
+    Guards branch on discrete facts only; every comparison of amounts is a requirement, so
+    that a concrete run checks it and a symbolic run collects it as a constraint.
+    """
+
+    code: Rejection
+    name: str
+    amount: Amount
+    bound: Amount
+    strict: bool = False
+    """When true the condition is ``amount > bound``."""
+
+    def holds(self) -> bool:
+        """Evaluate the condition on concrete amounts (int or Fraction)."""
+        return bool(self.amount > self.bound) if self.strict else bool(self.amount >= self.bound)
+
+
+def bisection_rounds(steps: int) -> int:
+    """The most bisection rounds a dispute over ``steps`` steps can take: ceil(log2 steps)."""
+    return (steps - 1).bit_length()
+
+
+def dispute_compensation(dispute_cost: Amount, rounds: int) -> Amount:
+    """What one side of a dispute spends over ``rounds`` rounds plus the opening round."""
+    return dispute_cost * (rounds + 1)
+
+
+def stake_requirements(
+    prices: Sequence[Amount],
+    fees: Sequence[Amount],
+    costs: Sequence[Amount],
+    misuse_values: Sequence[Amount],
+    audit_probability: Amount,
+    dispute_cost: Amount,
+    steps: int,
+    vendor_stake: Amount,
+    developer_bond: Amount,
+    owner_bond: Amount,
+) -> tuple[Requirement, ...]:
+    """The minimum stakes and bonds of a job, as conditions checked in this order.
+
+    With P the sum of the data prices, Fsum the sum of the fees, G the dispute cost, R the
+    bisection bound, q the audit probability, and for each vendor j its fee Fj and cost Cj:
+
+    * ``Bv >= P`` — a vendor convicted of a false input complaint pays every data owner its
+      price (else a vendor and developer could collude: complain, get the price back, and
+      train off-chain);
+    * ``Bv >= W`` with W the sum of the datasets' declared misuse values — a misuse
+      conviction pays every data owner its misuse value;
+    * ``q * (Bv + Fj) >= Cj`` — skipping the computation does not pay: with probability q
+      the developer audits, disputes and wins the stake, and the fee is lost;
+    * ``q * Bv >= W`` — misusing the data while the job runs does not pay;
+    * ``q * (Bv + Fj - G*(R+1)) >= P + Fsum`` — an honest developer facing a lazy vendor
+      is not worse off in expectation: the stake it wins when auditing covers what it pays;
+    * ``Ba >= G*(R+1)`` — a developer convicted of a false dispute covers the vendor's costs;
+    * ``Bd >= G`` — a data owner convicted of defective inputs covers the complaint's cost.
+    """
+    price_total = total(prices)
+    fee_total = total(fees)
+    requirements = [
+        Requirement(Rejection.STAKE_BELOW_MINIMUM, "stake covers the data prices",
+                    vendor_stake, price_total),
+    ]
+    misuse_total = total(misuse_values)
+    requirements.append(Requirement(Rejection.STAKE_BELOW_MINIMUM,
+                                    "stake covers the misuse values",
+                                    vendor_stake, misuse_total))
+    requirements.append(Requirement(Rejection.STAKE_BELOW_MINIMUM, "misuse does not pay",
+                                    audit_probability * vendor_stake, misuse_total))
+    dispute_total = dispute_compensation(dispute_cost, bisection_rounds(steps))
+    for fee, cost in zip(fees, costs):
+        requirements.append(Requirement(Rejection.STAKE_BELOW_MINIMUM,
+                                        "skipping the computation does not pay",
+                                        audit_probability * (vendor_stake + fee), cost))
+        requirements.append(Requirement(Rejection.STAKE_BELOW_MINIMUM,
+                                        "an audited developer is made whole",
+                                        audit_probability * (vendor_stake + fee - dispute_total),
+                                        price_total + fee_total))
+    requirements.append(Requirement(Rejection.BOND_BELOW_MINIMUM,
+                                    "developer bond covers a dispute",
+                                    developer_bond, dispute_total))
+    requirements.append(Requirement(Rejection.BOND_BELOW_MINIMUM,
+                                    "owner bond covers a complaint",
+                                    owner_bond, dispute_cost))
+    return tuple(requirements)
+
+
+def minimum_stakes(
+    prices: Sequence[Amount],
+    fees: Sequence[Amount],
+    costs: Sequence[Amount],
+    misuse_values: Sequence[Amount],
+    audit_probability: Amount,
+    dispute_cost: Amount,
+    steps: int,
+) -> tuple[Amount, Amount, Amount]:
+    """The least whole-token ``(vendor_stake, developer_bond, owner_bond)`` meeting every
+    condition of :func:`stake_requirements`, for concrete amounts (int or Fraction).
+
+    Each condition bounds one stake or bond from below, so the least value is the largest
+    of those bounds, rounded up to a whole token.
+    """
+    price_sum, fee_sum, misuse_sum = total(prices), total(fees), total(misuse_values)
+    dispute_total = dispute_compensation(dispute_cost, bisection_rounds(steps))
+    vendor_bounds = [price_sum, misuse_sum, misuse_sum / audit_probability]
+    for fee, cost in zip(fees, costs):
+        vendor_bounds.append(cost / audit_probability - fee)
+        vendor_bounds.append((price_sum + fee_sum) / audit_probability - fee + dispute_total)
+    vendor_stake = -(-max(vendor_bounds) // 1)  # ceiling, for int and Fraction alike
+    return int(vendor_stake), dispute_total, dispute_cost
