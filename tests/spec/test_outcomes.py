@@ -1,0 +1,141 @@
+"""How jobs end: who is convicted, who is paid what, and the utilities that follow."""
+
+from fractions import Fraction
+
+from spec import examples as ex
+from spec.actions import call
+from spec.base import FrozenMap
+from spec.invariants import outcome_of, violations
+from spec.params import bisection_rounds, minimum_stakes, stake_requirements
+from spec.payoffs import offchain_training_value, utilities
+from spec.state import JobStatus, Offence
+
+STAKE, DEV_BOND, OWNER_BOND = ex.WORLD.stakes(ex.JOB)
+PRICE, FEE, COST, MISUSE, G = (ex.WORLD.price, ex.WORLD.fee, ex.WORLD.cost,
+                               ex.WORLD.misuse_value, ex.WORLD.dispute_cost)
+V = 100
+
+
+def finish(story, *calls):
+    market = story.then(*calls).market()
+    assert violations(market) == []
+    return market, market.jobs["job1"]
+
+
+def payouts(job):
+    totals = {}
+    for account, amount in job.payouts:
+        totals[account] = totals.get(account, 0) + amount
+    return totals
+
+
+def test_honest_job_settles_and_pays_everyone():
+    market, job = finish(ex.DELIVERED, call("accept_result", "dev1", job="job1"))
+    assert outcome_of(job) == "SETTLED"
+    assert payouts(job) == {"owner1": PRICE + OWNER_BOND, "owner2": PRICE + OWNER_BOND,
+                            "vendor1": FEE + STAKE, "vendor2": FEE + STAKE, "dev1": DEV_BOND}
+    assert ("job1", "dev1") in market.model_holders
+    assert utilities(market, job, V) == {"dev1": V - 2 * PRICE - 2 * FEE, "owner1": PRICE,
+                                         "owner2": PRICE, "vendor1": FEE - COST,
+                                         "vendor2": FEE - COST}
+
+
+def test_lazy_vendor_is_convicted_through_bisection():
+    market, job = finish(ex.NARROWED, call("resolve_step", "owner2", job="job1"))
+    assert outcome_of(job) == "RESOLVED:WRONG_COMPUTATION"
+    assert [(v.convicted, v.offence) for v in job.verdicts] == [("vendor1", Offence.WRONG_COMPUTATION)]
+    assert dict(job.verdicts[0].evidence)["step"] == 3
+    assert job.dispute.rounds == 2 <= bisection_rounds(job.steps)
+    assert payouts(job) == {"owner1": PRICE + OWNER_BOND, "owner2": PRICE + OWNER_BOND,
+                            "vendor2": FEE + STAKE, "dev1": DEV_BOND + FEE + STAKE}
+    assert ("job1", "dev1") not in market.model_holders
+    utility = utilities(market, job, V)
+    dispute_cost = G * (job.dispute.rounds + 1)
+    assert utility["vendor1"] == -STAKE - dispute_cost          # saved its compute cost
+    assert utility["dev1"] == STAKE - 2 * PRICE - FEE - dispute_cost
+
+
+def test_false_dispute_is_resolved_against_the_developer():
+    story = ex.FALSE_DISPUTE.then(
+        call("bisect_query", "dev1", job="job1", digest=ex.lazy("vendor1", 1)[1]),
+        call("bisect_answer", "vendor1", job="job1", digest=ex.honest("vendor1")[1]),
+        call("bisect_query", "dev1", job="job1", digest=ex.lazy("vendor1", 1)[0]),
+        call("bisect_answer", "vendor1", job="job1", digest=ex.honest("vendor1")[0]))
+    market, job = finish(story, call("resolve_step", "vendor2", job="job1"))
+    assert outcome_of(job) == "RESOLVED:FALSE_DISPUTE"
+    compensation = G * (job.dispute.rounds + 1)
+    paid = payouts(job)
+    assert paid["vendor1"] == FEE + STAKE + compensation
+    assert paid["treasury"] == DEV_BOND - compensation
+    assert "dev1" not in paid
+    assert ("job1", "dev1") in market.model_holders
+
+
+def test_false_complaint_pays_owners_from_the_vendor_stake():
+    market, job = finish(ex.RUNNING, call("complain_inputs", "vendor1", job="job1", dataset="data1"))
+    assert outcome_of(job) == "RESOLVED:FALSE_COMPLAINT"
+    paid = payouts(job)
+    assert paid["dev1"] == 2 * PRICE + 2 * FEE + DEV_BOND          # full refund
+    assert paid["owner1"] == paid["owner2"] == OWNER_BOND + PRICE
+    assert paid["treasury"] == STAKE - 2 * PRICE
+    assert "vendor1" not in paid and paid["vendor2"] == STAKE
+    options = offchain_training_value(market, job, V)
+    assert options == {"vendor1": V - COST, "vendor2": V - COST}
+
+
+def test_defective_inputs_convict_the_owner():
+    story = ex.LICENSED_DEFECTIVE.then(ex.ACCEPT["vendor1"], ex.ACCEPT["vendor2"])
+    market, job = finish(story, call("complain_inputs", "vendor2", job="job1", dataset="data1"))
+    assert [(v.convicted, v.offence) for v in job.verdicts] == [("owner1", Offence.DEFECTIVE_INPUTS)]
+    paid = payouts(job)
+    assert "owner1" not in paid and paid["vendor2"] == STAKE + G
+    assert paid["treasury"] == OWNER_BOND - G
+
+
+def test_silent_vendors_time_out_and_the_developer_takes_their_stakes():
+    market, job = finish(ex.RUNNING.then(ex.TICK, ex.TICK), call("timeout", "owner1", job="job1"))
+    assert outcome_of(job) == "RESOLVED:MISSED_DEADLINE"
+    assert {v.convicted for v in job.verdicts} == {"vendor1", "vendor2"}
+    assert payouts(job)["dev1"] == DEV_BOND + 2 * (FEE + STAKE)
+
+
+def test_silent_developer_accepts():
+    market, job = finish(ex.DELIVERED.then(ex.TICK, ex.TICK), call("timeout", "vendor1", job="job1"))
+    assert outcome_of(job) == "SETTLED"
+
+
+def test_expiry_before_data_release_refunds_everyone():
+    market, job = finish(ex.LICENSED.then(ex.ACCEPT["vendor1"], ex.TICK, ex.TICK),
+                         call("timeout", "vendor1", job="job1"))
+    assert outcome_of(job) == "EXPIRED"
+    assert payouts(job) == dict(job.deposits)
+    assert not any(holder[0] == "job1" for holder in market.data_holders)
+
+
+def test_misuse_pays_every_owner_its_misuse_value_first():
+    market, job = finish(ex.MISUSED, call("report_misuse", "owner2", job="job1", vendor="vendor1"))
+    assert outcome_of(job) == "RESOLVED:DATA_MISUSE"
+    paid = payouts(job)
+    assert paid["owner1"] == PRICE + OWNER_BOND + MISUSE
+    assert paid["dev1"] == DEV_BOND + FEE + STAKE - 2 * MISUSE
+
+
+def test_minimum_stakes_meet_every_requirement_and_one_less_does_not():
+    args = dict(prices=[2, 2], fees=[1, 1], costs=[1, 1], misuse_values=[1, 1],
+                audit_probability=Fraction(1, 2), dispute_cost=1, steps=4)
+    stake, developer_bond, owner_bond = minimum_stakes(**args)
+    meets = stake_requirements(**args, vendor_stake=stake, developer_bond=developer_bond,
+                               owner_bond=owner_bond)
+    assert all(requirement.holds() for requirement in meets)
+    below = stake_requirements(**args, vendor_stake=stake - 1, developer_bond=developer_bond - 1,
+                               owner_bond=owner_bond - 1)
+    assert {r.code.value for r in below if not r.holds()} == {"STAKE_BELOW_MINIMUM", "BOND_BELOW_MINIMUM"}
+
+
+def test_frozen_map_is_a_value():
+    first = FrozenMap({"b": 1, "a": 2})
+    second = FrozenMap({"a": 2}).with_item("b", 1)
+    assert first == second and hash(first) == hash(second) and list(first) == ["a", "b"]
+    assert first.with_item("a", 3)["a"] == 3 and first["a"] == 2
+    assert first.without("a") == FrozenMap({"b": 1})
+    assert JobStatus.SETTLED.value == "SETTLED"
