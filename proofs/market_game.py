@@ -1,0 +1,360 @@
+"""The marketplace as an extensive-form game, derived from the spec.
+
+The incentive proofs must read the protocol, never a hand-copied game tree. This module
+runs the spec itself — :func:`spec.scenarios.protocol_moves` for the choices available
+in a state, :func:`spec.machine.symbolic_step` for their effects on symbolic amounts, and
+:func:`spec.payoffs.utilities` for the payoffs — over one job and writes the result as a
+game in CheckMate's JSON format (with chance nodes, see ``docs/games.md``).
+
+How the state machine becomes a game tree:
+
+* **Turns.** In each state the party first in the order owners, vendors, developer (each
+  by name) that has a move decides; its branches are its moves from ``protocol_moves``
+  plus ``silent``: doing nothing until the deadline passes, after which the spec's
+  ``timeout`` applies. Concurrent moves of different parties commute in the spec (each
+  touches its own records), so a fixed order loses no outcome.
+* **Chance.** The developer learns whether a result is wrong only by auditing; nature
+  audits with probability q when every result is in (an unaudited developer accepts).
+  Misuse leaves an artefact that an audit finds with probability q, right after the
+  misuse; a data owner then reports it or not.
+* **Choices a vendor has besides its protocol moves.** At its input report a vendor may
+  first misuse the data (``misuse_data``). A fabricated transcript diverges at the last
+  step (where it diverges changes only the number of bisection rounds).
+* **Off-chain training.** When a job ends without the developer receiving the model while
+  vendors hold the data, the first such vendor may train off-chain for the developer
+  (``spec.payoffs.offchain_training_value``): the developer gains V, the vendor pays C.
+* **Payoffs.** Each leaf gives every party ``spec.payoffs.utilities`` of the final market.
+
+:func:`honest_choice` names the honest move at every decision node: the truthful report
+given the facts, honest delivery, honest computation, no misuse, answering in disputes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+
+import sympy
+
+from spec.actions import Call, call
+from spec.base import Amount
+from spec.machine import symbolic_step
+from spec.payoffs import did_honest_work, offchain_training_value, utilities
+from spec.scenarios import Instance, JobTemplate, PURPOSE, commitment_of, protocol_moves
+from spec.state import TREASURY, JobStatus, Market, Role, Turn, genesis, is_terminal
+
+JOB = "job1"
+CONSTANTS = ("P", "F", "C", "V", "Bv", "Ba", "Bd", "G", "q", "W")
+"""Price per dataset, fee per vendor, compute cost, model value, vendor stake, developer
+bond, owner bond, dispute cost per round, audit probability, misuse value per dataset."""
+
+
+class GameTooLarge(RuntimeError):
+    """The game tree would exceed the node budget."""
+
+
+@dataclass(frozen=True)
+class MarketGameShape:
+    """Which job the game plays: counts of data owners and vendors, training steps."""
+
+    data_owners: int = 1
+    vendors: int = 1
+    steps: int = 2
+
+    @property
+    def instance(self) -> Instance:
+        template = JobTemplate(JOB, "dev1", tuple(f"data{i}" for i in range(1, self.data_owners + 1)),
+                               tuple(f"vendor{i}" for i in range(1, self.vendors + 1)))
+        return Instance(data_owners=self.data_owners, developers=1, vendors=self.vendors,
+                        jobs=(template,), steps=self.steps, window=1, wrong_steps=(self.steps,))
+
+    @property
+    def players(self) -> tuple[str, ...]:
+        return ("dev1", *self.instance.owner_names, *self.instance.vendor_names)
+
+
+def symbols() -> dict[str, sympy.Symbol]:
+    return {name: sympy.Symbol(name) for name in CONSTANTS}
+
+
+def accepted(market: Market, each: Call) -> Market:
+    """Apply a call the game has chosen; it must pass the spec's guard."""
+    outcome = symbolic_step(market, each)
+    if outcome.rejection is not None:
+        raise AssertionError(f"{each.action} by {each.actor} refused: {outcome.rejection.value}")
+    return outcome.market
+
+
+def opening_market(shape: MarketGameShape) -> Market:
+    """Genesis, registrations, funding and the developer's request, all symbolic."""
+    s = symbols()
+    instance = shape.instance
+    endowment = sympy.Symbol("endowment")  # balances outside the job never reach a payoff
+    market = genesis(s["G"], s["q"])
+    parties = ([(name, Role.DATA_OWNER) for name in instance.owner_names]
+               + [("dev1", Role.DEVELOPER)] + [(name, Role.VENDOR) for name in instance.vendor_names])
+    for name, role in parties:
+        market = accepted(market, call("register_identity", name, role=role, organisation=name))
+        market = accepted(market, call("fund", TREASURY, recipient=name, amount=endowment))
+    for owner, dataset in zip(instance.owner_names, instance.dataset_names):
+        market = accepted(market, call("register_dataset", owner, dataset=dataset,
+                                       commitment=commitment_of(dataset), price=s["P"],
+                                       misuse_value=s["W"], purposes=frozenset({PURPOSE}),
+                                       expiry=10**6, max_uses=10**6))
+    market = accepted(market, call("register_model", "dev1", model="model1", commitment=8))
+    for vendor in instance.vendor_names:
+        market = accepted(market, call("register_vendor", vendor, fee=s["F"], cost=s["C"], capacity=1))
+    template = instance.jobs[0]
+    return accepted(market, call("request_training", "dev1", job=JOB, model="model1",
+                                 datasets=template.datasets, vendors=template.vendors,
+                                 purpose=PURPOSE, steps=shape.steps, window=1,
+                                 vendor_stake=s["Bv"], developer_bond=s["Ba"], owner_bond=s["Bd"]))
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the tree walk remembers beside the market."""
+
+    misuse_considered: frozenset[str] = frozenset()
+    audited: bool | None = None
+    offchain_decided: bool = False
+
+
+@dataclass
+class Branch:
+    label: str
+    market: Market
+    context: Context
+    probability: Amount = None
+
+
+@dataclass
+class GameNode:
+    """A node of the tree: a decision (``player`` set), a chance node, or a leaf."""
+
+    player: str | None = None
+    branches: list[Branch] = field(default_factory=list)
+    chance: bool = False
+    honest: str | None = None
+
+
+def label_of(market: Market, move: Call) -> str:
+    """A short action name for a spec call, naming the variant where one action has several."""
+    if move.action == "grant_access":
+        correct = move["delivery_digest"] == market.datasets[move["dataset"]].commitment
+        return "grant" if correct else "grant_defective"
+    if move.action == "complain_inputs":
+        return f"complain_{move['dataset']}"
+    if move.action == "submit_result":
+        job = market.jobs[JOB]
+        honest = did_honest_work(market, replace(job, results=job.results.with_item(
+            move.actor, tuple(move["transcript"]))), move.actor)
+        return "submit_honest" if honest else "submit_lazy"
+    if move.action == "dispute_result":
+        return f"dispute_{move['vendor']}"
+    return move.action
+
+
+def let_deadline_pass(market: Market) -> Market:
+    """The silent branch: ticks until the deadline has passed, then the spec's timeout."""
+    while market.now <= market.jobs[JOB].deadline:
+        market = accepted(market, call("tick", "clock"))
+    return accepted(market, call("timeout", TREASURY, job=JOB))
+
+
+def first_mover(moves: list[Call], shape: MarketGameShape) -> str:
+    order = [*shape.instance.owner_names, *shape.instance.vendor_names, "dev1"]
+    return min((move.actor for move in moves), key=order.index)
+
+
+def honest_choice(market: Market, player: str, labels: list[str]) -> str:
+    """The honest move of ``player`` among ``labels`` in ``market``."""
+    job = market.jobs[JOB]
+    if "abstain" in labels:
+        return "abstain"
+    if "report_misuse" in labels:
+        return "report_misuse"
+    if job.status == JobStatus.REQUESTED:
+        return "grant"
+    if job.status == JobStatus.LICENSED:
+        return "accept_job"
+    if job.status == JobStatus.RUNNING:
+        if "confirm_inputs" in labels:
+            defective = [d for d in job.datasets
+                         if job.grants[d].delivery_digest != market.datasets[d].commitment]
+            return f"complain_{defective[0]}" if defective else "confirm_inputs"
+        return "submit_honest"
+    if job.status == JobStatus.DELIVERED:
+        lazy = [v for v in job.vendors if not did_honest_work(market, job, v)]
+        return f"dispute_{lazy[0]}" if lazy else "accept_result"
+    if job.status == JobStatus.DISPUTED:
+        return "bisect_query" if job.dispute.turn == Turn.CLAIMANT else "bisect_answer"
+    raise AssertionError(f"no honest move defined in {job.status}")
+
+
+def automatic_moves(market: Market, context: Context) -> Market:
+    """Moves that involve no choice: anyone resolves a narrowed dispute; a developer that
+    did not audit has nothing to dispute with and accepts."""
+    job = market.jobs[JOB]
+    if job.status == JobStatus.DISPUTED and job.dispute.turn == Turn.RESOLVE:
+        return accepted(market, call("resolve_step", TREASURY, job=JOB))
+    if job.status == JobStatus.DELIVERED and context.audited is False:
+        return accepted(market, call("accept_result", "dev1", job=JOB))
+    return market
+
+
+def turn(market: Market, context: Context, shape: MarketGameShape) -> GameNode:
+    """The node of the game tree in this state (after :func:`automatic_moves`)."""
+    s = symbols()
+    job = market.jobs[JOB]
+    if is_terminal(job):
+        options = None if context.offchain_decided else offchain_training_value(market, job, s["V"])
+        if not options:
+            return GameNode()
+        vendor = sorted(options)[0]
+        done = replace(context, offchain_decided=True)
+        trained = replace(market, artefacts=market.artefacts | {("offchain_training", JOB, vendor)})
+        return GameNode(player=vendor, branches=[Branch("abstain", market, done),
+                                              Branch("train_offchain", trained, done)],
+                     honest="abstain")
+    if job.status == JobStatus.DELIVERED and context.audited is None:
+        return GameNode(chance=True, branches=[
+            Branch("audit", market, replace(context, audited=True), s["q"]),
+            Branch("no_audit", market, replace(context, audited=False), 1 - s["q"])])
+    moves = [move for move in protocol_moves(market, shape.instance)
+             if move.action not in ("tick", "timeout", "misuse_data", "report_misuse")]
+    player = first_mover(moves, shape)
+    branches = [Branch(label_of(market, move), accepted(market, move), context)
+                for move in moves if move.actor == player]
+    if (job.status == JobStatus.RUNNING and player in job.vendors
+            and player not in job.confirmed and player not in context.misuse_considered):
+        considered = replace(context, misuse_considered=context.misuse_considered | {player})
+        for branch in branches:
+            branch.context = considered
+        misused = accepted(market, call("misuse_data", player, job=JOB))
+        branches.append(Branch("misuse_data", misused, considered))
+    branches.append(Branch("silent", let_deadline_pass(market), context))
+    labels = [branch.label for branch in branches]
+    return GameNode(player=player, branches=branches, honest=honest_choice(market, player, labels))
+
+
+def misuse_found(market: Market, context: Context, vendor: str) -> GameNode:
+    """An audit found a vendor's misuse artefact: the first data owner reports it or not."""
+    owner = market.datasets[market.jobs[JOB].datasets[0]].owner
+    reported = accepted(market, call("report_misuse", owner, job=JOB, vendor=vendor))
+    return GameNode(player=owner, branches=[Branch("report_misuse", reported, context),
+                                            Branch("ignore", market, context)],
+                    honest="report_misuse")
+
+
+def leaf_utilities(market: Market, shape: MarketGameShape) -> dict[str, sympy.Expr]:
+    s = symbols()
+    job = market.jobs[JOB]
+    utility = utilities(market, job, s["V"])
+    for kind, ident, vendor in market.artefacts:
+        if kind == "offchain_training" and ident == JOB:
+            utility["dev1"] = utility["dev1"] + s["V"]
+            utility[vendor] = utility[vendor] - s["C"]
+    return {player: sympy.expand(utility.get(player, 0)) for player in shape.players}
+
+
+@dataclass
+class GameBuild:
+    """The game as CheckMate JSON plus the honest strategy at every decision node."""
+
+    game: dict
+    honest_strategy: dict[tuple[str, ...], str]
+    nodes: int
+    leaves: int
+
+
+def build_market_game(shape: MarketGameShape, node_budget: int = 2_000_000) -> GameBuild:
+    """Explore the spec over one job and write the game tree."""
+    counts = {"nodes": 0, "leaves": 0}
+    honest_strategy: dict[tuple[str, ...], str] = {}
+    actions: set[str] = set()
+
+    def grow(market: Market, context: Context, history: tuple[str, ...]) -> dict:
+        counts["nodes"] += 1
+        if counts["nodes"] > node_budget:
+            raise GameTooLarge(f"more than {node_budget} nodes")
+        market = automatic_moves(market, context)
+        node = turn(market, context, shape)
+        if node.player is None and not node.chance:
+            counts["leaves"] += 1
+            values = leaf_utilities(market, shape)
+            return {"utility": [{"player": p, "value": str(values[p])} for p in shape.players]}
+        if node.chance:
+            edges = []
+            for branch in node.branches:
+                actions.add(branch.label)
+                edges.append({"action": branch.label, "probability": str(branch.probability),
+                              "child": grow(branch.market, branch.context, history + (branch.label,))})
+            return {"chance": edges}
+        honest_strategy[history] = node.honest
+        children = []
+        for branch in node.branches:
+            actions.add(branch.label)
+            if branch.label == "misuse_data":
+                child = grow_misuse(branch.market, branch.context, history + (branch.label,), node.player)
+            else:
+                child = grow(branch.market, branch.context, history + (branch.label,))
+            children.append({"action": branch.label, "child": child})
+        return {"player": node.player, "children": children}
+
+    def grow_misuse(market: Market, context: Context, history: tuple[str, ...], vendor: str) -> dict:
+        counts["nodes"] += 2
+        found = misuse_found(market, context, vendor)
+        honest_strategy[history + ("misuse_found",)] = found.honest
+        found_children = []
+        for branch in found.branches:
+            actions.add(branch.label)
+            found_children.append({"action": branch.label, "child": grow(
+                branch.market, branch.context, history + ("misuse_found", branch.label))})
+        actions.update(("misuse_found", "misuse_unfound"))
+        s = symbols()
+        return {"chance": [
+            {"action": "misuse_found", "probability": str(s["q"]),
+             "child": {"player": found.player, "children": found_children}},
+            {"action": "misuse_unfound", "probability": str(1 - s["q"]),
+             "child": grow(market, context, history + ("misuse_unfound",))}]}
+
+    tree = grow(opening_market(shape), Context(), ())
+    honest_histories = list(honest_paths(tree, honest_strategy, ()))
+    game = {
+        "players": list(shape.players),
+        "actions": sorted(actions),
+        "infinitesimals": [],
+        "constants": list(CONSTANTS),
+        "initial_constraints": participation_constraints(shape),
+        "property_constraints": {"weak_immunity": [], "weaker_immunity": [],
+                                 "collusion_resilience": [], "practicality": []},
+        "honest_histories": honest_histories,
+        "tree": tree,
+    }
+    return GameBuild(game, honest_strategy, counts["nodes"], counts["leaves"])
+
+
+def honest_paths(node: dict, strategy: dict, history: tuple[str, ...]) -> Iterator[list[str]]:
+    """Every path of the honest strategy profile, one per outcome of nature."""
+    if "utility" in node:
+        yield list(history)
+    elif "chance" in node:
+        for edge in node["chance"]:
+            yield from honest_paths(edge["child"], strategy, history + (edge["action"],))
+    else:
+        choice = strategy[history]
+        edge = next(edge for edge in node["children"] if edge["action"] == choice)
+        yield from honest_paths(edge["child"], strategy, history + (choice,))
+
+
+def participation_constraints(shape: MarketGameShape) -> list[str]:
+    """What every analysis assumes: amounts are non-negative, audits happen with a
+    probability in (0, 1], and each party wants to take part at the asking prices — the
+    model is worth its price and fees to the developer, the fee covers the compute cost."""
+    n, m = shape.data_owners, shape.vendors
+    return [
+        "P >= 0", "F >= 0", "C >= 0", "V >= 0", "Bv >= 0", "Ba >= 0", "Bd >= 0",
+        "G >= 0", "W >= 0", "q > 0", "q <= 1",
+        f"V >= {n}*P + {m}*F", "F >= C",
+    ]
