@@ -185,7 +185,8 @@ def honest_choice(market: Market, player: str, labels: list[str]) -> str:
             return f"complain_{defective[0]}" if defective else "confirm_inputs"
         return "submit_honest"
     if job.status == JobStatus.DELIVERED:
-        lazy = [v for v in job.vendors if not did_honest_work(market, job, v)]
+        lazy = [v for v in job.vendors
+                if not did_honest_work(market, job, v) and v not in job.convicted_vendors]
         return f"dispute_{lazy[0]}" if lazy else "accept_result"
     if job.status == JobStatus.DISPUTED:
         return "bisect_query" if job.dispute.turn == Turn.CLAIMANT else "bisect_answer"

@@ -200,16 +200,6 @@ def refund_everyone(market: Market, job: Job) -> list[tuple[str, Amount]]:
     return list(job.deposits.items())
 
 
-def pay_delivered(market: Market, job: Job) -> list[tuple[str, Amount]]:
-    """The model was delivered: owners get price and bond, vendors fee and stake,
-    the developer its bond."""
-    payouts = [(owner_of(market, dataset), market.datasets[dataset].price + job.owner_bond)
-               for dataset in job.datasets]
-    payouts += [(vendor, fee_of(market, vendor) + job.vendor_stake) for vendor in job.vendors]
-    payouts.append((job.developer, job.developer_bond))
-    return payouts
-
-
 def pay_defective_inputs(market: Market, job: Job, dataset: str,
                          complainant: str) -> list[tuple[str, Amount]]:
     """A data owner delivered data that does not match its commitment.
@@ -242,20 +232,27 @@ def pay_false_complaint(market: Market, job: Job, complainant: str) -> list[tupl
     return payouts
 
 
-def pay_vendor_fault(market: Market, job: Job, guilty: frozenset[str],
-                     misuser: str | None = None) -> list[tuple[str, Amount]]:
-    """One or more vendors were convicted (wrong computation, silence, or misuse).
+def pay_settlement(market: Market, job: Job, guilty: frozenset[str] = frozenset(),
+                   misuser: str | None = None,
+                   developer_bond_to: list[tuple[str, Amount]] | None = None
+                   ) -> list[tuple[str, Amount]]:
+    """The job ends after the data was released: every settlement but a complaint's.
 
-    The owners released their data, so they get price and bond; innocent vendors get fee
-    and stake; the developer gets its bond back, plus the fee and the whole stake of every
-    guilty vendor — except that a vendor convicted of misuse first pays every owner of the
-    job its dataset's declared misuse value out of its stake.
+    The owners released their data, so each gets its price and bond back; innocent vendors
+    get fee and stake; the developer gets its bond back (unless ``developer_bond_to`` says
+    where a forfeited bond goes instead), plus the fee and the whole stake of every guilty
+    vendor — except that a vendor convicted of misuse first pays every owner of the job
+    its dataset's declared misuse value out of its stake. With no guilty vendor this is
+    the plain settlement of a delivered model.
     """
     payouts = [(owner_of(market, dataset), market.datasets[dataset].price + job.owner_bond)
                for dataset in job.datasets]
     payouts += [(vendor, fee_of(market, vendor) + job.vendor_stake)
                 for vendor in job.vendors if vendor not in guilty]
-    payouts.append((job.developer, job.developer_bond))
+    if developer_bond_to is None:
+        payouts.append((job.developer, job.developer_bond))
+    else:
+        payouts += developer_bond_to
     for vendor in job.vendors:
         if vendor in guilty:
             forfeited = fee_of(market, vendor) + job.vendor_stake
@@ -272,15 +269,34 @@ def pay_false_dispute(market: Market, job: Job, respondent: str,
                       rounds: int) -> list[tuple[str, Amount]]:
     """The developer's dispute failed (or it fell silent in it).
 
-    The job settles as delivered, except that the developer's bond pays the respondent
-    its dispute costs and the rest goes to the treasury.
+    The job settles as it stands (vendors convicted in earlier disputes still forfeit),
+    except that the developer's bond pays the respondent its dispute costs and the rest
+    goes to the treasury.
     """
     compensation = dispute_compensation(market.dispute_cost, rounds)
-    payouts = [(account, amount) for account, amount in pay_delivered(market, job)
-               if account != job.developer]
-    payouts.append((respondent, compensation))
-    payouts.append((TREASURY, job.developer_bond - compensation))
-    return payouts
+    return pay_settlement(market, job, job.convicted_vendors, developer_bond_to=[
+        (respondent, compensation), (TREASURY, job.developer_bond - compensation)])
+
+
+def end_after_delivery(market: Market, job: Job, verdicts: tuple[Verdict, ...] = (),
+                       payouts: list[tuple[str, Amount]] | None = None) -> Market:
+    """Close a job whose results were delivered: SETTLED, and the developer receives the
+    model, when no vendor of it was convicted; RESOLVED otherwise."""
+    guilty = job.convicted_vendors | frozenset(v.convicted for v in verdicts if v.convicted in job.vendors)
+    if payouts is None:
+        payouts = pay_settlement(market, job, guilty)
+    if not guilty:
+        market = deliver_model(market, job)
+    status = JobStatus.SETTLED if not guilty and not verdicts else JobStatus.RESOLVED
+    return close(market, job, status, payouts, verdicts)
+
+
+def back_to_delivered(market: Market, job: Job, verdict: Verdict) -> Market:
+    """A vendor was convicted in a dispute: the developer may dispute another vendor or
+    accept what remains."""
+    job = replace(job, status=JobStatus.DELIVERED, deadline=market.now + job.window,
+                  verdicts=job.verdicts + (verdict,))
+    return store(market, job)
 
 
 def deliver_model(market: Market, job: Job) -> Market:
@@ -631,9 +647,7 @@ def guard_accept_result(market: Market, call: Call) -> Rejection | None:
 
 
 def effect_accept_result(market: Market, call: Call) -> Market:
-    job = market.jobs[call["job"]]
-    market = deliver_model(market, job)
-    return close(market, job, JobStatus.SETTLED, pay_delivered(market, job))
+    return end_after_delivery(market, market.jobs[call["job"]])
 
 
 def guard_dispute_result(market: Market, call: Call) -> Rejection | None:
@@ -644,6 +658,8 @@ def guard_dispute_result(market: Market, call: Call) -> Rejection | None:
         return R.DEADLINE_PASSED
     if call["vendor"] not in job.vendors:
         return R.VENDOR_NOT_IN_JOB
+    if call["vendor"] in job.convicted_vendors:
+        return R.ALREADY_CONVICTED
     if len(call["transcript"]) != job.steps:
         return R.INVALID_TRANSCRIPT
     if call["transcript"][-1] == job.results[call["vendor"]][-1]:
@@ -655,7 +671,7 @@ def effect_dispute_result(market: Market, call: Call) -> Market:
     job = market.jobs[call["job"]]
     turn = Turn.CLAIMANT if job.steps > 1 else Turn.RESOLVE
     dispute = Dispute(call["vendor"], tuple(call["transcript"]), 0, job.steps, turn)
-    job = replace(job, status=JobStatus.DISPUTED, dispute=dispute,
+    job = replace(job, status=JobStatus.DISPUTED, disputes=job.disputes + (dispute,),
                   deadline=market.now + job.window)
     return store(market, job)
 
@@ -666,6 +682,11 @@ def effect_dispute_result(market: Market, call: Call) -> Market:
 
 def midpoint(dispute: Dispute) -> int:
     return (dispute.low + dispute.high) // 2
+
+
+def with_current_dispute(job: Job, dispute: Dispute, now: int) -> Job:
+    """The job with its current dispute replaced and a fresh deadline for the next move."""
+    return replace(job, disputes=job.disputes[:-1] + (dispute,), deadline=now + job.window)
 
 
 def guard_bisection_move(market: Market, call: Call, role: Role, turn: Turn) -> Rejection | None:
@@ -702,7 +723,7 @@ def guard_bisect_query(market: Market, call: Call) -> Rejection | None:
 def effect_bisect_query(market: Market, call: Call) -> Market:
     job = market.jobs[call["job"]]
     dispute = replace(job.dispute, turn=Turn.RESPONDENT)
-    return store(market, replace(job, dispute=dispute, deadline=market.now + job.window))
+    return store(market, with_current_dispute(job, dispute, market.now))
 
 
 def guard_bisect_answer(market: Market, call: Call) -> Rejection | None:
@@ -719,7 +740,7 @@ def effect_bisect_answer(market: Market, call: Call) -> Market:
         low, high = dispute.low, middle
     turn = Turn.RESOLVE if high - low == 1 else Turn.CLAIMANT
     dispute = replace(dispute, low=low, high=high, turn=turn, rounds=dispute.rounds + 1)
-    return store(market, replace(job, dispute=dispute, deadline=market.now + job.window))
+    return store(market, with_current_dispute(job, dispute, market.now))
 
 
 def guard_resolve_step(market: Market, call: Call) -> Rejection | None:
@@ -731,12 +752,15 @@ def guard_resolve_step(market: Market, call: Call) -> Rejection | None:
         return R.UNKNOWN_JOB
     if job.status != JobStatus.DISPUTED:
         return R.WRONG_STATUS
-    return R.BISECTION_UNFINISHED if job.dispute.turn != Turn.RESOLVE else None
+    if job.dispute.turn != Turn.RESOLVE:
+        return R.BISECTION_UNFINISHED
+    return R.DEADLINE_PASSED if deadline_passed(market, job) else None
 
 
 def effect_resolve_step(market: Market, call: Call) -> Market:
     """Re-execute the one disputed step from the agreed pre-state and convict the side
-    whose post-state digest is wrong (the respondent, if its digest is wrong)."""
+    whose post-state digest is wrong (the respondent, if its digest is wrong). A convicted
+    vendor returns the job to DELIVERED; a convicted developer ends it."""
     job = market.jobs[call["job"]]
     dispute = job.dispute
     respondent_transcript = job.results[dispute.respondent]
@@ -745,16 +769,15 @@ def effect_resolve_step(market: Market, call: Call) -> Market:
     expected = step_digest(pre_state, dispute.high)
     respondent_digest = respondent_transcript[dispute.high - 1]
     claimant_digest = dispute.claimant_transcript[dispute.high - 1]
-    evidence = (("step", dispute.high), ("pre_state", pre_state), ("expected", expected),
+    evidence = (("respondent", dispute.respondent), ("step", dispute.high),
+                ("pre_state", pre_state), ("expected", expected),
                 ("respondent_digest", respondent_digest), ("claimant_digest", claimant_digest))
     if respondent_digest != expected:
-        verdict = Verdict(dispute.respondent, Offence.WRONG_COMPUTATION, evidence)
-        payouts = pay_vendor_fault(market, job, frozenset({dispute.respondent}))
-        return close(market, job, JobStatus.RESOLVED, payouts, (verdict,))
+        return back_to_delivered(market, job, Verdict(dispute.respondent, Offence.WRONG_COMPUTATION,
+                                                      evidence))
     verdict = Verdict(job.developer, Offence.FALSE_DISPUTE, evidence)
-    market = deliver_model(market, job)
     payouts = pay_false_dispute(market, job, dispute.respondent, dispute.rounds)
-    return close(market, job, JobStatus.RESOLVED, payouts, (verdict,))
+    return end_after_delivery(market, job, (verdict,), payouts)
 
 
 # ---------------------------------------------------------------------------------------
@@ -805,7 +828,7 @@ def effect_report_misuse(market: Market, call: Call) -> Market:
     vendor = call["vendor"]
     verdict = Verdict(vendor, Offence.DATA_MISUSE,
                       (("artefact", ("misuse", job.ident, vendor)), ("reporter", call.actor)))
-    payouts = pay_vendor_fault(market, job, frozenset({vendor}), misuser=vendor)
+    payouts = pay_settlement(market, job, job.convicted_vendors | {vendor}, misuser=vendor)
     return close(market, job, JobStatus.RESOLVED, payouts, (verdict,))
 
 
@@ -826,7 +849,7 @@ def guard_timeout(market: Market, call: Call) -> Rejection | None:
     job = market.jobs.get(call["job"])
     if job is None:
         return R.UNKNOWN_JOB
-    if is_terminal(job) or (job.status == JobStatus.DISPUTED and job.dispute.turn == Turn.RESOLVE):
+    if is_terminal(job):
         return R.WRONG_STATUS
     return R.DEADLINE_NOT_PASSED if not deadline_passed(market, job) else None
 
@@ -835,9 +858,11 @@ def effect_timeout(market: Market, call: Call) -> Market:
     """The party that had to act and did not loses what the rules say:
 
     * REQUESTED or LICENSED: nobody has received data; the job expires, all refunded;
-    * RUNNING: every silent vendor is convicted of missing the deadline (vendor fault);
-    * DELIVERED: the developer's silence is acceptance; the job settles;
-    * DISPUTED: the side whose turn it was is convicted.
+    * RUNNING: every silent vendor is convicted of missing the deadline;
+    * DELIVERED: the developer's silence is acceptance;
+    * DISPUTED: on the claimant's turn the developer is convicted; on the respondent's
+      turn, or when the narrowed step was not resolved, the respondent is (it holds the
+      pre-state that resolves the step).
     """
     job = market.jobs[call["job"]]
     evidence = (("status", job.status.value), ("deadline", job.deadline), ("now", market.now))
@@ -847,19 +872,16 @@ def effect_timeout(market: Market, call: Call) -> Market:
         guilty = silent_vendors(job)
         verdicts = tuple(Verdict(vendor, Offence.MISSED_DEADLINE, evidence)
                          for vendor in job.vendors if vendor in guilty)
-        return close(market, job, JobStatus.RESOLVED, pay_vendor_fault(market, job, guilty), verdicts)
+        return close(market, job, JobStatus.RESOLVED, pay_settlement(market, job, guilty), verdicts)
     if job.status == JobStatus.DELIVERED:
-        market = deliver_model(market, job)
-        return close(market, job, JobStatus.SETTLED, pay_delivered(market, job))
+        return end_after_delivery(market, job)
     dispute = job.dispute
+    evidence = evidence + (("respondent", dispute.respondent), ("turn", dispute.turn.value))
     if dispute.turn == Turn.CLAIMANT:
-        verdict = Verdict(job.developer, Offence.MISSED_DEADLINE, evidence + (("turn", "claimant"),))
-        market = deliver_model(market, job)
+        verdict = Verdict(job.developer, Offence.MISSED_DEADLINE, evidence)
         payouts = pay_false_dispute(market, job, dispute.respondent, dispute.rounds)
-        return close(market, job, JobStatus.RESOLVED, payouts, (verdict,))
-    verdict = Verdict(dispute.respondent, Offence.MISSED_DEADLINE, evidence + (("turn", "respondent"),))
-    payouts = pay_vendor_fault(market, job, frozenset({dispute.respondent}))
-    return close(market, job, JobStatus.RESOLVED, payouts, (verdict,))
+        return end_after_delivery(market, job, (verdict,), payouts)
+    return back_to_delivered(market, job, Verdict(dispute.respondent, Offence.MISSED_DEADLINE, evidence))
 
 
 def effect_tick(market: Market, call: Call) -> Market:
@@ -942,12 +964,12 @@ CATALOGUE: dict[str, Action] = {action.name: action for action in (
     Action("accept_result", Role.DEVELOPER.value, ("job",),
            DEVELOPER_MOVE + (R.DEADLINE_PASSED,),
            "SETTLED: owners paid price and bond, vendors fee and stake, developer its bond; "
-           "the developer receives the model",
+           "the developer receives the model (RESOLVED, no model, if a vendor was convicted)",
            guard_accept_result, no_requirements, effect_accept_result),
     Action("dispute_result", Role.DEVELOPER.value, ("job", "vendor", "transcript"),
-           DEVELOPER_MOVE + (R.DEADLINE_PASSED, R.VENDOR_NOT_IN_JOB, R.INVALID_TRANSCRIPT,
-                             R.NO_DISAGREEMENT),
-           "DISPUTED: opens the bisection game over [0, T] against one vendor",
+           DEVELOPER_MOVE + (R.DEADLINE_PASSED, R.VENDOR_NOT_IN_JOB, R.ALREADY_CONVICTED,
+                             R.INVALID_TRANSCRIPT, R.NO_DISAGREEMENT),
+           "DISPUTED: opens the bisection game over [0, T] against one vendor not yet convicted",
            guard_dispute_result, no_requirements, effect_dispute_result),
     Action("bisect_query", Role.DEVELOPER.value, ("job", "digest"),
            BISECTION_MOVE,
@@ -958,8 +980,10 @@ CATALOGUE: dict[str, Action] = {action.name: action for action in (
            "the respondent opens its digest at the midpoint; the interval halves",
            guard_bisect_answer, no_requirements, effect_bisect_answer),
     Action("resolve_step", ANYONE, ("job",),
-           (R.UNKNOWN_ACTOR, R.UNKNOWN_JOB, R.WRONG_STATUS, R.BISECTION_UNFINISHED),
-           "RESOLVED: re-executes the disputed step and convicts the side that is wrong",
+           (R.UNKNOWN_ACTOR, R.UNKNOWN_JOB, R.WRONG_STATUS, R.BISECTION_UNFINISHED,
+            R.DEADLINE_PASSED),
+           "re-executes the disputed step and convicts the side that is wrong: a vendor "
+           "returns the job to DELIVERED, the developer ends it",
            guard_resolve_step, no_requirements, effect_resolve_step),
     Action("report_misuse", Role.DATA_OWNER.value, ("job", "vendor"),
            SIGNED + (R.UNKNOWN_JOB, R.WRONG_STATUS, R.NOT_JOB_PARTY, R.VENDOR_NOT_IN_JOB,

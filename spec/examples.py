@@ -344,6 +344,13 @@ def examples() -> tuple[Example, ...]:
     add("resolve: unknown job", NARROWED, call("resolve_step", "owner2", job="job9"), R.UNKNOWN_JOB)
     add("resolve: no dispute", DELIVERED, move, R.WRONG_STATUS)
     add("resolve: not yet narrowed", QUERIED, move, R.BISECTION_UNFINISHED)
+    add("resolve: after the deadline", NARROWED.then(TICK, TICK), move, R.DEADLINE_PASSED)
+    add("the respondent that leaves the narrowed step unresolved times out", NARROWED.then(
+        TICK, TICK), call("timeout", "owner1", job="job1"))
+    convicted = NARROWED.then(move)
+    add("dispute: a vendor already convicted", convicted, DISPUTE, R.ALREADY_CONVICTED)
+    add("after a conviction the developer disputes the other vendor", convicted, call(
+        "dispute_result", "dev1", job="job1", vendor="vendor2", transcript=lazy("vendor2", 1)))
     add("a false dispute is resolved against the developer", FALSE_DISPUTE.then(
         call("bisect_query", "dev1", job="job1", digest=lazy("vendor1", 1)[1]),
         call("bisect_answer", "vendor1", job="job1", digest=honest("vendor1")[1]),

@@ -104,6 +104,11 @@ def model_only_to_developer(market: Market, job: Job) -> str | None:
     return None
 
 
+def dispute_against(job: Job, respondent: object):
+    """The job's dispute against ``respondent`` (a vendor is disputed at most once)."""
+    return next((dispute for dispute in job.disputes if dispute.respondent == respondent), None)
+
+
 def verdict_is_justified(market: Market, job: Job, convicted: str, offence: Offence,
                          facts: dict[str, object]) -> str | None:
     """Re-derive one verdict from the evidence the state holds; ``None`` if it stands."""
@@ -120,7 +125,7 @@ def verdict_is_justified(market: Market, job: Job, convicted: str, offence: Offe
             return "delivery digest differs from the commitment, or the wrong vendor"
         return None
     if offence in (Offence.WRONG_COMPUTATION, Offence.FALSE_DISPUTE):
-        dispute = job.dispute
+        dispute = dispute_against(job, facts.get("respondent"))
         if dispute is None or dispute.turn != Turn.RESOLVE or facts["step"] != dispute.high:
             return "no dispute narrowed to the cited step"
         respondent = job.results[dispute.respondent]
@@ -138,12 +143,13 @@ def verdict_is_justified(market: Market, job: Job, convicted: str, offence: Offe
             return "the deadline had not passed"
         if facts["status"] == JobStatus.RUNNING.value:
             return None if convicted in silent_vendors(job) else "the vendor had acted"
-        dispute = job.dispute
+        dispute = dispute_against(job, facts.get("respondent"))
         if facts["status"] != JobStatus.DISPUTED.value or dispute is None:
             return "no party had to act"
-        on_turn = job.developer if facts["turn"] == "claimant" else dispute.respondent
-        return None if convicted == on_turn and dispute.turn.value == facts["turn"] else \
-            "the convicted party was not on turn"
+        if dispute.turn.value != facts["turn"]:
+            return "the dispute was not at the cited turn"
+        on_turn = job.developer if dispute.turn == Turn.CLAIMANT else dispute.respondent
+        return None if convicted == on_turn else "the convicted party was not on turn"
     if offence == Offence.DATA_MISUSE:
         artefact = ("misuse", job.ident, convicted)
         return None if artefact in market.artefacts and facts["artefact"] == artefact else \
@@ -230,11 +236,12 @@ class IncrementalChecker:
 
 
 def outcome_of(job: Job) -> str | None:
-    """How a job ended: its terminal status, refined by the offence for RESOLVED jobs."""
+    """How a job ended: its terminal status, refined for RESOLVED jobs by the offence of
+    the verdict that ended it (the last one)."""
     if not is_terminal(job):
         return None
     if job.status == JobStatus.RESOLVED:
-        return f"RESOLVED:{job.verdicts[0].offence.value}"
+        return f"RESOLVED:{job.verdicts[-1].offence.value}"
     return job.status.value
 
 

@@ -67,10 +67,10 @@ def utilities(market: Market, job: Job, model_value: Amount) -> dict[str, Amount
         if ("misuse", job.ident, vendor) in market.artefacts:
             utility[vendor] = utility[vendor] + total(
                 market.datasets[dataset].misuse_value for dataset in job.datasets)
-    if job.dispute is not None:
-        cost = dispute_compensation(market.dispute_cost, job.dispute.rounds)
+    for dispute in job.disputes:
+        cost = dispute_compensation(market.dispute_cost, dispute.rounds)
         utility[job.developer] = utility[job.developer] - cost
-        utility[job.dispute.respondent] = utility[job.dispute.respondent] - cost
+        utility[dispute.respondent] = utility[dispute.respondent] - cost
     for verdict in job.verdicts:
         if verdict.offence in (Offence.DEFECTIVE_INPUTS, Offence.FALSE_COMPLAINT):
             complainant = dict(verdict.evidence)["complainant"]

@@ -97,6 +97,8 @@ class Rejection(str, Enum):
     """A transcript whose length is not the job's number of training steps."""
 
     # --- disputes --------------------------------------------------------------------
+    ALREADY_CONVICTED = "ALREADY_CONVICTED"
+    """``dispute_result`` against a vendor already convicted in this job."""
     NO_DISAGREEMENT = "NO_DISAGREEMENT"
     """``dispute_result`` whose claimed final digest equals the vendor's."""
     NOT_YOUR_TURN = "NOT_YOUR_TURN"

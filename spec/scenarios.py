@@ -238,6 +238,8 @@ def protocol_moves(market: Market, instance: Instance) -> list[Call]:
         elif job.status == JobStatus.DELIVERED:
             moves.append(call("accept_result", job.developer, job=job.ident))
             for vendor in job.vendors:
+                if vendor in job.convicted_vendors:
+                    continue
                 start = start_digest(market, job, vendor)
                 for claim in transcript_choices(instance, start):
                     if claim[-1] != job.results[vendor][-1]:

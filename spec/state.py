@@ -42,9 +42,11 @@ class JobStatus(str, Enum):
     RUNNING = "RUNNING"
     """Every vendor staked and received the data; vendors report inputs, then train."""
     DELIVERED = "DELIVERED"
-    """Every vendor submitted its result; the developer accepts or disputes."""
+    """Every vendor submitted its result; the developer accepts or disputes one vendor's
+    result (again after each conviction, until it accepts)."""
     DISPUTED = "DISPUTED"
-    """The developer and one vendor play the bisection game over the transcript."""
+    """The developer and one vendor play the bisection game over the transcript; a
+    conviction of the vendor returns the job to DELIVERED."""
     SETTLED = "SETTLED"
     """Terminal: the model was accepted (or silently accepted) and everyone was paid."""
     CANCELLED = "CANCELLED"
@@ -89,7 +91,8 @@ class Turn(str, Enum):
     RESPONDENT = "respondent"
     """The vendor opens its digest at the same midpoint (``bisect_answer``)."""
     RESOLVE = "resolve"
-    """The disagreement is one step wide; anyone may call ``resolve_step``."""
+    """The disagreement is one step wide; anyone may call ``resolve_step`` with the opened
+    pre-state; the respondent, who holds it, answers for it at the deadline."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,7 +194,9 @@ class Job:
 
     ``deposits`` records what each party has locked in the job's escrow; ``payouts`` is
     ``None`` until the escrow is paid out, then the list of credits, which always add up
-    to the sum of the deposits.
+    to the sum of the deposits. ``disputes`` lists every dispute of the job in order: the
+    developer may dispute one vendor after another, each conviction returning the job to
+    DELIVERED, until it accepts.
     """
 
     ident: str
@@ -212,9 +217,20 @@ class Job:
     accepted: frozenset[str] = frozenset()
     confirmed: frozenset[str] = frozenset()
     results: FrozenMap[str, tuple[int, ...]] = field(default_factory=FrozenMap)
-    dispute: Dispute | None = None
+    disputes: tuple[Dispute, ...] = ()
     verdicts: tuple[Verdict, ...] = ()
     payouts: tuple[tuple[str, Amount], ...] | None = None
+
+    @property
+    def dispute(self) -> Dispute | None:
+        """The latest dispute: the one being played while the job is DISPUTED."""
+        return self.disputes[-1] if self.disputes else None
+
+    @property
+    def convicted_vendors(self) -> frozenset[str]:
+        """Vendors of this job convicted so far."""
+        return frozenset(verdict.convicted for verdict in self.verdicts
+                         if verdict.convicted in self.vendors)
 
 
 @dataclass(frozen=True, slots=True)

@@ -51,12 +51,12 @@ def test_every_decision_has_an_honest_choice_among_its_branches():
 
 
 def test_payoffs_follow_the_spec(monkeypatch):
-    original = spec.actions.pay_delivered
+    original = spec.actions.pay_settlement
 
-    def pays_owners_twice(market, job):
-        return original(market, job) + [(market.datasets[d].owner, market.datasets[d].price)
-                                        for d in job.datasets]
+    def pays_owners_twice(market, job, *args, **kwargs):
+        return original(market, job, *args, **kwargs) + [
+            (market.datasets[d].owner, market.datasets[d].price) for d in job.datasets]
 
-    monkeypatch.setattr(spec.actions, "pay_delivered", pays_owners_twice)
+    monkeypatch.setattr(spec.actions, "pay_settlement", pays_owners_twice)
     game = build_market_game(MarketGameShape(1, 1, 2)).game
     assert leaf_at(game, game["honest_histories"][1])["owner1"] == 2 * P

@@ -42,6 +42,9 @@ def test_honest_job_settles_and_pays_everyone():
 
 def test_lazy_vendor_is_convicted_through_bisection():
     market, job = finish(ex.NARROWED, call("resolve_step", "owner2", job="job1"))
+    assert job.status == JobStatus.DELIVERED and job.convicted_vendors == {"vendor1"}
+    market, job = finish(ex.NARROWED, call("resolve_step", "owner2", job="job1"),
+                         call("accept_result", "dev1", job="job1"))
     assert outcome_of(job) == "RESOLVED:WRONG_COMPUTATION"
     assert [(v.convicted, v.offence) for v in job.verdicts] == [("vendor1", Offence.WRONG_COMPUTATION)]
     assert dict(job.verdicts[0].evidence)["step"] == 3
@@ -53,6 +56,29 @@ def test_lazy_vendor_is_convicted_through_bisection():
     dispute_cost = G * (job.dispute.rounds + 1)
     assert utility["vendor1"] == -STAKE - dispute_cost          # saved its compute cost
     assert utility["dev1"] == STAKE - 2 * PRICE - FEE - dispute_cost
+
+
+def test_two_lazy_vendors_are_both_convicted():
+    story = ex.CONFIRMED.then(ex.submit("vendor1", ex.lazy("vendor1", 1)),
+                              ex.submit("vendor2", ex.lazy("vendor2", 1)))
+    for vendor in ("vendor1", "vendor2"):
+        claim = ex.honest(vendor)
+        story = story.then(call("dispute_result", "dev1", job="job1", vendor=vendor, transcript=claim),
+                           call("bisect_query", "dev1", job="job1", digest=claim[1]),
+                           call("bisect_answer", vendor, job="job1", digest=ex.lazy(vendor, 1)[1]),
+                           call("bisect_query", "dev1", job="job1", digest=claim[0]),
+                           call("bisect_answer", vendor, job="job1", digest=ex.lazy(vendor, 1)[0]),
+                           call("resolve_step", "owner1", job="job1"))
+    market, job = finish(story, call("accept_result", "dev1", job="job1"))
+    assert job.convicted_vendors == {"vendor1", "vendor2"}
+    assert payouts(job)["dev1"] == DEV_BOND + 2 * (FEE + STAKE)
+    assert ("job1", "dev1") not in market.model_holders
+
+
+def test_unresolved_narrowed_step_convicts_the_respondent():
+    market, job = finish(ex.NARROWED.then(ex.TICK, ex.TICK), call("timeout", "owner1", job="job1"))
+    assert job.status == JobStatus.DELIVERED
+    assert [(v.convicted, v.offence) for v in job.verdicts] == [("vendor1", Offence.MISSED_DEADLINE)]
 
 
 def test_false_dispute_is_resolved_against_the_developer():
