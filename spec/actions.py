@@ -29,7 +29,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from spec.base import Amount, FrozenMap, total
-from spec.params import Requirement, dispute_compensation, stake_requirements
+from spec.params import Requirement, answer_costs, stake_requirements
 from spec.rejections import Rejection
 from spec.state import (
     STAKED_STATUSES,
@@ -266,14 +266,14 @@ def pay_settlement(market: Market, job: Job, guilty: frozenset[str] = frozenset(
 
 
 def pay_false_dispute(market: Market, job: Job, respondent: str,
-                      rounds: int) -> list[tuple[str, Amount]]:
+                      answers: int) -> list[tuple[str, Amount]]:
     """The developer's dispute failed (or it fell silent in it).
 
     The job settles as it stands (vendors convicted in earlier disputes still forfeit),
-    except that the developer's bond pays the respondent its dispute costs and the rest
-    goes to the treasury.
+    except that the developer's bond pays the respondent the cost of the rounds it answered
+    and the rest goes to the treasury.
     """
-    compensation = dispute_compensation(market.dispute_cost, rounds)
+    compensation = answer_costs(market.dispute_cost, answers)
     return pay_settlement(market, job, job.convicted_vendors, developer_bond_to=[
         (respondent, compensation), (TREASURY, job.developer_bond - compensation)])
 
@@ -730,16 +730,23 @@ def guard_bisect_answer(market: Market, call: Call) -> Rejection | None:
     return guard_bisection_move(market, call, Role.VENDOR, Turn.RESPONDENT)
 
 
-def effect_bisect_answer(market: Market, call: Call) -> Market:
-    job = market.jobs[call["job"]]
+def answered(job: Job, digest: int, by_respondent: bool) -> Dispute:
+    """The dispute after the respondent's digest at the midpoint is opened: the interval
+    keeps the half where the sides still disagree."""
     dispute = job.dispute
     middle = midpoint(dispute)
-    if call["digest"] == dispute.claimant_transcript[middle - 1]:
+    if digest == dispute.claimant_transcript[middle - 1]:
         low, high = middle, dispute.high
     else:
         low, high = dispute.low, middle
     turn = Turn.RESOLVE if high - low == 1 else Turn.CLAIMANT
-    dispute = replace(dispute, low=low, high=high, turn=turn, rounds=dispute.rounds + 1)
+    return replace(dispute, low=low, high=high, turn=turn, rounds=dispute.rounds + 1,
+                   answers=dispute.answers + (1 if by_respondent else 0))
+
+
+def effect_bisect_answer(market: Market, call: Call) -> Market:
+    job = market.jobs[call["job"]]
+    dispute = answered(job, call["digest"], by_respondent=True)
     return store(market, with_current_dispute(job, dispute, market.now))
 
 
@@ -776,7 +783,7 @@ def effect_resolve_step(market: Market, call: Call) -> Market:
         return back_to_delivered(market, job, Verdict(dispute.respondent, Offence.WRONG_COMPUTATION,
                                                       evidence))
     verdict = Verdict(job.developer, Offence.FALSE_DISPUTE, evidence)
-    payouts = pay_false_dispute(market, job, dispute.respondent, dispute.rounds)
+    payouts = pay_false_dispute(market, job, dispute.respondent, dispute.answers)
     return end_after_delivery(market, job, (verdict,), payouts)
 
 
@@ -860,9 +867,10 @@ def effect_timeout(market: Market, call: Call) -> Market:
     * REQUESTED or LICENSED: nobody has received data; the job expires, all refunded;
     * RUNNING: every silent vendor is convicted of missing the deadline;
     * DELIVERED: the developer's silence is acceptance;
-    * DISPUTED: on the claimant's turn the developer is convicted; on the respondent's
-      turn, or when the narrowed step was not resolved, the respondent is (it holds the
-      pre-state that resolves the step).
+    * DISPUTED: the respondent's silence costs it nothing but its compensation: its
+      committed digest at the midpoint is opened for it and the bisection goes on. The
+      claimant raised the dispute and bears its burden: silent on its turn, or leaving the
+      narrowed step unresolved, it is convicted.
     """
     job = market.jobs[call["job"]]
     evidence = (("status", job.status.value), ("deadline", job.deadline), ("now", market.now))
@@ -876,12 +884,13 @@ def effect_timeout(market: Market, call: Call) -> Market:
     if job.status == JobStatus.DELIVERED:
         return end_after_delivery(market, job)
     dispute = job.dispute
+    if dispute.turn == Turn.RESPONDENT:
+        committed = job.results[dispute.respondent][midpoint(dispute) - 1]
+        return store(market, with_current_dispute(job, answered(job, committed, False), market.now))
     evidence = evidence + (("respondent", dispute.respondent), ("turn", dispute.turn.value))
-    if dispute.turn == Turn.CLAIMANT:
-        verdict = Verdict(job.developer, Offence.MISSED_DEADLINE, evidence)
-        payouts = pay_false_dispute(market, job, dispute.respondent, dispute.rounds)
-        return end_after_delivery(market, job, (verdict,), payouts)
-    return back_to_delivered(market, job, Verdict(dispute.respondent, Offence.MISSED_DEADLINE, evidence))
+    verdict = Verdict(job.developer, Offence.MISSED_DEADLINE, evidence)
+    payouts = pay_false_dispute(market, job, dispute.respondent, dispute.answers)
+    return end_after_delivery(market, job, (verdict,), payouts)
 
 
 def effect_tick(market: Market, call: Call) -> Market:

@@ -345,8 +345,10 @@ def examples() -> tuple[Example, ...]:
     add("resolve: no dispute", DELIVERED, move, R.WRONG_STATUS)
     add("resolve: not yet narrowed", QUERIED, move, R.BISECTION_UNFINISHED)
     add("resolve: after the deadline", NARROWED.then(TICK, TICK), move, R.DEADLINE_PASSED)
-    add("the respondent that leaves the narrowed step unresolved times out", NARROWED.then(
+    add("the developer that leaves the narrowed step unresolved times out", NARROWED.then(
         TICK, TICK), call("timeout", "owner1", job="job1"))
+    add("a silent respondent's committed digest is opened for it", QUERIED.then(TICK, TICK),
+        call("timeout", "owner1", job="job1"))
     convicted = NARROWED.then(move)
     add("dispute: a vendor already convicted", convicted, DISPUTE, R.ALREADY_CONVICTED)
     add("after a conviction the developer disputes the other vendor", convicted, call(

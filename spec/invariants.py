@@ -146,10 +146,9 @@ def verdict_is_justified(market: Market, job: Job, convicted: str, offence: Offe
         dispute = dispute_against(job, facts.get("respondent"))
         if facts["status"] != JobStatus.DISPUTED.value or dispute is None:
             return "no party had to act"
-        if dispute.turn.value != facts["turn"]:
-            return "the dispute was not at the cited turn"
-        on_turn = job.developer if dispute.turn == Turn.CLAIMANT else dispute.respondent
-        return None if convicted == on_turn else "the convicted party was not on turn"
+        if dispute.turn.value != facts["turn"] or dispute.turn == Turn.RESPONDENT:
+            return "the dispute was not waiting for the claimant at the cited turn"
+        return None if convicted == job.developer else "only the claimant answers for a dispute's silence"
     if offence == Offence.DATA_MISUSE:
         artefact = ("misuse", job.ident, convicted)
         return None if artefact in market.artefacts and facts["artefact"] == artefact else \

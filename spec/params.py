@@ -71,8 +71,13 @@ def bisection_rounds(steps: int) -> int:
 
 
 def dispute_compensation(dispute_cost: Amount, rounds: int) -> Amount:
-    """What one side of a dispute spends over ``rounds`` rounds plus the opening round."""
+    """What the claimant spends over ``rounds`` rounds plus opening the dispute."""
     return dispute_cost * (rounds + 1)
+
+
+def answer_costs(dispute_cost: Amount, answers: int) -> Amount:
+    """What the respondent spends answering ``answers`` rounds."""
+    return dispute_cost * answers
 
 
 def stake_requirements(
@@ -102,7 +107,8 @@ def stake_requirements(
     * ``q * Bv >= W`` — misusing the data while the job runs does not pay;
     * ``q * (Bv + Fj - G*(R+1)) >= P + Fsum`` — an honest developer facing a lazy vendor
       is not worse off in expectation: the stake it wins when auditing covers what it pays;
-    * ``Ba >= G*(R+1)`` — a developer convicted of a false dispute covers the vendor's costs;
+    * ``Ba >= G*R`` — a developer convicted of a false dispute covers the costs of the
+      respondent's answers;
     * ``Bd >= G`` — a data owner convicted of defective inputs covers the complaint's cost.
     """
     price_total = total(prices)
@@ -128,7 +134,7 @@ def stake_requirements(
                                         price_total + fee_total))
     requirements.append(Requirement(Rejection.BOND_BELOW_MINIMUM,
                                     "developer bond covers a dispute",
-                                    developer_bond, dispute_total))
+                                    developer_bond, answer_costs(dispute_cost, bisection_rounds(steps))))
     requirements.append(Requirement(Rejection.BOND_BELOW_MINIMUM,
                                     "owner bond covers a complaint",
                                     owner_bond, dispute_cost))
@@ -152,9 +158,10 @@ def minimum_stakes(
     """
     price_sum, fee_sum, misuse_sum = total(prices), total(fees), total(misuse_values)
     dispute_total = dispute_compensation(dispute_cost, bisection_rounds(steps))
+    developer_bond = answer_costs(dispute_cost, bisection_rounds(steps))
     vendor_bounds = [price_sum, misuse_sum, misuse_sum / audit_probability]
     for fee, cost in zip(fees, costs):
         vendor_bounds.append(cost / audit_probability - fee)
         vendor_bounds.append((price_sum + fee_sum) / audit_probability - fee + dispute_total)
     vendor_stake = -(-max(vendor_bounds) // 1)  # ceiling, for int and Fraction alike
-    return int(vendor_stake), dispute_total, dispute_cost
+    return int(vendor_stake), developer_bond, dispute_cost

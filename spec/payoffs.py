@@ -7,7 +7,8 @@ plus the off-chain values the protocol is about:
   every vendor's transcript is the honest one;
 * a vendor pays its compute cost C when it submitted the honest transcript (a vendor that
   fabricates a transcript saves the cost);
-* both sides of a dispute pay the dispute cost G for the opening and for every round;
+* the developer pays the dispute cost G for opening a dispute and for every round; the
+  respondent pays G for every round it answers;
   a vendor that complains about inputs pays G for that single round;
 * a vendor that misused the data while the job ran gains the misuse value W of every
   dataset of the job.
@@ -25,7 +26,7 @@ from __future__ import annotations
 
 from spec.actions import start_digest
 from spec.base import Amount, total
-from spec.params import dispute_compensation
+from spec.params import answer_costs, dispute_compensation
 from spec.state import Job, Market, Offence
 from spec.transcript import honest_transcript
 
@@ -68,9 +69,10 @@ def utilities(market: Market, job: Job, model_value: Amount) -> dict[str, Amount
             utility[vendor] = utility[vendor] + total(
                 market.datasets[dataset].misuse_value for dataset in job.datasets)
     for dispute in job.disputes:
-        cost = dispute_compensation(market.dispute_cost, dispute.rounds)
-        utility[job.developer] = utility[job.developer] - cost
-        utility[dispute.respondent] = utility[dispute.respondent] - cost
+        utility[job.developer] = utility[job.developer] - dispute_compensation(
+            market.dispute_cost, dispute.rounds)
+        utility[dispute.respondent] = utility[dispute.respondent] - answer_costs(
+            market.dispute_cost, dispute.answers)
     for verdict in job.verdicts:
         if verdict.offence in (Offence.DEFECTIVE_INPUTS, Offence.FALSE_COMPLAINT):
             complainant = dict(verdict.evidence)["complainant"]

@@ -92,7 +92,7 @@ class Turn(str, Enum):
     """The vendor opens its digest at the same midpoint (``bisect_answer``)."""
     RESOLVE = "resolve"
     """The disagreement is one step wide; anyone may call ``resolve_step`` with the opened
-    pre-state; the respondent, who holds it, answers for it at the deadline."""
+    pre-state; the claimant, who raised the dispute, bears the burden of doing so."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,7 +168,9 @@ class Dispute:
 
     Both sides committed to a transcript of ``steps`` digests (index ``i`` is the state after
     step ``i``; index 0 is the agreed initial state). The sides agree at ``low`` and disagree
-    at ``high``; each round halves the interval until ``high == low + 1``.
+    at ``high``; each round halves the interval until ``high == low + 1``. ``rounds`` counts
+    the rounds played, ``answers`` those in which the respondent answered itself (a silent
+    respondent's committed digest is opened for it at the deadline).
     """
 
     respondent: str
@@ -177,6 +179,7 @@ class Dispute:
     high: int
     turn: Turn
     rounds: int = 0
+    answers: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -53,9 +53,9 @@ def test_lazy_vendor_is_convicted_through_bisection():
                             "vendor2": FEE + STAKE, "dev1": DEV_BOND + FEE + STAKE}
     assert ("job1", "dev1") not in market.model_holders
     utility = utilities(market, job, V)
-    dispute_cost = G * (job.dispute.rounds + 1)
-    assert utility["vendor1"] == -STAKE - dispute_cost          # saved its compute cost
-    assert utility["dev1"] == STAKE - 2 * PRICE - FEE - dispute_cost
+    assert job.dispute.answers == 2
+    assert utility["vendor1"] == -STAKE - G * 2          # saved its compute cost, paid two answers
+    assert utility["dev1"] == STAKE - 2 * PRICE - FEE - G * (2 + 1)
 
 
 def test_two_lazy_vendors_are_both_convicted():
@@ -75,10 +75,25 @@ def test_two_lazy_vendors_are_both_convicted():
     assert ("job1", "dev1") not in market.model_holders
 
 
-def test_unresolved_narrowed_step_convicts_the_respondent():
+def test_unresolved_narrowed_step_convicts_the_claimant():
     market, job = finish(ex.NARROWED.then(ex.TICK, ex.TICK), call("timeout", "owner1", job="job1"))
-    assert job.status == JobStatus.DELIVERED
-    assert [(v.convicted, v.offence) for v in job.verdicts] == [("vendor1", Offence.MISSED_DEADLINE)]
+    assert outcome_of(job) == "RESOLVED:MISSED_DEADLINE"
+    assert [(v.convicted, v.offence) for v in job.verdicts] == [("dev1", Offence.MISSED_DEADLINE)]
+    assert payouts(job)["vendor1"] == FEE + STAKE + 2 * G
+
+
+def test_a_silent_respondent_cannot_be_convicted_by_silence():
+    story = ex.QUERIED.then(ex.TICK, ex.TICK, call("timeout", "owner1", job="job1"))
+    job = story.market().jobs["job1"]
+    assert job.status == JobStatus.DISPUTED and job.verdicts == ()
+    assert (job.dispute.rounds, job.dispute.answers) == (1, 0)
+    # the claimant goes on and the re-execution still convicts the lazy vendor
+    claim = ex.honest("vendor1")
+    story = story.then(call("bisect_query", "dev1", job="job1", digest=claim[2]),
+                       ex.TICK, ex.TICK, call("timeout", "owner1", job="job1"),
+                       call("resolve_step", "dev1", job="job1"))
+    market, job = finish(story, call("accept_result", "dev1", job="job1"))
+    assert outcome_of(job) == "RESOLVED:WRONG_COMPUTATION" and job.dispute.answers == 0
 
 
 def test_false_dispute_is_resolved_against_the_developer():
@@ -89,7 +104,7 @@ def test_false_dispute_is_resolved_against_the_developer():
         call("bisect_answer", "vendor1", job="job1", digest=ex.honest("vendor1")[0]))
     market, job = finish(story, call("resolve_step", "vendor2", job="job1"))
     assert outcome_of(job) == "RESOLVED:FALSE_DISPUTE"
-    compensation = G * (job.dispute.rounds + 1)
+    compensation = G * job.dispute.answers
     paid = payouts(job)
     assert paid["vendor1"] == FEE + STAKE + compensation
     assert paid["treasury"] == DEV_BOND - compensation
