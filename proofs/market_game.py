@@ -179,7 +179,7 @@ def honest_choice(market: Market, player: str, labels: list[str]) -> str:
     if job.status == JobStatus.LICENSED:
         return "accept_job"
     if job.status == JobStatus.RUNNING:
-        if "confirm_inputs" in labels:
+        if any(label.startswith("complain_") for label in labels):
             defective = [d for d in job.datasets
                          if job.grants[d].delivery_digest != market.datasets[d].commitment]
             return f"complain_{defective[0]}" if defective else "confirm_inputs"
@@ -223,7 +223,8 @@ def turn(market: Market, context: Context, shape: MarketGameShape) -> GameNode:
             Branch("audit", market, replace(context, audited=True), s["q"]),
             Branch("no_audit", market, replace(context, audited=False), 1 - s["q"])])
     moves = [move for move in protocol_moves(market, shape.instance)
-             if move.action not in ("tick", "timeout", "misuse_data", "report_misuse")]
+             if move.action not in ("tick", "timeout", "misuse_data", "report_misuse")
+             and symbolic_step(market, move).rejection is None]
     player = first_mover(moves, shape)
     branches = [Branch(label_of(market, move), accepted(market, move), context)
                 for move in moves if move.actor == player]

@@ -573,6 +573,16 @@ def guard_report_inputs(market: Market, call: Call) -> Rejection | None:
             R.DEADLINE_PASSED if deadline_passed(market, job) else None)
 
 
+def guard_confirm_inputs(market: Market, call: Call) -> Rejection | None:
+    rejection = guard_report_inputs(market, call)
+    if rejection:
+        return rejection
+    job = market.jobs[call["job"]]
+    defective = any(grant.delivery_digest != market.datasets[dataset].commitment
+                    for dataset, grant in job.grants.items())
+    return R.INPUTS_DEFECTIVE if defective else None
+
+
 def effect_confirm_inputs(market: Market, call: Call) -> Market:
     job = market.jobs[call["job"]]
     return store(market, replace(job, confirmed=job.confirmed | {call.actor}))
@@ -957,9 +967,9 @@ CATALOGUE: dict[str, Action] = {action.name: action for action in (
            "to the vendors",
            guard_accept_job, requirements_accept_job, effect_accept_job),
     Action("confirm_inputs", Role.VENDOR.value, ("job",),
-           VENDOR_MOVE + (R.ALREADY_ANSWERED, R.DEADLINE_PASSED),
+           VENDOR_MOVE + (R.ALREADY_ANSWERED, R.DEADLINE_PASSED, R.INPUTS_DEFECTIVE),
            "records that the vendor's inputs match their commitments",
-           guard_report_inputs, no_requirements, effect_confirm_inputs),
+           guard_confirm_inputs, no_requirements, effect_confirm_inputs),
     Action("complain_inputs", Role.VENDOR.value, ("job", "dataset"),
            VENDOR_MOVE + (R.ALREADY_ANSWERED, R.DEADLINE_PASSED, R.DATASET_NOT_IN_JOB),
            "RESOLVED from the delivery evidence: the owner (defective inputs) or the "

@@ -272,6 +272,8 @@ def examples() -> tuple[Example, ...]:
             R.NOT_JOB_PARTY)
         add(f"{action}: after confirming", RUNNING.then(CONFIRM["vendor1"]), move, R.ALREADY_ANSWERED)
         add(f"{action}: after the deadline", RUNNING.then(TICK, TICK), move, R.DEADLINE_PASSED)
+    add("confirm_inputs: the ledger shows a defective delivery", LICENSED_DEFECTIVE.then(
+        ACCEPT["vendor1"], ACCEPT["vendor2"]), CONFIRM["vendor1"], R.INPUTS_DEFECTIVE)
     add("complain_inputs: false complaint is accepted and convicts the vendor", RUNNING,
         call("complain_inputs", "vendor1", job="job1", dataset="data1"))
     with_data9 = RUNNING.then(call("register_dataset", "owner1", **dataset))

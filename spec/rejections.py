@@ -91,6 +91,9 @@ class Rejection(str, Enum):
     """``timeout`` before the deadline of the job's current phase."""
     VENDOR_AT_CAPACITY = "VENDOR_AT_CAPACITY"
     """The vendor already runs as many jobs as its offer's capacity."""
+    INPUTS_DEFECTIVE = "INPUTS_DEFECTIVE"
+    """``confirm_inputs`` while the ledger shows a delivery digest that differs from its
+    dataset's commitment: a confirmation the evidence contradicts."""
     INPUTS_NOT_CONFIRMED = "INPUTS_NOT_CONFIRMED"
     """``submit_result`` by a vendor that has not confirmed its inputs."""
     INVALID_TRANSCRIPT = "INVALID_TRANSCRIPT"

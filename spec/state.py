@@ -24,8 +24,11 @@ class Role(str, Enum):
     TREASURY = "treasury"
     """Mints tokens with ``fund`` and receives forfeited remainders. Exists from genesis."""
     DATA_OWNER = "data_owner"
+    """Registers datasets and licenses them to jobs; locks a bond per licence; is paid per job."""
     DEVELOPER = "developer"
+    """Registers model recipes, requests and pays for training, accepts or disputes results."""
     VENDOR = "vendor"
+    """Offers compute; stakes per job, reports its inputs, trains and answers disputes."""
 
 
 TREASURY = "treasury"
