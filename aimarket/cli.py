@@ -15,6 +15,7 @@ import sys
 COMMAND_MODULES = (
     "aimarket.commands.spec",
     "aimarket.commands.simulate",
+    "aimarket.commands.games",
 )
 
 

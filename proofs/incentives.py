@@ -1,0 +1,474 @@
+"""Incentive proofs for the marketplace game: exact regions, witnesses, counterexamples.
+
+The marketplace game (:mod:`proofs.market_game`) comes with the honest strategy: a move
+at every decision node. For that strategy each property of PROTOCOL.md is a finite
+conjunction of polynomial inequalities over the parameters, computed here exactly:
+
+* ``worst(i, n)`` — the least expected utility player ``i`` can get below node ``n`` when
+  it plays honestly and every other player plays against it — is the minimum of a finite
+  set of polynomials (one per choice of the others' moves; at a chance node the sets of
+  the branches combine weighted by their probabilities). ``best(S, n)`` — the most the
+  players of ``S`` get together when they choose freely — is likewise a maximum. Both
+  are computed bottom-up, as sets of candidate polynomials with the play that yields each.
+* **Truthful reporting** (property 1): at every report node of ``i`` (input report,
+  acceptance or dispute, bisection moves, misuse report) the truthful branch's worst is
+  at least every untruthful report branch's best — whatever the facts, whatever the
+  others do. Because the branches' subtrees are disjoint, this is exactly weak dominance.
+* **Dominance solvability** (property 2): once every untruthful report is removed, the
+  same comparison holds at every node of every player against every other branch
+  (silence, defective delivery, skipped computation, misuse, off-chain training), so
+  iterated elimination leaves only the honest profile.
+* **Weak immunity** (property 3): ``worst(i, root) >= 0`` for every player.
+* **Collusion resilience** (property 4): for each coalition ``S`` the others play honestly
+  and ``best(S, root)`` is at most the coalition's honest expected utility.
+
+Each condition is "for every pair of candidates, honest minus deviating >= 0". Conditions
+implied by the game's participation constraints are dropped (Z3, exact nonlinear real
+arithmetic); the rest form the exact region where the property holds (:class:`Region`),
+simplified with sympy into lower bounds on stakes and bonds. Every kept condition is
+shown necessary by a Z3 model violating it while satisfying the others: a counterexample
+with parameter values, the deviation and both payoffs.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import sympy
+import z3
+
+from proofs.games.terms import Poly, parse_formula, parse_poly
+from proofs.market_game import CONSTANTS, GameBuild
+
+REPORT_MOVES = ("confirm_inputs", "complain_", "accept_result", "dispute_", "bisect_query",
+                "bisect_answer", "report_misuse", "ignore")
+"""Moves that are reports of facts (prefixes): the subject of property 1."""
+
+
+def is_report(label: str) -> bool:
+    return any(label == move or (move.endswith("_") and label.startswith(move))
+               for move in REPORT_MOVES)
+
+
+# ---------------------------------------------------------------------------- the tree
+@dataclass(eq=False)
+class Node:
+    """A node of the game tree, with its history and the honest move where it decides."""
+
+    history: tuple[str, ...]
+    player: str | None = None
+    honest: str | None = None
+    children: list[tuple[str, "Node"]] = field(default_factory=list)
+    probabilities: list[Poly] = field(default_factory=list)
+    utilities: dict[str, Poly] | None = None
+
+    @property
+    def is_chance(self) -> bool:
+        return self.player is None and self.utilities is None
+
+
+def compile_tree(build: GameBuild) -> Node:
+    """Parse the game's terms into polynomials and attach the honest strategy."""
+    symbols = build.game["constants"]
+
+    def convert(raw: dict, history: tuple[str, ...]) -> Node:
+        if "utility" in raw:
+            return Node(history, utilities={item["player"]: parse_poly(item["value"], symbols)
+                                            for item in raw["utility"]})
+        if "chance" in raw:
+            node = Node(history)
+            for edge in raw["chance"]:
+                node.children.append((edge["action"], convert(edge["child"], history + (edge["action"],))))
+                node.probabilities.append(parse_poly(edge["probability"], symbols))
+            return node
+        node = Node(history, player=raw["player"], honest=build.honest_strategy[history])
+        for edge in raw["children"]:
+            node.children.append((edge["action"], convert(edge["child"], history + (edge["action"],))))
+        return node
+
+    return convert(build.game["tree"], ())
+
+
+def nodes_of(root: Node) -> Iterable[Node]:
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(child for _, child in node.children)
+
+
+# ------------------------------------------------------------------ candidate value sets
+@dataclass(frozen=True)
+class Candidate:
+    """One polynomial value and the play that yields it: ``(leaf history, weight)``
+    pairs, the weight being the probability of reaching that leaf in this play."""
+
+    value: Poly
+    play: tuple[tuple[tuple[str, ...], Poly], ...]
+
+
+Candidates = dict[Poly, Candidate]
+
+
+def leaf_candidates(node: Node, players: Sequence[str]) -> Candidates:
+    total = Poly()
+    for player in players:
+        total = total + node.utilities[player]
+    return {total: Candidate(total, ((node.history, Poly.constant(1)),))}
+
+
+def combine_chance(node: Node, branch_sets: list[Candidates], limit: int) -> Candidates:
+    """Every way of picking one candidate per branch, weighted by the probabilities."""
+    size = 1
+    for candidates in branch_sets:
+        size *= len(candidates)
+    if size > limit:
+        raise CandidateExplosion(f"{size} candidates at {'/'.join(node.history)}")
+    combined: Candidates = {}
+    for picks in itertools.product(*(list(c.values()) for c in branch_sets)):
+        value = Poly()
+        play: list[tuple[tuple[str, ...], Poly]] = []
+        for probability, pick in zip(node.probabilities, picks):
+            value = value + probability * pick.value
+            play += [(history, probability * weight) for history, weight in pick.play]
+        combined.setdefault(value, Candidate(value, tuple(play)))
+    return combined
+
+
+class CandidateExplosion(RuntimeError):
+    """A candidate set would exceed the configured limit."""
+
+
+class Evaluator:
+    """Bottom-up candidate sets for a group of players against everyone else.
+
+    ``mode`` says how each kind of decision node is resolved:
+    * ``"worst"``: the group plays the honest move; others choose anything (the value is
+      the minimum of the candidates);
+    * ``"best"``: the group chooses anything, others choose anything (maximum);
+    * ``"coalition"``: the group chooses anything, others play honestly (maximum).
+    ``allowed`` restricts the branches considered at a node (dominance solvability).
+    """
+
+    def __init__(self, group: Sequence[str], mode: str,
+                 allowed: Callable[[Node, str], bool] | None = None, limit: int = 200_000):
+        self.group = tuple(group)
+        self.mode = mode
+        self.allowed = allowed or (lambda node, label: True)
+        self.limit = limit
+        self.memo: dict[int, Candidates] = {}
+
+    def candidates(self, node: Node) -> Candidates:
+        cached = self.memo.get(id(node))
+        if cached is not None:
+            return cached
+        if node.utilities is not None:
+            result = leaf_candidates(node, self.group)
+        elif node.is_chance:
+            result = combine_chance(node, [self.candidates(child) for _, child in node.children],
+                                    self.limit)
+        else:
+            ours = node.player in self.group
+            if (ours and self.mode == "worst") or (not ours and self.mode == "coalition"):
+                result = self.candidates(dict(node.children)[node.honest])
+            else:
+                result = {}
+                for label, child in node.children:
+                    if self.allowed(node, label):
+                        for value, candidate in self.candidates(child).items():
+                            result.setdefault(value, candidate)
+        self.memo[id(node)] = result
+        return result
+
+
+# ------------------------------------------------------------------------- conditions
+@dataclass(frozen=True)
+class Condition:
+    """``honest - deviation >= 0`` at one node, for one pair of candidates."""
+
+    difference: Poly
+    node: tuple[str, ...]
+    deviation: str
+    honest_play: Candidate
+    deviating_play: Candidate
+
+
+@dataclass
+class Region:
+    """The exact region where a property holds, and what shows it."""
+
+    property: str
+    subject: str
+    conditions: list[Condition]
+    """Conditions not implied by the assumptions; their conjunction is the region."""
+    checked: int
+    """How many candidate comparisons the property amounts to."""
+    seconds: float = 0.0
+    counterexamples: list[dict] = field(default_factory=list)
+    formula: str = "true"
+
+    @property
+    def holds_everywhere(self) -> bool:
+        return not self.conditions
+
+
+# ---------------------------------------------------------------------------- Z3 glue
+class Solver:
+    """Z3 over the game's constants, with the participation constraints assumed."""
+
+    def __init__(self, constants: Sequence[str], assumptions: Sequence[str]):
+        self.constants = tuple(constants)
+        self.variables = {name: z3.Real(name) for name in constants}
+        self.assumptions = [self.formula(text) for text in assumptions]
+
+    def poly(self, poly: Poly) -> z3.ArithRef:
+        total = z3.RealVal(0)
+        for monomial, coefficient in poly.terms:
+            term = z3.RealVal(f"{coefficient.numerator}/{coefficient.denominator}")
+            for name, exponent in monomial:
+                for _ in range(exponent):
+                    term = term * self.variables[name]
+            total = total + term
+        return total
+
+    def formula(self, text: str) -> z3.BoolRef:
+        formula = parse_formula(text, self.constants)
+        return self._formula(formula)
+
+    def _formula(self, formula) -> z3.BoolRef:
+        from proofs.games.terms import Comparison, Junction, Negation
+        if isinstance(formula, Comparison):
+            left, right = self.poly(formula.left), self.poly(formula.right)
+            return {"<": left < right, "<=": left <= right, ">": left > right,
+                    ">=": left >= right, "==": left == right, "!=": left != right}[formula.operator]
+        if isinstance(formula, Junction):
+            parts = [self._formula(part) for part in formula.parts]
+            return z3.And(parts) if formula.kind == "and" else z3.Or(parts)
+        if isinstance(formula, Negation):
+            return z3.Not(self._formula(formula.part))
+        return z3.BoolVal(bool(formula.value))
+
+    def implied(self, extra: Sequence[z3.BoolRef], goal: z3.BoolRef) -> bool:
+        solver = z3.SolverFor("QF_NRA")
+        solver.add(*self.assumptions, *extra, z3.Not(goal))
+        result = solver.check()
+        if result == z3.unknown:
+            raise RuntimeError(f"Z3 could not decide {goal}")
+        return result == z3.unsat
+
+    def model(self, constraints: Sequence[z3.BoolRef]) -> dict[str, Fraction] | None:
+        solver = z3.SolverFor("QF_NRA")
+        solver.add(*self.assumptions, *constraints)
+        if solver.check() != z3.sat:
+            return None
+        model = solver.model()
+        values = {}
+        for name, variable in self.variables.items():
+            value = model.eval(variable, model_completion=True)
+            values[name] = Fraction(value.as_fraction()) if z3.is_rational_value(value) else \
+                Fraction(str(value.approx(12)).rstrip("?"))
+        return values
+
+
+def scaled(poly: Poly) -> Poly:
+    """The same inequality with a leading coefficient of one in absolute value (dedup)."""
+    if poly.is_zero():
+        return poly
+    lead = abs(poly.terms[-1][1])
+    return poly.scale(Fraction(1) / lead)
+
+
+def evaluate(poly: Poly, point: dict[str, Fraction]) -> Fraction:
+    return poly.evaluate(point, Fraction(1))
+
+
+def reduce_conditions(raw: Iterable[Condition], solver: Solver) -> tuple[list[Condition], int]:
+    """Drop duplicates, conditions that always hold under the assumptions, and conditions
+    implied by the others. Returns the kept conditions and the number compared."""
+    unique: dict[Poly, Condition] = {}
+    count = 0
+    for condition in raw:
+        count += 1
+        key = scaled(condition.difference)
+        if key.is_constant():
+            if key.constant_value() >= 0:
+                continue
+        unique.setdefault(key, condition)
+    needed = [c for key, c in unique.items()
+              if not solver.implied([], solver.poly(key) >= 0)]
+    # remove conditions implied by the remaining ones (stronger first)
+    kept: list[Condition] = []
+    for index, condition in enumerate(needed):
+        others = [solver.poly(c.difference) >= 0 for c in kept + needed[index + 1:]]
+        if not solver.implied(others, solver.poly(condition.difference) >= 0):
+            kept.append(condition)
+    return kept, count
+
+
+def pairs(node: Node, honest: Candidates, deviating: Candidates, label: str) -> Iterable[Condition]:
+    for good in honest.values():
+        for bad in deviating.values():
+            yield Condition(good.value - bad.value, node.history, label, good, bad)
+
+
+# ------------------------------------------------------------------------ the properties
+def truthful_reporting(root: Node, player: str, solver: Solver) -> Region:
+    worst = Evaluator([player], "worst")
+    best = Evaluator([player], "best")
+
+    def conditions():
+        for node in nodes_of(root):
+            if node.player != player or not is_report(node.honest):
+                continue
+            honest = worst.candidates(dict(node.children)[node.honest])
+            for label, child in node.children:
+                if label != node.honest and is_report(label):
+                    yield from pairs(node, honest, best.candidates(child), label)
+
+    return finish_region("truthful_reporting", player, conditions(), solver)
+
+
+def dominance_solvability(root: Node, players: Sequence[str], solver: Solver) -> Region:
+    """Iterated elimination of weakly dominated moves, deepest nodes first.
+
+    At a deepest decision node a move other than the honest one is weakly dominated when
+    the honest move gives the mover at least as much; once every node below has been
+    reduced to its honest move, the same holds one level up. Elimination succeeds for
+    the whole tree exactly when, at every node, the honest move is at least as good for
+    its mover as every other move with everyone playing honestly afterwards (expected
+    over nature); iterated elimination then leaves only the honest profile.
+    """
+    value_of = {player: HonestValue([player]) for player in players}
+
+    def conditions():
+        for node in nodes_of(root):
+            if node.player is None:
+                continue
+            honest = value_of[node.player].value(dict(node.children)[node.honest])
+            for label, child in node.children:
+                if label != node.honest:
+                    deviating = value_of[node.player].value(child)
+                    yield Condition(honest.value - deviating.value, node.history, label,
+                                    honest, deviating)
+
+    return finish_region("dominance_solvability", "all players", conditions(), solver)
+
+
+def weak_immunity(root: Node, player: str, solver: Solver) -> Region:
+    worst = Evaluator([player], "worst")
+    zero = Candidate(Poly(), ())
+
+    def conditions():
+        for candidate in worst.candidates(root).values():
+            yield Condition(candidate.value, (), "any", zero, candidate)
+
+    region = finish_region("weak_immunity", player, conditions(), solver)
+    return region
+
+
+def collusion_resilience(root: Node, coalition: Sequence[str], solver: Solver) -> Region:
+    everyone_honest = HonestValue(coalition).value(root)
+    best = Evaluator(coalition, "coalition")
+
+    def conditions():
+        for candidate in best.candidates(root).values():
+            yield Condition(everyone_honest.value - candidate.value, (), "coalition deviation",
+                            everyone_honest, candidate)
+
+    return finish_region("collusion_resilience", "+".join(coalition), conditions(), solver)
+
+
+class HonestValue:
+    """The expected joint utility of ``group`` when everyone plays honestly."""
+
+    def __init__(self, group: Sequence[str]):
+        self.group = tuple(group)
+        self.memo: dict[int, Candidate] = {}
+
+    def value(self, node: Node) -> Candidate:
+        cached = self.memo.get(id(node))
+        if cached is None:
+            cached = self.memo[id(node)] = self._value(node)
+        return cached
+
+    def _value(self, node: Node) -> Candidate:
+        if node.utilities is not None:
+            return next(iter(leaf_candidates(node, self.group).values()))
+        if node.is_chance:
+            total, play = Poly(), []
+            for probability, (_, child) in zip(node.probabilities, node.children):
+                part = self.value(child)
+                total = total + probability * part.value
+                play += [(history, probability * weight) for history, weight in part.play]
+            return Candidate(total, tuple(play))
+        return self.value(dict(node.children)[node.honest])
+
+
+def finish_region(name: str, subject: str, conditions: Iterable[Condition], solver: Solver) -> Region:
+    started = time.perf_counter()
+    kept, count = reduce_conditions(conditions, solver)
+    region = Region(name, subject, kept, count)
+    region.formula = region_formula(kept)
+    region.counterexamples = [counterexample(condition, kept, solver) for condition in kept]
+    region.seconds = time.perf_counter() - started
+    return region
+
+
+# ------------------------------------------------------------------ formulas and points
+SYMPY = {name: sympy.Symbol(name) for name in CONSTANTS}
+
+
+def to_sympy(poly: Poly) -> sympy.Expr:
+    total = sympy.Integer(0)
+    for monomial, coefficient in poly.terms:
+        term = sympy.Rational(coefficient.numerator, coefficient.denominator)
+        for name, exponent in monomial:
+            term = term * SYMPY[name] ** exponent
+        total += term
+    return total
+
+
+STAKES = ("Bv", "Ba", "Bd")
+
+
+def as_bound(expression: sympy.Expr) -> sympy.Basic:
+    """``expression >= 0`` rewritten as a lower bound on a stake or bond where it is
+    linear in one (dividing by a coefficient that is positive under the assumptions)."""
+    for stake in STAKES:
+        symbol = SYMPY[stake]
+        poly = sympy.Poly(sympy.expand(expression), symbol)
+        if poly.degree() == 1:
+            coefficient, rest = poly.all_coeffs()
+            coefficient = sympy.factor(coefficient)
+            if coefficient.is_number and coefficient > 0 or coefficient in (SYMPY["q"],):
+                return sympy.Ge(symbol, sympy.simplify(-rest / coefficient))
+    return sympy.Ge(sympy.factor(expression), 0)
+
+
+def region_formula(conditions: Sequence[Condition]) -> str:
+    if not conditions:
+        return "true"
+    return " & ".join(sorted(str(as_bound(to_sympy(c.difference))) for c in conditions))
+
+
+def counterexample(condition: Condition, others: Sequence[Condition], solver: Solver) -> dict:
+    """A point violating ``condition`` (and satisfying the rest), with both plays."""
+    rest = [solver.poly(c.difference) >= 0 for c in others if c is not condition]
+    point = solver.model(rest + [solver.poly(condition.difference) < 0])
+    if point is None:  # needed only together with others: violate it alone
+        point = solver.model([solver.poly(condition.difference) < 0])
+    return {
+        "violates": str(as_bound(to_sympy(condition.difference))),
+        "at": {name: str(value) for name, value in (point or {}).items()},
+        "node": list(condition.node),
+        "deviation": condition.deviation,
+        "honest_payoff": str(to_sympy(condition.honest_play.value)),
+        "deviating_payoff": str(to_sympy(condition.deviating_play.value)),
+        "honest_value": str(evaluate(condition.honest_play.value, point)) if point else None,
+        "deviating_value": str(evaluate(condition.deviating_play.value, point)) if point else None,
+        "deviating_play": [list(history) for history, _ in condition.deviating_play.play][:4],
+    }

@@ -1,0 +1,1 @@
+"""Tests of the game-theoretic engine (proofs/games)."""
