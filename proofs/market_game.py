@@ -26,7 +26,8 @@ How the state machine becomes a game tree:
 * **Payoffs.** Each leaf gives every party ``spec.payoffs.utilities`` of the final market.
 
 :func:`honest_choice` names the honest move at every decision node: the truthful report
-given the facts, honest delivery, honest computation, no misuse, answering in disputes.
+given the facts, honest delivery, honest computation, no misuse, answering in disputes,
+pursuing a true claim and conceding a false one.
 """
 
 from __future__ import annotations
@@ -44,9 +45,16 @@ from spec.scenarios import Instance, JobTemplate, PURPOSE, commitment_of, protoc
 from spec.state import TREASURY, JobStatus, Market, Role, Turn, genesis, is_terminal
 
 JOB = "job1"
-CONSTANTS = ("P", "F", "C", "V", "Bv", "Ba", "Bd", "G", "q", "W")
+CONSTANTS = ("P", "F", "C", "V", "Bv", "Ba", "Bd", "G", "q", "K")
 """Price per dataset, fee per vendor, compute cost, model value, vendor stake, developer
-bond, owner bond, dispute cost per round, audit probability, misuse value per dataset."""
+bond, owner bond, dispute cost per round, audit probability, and K = W / q, the misuse
+compensation per dataset. The misuse value W itself is written K*q, so that every payoff
+is a polynomial (the game format admits no division by a symbol)."""
+
+
+def misuse_value() -> sympy.Expr:
+    """W, the misuse value per dataset, in the game's constants."""
+    return sympy.Symbol("K") * sympy.Symbol("q")
 
 
 class GameTooLarge(RuntimeError):
@@ -99,7 +107,7 @@ def opening_market(shape: MarketGameShape) -> Market:
     for owner, dataset in zip(instance.owner_names, instance.dataset_names):
         market = accepted(market, call("register_dataset", owner, dataset=dataset,
                                        commitment=commitment_of(dataset), price=s["P"],
-                                       misuse_value=s["W"], purposes=frozenset({PURPOSE}),
+                                       misuse_value=misuse_value(), purposes=frozenset({PURPOSE}),
                                        expiry=10**6, max_uses=10**6))
     market = accepted(market, call("register_model", "dev1", model="model1", commitment=8))
     for vendor in instance.vendor_names:
@@ -189,7 +197,10 @@ def honest_choice(market: Market, player: str, labels: list[str]) -> str:
                 if not did_honest_work(market, job, v) and v not in job.convicted_vendors]
         return f"dispute_{lazy[0]}" if lazy else "accept_result"
     if job.status == JobStatus.DISPUTED:
-        return "bisect_query" if job.dispute.turn == Turn.CLAIMANT else "bisect_answer"
+        if job.dispute.turn == Turn.RESPONDENT:
+            return "bisect_answer"
+        # a claimant pursues a true claim; one whose claim is false concedes by silence
+        return "silent" if did_honest_work(market, job, job.dispute.respondent) else "bisect_query"
     raise AssertionError(f"no honest move defined in {job.status}")
 
 
@@ -357,6 +368,6 @@ def participation_constraints(shape: MarketGameShape) -> list[str]:
     n, m = shape.data_owners, shape.vendors
     return [
         "P >= 0", "F >= 0", "C >= 0", "V >= 0", "Bv >= 0", "Ba >= 0", "Bd >= 0",
-        "G >= 0", "W >= 0", "q > 0", "q <= 1",
+        "G >= 0", "K >= 0", "q > 0", "q <= 1",
         f"V >= {n}*P + {m}*F", "F >= C",
     ]

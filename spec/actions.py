@@ -242,8 +242,8 @@ def pay_settlement(market: Market, job: Job, guilty: frozenset[str] = frozenset(
     get fee and stake; the developer gets its bond back (unless ``developer_bond_to`` says
     where a forfeited bond goes instead), plus the fee and the whole stake of every guilty
     vendor — except that a vendor convicted of misuse first pays every owner of the job
-    its dataset's declared misuse value out of its stake. With no guilty vendor this is
-    the plain settlement of a delivered model.
+    its misuse compensation out of its stake. With no guilty vendor this is the plain
+    settlement of a delivered model.
     """
     payouts = [(owner_of(market, dataset), market.datasets[dataset].price + job.owner_bond)
                for dataset in job.datasets]
@@ -258,11 +258,19 @@ def pay_settlement(market: Market, job: Job, guilty: frozenset[str] = frozenset(
             forfeited = fee_of(market, vendor) + job.vendor_stake
             if vendor == misuser:
                 for dataset in job.datasets:
-                    misuse_value = market.datasets[dataset].misuse_value
-                    payouts.append((owner_of(market, dataset), misuse_value))
-                    forfeited = forfeited - misuse_value
+                    compensation = misuse_compensation(market, dataset)
+                    payouts.append((owner_of(market, dataset), compensation))
+                    forfeited = forfeited - compensation
             payouts.append((job.developer, forfeited))
     return payouts
+
+
+def misuse_compensation(market: Market, dataset: str) -> Amount:
+    """What a misuse conviction pays the dataset's owner: its declared misuse value W
+    divided by the audit probability q. Misuse is found only with probability q, so the
+    owner, who loses W whenever its data is misused, is whole in expectation, and misuse
+    gains nothing in expectation even to a coalition that keeps the rest of the stake."""
+    return market.datasets[dataset].misuse_value / market.audit_probability
 
 
 def pay_false_dispute(market: Market, job: Job, respondent: str,
@@ -1008,7 +1016,7 @@ CATALOGUE: dict[str, Action] = {action.name: action for action in (
            SIGNED + (R.UNKNOWN_JOB, R.WRONG_STATUS, R.NOT_JOB_PARTY, R.VENDOR_NOT_IN_JOB,
                      R.EVIDENCE_MISSING),
            "RESOLVED: the vendor is convicted of misuse; its stake pays every owner its "
-           "misuse value first",
+           "misuse value divided by the audit probability first",
            guard_report_misuse, no_requirements, effect_report_misuse),
     Action("timeout", ANYONE, ("job",),
            (R.UNKNOWN_ACTOR, R.UNKNOWN_JOB, R.WRONG_STATUS, R.DEADLINE_NOT_PASSED),

@@ -76,7 +76,7 @@ def dispute_compensation(dispute_cost: Amount, rounds: int) -> Amount:
 
 
 def answer_costs(dispute_cost: Amount, answers: int) -> Amount:
-    """What the respondent spends answering ``answers`` rounds."""
+    """What a false dispute pays the respondent for the ``answers`` rounds it answered."""
     return dispute_cost * answers
 
 

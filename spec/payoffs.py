@@ -7,11 +7,12 @@ plus the off-chain values the protocol is about:
   every vendor's transcript is the honest one;
 * a vendor pays its compute cost C when it submitted the honest transcript (a vendor that
   fabricates a transcript saves the cost);
-* the developer pays the dispute cost G for opening a dispute and for every round; the
-  respondent pays G for every round it answers;
+* the developer pays the dispute cost G for opening a dispute and for every round (it
+  re-executes to back its claims); the respondent's answers, openings of digests it has
+  already committed, cost it nothing worth counting;
   a vendor that complains about inputs pays G for that single round;
 * a vendor that misused the data while the job ran gains the misuse value W of every
-  dataset of the job.
+  dataset of the job, and each owner loses its dataset's W (the use it could have sold).
 
 The incentive proofs read these expressions, never a hand-copied table. Run on a market
 whose amounts are z3 or sympy terms, the same functions give symbolic utilities.
@@ -26,7 +27,7 @@ from __future__ import annotations
 
 from spec.actions import start_digest
 from spec.base import Amount, total
-from spec.params import answer_costs, dispute_compensation
+from spec.params import dispute_compensation
 from spec.state import Job, Market, Offence
 from spec.transcript import honest_transcript
 
@@ -66,13 +67,14 @@ def utilities(market: Market, job: Job, model_value: Amount) -> dict[str, Amount
         if did_honest_work(market, job, vendor):
             utility[vendor] = utility[vendor] - market.offers[vendor].cost
         if ("misuse", job.ident, vendor) in market.artefacts:
-            utility[vendor] = utility[vendor] + total(
-                market.datasets[dataset].misuse_value for dataset in job.datasets)
+            for dataset in job.datasets:
+                misuse_value = market.datasets[dataset].misuse_value
+                owner = market.datasets[dataset].owner
+                utility[vendor] = utility[vendor] + misuse_value
+                utility[owner] = utility[owner] - misuse_value
     for dispute in job.disputes:
         utility[job.developer] = utility[job.developer] - dispute_compensation(
             market.dispute_cost, dispute.rounds)
-        utility[dispute.respondent] = utility[dispute.respondent] - answer_costs(
-            market.dispute_cost, dispute.answers)
     for verdict in job.verdicts:
         if verdict.offence in (Offence.DEFECTIVE_INPUTS, Offence.FALSE_COMPLAINT):
             complainant = dict(verdict.evidence)["complainant"]

@@ -54,7 +54,7 @@ def test_lazy_vendor_is_convicted_through_bisection():
     assert ("job1", "dev1") not in market.model_holders
     utility = utilities(market, job, V)
     assert job.dispute.answers == 2
-    assert utility["vendor1"] == -STAKE - G * 2          # saved its compute cost, paid two answers
+    assert utility["vendor1"] == -STAKE                  # saved its compute cost, lost its stake
     assert utility["dev1"] == STAKE - 2 * PRICE - FEE - G * (2 + 1)
 
 
@@ -153,12 +153,16 @@ def test_expiry_before_data_release_refunds_everyone():
     assert not any(holder[0] == "job1" for holder in market.data_holders)
 
 
-def test_misuse_pays_every_owner_its_misuse_value_first():
+def test_misuse_pays_every_owner_its_compensation_first():
     market, job = finish(ex.MISUSED, call("report_misuse", "owner2", job="job1", vendor="vendor1"))
     assert outcome_of(job) == "RESOLVED:DATA_MISUSE"
     paid = payouts(job)
-    assert paid["owner1"] == PRICE + OWNER_BOND + MISUSE
-    assert paid["dev1"] == DEV_BOND + FEE + STAKE - 2 * MISUSE
+    compensation = MISUSE / ex.WORLD.audit_probability   # W / q: whole in expectation
+    assert paid["owner1"] == PRICE + OWNER_BOND + compensation
+    assert paid["dev1"] == DEV_BOND + FEE + STAKE - 2 * compensation
+    utility = utilities(market, job, V)
+    assert utility["owner1"] == PRICE + compensation - MISUSE
+    assert utility["vendor1"] == -STAKE - COST * 0 + 2 * MISUSE - FEE * 0
 
 
 def test_minimum_stakes_meet_every_requirement_and_one_less_does_not():
