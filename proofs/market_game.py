@@ -144,6 +144,7 @@ class GameNode:
     branches: list[Branch] = field(default_factory=list)
     chance: bool = False
     honest: str | None = None
+    truthful: frozenset[str] = frozenset()
 
 
 def label_of(market: Market, move: Call) -> str:
@@ -173,6 +174,31 @@ def let_deadline_pass(market: Market) -> Market:
 def first_mover(moves: list[Call], shape: MarketGameShape) -> str:
     order = [*shape.instance.owner_names, *shape.instance.vendor_names, "dev1"]
     return min((move.actor for move in moves), key=order.index)
+
+
+def truthful_reports(market: Market, labels: list[str]) -> frozenset[str]:
+    """The labels among ``labels`` that are truthful reports of the facts in ``market``:
+    complaining about a defective dataset, confirming correct inputs, disputing a vendor
+    whose transcript is wrong, accepting when no unconvicted vendor's is, answering and
+    pursuing a true claim, reporting found misuse."""
+    job = market.jobs[JOB]
+    truthful = set()
+    for label in labels:
+        if label.startswith("complain_"):
+            dataset = label.removeprefix("complain_")
+            if job.grants[dataset].delivery_digest != market.datasets[dataset].commitment:
+                truthful.add(label)
+        elif label.startswith("dispute_"):
+            if not did_honest_work(market, job, label.removeprefix("dispute_")):
+                truthful.add(label)
+        elif label == "accept_result":
+            if all(did_honest_work(market, job, v) or v in job.convicted_vendors for v in job.vendors):
+                truthful.add(label)
+        elif label in ("confirm_inputs", "bisect_answer", "report_misuse"):
+            truthful.add(label)
+        elif label == "bisect_query" and not did_honest_work(market, job, job.dispute.respondent):
+            truthful.add(label)
+    return frozenset(truthful)
 
 
 def honest_choice(market: Market, player: str, labels: list[str]) -> str:
@@ -248,7 +274,8 @@ def turn(market: Market, context: Context, shape: MarketGameShape) -> GameNode:
         branches.append(Branch("misuse_data", misused, considered))
     branches.append(Branch("silent", let_deadline_pass(market), context))
     labels = [branch.label for branch in branches]
-    return GameNode(player=player, branches=branches, honest=honest_choice(market, player, labels))
+    return GameNode(player=player, branches=branches, honest=honest_choice(market, player, labels),
+                    truthful=truthful_reports(market, labels))
 
 
 def misuse_found(market: Market, context: Context, vendor: str) -> GameNode:
@@ -277,6 +304,8 @@ class GameBuild:
 
     game: dict
     honest_strategy: dict[tuple[str, ...], str]
+    truthful: dict[tuple[str, ...], frozenset[str]]
+    """At each decision node, the moves that are truthful reports of the facts."""
     nodes: int
     leaves: int
 
@@ -285,6 +314,7 @@ def build_market_game(shape: MarketGameShape, node_budget: int = 2_000_000) -> G
     """Explore the spec over one job and write the game tree."""
     counts = {"nodes": 0, "leaves": 0}
     honest_strategy: dict[tuple[str, ...], str] = {}
+    truthful: dict[tuple[str, ...], frozenset[str]] = {}
     actions: set[str] = set()
 
     def grow(market: Market, context: Context, history: tuple[str, ...]) -> dict:
@@ -305,6 +335,7 @@ def build_market_game(shape: MarketGameShape, node_budget: int = 2_000_000) -> G
                               "child": grow(branch.market, branch.context, history + (branch.label,))})
             return {"chance": edges}
         honest_strategy[history] = node.honest
+        truthful[history] = node.truthful
         children = []
         for branch in node.branches:
             actions.add(branch.label)
@@ -319,6 +350,7 @@ def build_market_game(shape: MarketGameShape, node_budget: int = 2_000_000) -> G
         counts["nodes"] += 2
         found = misuse_found(market, context, vendor)
         honest_strategy[history + ("misuse_found",)] = found.honest
+        truthful[history + ("misuse_found",)] = frozenset({"report_misuse"})
         found_children = []
         for branch in found.branches:
             actions.add(branch.label)
@@ -345,7 +377,7 @@ def build_market_game(shape: MarketGameShape, node_budget: int = 2_000_000) -> G
         "honest_histories": honest_histories,
         "tree": tree,
     }
-    return GameBuild(game, honest_strategy, counts["nodes"], counts["leaves"])
+    return GameBuild(game, honest_strategy, truthful, counts["nodes"], counts["leaves"])
 
 
 def honest_paths(node: dict, strategy: dict, history: tuple[str, ...]) -> Iterator[list[str]]:

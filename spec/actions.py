@@ -624,7 +624,7 @@ def guard_submit_result(market: Market, call: Call) -> Rejection | None:
     rejection, job = guard_vendor_move(market, call, JobStatus.RUNNING)
     if rejection:
         return rejection
-    return (R.INPUTS_NOT_CONFIRMED if call.actor not in job.confirmed else
+    return (R.INPUTS_NOT_CONFIRMED if len(job.confirmed) < len(job.vendors) else
             R.ALREADY_ANSWERED if call.actor in job.results else
             R.DEADLINE_PASSED if deadline_passed(market, job) else
             R.INVALID_TRANSCRIPT if len(call["transcript"]) != job.steps else None)
@@ -986,7 +986,8 @@ CATALOGUE: dict[str, Action] = {action.name: action for action in (
     Action("submit_result", Role.VENDOR.value, ("job", "transcript"),
            VENDOR_MOVE + (R.INPUTS_NOT_CONFIRMED, R.ALREADY_ANSWERED, R.DEADLINE_PASSED,
                           R.INVALID_TRANSCRIPT),
-           "records the vendor's transcript; DELIVERED once every vendor submitted",
+           "records the vendor's transcript (training starts once every vendor confirmed its "
+           "inputs); DELIVERED once every vendor submitted",
            guard_submit_result, no_requirements, effect_submit_result),
     Action("accept_result", Role.DEVELOPER.value, ("job",),
            DEVELOPER_MOVE + (R.DEADLINE_PASSED,),

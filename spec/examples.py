@@ -289,6 +289,8 @@ def examples() -> tuple[Example, ...]:
     add("submit: before running", LICENSED, move, R.WRONG_STATUS)
     add("submit: a vendor not in the job", CONFIRMED, replace(move, actor="vendor3"), R.NOT_JOB_PARTY)
     add("submit: before confirming inputs", RUNNING, move, R.INPUTS_NOT_CONFIRMED)
+    add("submit: before the other vendor confirmed", RUNNING.then(CONFIRM["vendor1"]), move,
+        R.INPUTS_NOT_CONFIRMED)
     add("submit: twice", CONFIRMED.then(move), move, R.ALREADY_ANSWERED)
     add("submit: after the deadline", CONFIRMED.then(TICK, TICK), move, R.DEADLINE_PASSED)
     add("submit: a transcript of the wrong length", CONFIRMED,

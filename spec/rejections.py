@@ -95,7 +95,8 @@ class Rejection(str, Enum):
     """``confirm_inputs`` while the ledger shows a delivery digest that differs from its
     dataset's commitment: a confirmation the evidence contradicts."""
     INPUTS_NOT_CONFIRMED = "INPUTS_NOT_CONFIRMED"
-    """``submit_result`` by a vendor that has not confirmed its inputs."""
+    """``submit_result`` before every vendor of the job has confirmed its inputs: training
+    starts only once no complaint can end the job."""
     INVALID_TRANSCRIPT = "INVALID_TRANSCRIPT"
     """A transcript whose length is not the job's number of training steps."""
 
