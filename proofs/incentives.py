@@ -62,6 +62,7 @@ class Node:
     history: tuple[str, ...]
     player: str | None = None
     honest: str | None = None
+    truthful: frozenset[str] = frozenset()
     children: list[tuple[str, "Node"]] = field(default_factory=list)
     probabilities: list[Poly] = field(default_factory=list)
     utilities: dict[str, Poly] | None = None
@@ -85,7 +86,8 @@ def compile_tree(build: GameBuild) -> Node:
                 node.children.append((edge["action"], convert(edge["child"], history + (edge["action"],))))
                 node.probabilities.append(parse_poly(edge["probability"], symbols))
             return node
-        node = Node(history, player=raw["player"], honest=build.honest_strategy[history])
+        node = Node(history, player=raw["player"], honest=build.honest_strategy[history],
+                    truthful=build.truthful[history])
         for edge in raw["children"]:
             node.children.append((edge["action"], convert(edge["child"], history + (edge["action"],))))
         return node
@@ -139,6 +141,15 @@ def combine_chance(node: Node, branch_sets: list[Candidates], limit: int) -> Can
     return combined
 
 
+DEVELOPER = "dev1"
+
+
+def side_deal(node: Node) -> bool:
+    """Off-chain training for the developer is a side deal: only a coalition holding both
+    the developer and the vendor can make it (``spec.payoffs.offchain_training_value``)."""
+    return any(label == "train_offchain" for label, _ in node.children)
+
+
 class CandidateExplosion(RuntimeError):
     """A candidate set would exceed the configured limit."""
 
@@ -173,7 +184,9 @@ class Evaluator:
                                     self.limit)
         else:
             ours = node.player in self.group
-            if (ours and self.mode == "worst") or (not ours and self.mode == "coalition"):
+            if side_deal(node) and not {DEVELOPER, node.player} <= set(self.group):
+                result = self.candidates(dict(node.children)[node.honest])
+            elif (ours and self.mode == "worst") or (not ours and self.mode == "coalition"):
                 result = self.candidates(dict(node.children)[node.honest])
             else:
                 result = {}
@@ -326,7 +339,7 @@ def truthful_reporting(root: Node, player: str, solver: Solver) -> Region:
                 continue
             honest = worst.candidates(dict(node.children)[node.honest])
             for label, child in node.children:
-                if label != node.honest and is_report(label):
+                if is_report(label) and label not in node.truthful:
                     yield from pairs(node, honest, best.candidates(child), label)
 
     return finish_region("truthful_reporting", player, conditions(), solver)
@@ -472,3 +485,66 @@ def counterexample(condition: Condition, others: Sequence[Condition], solver: So
         "deviating_value": str(evaluate(condition.deviating_play.value, point)) if point else None,
         "deviating_play": [list(history) for history, _ in condition.deviating_play.play][:4],
     }
+
+
+# ------------------------------------------------------------- the spec's rule and report
+def spec_rule(shape, solver: Solver) -> list[z3.BoolRef]:
+    """The spec's minimum stakes and bonds (``spec.params.stake_requirements``) for the
+    game's job, as Z3 constraints over the game's constants (W written K*q)."""
+    from spec.params import stake_requirements
+    v = solver.variables
+    misuse = v["K"] * v["q"]
+    requirements = stake_requirements(
+        prices=[v["P"]] * shape.data_owners, fees=[v["F"]] * shape.vendors,
+        costs=[v["C"]] * shape.vendors, misuse_values=[misuse] * shape.data_owners,
+        audit_probability=v["q"], dispute_cost=v["G"], steps=shape.steps,
+        vendor_stake=v["Bv"], developer_bond=v["Ba"], owner_bond=v["Bd"])
+    return [requirement.amount > requirement.bound if requirement.strict
+            else requirement.amount >= requirement.bound for requirement in requirements]
+
+
+def rule_inside(region: Region, rule: Sequence[z3.BoolRef], solver: Solver) -> list[dict]:
+    """Conditions of ``region`` that the spec's rule does not imply, each with a point
+    that meets the rule but breaks the condition (empty: the rule lies inside)."""
+    outside = []
+    for condition in region.conditions:
+        goal = solver.poly(condition.difference) >= 0
+        if not solver.implied(rule, goal):
+            point = solver.model(list(rule) + [z3.Not(goal)])
+            outside.append({"condition": str(as_bound(to_sympy(condition.difference))),
+                            "at": {k: str(val) for k, val in (point or {}).items()}})
+    return outside
+
+
+def coalitions(players: Sequence[str]) -> list[tuple[str, ...]]:
+    """Every coalition of two or more players that leaves someone out."""
+    return [group for size in range(2, len(players))
+            for group in itertools.combinations(players, size)]
+
+
+def analyse(shape, progress: Callable[[str], None] | None = None) -> list[Region]:
+    """Every property of PROTOCOL.md on the game of ``shape``: regions, counterexamples,
+    and whether the spec's stake rule lies inside each region."""
+    from proofs.market_game import build_market_game
+    build = build_market_game(shape)
+    root = compile_tree(build)
+    solver = Solver(build.game["constants"], build.game["initial_constraints"])
+    rule = spec_rule(shape, solver)
+    players = build.game["players"]
+    jobs: list[tuple[str, Callable[[], Region]]] = []
+    for player in players:
+        jobs.append((f"truthful reporting: {player}", lambda p=player: truthful_reporting(root, p, solver)))
+    jobs.append(("dominance solvability", lambda: dominance_solvability(root, players, solver)))
+    for player in players:
+        jobs.append((f"weak immunity: {player}", lambda p=player: weak_immunity(root, p, solver)))
+    for group in coalitions(players):
+        jobs.append((f"collusion resilience: {'+'.join(group)}",
+                     lambda g=group: collusion_resilience(root, g, solver)))
+    regions = []
+    for title, job in jobs:
+        if progress:
+            progress(title)
+        region = job()
+        region.rule_outside = rule_inside(region, rule, solver)
+        regions.append(region)
+    return regions

@@ -100,13 +100,13 @@ def stake_requirements(
     * ``Bv >= P`` — a vendor convicted of a false input complaint pays every data owner its
       price (else a vendor and developer could collude: complain, get the price back, and
       train off-chain);
-    * ``Bv >= W`` with W the sum of the datasets' declared misuse values — a misuse
-      conviction pays every data owner its misuse value;
     * ``q * (Bv + Fj) >= Cj`` — skipping the computation does not pay: with probability q
       the developer audits, disputes and wins the stake, and the fee is lost;
     * ``q * Bv >= W`` — misusing the data while the job runs does not pay;
     * ``q * (Bv + Fj - G*(R+1)) >= P + Fsum`` — an honest developer facing a lazy vendor
       is not worse off in expectation: the stake it wins when auditing covers what it pays;
+    * ``q * (Bv + Fj) >= q * (P + Fsum) + W`` — a misuse conviction pays every owner W/q
+      and still leaves the developer whole (W the sum of the declared misuse values);
     * ``Ba >= G*R`` — a developer convicted of a false dispute covers the costs of the
       respondent's answers;
     * ``Bd >= G`` — a data owner convicted of defective inputs covers the complaint's cost.
@@ -118,9 +118,6 @@ def stake_requirements(
                     vendor_stake, price_total),
     ]
     misuse_total = total(misuse_values)
-    requirements.append(Requirement(Rejection.STAKE_BELOW_MINIMUM,
-                                    "stake covers the misuse values",
-                                    vendor_stake, misuse_total))
     requirements.append(Requirement(Rejection.STAKE_BELOW_MINIMUM, "misuse does not pay",
                                     audit_probability * vendor_stake, misuse_total))
     dispute_total = dispute_compensation(dispute_cost, bisection_rounds(steps))
@@ -132,6 +129,10 @@ def stake_requirements(
                                         "an audited developer is made whole",
                                         audit_probability * (vendor_stake + fee - dispute_total),
                                         price_total + fee_total))
+        requirements.append(Requirement(Rejection.STAKE_BELOW_MINIMUM,
+                                        "a misuse conviction makes owners and developer whole",
+                                        audit_probability * (vendor_stake + fee),
+                                        audit_probability * (price_total + fee_total) + misuse_total))
     requirements.append(Requirement(Rejection.BOND_BELOW_MINIMUM,
                                     "developer bond covers a dispute",
                                     developer_bond, answer_costs(dispute_cost, bisection_rounds(steps))))
@@ -159,9 +160,10 @@ def minimum_stakes(
     price_sum, fee_sum, misuse_sum = total(prices), total(fees), total(misuse_values)
     dispute_total = dispute_compensation(dispute_cost, bisection_rounds(steps))
     developer_bond = answer_costs(dispute_cost, bisection_rounds(steps))
-    vendor_bounds = [price_sum, misuse_sum, misuse_sum / audit_probability]
+    vendor_bounds = [price_sum, misuse_sum / audit_probability]
     for fee, cost in zip(fees, costs):
         vendor_bounds.append(cost / audit_probability - fee)
         vendor_bounds.append((price_sum + fee_sum) / audit_probability - fee + dispute_total)
+        vendor_bounds.append(price_sum + fee_sum + misuse_sum / audit_probability - fee)
     vendor_stake = -(-max(vendor_bounds) // 1)  # ceiling, for int and Fraction alike
     return int(vendor_stake), developer_bond, dispute_cost
