@@ -278,9 +278,10 @@ def turn(market: Market, context: Context, shape: MarketGameShape) -> GameNode:
                     truthful=truthful_reports(market, labels))
 
 
-def misuse_found(market: Market, context: Context, vendor: str) -> GameNode:
-    """An audit found a vendor's misuse artefact: the first data owner reports it or not."""
-    owner = market.datasets[market.jobs[JOB].datasets[0]].owner
+def misuse_found(market: Market, context: Context, vendor: str, owners: tuple[str, ...]) -> GameNode:
+    """An audit found a vendor's misuse artefact: the owners, in turn, report it or not
+    (any owner of the job may report; the next decides if one ignores it)."""
+    owner = owners[0]
     reported = accepted(market, call("report_misuse", owner, job=JOB, vendor=vendor))
     return GameNode(player=owner, branches=[Branch("report_misuse", reported, context),
                                             Branch("ignore", market, context)],
@@ -346,21 +347,31 @@ def build_market_game(shape: MarketGameShape, node_budget: int = 2_000_000) -> G
             children.append({"action": branch.label, "child": child})
         return {"player": node.player, "children": children}
 
-    def grow_misuse(market: Market, context: Context, history: tuple[str, ...], vendor: str) -> dict:
-        counts["nodes"] += 2
-        found = misuse_found(market, context, vendor)
-        honest_strategy[history + ("misuse_found",)] = found.honest
-        truthful[history + ("misuse_found",)] = frozenset({"report_misuse"})
-        found_children = []
+    def grow_found(market: Market, context: Context, history: tuple[str, ...], vendor: str,
+                   owners: tuple[str, ...]) -> dict:
+        counts["nodes"] += 1
+        found = misuse_found(market, context, vendor, owners)
+        honest_strategy[history] = found.honest
+        truthful[history] = frozenset({"report_misuse"})
+        children = []
         for branch in found.branches:
             actions.add(branch.label)
-            found_children.append({"action": branch.label, "child": grow(
-                branch.market, branch.context, history + ("misuse_found", branch.label))})
+            step = history + (branch.label,)
+            if branch.label == "ignore" and len(owners) > 1:
+                child = grow_found(branch.market, branch.context, step, vendor, owners[1:])
+            else:
+                child = grow(branch.market, branch.context, step)
+            children.append({"action": branch.label, "child": child})
+        return {"player": found.player, "children": children}
+
+    def grow_misuse(market: Market, context: Context, history: tuple[str, ...], vendor: str) -> dict:
+        counts["nodes"] += 1
+        owners = tuple(dict.fromkeys(market.datasets[d].owner for d in market.jobs[JOB].datasets))
         actions.update(("misuse_found", "misuse_unfound"))
         s = symbols()
         return {"chance": [
             {"action": "misuse_found", "probability": str(s["q"]),
-             "child": {"player": found.player, "children": found_children}},
+             "child": grow_found(market, context, history + ("misuse_found",), vendor, owners)},
             {"action": "misuse_unfound", "probability": str(1 - s["q"]),
              "child": grow(market, context, history + ("misuse_unfound",))}]}
 

@@ -204,16 +204,19 @@ def pay_defective_inputs(market: Market, job: Job, dataset: str,
                          complainant: str) -> list[tuple[str, Amount]]:
     """A data owner delivered data that does not match its commitment.
 
-    The developer and the vendors get their deposits back; the other owners get their
-    bonds back; the guilty owner's bond pays the complainant one dispute cost, and the
-    rest goes to the treasury.
+    The developer and the vendors get their deposits back. The other owners released
+    their data to the vendors, so each gets its bond back and its price, paid out of the
+    guilty owner's bond — which first pays the complainant one dispute cost; the rest of
+    it goes to the treasury.
     """
     payouts = [(job.developer, developer_deposit(market, job))]
-    payouts += [(owner_of(market, other), job.owner_bond)
-                for other in job.datasets if other != dataset]
+    others = [other for other in job.datasets if other != dataset]
+    payouts += [(owner_of(market, other), job.owner_bond + market.datasets[other].price)
+                for other in others]
     payouts += [(vendor, job.vendor_stake) for vendor in job.vendors]
     payouts.append((complainant, market.dispute_cost))
-    payouts.append((TREASURY, job.owner_bond - market.dispute_cost))
+    payouts.append((TREASURY, job.owner_bond - market.dispute_cost
+                    - total(market.datasets[other].price for other in others)))
     return payouts
 
 

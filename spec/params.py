@@ -100,8 +100,9 @@ def stake_requirements(
     * ``Bv >= P`` — a vendor convicted of a false input complaint pays every data owner its
       price (else a vendor and developer could collude: complain, get the price back, and
       train off-chain);
-    * ``q * (Bv + Fj) >= Cj`` — skipping the computation does not pay: with probability q
-      the developer audits, disputes and wins the stake, and the fee is lost;
+    * ``q * (Bv + Fj) >= Cj + W`` — skipping the computation does not pay, even together
+      with misuse: with probability q the developer audits, disputes and wins the stake,
+      and the fee is lost;
     * ``q * Bv >= W`` — misusing the data while the job runs does not pay;
     * ``q * (Bv + Fj - G*(R+1)) >= P + Fsum`` — an honest developer facing a lazy vendor
       is not worse off in expectation: the stake it wins when auditing covers what it pays;
@@ -109,7 +110,8 @@ def stake_requirements(
       and still leaves the developer whole (W the sum of the declared misuse values);
     * ``Ba >= G*R`` — a developer convicted of a false dispute covers the costs of the
       respondent's answers;
-    * ``Bd >= G`` — a data owner convicted of defective inputs covers the complaint's cost.
+    * ``Bd >= G + P`` — a data owner convicted of defective inputs covers the complaint's
+      cost and pays the other owners, whose data was released, their prices.
     """
     price_total = total(prices)
     fee_total = total(fees)
@@ -124,7 +126,7 @@ def stake_requirements(
     for fee, cost in zip(fees, costs):
         requirements.append(Requirement(Rejection.STAKE_BELOW_MINIMUM,
                                         "skipping the computation does not pay",
-                                        audit_probability * (vendor_stake + fee), cost))
+                                        audit_probability * (vendor_stake + fee), cost + misuse_total))
         requirements.append(Requirement(Rejection.STAKE_BELOW_MINIMUM,
                                         "an audited developer is made whole",
                                         audit_probability * (vendor_stake + fee - dispute_total),
@@ -137,8 +139,8 @@ def stake_requirements(
                                     "developer bond covers a dispute",
                                     developer_bond, answer_costs(dispute_cost, bisection_rounds(steps))))
     requirements.append(Requirement(Rejection.BOND_BELOW_MINIMUM,
-                                    "owner bond covers a complaint",
-                                    owner_bond, dispute_cost))
+                                    "owner bond covers a complaint and the other prices",
+                                    owner_bond, dispute_cost + price_total))
     return tuple(requirements)
 
 
@@ -162,8 +164,8 @@ def minimum_stakes(
     developer_bond = answer_costs(dispute_cost, bisection_rounds(steps))
     vendor_bounds = [price_sum, misuse_sum / audit_probability]
     for fee, cost in zip(fees, costs):
-        vendor_bounds.append(cost / audit_probability - fee)
+        vendor_bounds.append((cost + misuse_sum) / audit_probability - fee)
         vendor_bounds.append((price_sum + fee_sum) / audit_probability - fee + dispute_total)
         vendor_bounds.append(price_sum + fee_sum + misuse_sum / audit_probability - fee)
     vendor_stake = -(-max(vendor_bounds) // 1)  # ceiling, for int and Fraction alike
-    return int(vendor_stake), developer_bond, dispute_cost
+    return int(vendor_stake), developer_bond, dispute_cost + price_sum

@@ -130,7 +130,8 @@ def test_defective_inputs_convict_the_owner():
     assert [(v.convicted, v.offence) for v in job.verdicts] == [("owner1", Offence.DEFECTIVE_INPUTS)]
     paid = payouts(job)
     assert "owner1" not in paid and paid["vendor2"] == STAKE + G
-    assert paid["treasury"] == OWNER_BOND - G
+    assert paid["owner2"] == OWNER_BOND + PRICE        # its data was released: it is paid
+    assert paid["treasury"] == OWNER_BOND - G - PRICE
 
 
 def test_silent_vendors_time_out_and_the_developer_takes_their_stakes():
