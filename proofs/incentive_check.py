@@ -1,0 +1,94 @@
+"""The incentive proofs as a check provider of ``aimarket check`` (``kind="incentive"``).
+
+For each game shape in :data:`SHAPES` the marketplace game is derived from the spec and
+every property of PROTOCOL.md is decided exactly (:func:`proofs.incentives.analyse`). A
+result *holds* when the spec's own stake rule (``spec.params.stake_requirements``) lies
+inside the exact region where the property holds — so the protocol as specified enjoys
+the property for every parameter value it admits. The region itself, simplified, and a
+counterexample for each of its conditions (parameter values, the deviation, both payoffs)
+are part of the result; so is a check that PROTOCOL.md's collusion example — a vendor and
+the developer complaining falsely to get the data price back and training off-chain — is
+found as a counterexample outside the region, at a vendor stake below the data price.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from proofs.check import CheckContext, CheckProvider, CheckResult, ProviderReport
+from proofs.incentives import Region, analyse
+from proofs.market_game import MarketGameShape
+
+SHAPES = (MarketGameShape(data_owners=1, vendors=1, steps=2),
+          MarketGameShape(data_owners=2, vendors=1, steps=2))
+"""Jobs the incentive game plays: one or two data owners, one vendor, two steps."""
+
+REPORT = Path("docs/generated/incentives.json")
+"""Where the regions and counterexamples are written for the docs site and the reference."""
+
+
+def shape_name(shape: MarketGameShape) -> str:
+    return f"{shape.data_owners} owner(s), {shape.vendors} vendor(s), T={shape.steps}"
+
+
+def region_result(region: Region, shape: MarketGameShape) -> CheckResult:
+    inside = not region.rule_outside
+    detail = (f"region: {region.formula}" if region.conditions else "holds for every parameter value")
+    if not inside:
+        detail += f"; the spec's stake rule admits points outside: {region.rule_outside[0]}"
+    return CheckResult(
+        name=f"{region.property} ({region.subject})", kind="incentive", holds=inside, detail=detail,
+        instance=shape_name(shape), seconds=region.seconds,
+        data={"role": region.subject, "region": region.formula,
+              "conditions": len(region.conditions), "comparisons": region.checked,
+              "counterexamples": region.counterexamples, "rule_outside": region.rule_outside})
+
+
+def collusion_example(regions: list[Region], shape: MarketGameShape) -> CheckResult:
+    """PROTOCOL.md's example must appear as a counterexample at a stake below the price."""
+    found = []
+    for region in regions:
+        if region.property != "collusion_resilience" or set(region.subject.split("+")) != {"dev1", "vendor1"}:
+            continue
+        for example in region.counterexamples:
+            plays = [step for play in example["deviating_play"] for step in play]
+            point = example["at"]
+            below_price = point and float(eval_fraction(point["Bv"])) < float(eval_fraction(point["P"]))
+            if any(step.startswith("complain_") for step in plays) and "train_offchain" in plays and below_price:
+                found.append(example)
+    return CheckResult(
+        name="collusion_example_found", kind="incentive", holds=bool(found),
+        detail=(f"developer+vendor1: false complaint then off-chain training pays at "
+                f"Bv={found[0]['at']['Bv']} < P={found[0]['at']['P']}" if found else
+                "the false-complaint collusion was not found outside the region"),
+        instance=shape_name(shape), data={"counterexample": found[0] if found else None})
+
+
+def eval_fraction(text: str):
+    from fractions import Fraction
+    return Fraction(text)
+
+
+def run_incentives(context: CheckContext) -> ProviderReport:
+    results: list[CheckResult] = []
+    report = {"shapes": []}
+    for shape in SHAPES:
+        task = context.progress.task(f"incentives {shape_name(shape)}", total=None)
+        started = time.perf_counter()
+        regions = analyse(shape, progress=lambda title: task.update(description=f"incentives: {title}"))
+        task.done()
+        results += [region_result(region, shape) for region in regions]
+        results.append(collusion_example(regions, shape))
+        report["shapes"].append({
+            "shape": shape_name(shape), "seconds": round(time.perf_counter() - started, 3),
+            "properties": [{"property": r.property, "subject": r.subject, "region": r.formula,
+                            "spec_rule_inside": not r.rule_outside,
+                            "counterexamples": r.counterexamples} for r in regions]})
+    REPORT.parent.mkdir(parents=True, exist_ok=True)
+    REPORT.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    return ProviderReport(results)
+
+
+PROVIDERS = [CheckProvider("incentives", "incentive", run_incentives)]

@@ -1,0 +1,78 @@
+"""The incentive proofs: exact regions, counterexamples, and the spec's stake rule."""
+
+from fractions import Fraction
+
+import pytest
+
+import spec.params
+from proofs.incentives import analyse, compile_tree, Solver, truthful_reporting
+from proofs.market_game import MarketGameShape, build_market_game
+from proofs.games.terms import parse_poly
+
+SHAPES = [MarketGameShape(1, 1, 2), MarketGameShape(2, 1, 2)]
+
+
+@pytest.fixture(scope="module", params=SHAPES, ids=lambda shape: f"{shape.data_owners}x{shape.vendors}")
+def regions(request):
+    return request.param, analyse(request.param)
+
+
+def value(text, point):
+    constants = list(point)
+    return parse_poly(text, constants).evaluate({k: Fraction(v) for k, v in point.items()}, Fraction(1))
+
+
+def test_every_property_holds_wherever_the_spec_admits_a_job(regions):
+    shape, found = regions
+    assert {region.property for region in found} == {
+        "truthful_reporting", "dominance_solvability", "weak_immunity", "collusion_resilience"}
+    outside = {(r.property, r.subject): r.rule_outside for r in found if r.rule_outside}
+    assert outside == {}
+
+
+def test_each_region_condition_is_needed_and_its_counterexample_is_real(regions):
+    shape, found = regions
+    for region in found:
+        assert len(region.counterexamples) == len(region.conditions)
+        for example in region.counterexamples:
+            point = example["at"]
+            assert point, f"{region.property}: no point violates {example['violates']}"
+            honest = value(example["honest_payoff"], point)
+            deviating = value(example["deviating_payoff"], point)
+            if region.property == "weak_immunity":  # the honest player's payoff goes negative
+                assert deviating < 0, (region.subject, example)
+            else:  # the deviation pays more than honesty
+                assert honest < deviating, (region.property, region.subject, example)
+
+
+def test_the_collusion_example_of_the_protocol_is_found_below_the_price(regions):
+    shape, found = regions
+    collusion = next(r for r in found if r.property == "collusion_resilience"
+                     and r.subject == "dev1+vendor1")
+    examples = [e for e in collusion.counterexamples
+                if any(step.startswith("complain_") for play in e["deviating_play"] for step in play)]
+    assert examples, collusion.counterexamples
+    point = examples[0]["at"]
+    assert Fraction(point["Bv"]) < shape.data_owners * Fraction(point["P"])
+
+
+def test_without_stake_minimums_the_spec_admits_the_collusion(monkeypatch):
+    original = spec.params.stake_requirements
+
+    def bonds_only(**kwargs):
+        return tuple(r for r in original(**kwargs) if r.code.value != "STAKE_BELOW_MINIMUM")
+
+    monkeypatch.setattr(spec.params, "stake_requirements", bonds_only)
+    found = analyse(MarketGameShape(1, 1, 2))
+    broken = {(r.property, r.subject) for r in found if r.rule_outside}
+    assert ("collusion_resilience", "dev1+vendor1") in broken
+    assert ("weak_immunity", "dev1") in broken
+
+
+def test_a_false_dispute_never_pays_even_against_a_silent_vendor():
+    build = build_market_game(MarketGameShape(1, 1, 2))
+    root = compile_tree(build)
+    solver = Solver(build.game["constants"], build.game["initial_constraints"])
+    region = truthful_reporting(root, "dev1", solver)
+    # the developer's only condition is that a stake worth disputing exists at all
+    assert [c["violates"] for c in region.counterexamples] == ["Bv >= -F + 2*G"]
