@@ -15,7 +15,13 @@ import sys
 COMMAND_MODULES = (
     "aimarket.commands.spec",
     "aimarket.commands.simulate",
+    "aimarket.commands.check",
+    "aimarket.commands.demo",
+    "aimarket.commands.ledger",
     "aimarket.commands.games",
+    "aimarket.commands.docs",
+    "aimarket.commands.vectors",
+    "aimarket.commands.conform",
 )
 
 

@@ -13,9 +13,6 @@ found as a counterexample outside the region, at a vendor stake below the data p
 
 from __future__ import annotations
 
-import json
-import time
-from pathlib import Path
 
 from proofs.check import CheckContext, CheckProvider, CheckResult, ProviderReport
 from proofs.incentives import Region, analyse
@@ -24,10 +21,6 @@ from proofs.market_game import MarketGameShape
 SHAPES = (MarketGameShape(data_owners=1, vendors=1, steps=2),
           MarketGameShape(data_owners=2, vendors=1, steps=2))
 """Jobs the incentive game plays: one or two data owners, one vendor, two steps."""
-
-REPORT = Path("docs/generated/incentives.json")
-"""Where the regions and counterexamples are written for the docs site and the reference."""
-
 
 def shape_name(shape: MarketGameShape) -> str:
     return f"{shape.data_owners} owner(s), {shape.vendors} vendor(s), T={shape.steps}"
@@ -73,21 +66,12 @@ def eval_fraction(text: str):
 
 def run_incentives(context: CheckContext) -> ProviderReport:
     results: list[CheckResult] = []
-    report = {"shapes": []}
     for shape in SHAPES:
         task = context.progress.task(f"incentives {shape_name(shape)}", total=None)
-        started = time.perf_counter()
         regions = analyse(shape, progress=lambda title: task.update(description=f"incentives: {title}"))
         task.done()
         results += [region_result(region, shape) for region in regions]
         results.append(collusion_example(regions, shape))
-        report["shapes"].append({
-            "shape": shape_name(shape), "seconds": round(time.perf_counter() - started, 3),
-            "properties": [{"property": r.property, "subject": r.subject, "region": r.formula,
-                            "spec_rule_inside": not r.rule_outside,
-                            "counterexamples": r.counterexamples} for r in regions]})
-    REPORT.parent.mkdir(parents=True, exist_ok=True)
-    REPORT.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     return ProviderReport(results)
 
 

@@ -52,7 +52,68 @@ def whole_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
 
 
+def replay_file(args) -> int:
+    """``--replay FILE``: apply an ITF trace's calls one by one and compare with it."""
+    from conformance.itf import ItfError, read_trace
+    from proofs.replay import replay
+
+    try:
+        trace = read_trace(args.replay)
+    except OSError as error:
+        raise UsageError("--replay", f"cannot read {args.replay} ({error.strerror})") from None
+    except ItfError as error:
+        raise UsageError("--replay", f"{args.replay} is not a trace of this spec: {error}") from None
+    report = replay(trace)
+    meta = trace.meta
+    if args.json:
+        print(json.dumps({
+            "file": args.replay, "description": meta.get("description"),
+            "steps": len(report.steps), "diverged_at": report.diverged_at,
+            "violations": [{"state": index, "name": name, "problem": problem}
+                           for index, name, problem in report.violated],
+            "stuck": report.stuck, "loop": report.loop, "notes": report.notes,
+            "crash": next((item.error for item in report.steps if item.error), None),
+            "reproduces": report.reproduces}, indent=2))
+        return 1 if report.reproduces or report.diverged_at is not None else 0
+    print(f"replay {args.replay}: {len(trace.steps) - 1} calls"
+          + (f" — {meta['description']}" if meta.get("description") else ""))
+    if meta.get("mutant"):
+        print(f"  (recorded under the mutant {meta['mutant']}; replaying against the spec as it is)")
+    setup_calls = meta.get("setup_calls", 0) if isinstance(meta.get("setup_calls"), int) else 0
+    for item in report.steps:
+        if item.index <= setup_calls and item.matches and not item.problems and not args.quiet:
+            continue
+        verdict = "ok" if item.outcome == "accepted" else item.outcome
+        mark = "" if item.matches else f"   <- DIVERGES: recorded {item.recorded}" + (
+            ", a different market" if item.recorded == item.outcome else "")
+        if not args.quiet or not item.matches or item.problems:
+            print(f"{item.index:>5} t={item.market.now:<4} {item.call.action:<17} {item.call.actor:<9} "
+                  f"{describe(item.call)}  -> {verdict}{mark}")
+        if item.error:
+            print(f"        the spec raised {item.error}")
+        for name, problem in item.problems:
+            print(f"        INVARIANT VIOLATED {name}: {problem}")
+    if setup_calls:
+        print(f"  (the first {setup_calls} calls set the instance up)")
+    for job in report.stuck:
+        print(f"DEADLOCK: {job} has no progress move left (timeouts and ticks included)")
+    if report.loop:
+        print(f"NO END: {report.loop}")
+    for note in report.notes:
+        print(f"note: {note}")
+    if report.diverged_at is not None:
+        print(f"the spec DIVERGES from the trace at call {report.diverged_at}")
+        return 1
+    if report.reproduces:
+        print("the trace reproduces: the failure it records happens on the spec")
+        return 1
+    print("the trace replays exactly; every invariant held")
+    return 0
+
+
 def run(args) -> int:
+    if args.replay:
+        return replay_file(args)
     instance = SIMULATION_INSTANCE
     if args.params:
         instance = load_instance(args.params, instance)
@@ -124,6 +185,9 @@ def register(subparsers) -> None:
                         help="jobs open at once (default 3)")
     parser.add_argument("--params", metavar="FILE",
                         help="JSON file overriding instance fields (parties, steps, amounts)")
+    parser.add_argument("--replay", metavar="FILE",
+                        help="replay an ITF trace (a counterexample of aimarket check, or a "
+                             "vector) call by call, comparing each outcome and market")
     parser.add_argument("--quiet", action="store_true", help="print only the summary")
     parser.add_argument("--json", action="store_true", help="print a JSON summary only")
     parser.set_defaults(run=run)

@@ -1,0 +1,133 @@
+"""Distinct states explored per second by the model checker, on the default instance.
+
+Figures, all measured in this run:
+
+1. **explore** — distinct states (classes of markets) per CPU second when exhausting the
+   default instance of ``aimarket check`` (one job, two datasets, two vendors, two
+   training steps), with the time and symmetry abstraction and with the time abstraction
+   only; transitions per CPU second beside them. Without the malformed variants of the
+   rejection coverage (pure exploration), and with them (what ``aimarket check`` does).
+2. **where the time goes** — the same exploration's work split in two, each part re-run
+   and timed alone on the finished graph: the *spec* (``protocol_moves``, ``step`` on
+   every move, every invariant on every new market — the spec's own functions) and the
+   *model checker* (canonical keys and bookkeeping: the rest).
+3. **baseline** — a fixed micro-workload measured in the same run: inserting small
+   tuples into a dict (operations per CPU second), so that the figures can be compared
+   across machines as ratios (states per second / dict inserts per second).
+
+CPU time (``time.process_time``) is used throughout: the machine is shared, and wall
+time would measure the other load. The target is 50,000 states per second on one core
+(TLC's rate on specs of this size); the figures show how far a Python spec is from it and
+why (figure 2).
+"""
+
+from __future__ import annotations
+
+import gc
+import time
+from typing import Any
+
+from proofs.check import default_instance
+from proofs.explore import explore
+from proofs.explore_keys import make_keys
+from proofs.explore_properties import protocol_violations
+from spec.invariants import violations
+from spec.machine import step
+from spec.scenarios import protocol_moves
+
+TARGET_STATES_PER_SECOND = 50_000
+
+
+def dict_insert_rate(count: int = 2_000_000) -> float:
+    """Inserts of fresh small tuples into a dict per CPU second (the baseline)."""
+    started = time.process_time()
+    table: dict[tuple, int] = {}
+    for index in range(count):
+        table[(index, index & 7, "k")] = index
+    return count / (time.process_time() - started)
+
+
+def timed_exploration(abstraction: str, coverage: bool) -> tuple[Any, float]:
+    started = time.process_time()
+    exploration = explore(default_instance(), abstraction, coverage=coverage)
+    return exploration, time.process_time() - started
+
+
+def without_collector(function):
+    """Run ``function`` with the cyclic garbage collector paused, as the explorer does."""
+    def paused(*args):
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return function(*args)
+        finally:
+            if was_enabled:
+                gc.enable()
+    return paused
+
+
+@without_collector
+def spec_seconds(exploration) -> float:
+    """CPU seconds the spec's own functions take for the exploration's work."""
+    instance = exploration.instance
+    started = time.process_time()
+    for node, market in enumerate(exploration.markets):
+        if not exploration.expanded[node]:
+            continue
+        for made in protocol_moves(market, instance):
+            step(market, made)
+    for market in exploration.markets:
+        violations(market)
+        protocol_violations(market)
+    return time.process_time() - started
+
+
+@without_collector
+def key_seconds(exploration) -> float:
+    """CPU seconds the canonical keys of every successor take (fresh caches)."""
+    keys = make_keys(exploration.abstraction, exploration.instance, exploration.markets[0],
+                     exploration.horizon)
+    successors = [exploration.markets[target] for edges in exploration.successors
+                  for target, _ in edges]
+    started = time.process_time()
+    for market in successors:
+        keys.key(market)
+    return time.process_time() - started
+
+
+def run() -> dict[str, Any]:
+    baseline = dict_insert_rate()
+    results: dict[str, Any] = {"baseline_dict_inserts_per_second": round(baseline)}
+    for abstraction in ("symmetry", "time"):
+        exploration, seconds = timed_exploration(abstraction, coverage=False)
+        rate = exploration.states / seconds
+        spec_part = spec_seconds(exploration)
+        key_part = key_seconds(exploration)
+        with_variants, coverage_seconds = timed_exploration(abstraction, coverage=True)
+        results[abstraction] = {
+            "states": exploration.states,
+            "transitions": exploration.transitions,
+            "cpu_seconds": round(seconds, 3),
+            "states_per_second": round(rate),
+            "transitions_per_second": round(exploration.transitions / seconds),
+            "states_per_second_per_dict_insert_per_second": round(rate / baseline, 6),
+            "spec_share": round(spec_part / seconds, 3),
+            "key_share": round(key_part / seconds, 3),
+            "other_share": round(max(0.0, 1 - (spec_part + key_part) / seconds), 3),
+            "with_coverage_cpu_seconds": round(coverage_seconds, 3),
+            "with_coverage_states_per_second": round(with_variants.states / coverage_seconds),
+            "target_states_per_second": TARGET_STATES_PER_SECOND,
+            "fraction_of_target": round(rate / TARGET_STATES_PER_SECOND, 3),
+        }
+        print(f"{abstraction:>8}: {exploration.states} states, {exploration.transitions} "
+              f"transitions in {seconds:.2f} CPU s = {rate:,.0f} states/s "
+              f"({rate / TARGET_STATES_PER_SECOND:.1%} of {TARGET_STATES_PER_SECOND:,}); "
+              f"spec {spec_part / seconds:.0%}, keys {key_part / seconds:.0%} of the time; "
+              f"with coverage variants {with_variants.states / coverage_seconds:,.0f} states/s")
+    print(f"baseline: {baseline:,.0f} dict inserts/s; symmetry states/s per dict insert/s = "
+          f"{results['symmetry']['states_per_second_per_dict_insert_per_second']}")
+    return results
+
+
+if __name__ == "__main__":
+    run()

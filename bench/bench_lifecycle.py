@@ -1,0 +1,446 @@
+"""Models per second through the whole job lifecycle on the marketplace chaincode.
+
+One "model" is one honest training job from request to settlement: ``request_training``,
+``grant_access``, ``accept_job``, ``confirm_inputs``, ``submit_result``, ``accept_result``
+— six transactions (one dataset, one vendor). Every transaction is endorsed, ordered,
+validated and committed by the embedded Fabric-style ledger (``reference/ledger``) with
+the MAJORITY endorsement policy over four organisations (3 endorsements), every signature
+really verified (creator, endorsements, orderer, MSP certificates, and in ``grant_access``
+the owner's ECDSA delivery receipt inside the chaincode).
+
+Figures, for networks of 12 and 24 peers, measured in the same run:
+
+1. **whole simulated network** — wall-clock models/s with every peer, the orderer and
+   every client in this one process (all peers share this machine's cores);
+2. **one peer** — what a network of one peer per machine sustains: a fresh peer
+   validates and commits the run's blocks (timed; best of three fresh peers), plus its
+   share of the endorsement work (the time all peers spent endorsing, divided by the
+   number of peers);
+3. **signature-verification bound** — ECDSA P-256 verifications per second measured
+   here, divided by the verifications one model needs (network-wide for figure 1, at one
+   peer for figure 2), and each figure's ratio to its bound.
+
+Each figure is given in wall-clock time (what this machine delivered, disturbed by any
+other load on it) and in CPU time per model (what the work costs, stable under load),
+the latter beside the CPU time its signature verifications alone take.
+
+Excluded from the ledger figures and measured separately: training (the vendors' work;
+all jobs here commit the transcript of one honest run computed beforehand), and the
+clients' off-chain cryptography (dataset encryption, key wrapping, receipt signing,
+precomputed per job). Parties are disjoint per concurrent job, so jobs never conflict.
+
+Settings: ``AIMARKET_BENCH_LIFECYCLE_JOBS`` (jobs in flight per wave, default 150),
+``AIMARKET_BENCH_LIFECYCLE_WAVES`` (default 2), ``AIMARKET_BENCH_WORKERS`` (default 2).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from reference.chaincode.contract import CHAINCODE_NAME, MarketplaceChaincode
+from reference.chaincode.evidence import delivery_receipt
+from reference.chaincode.rules import least_stakes, load_params_document, load_rules
+from reference.clients.crypto import (
+    canonical_json,
+    decode_exchange_public_key,
+    encode_exchange_public_key,
+    encrypt_dataset,
+    generate_data_key,
+    generate_exchange_key,
+    wrap_data_key,
+)
+from reference.clients.datasets import train_rows_root
+from reference.ledger import BatchConfig, FakeClock, Network, Peer, TxValidationCode
+from reference.ledger.crypto import SigningKey, load_public_key, verify
+from reference.ledger.identity import Identity
+from reference.training import make_recipe, prepare_breast_cancer, run_training
+
+ORGANISATIONS = ["MarketOrg", "OwnersOrg", "DevelopersOrg", "VendorsOrg"]
+ENDORSEMENTS = len(ORGANISATIONS) // 2 + 1  # MAJORITY
+TRANSACTIONS_PER_MODEL = 6
+ORIGINAL_MODELS_PER_S = {12: 70, 24: 30}
+PRICE, MISUSE_VALUE, FEE, COST = 100, 60, 40, 15
+START_TIME = 1_700_000_000
+OBSERVERS = 3
+"""Fresh peers that validate and commit the run's blocks; the fastest one is reported (the
+machine is shared with other work, so the least disturbed of three is the best estimate)."""
+
+
+def setting(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+def verify_rate(threads: int, seconds: float = 1.0, repeats: int = 3) -> float:
+    """ECDSA P-256 / SHA-256 verifications per second on ``threads`` threads (best of
+    ``repeats`` runs: the machine is shared, the best run is the least disturbed)."""
+    return max(_verify_rate_once(threads, seconds) for _ in range(repeats))
+
+
+def _verify_rate_once(threads: int, seconds: float) -> float:
+    key = SigningKey.generate()
+    public_key = load_public_key(key.public_key_bytes)
+    message = os.urandom(512)
+    signature = key.sign(message)
+
+    def work(deadline: float) -> int:
+        count = 0
+        while time.perf_counter() < deadline:
+            for _ in range(100):
+                verify(public_key, signature, message)
+            count += 100
+        return count
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(threads) as pool:
+        total = sum(pool.map(work, [start + seconds] * threads))
+    return total / (time.perf_counter() - start)
+
+
+def verify_cpu_us(count: int = 2000, repeats: int = 3) -> float:
+    """CPU microseconds per ECDSA P-256 verification on one thread (best of ``repeats``)."""
+    key = SigningKey.generate()
+    public_key = load_public_key(key.public_key_bytes)
+    message = os.urandom(512)
+    signature = key.sign(message)
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.process_time()
+        for _ in range(count):
+            verify(public_key, signature, message)
+        best = min(best, (time.process_time() - start) / count * 1e6)
+    return best
+
+
+def training_rate() -> dict[str, Any]:
+    """Honest training of the default recipe (T = 224) and its transcript root, one core."""
+    prepared = prepare_breast_cancer()
+    recipe = make_recipe()
+    runs = 5
+    start = time.perf_counter()
+    for _ in range(runs):
+        run = run_training(recipe, prepared)
+        run.transcript.root  # the commitment a vendor computes
+    seconds = (time.perf_counter() - start) / runs
+    return {"steps": run.transcript.step_count, "ms_per_model": round(seconds * 1000, 1),
+            "models_per_s_one_core": round(1 / seconds, 1)}
+
+
+@dataclass
+class Group:
+    """The disjoint parties of one concurrent job: an owner, a developer, a vendor."""
+
+    index: int
+    owner: Identity
+    developer: Identity
+    vendor: Identity
+    exchange_key: Any
+    data_key: bytes
+
+
+class LifecycleBench:
+    def __init__(self, root: Path, peers: int, jobs: int, workers: int):
+        self.peers = peers
+        self.jobs = jobs
+        self.clock = FakeClock(float(START_TIME))
+        self.network = Network.create(root, peers=peers, orgs=ORGANISATIONS, clock=self.clock,
+                                      workers=workers,
+                                      batch=BatchConfig(max_message_count=500))
+        self.network.install_chaincode(CHAINCODE_NAME, MarketplaceChaincode)
+        self.workers = workers
+        self.now = START_TIME
+        self.endorsing_seconds = 0.0
+        self.endorsing_cpu_seconds = 0.0
+        for peer in self.network.peers:
+            self._time_endorsements(peer)
+
+    def _time_endorsements(self, peer: Peer) -> None:
+        original = peer.process_proposals
+
+        def timed(*args, **kwargs):
+            start, start_cpu = time.perf_counter(), time.process_time()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                self.endorsing_seconds += time.perf_counter() - start
+                self.endorsing_cpu_seconds += time.process_time() - start_cpu
+
+        peer.process_proposals = timed  # type: ignore[method-assign]
+
+    def submit_phase(self, calls: list[tuple[Identity, str, dict[str, Any]]]) -> None:
+        """Endorse every call, broadcast them all, cut the blocks; all must be VALID."""
+        self.now += 1
+        network = self.network
+        pending = []
+        for identity, function, args in calls:
+            client = network.client(identity)
+            endorsed = client.endorse(CHAINCODE_NAME, function, [canonical_json(args)],
+                                      timestamp=self.now)
+            if endorsed.failure is not None:
+                raise RuntimeError(f"{function} by {identity.name}: {endorsed.failure.message}")
+            pending.append(client.submit_endorsed(endorsed))
+        network.flush()
+        for handle in pending:
+            result = handle.result()
+            if result.code != TxValidationCode.VALID:
+                raise RuntimeError(f"transaction {result.tx_id} is {result.code}")
+
+    # -- untimed setup --------------------------------------------------------------------
+
+    def set_up(self, waves: int) -> None:
+        network = self.network
+        admin = network.admins["MarketOrg"]
+        self.treasury = network.enroll("MarketOrg", "treasury", "treasury")
+        self.submit_phase([(admin, "init_market", {
+            "treasury": {"name": "treasury", "organisation": "MarketOrg",
+                         "public_key": self.treasury.certificate.public_key.hex()},
+            "rules": load_params_document()})])
+        prepared = prepare_breast_cancer()
+        self.recipe = make_recipe()
+        run = run_training(self.recipe, prepared)
+        transcript = run.transcript
+        self.steps = transcript.step_count
+        self.result = {"transcript_root": transcript.root.hex(), "steps": self.steps,
+                       "final_digest": transcript.step_digests[-1].hex(),
+                       "final_proof": transcript.inclusion_proof(self.steps - 1).to_json_value(),
+                       "step_digests": [digest.hex() for digest in transcript.step_digests]}
+        vendor_stake, developer_bond, owner_bond = least_stakes(
+            load_rules(), [PRICE], [FEE], [COST], [MISUSE_VALUE], self.steps)
+        self.stakes = {"vendor_stake": vendor_stake, "developer_bond": developer_bond,
+                       "owner_bond": owner_bond}
+        self.groups = []
+        for index in range(self.jobs):
+            self.groups.append(Group(
+                index, network.enroll("OwnersOrg", f"owner{index}", "data_owner"),
+                network.enroll("DevelopersOrg", f"dev{index}", "developer"),
+                network.enroll("VendorsOrg", f"vendor{index}", "vendor"),
+                generate_exchange_key(), generate_data_key()))
+        self.submit_phase([(identity, "register_identity", {"role": role})
+                           for group in self.groups
+                           for identity, role in ((group.owner, "data_owner"),
+                                                  (group.developer, "developer"),
+                                                  (group.vendor, "vendor"))])
+        deposit = PRICE + FEE + developer_bond
+        self.submit_phase([(self.treasury, "fund", {"recipient": name, "amount": amount})
+                           for group in self.groups
+                           for name, amount in ((group.owner.name, owner_bond),
+                                                (group.developer.name, deposit * waves),
+                                                (group.vendor.name, vendor_stake))])
+        plaintext = prepared.canonical_bytes()
+        rows_root = train_rows_root(prepared)
+        self.commitments = {}
+        registrations = []
+        for group in self.groups:
+            dataset_id = f"data{group.index}"
+            encrypted = encrypt_dataset(plaintext, group.data_key, dataset_id)
+            self.commitments[group.index] = encrypted.commitment()
+            registrations += [
+                (group.owner, "register_dataset", {
+                    "dataset": dataset_id, "commitment": encrypted.commitment(),
+                    "train_rows_root": rows_root, "train_rows": prepared.train_row_count,
+                    "feature_count": prepared.feature_count, "price": PRICE,
+                    "misuse_value": MISUSE_VALUE, "purposes": ["training"],
+                    "expiry": START_TIME + 10**6, "max_uses": waves}),
+                (group.developer, "register_model", {
+                    "model": f"model{group.index}", "commitment": self.recipe.commitment().hex()}),
+                (group.vendor, "register_vendor", {
+                    "fee": FEE, "cost": COST, "capacity": 1,
+                    "exchange_public_key": encode_exchange_public_key(
+                        group.exchange_key.public_key()).hex()})]
+        self.submit_phase(registrations)
+
+    def grant_arguments(self, group: Group, job: str) -> dict[str, Any]:
+        """The owner's off-chain work for a grant (precomputed, not timed)."""
+        dataset_id = f"data{group.index}"
+        vendor_key = decode_exchange_public_key(encode_exchange_public_key(
+            group.exchange_key.public_key()))
+        wrapped = wrap_data_key(group.data_key, vendor_key, job_id=job, dataset_id=dataset_id,
+                                recipient_id=group.vendor.name)
+        digest = self.commitments[group.index]
+        receipt = delivery_receipt(job, dataset_id, digest, group.vendor.name)
+        return {"job": job, "dataset": dataset_id, "delivery_digest": digest,
+                "key_digests": {group.vendor.name: wrapped.digest()},
+                "receipts": {group.vendor.name: group.owner.sign(receipt.canonical_bytes()).hex()}}
+
+    # -- the timed lifecycle ----------------------------------------------------------------
+
+    def lifecycle(self, wave: int) -> None:
+        jobs = {group.index: f"job{group.index}-{wave}" for group in self.groups}
+        grants = {group.index: self.grant_arguments(group, jobs[group.index])
+                  for group in self.groups}
+        start, start_cpu = time.perf_counter(), time.process_time()
+        self.submit_phase([(group.developer, "request_training", {
+            "job": jobs[group.index], "model": f"model{group.index}",
+            "datasets": [f"data{group.index}"], "vendors": [group.vendor.name],
+            "purpose": "training", "steps": self.steps, "window": 3600, **self.stakes})
+            for group in self.groups])
+        self.submit_phase([(group.owner, "grant_access", grants[group.index])
+                           for group in self.groups])
+        for function, role in (("accept_job", "vendor"), ("confirm_inputs", "vendor")):
+            self.submit_phase([(getattr(group, role), function, {"job": jobs[group.index]})
+                               for group in self.groups])
+        self.submit_phase([(group.vendor, "submit_result", {"job": jobs[group.index], **self.result})
+                           for group in self.groups])
+        self.submit_phase([(group.developer, "accept_result", {"job": jobs[group.index]})
+                           for group in self.groups])
+        self.timed_seconds += time.perf_counter() - start
+        self.timed_cpu_seconds += time.process_time() - start_cpu
+
+    def run(self, waves: int) -> dict[str, Any]:
+        self.set_up(waves)
+        network = self.network
+        genesis = network.orderer.get_block(0)
+        observers = []
+        for number in range(OBSERVERS):
+            observer = Peer(f"observer{number}", network.peers[0].identity,
+                            network.directory / f"observer{number}", genesis, "NORMAL")
+            observer.catch_up(network.orderer)  # the setup blocks, untimed
+            observers.append(observer)
+        first_lifecycle_block = observers[0].height
+        self.timed_seconds = self.timed_cpu_seconds = 0.0
+        self.endorsing_seconds = self.endorsing_cpu_seconds = 0.0
+        for wave in range(waves):
+            self.lifecycle(wave)
+        commit_times, commit_cpu_times = [], []
+        pool = ThreadPoolExecutor(self.workers) if self.workers > 1 else None
+        for observer in observers:
+            start, start_cpu = time.perf_counter(), time.process_time()
+            observer.catch_up(network.orderer, pool, self.workers)
+            commit_times.append(time.perf_counter() - start)
+            commit_cpu_times.append(time.process_time() - start_cpu)
+        if pool is not None:
+            pool.shutdown()
+        transactions = sum(len(block.data) for block in
+                           observers[0].store.iter_blocks(first_lifecycle_block))
+        for observer in observers:
+            observer.close()
+        models = self.jobs * waves
+        assert transactions == models * TRANSACTIONS_PER_MODEL
+        return {"models": models, "transactions": transactions,
+                "network_seconds": self.timed_seconds, "network_cpu_seconds": self.timed_cpu_seconds,
+                "commit_seconds": min(commit_times), "commit_seconds_all": commit_times,
+                "commit_cpu_seconds": min(commit_cpu_times),
+                "endorsing_seconds": self.endorsing_seconds,
+                "endorsing_cpu_seconds": self.endorsing_cpu_seconds}
+
+    def close(self) -> None:
+        self.network.close()
+
+
+def figures(peers: int, measured: dict[str, Any], verifies_per_s: float,
+            verify_cpu_us: float) -> dict[str, Any]:
+    """Wall-clock rates (what this shared machine gave) and CPU-time rates per core (what
+    the work costs, independent of the other load on the machine), each beside its
+    signature-verification bound."""
+    models = measured["models"]
+    per_tx_at_peer = 1 + ENDORSEMENTS  # creator + endorsements, at every committing peer
+    # network-wide per model: orderer checks each envelope (1), each endorser the proposal
+    # (E), every peer the creator and every endorsement (peers * (1 + E)), and the E
+    # endorsers of grant_access the owner's delivery receipt (E)
+    network_verifications = (TRANSACTIONS_PER_MODEL * (1 + ENDORSEMENTS + peers * per_tx_at_peer)
+                             + ENDORSEMENTS)
+    peer_verifications = (TRANSACTIONS_PER_MODEL * per_tx_at_peer
+                          + (TRANSACTIONS_PER_MODEL * ENDORSEMENTS + ENDORSEMENTS) / peers)
+    network_rate = models / measured["network_seconds"]
+    peer_seconds = measured["commit_seconds"] + measured["endorsing_seconds"] / peers
+    peer_rate = models / peer_seconds
+    network_cpu_ms = measured["network_cpu_seconds"] / models * 1000
+    peer_cpu_ms = (measured["commit_cpu_seconds"]
+                   + measured["endorsing_cpu_seconds"] / peers) / models * 1000
+    network_verify_ms = network_verifications * verify_cpu_us / 1000
+    peer_verify_ms = peer_verifications * verify_cpu_us / 1000
+    original = ORIGINAL_MODELS_PER_S[peers]
+    return {
+        "peers": peers,
+        "organisations": len(ORGANISATIONS),
+        "policy": f"MAJORITY ({ENDORSEMENTS} of {len(ORGANISATIONS)} organisations)",
+        "models": models,
+        "transactions_per_model": TRANSACTIONS_PER_MODEL,
+        "whole_network": {
+            "models_per_s": round(network_rate, 1),
+            "signature_verifications_per_model": network_verifications,
+            "signature_bound_models_per_s": round(verifies_per_s / network_verifications, 1),
+            "ratio_to_bound": round(network_rate * network_verifications / verifies_per_s, 3),
+            "cpu_ms_per_model": round(network_cpu_ms, 2),
+            "models_per_cpu_second": round(1000 / network_cpu_ms, 1),
+            "signature_bound_models_per_cpu_second": round(1000 / network_verify_ms, 1),
+            "verification_share_of_cpu": round(network_verify_ms / network_cpu_ms, 3),
+        },
+        "one_peer": {
+            "models_per_s": round(peer_rate, 1),
+            "validate_commit_models_per_s": round(models / measured["commit_seconds"], 1),
+            "validate_commit_seconds_each_observer": [
+                round(seconds, 2) for seconds in measured["commit_seconds_all"]],
+            "endorsement_share_ms_per_model": round(
+                measured["endorsing_seconds"] / peers / models * 1000, 3),
+            "signature_verifications_per_model": round(peer_verifications, 2),
+            "signature_bound_models_per_s": round(verifies_per_s / peer_verifications, 1),
+            "ratio_to_bound": round(peer_rate * peer_verifications / verifies_per_s, 3),
+            "cpu_ms_per_model": round(peer_cpu_ms, 3),
+            "models_per_cpu_second": round(1000 / peer_cpu_ms, 1),
+            "signature_bound_models_per_cpu_second": round(1000 / peer_verify_ms, 1),
+            "verification_share_of_cpu": round(peer_verify_ms / peer_cpu_ms, 3),
+            "original_system_models_per_s": original,
+            "ratio_to_original": round(peer_rate / original, 1),
+        },
+    }
+
+
+def run() -> dict[str, Any]:
+    jobs = setting("AIMARKET_BENCH_LIFECYCLE_JOBS", 150)
+    waves = setting("AIMARKET_BENCH_LIFECYCLE_WAVES", 2)
+    workers = setting("AIMARKET_BENCH_WORKERS", 2)
+    verifies_one = verify_rate(1)
+    verifies_pool = verify_rate(workers)
+    verify_cpu = verify_cpu_us()
+    training = training_rate()
+    print(f"baseline: ECDSA P-256 verify {verifies_one:,.0f}/s on 1 thread, "
+          f"{verifies_pool:,.0f}/s on {workers} threads, {verify_cpu:.1f} CPU us each; "
+          f"training (T = {training['steps']}) {training['ms_per_model']} ms per model on "
+          f"one core", flush=True)
+    results: dict[str, Any] = {
+        "ecdsa_p256_verifies_per_s": {"1_thread": round(verifies_one),
+                                      f"{workers}_threads": round(verifies_pool)},
+        "ecdsa_p256_verify_cpu_us": round(verify_cpu, 2),
+        "training_excluded_from_ledger_figures": training,
+        "jobs_in_flight": jobs, "waves": waves, "workers": workers,
+    }
+    with tempfile.TemporaryDirectory(prefix="bench-lifecycle-") as directory:
+        for peers in (12, 24):
+            bench = LifecycleBench(Path(directory) / f"net-{peers}", peers, jobs, workers)
+            try:
+                measured = bench.run(waves)
+            finally:
+                bench.close()
+            result = figures(peers, measured, verifies_pool, verify_cpu)
+            results[f"network_{peers}_peers"] = result
+            whole, peer = result["whole_network"], result["one_peer"]
+            print(f"{peers} peers, {result['policy']}, {result['models']} models "
+                  f"({TRANSACTIONS_PER_MODEL} tx each):\n"
+                  f"  whole simulated network on this machine: {whole['models_per_s']} models/s "
+                  f"(signature bound {whole['signature_bound_models_per_s']}, ratio "
+                  f"{whole['ratio_to_bound']})\n"
+                  f"  one peer per machine: {peer['models_per_s']} models/s (validate+commit "
+                  f"{peer['validate_commit_models_per_s']}/s, endorsement share "
+                  f"{peer['endorsement_share_ms_per_model']} ms/model; signature bound "
+                  f"{peer['signature_bound_models_per_s']}, ratio {peer['ratio_to_bound']}); "
+                  f"original system {peer['original_system_models_per_s']} models/s -> "
+                  f"x{peer['ratio_to_original']}\n"
+                  f"  in CPU time: one peer {peer['cpu_ms_per_model']} ms/model = "
+                  f"{peer['models_per_cpu_second']} models per CPU second (signature bound "
+                  f"{peer['signature_bound_models_per_cpu_second']}, verification "
+                  f"{peer['verification_share_of_cpu']:.0%} of the CPU); whole network "
+                  f"{whole['cpu_ms_per_model']} ms/model (verification "
+                  f"{whole['verification_share_of_cpu']:.0%})", flush=True)
+    return results
+
+
+if __name__ == "__main__":
+    import json
+
+    print(json.dumps(run(), indent=2))

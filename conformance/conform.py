@@ -1,0 +1,270 @@
+"""Running the corpus against a runner, and checking that every vector really ran.
+
+:func:`load_corpus` reads ``vectors/``: the manifest, then every file it lists, each
+checked against its sha256 and its JSON Schema, and parsed; a file the manifest does not
+list is an error. A vector that continues a prelude is resolved to its whole run.
+:func:`run_vector` replays one vector: after :meth:`~conformance.runner.Runner.init` the
+projected state must equal the vector's state 0; after each call (or pair of calls
+sharing a block) the outcome(s) and the projected state must equal the vector's. The first
+difference fails the vector at that step.
+
+The consumer-side check (:meth:`ConformReport.completeness_problems`) does not trust the
+loop that ran the vectors: a :class:`CountingRunner` wrapped around the implementation
+counts the calls it really received per vector, and every vector of the manifest must have
+been run to its last step. A skipped vector, a vector never run, or one cut short makes
+the run fail — a skipped vector is never counted as passed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from conformance.projection import differences
+from conformance.runner import Runner, Unsupported
+from conformance.vectors import (
+    Genesis,
+    Vector,
+    VectorCall,
+    VectorFormatError,
+    read_vector_text,
+    resolve_prelude,
+)
+
+MANIFEST = "manifest.json"
+SCHEMA = "vector.schema.json"
+SUFFIX = ".itf.json"
+PASSED, FAILED, SKIPPED = "passed", "failed", "skipped"
+
+
+class CorpusError(Exception):
+    """The corpus on disk is not the one its manifest describes."""
+
+
+@dataclass
+class Corpus:
+    directory: Path
+    manifest: dict
+    vectors: list[Vector]
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def load_corpus(directory: str | Path, validate: bool = True) -> Corpus:
+    """The corpus in ``directory``, every file checked against the manifest."""
+    root = Path(directory)
+    manifest_path = root / MANIFEST
+    if not manifest_path.is_file():
+        raise CorpusError(f"{root}: no {MANIFEST}")
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        entries = manifest["vectors"]
+    except (ValueError, KeyError, TypeError) as error:
+        raise CorpusError(f"{manifest_path}: not a manifest ({error})") from None
+    validator = None
+    if validate:
+        from conformance.schema import vector_validator
+        validator = vector_validator()
+    listed = set()
+    vectors = []
+    for entry in entries:
+        relative = entry.get("file") if isinstance(entry, dict) else None
+        if not isinstance(relative, str) or not relative.endswith(SUFFIX):
+            raise CorpusError(f"{manifest_path}: bad entry {entry!r}")
+        path = root / relative
+        if not path.is_file():
+            raise CorpusError(f"{relative}: listed in the manifest but missing")
+        data = path.read_bytes()
+        if sha256_hex(data) != entry.get("sha256"):
+            raise CorpusError(f"{relative}: sha256 differs from the manifest (modified file)")
+        text = data.decode("utf-8")
+        if validator is not None:
+            problems = sorted(validator.iter_errors(json.loads(text)), key=lambda error: error.path)
+            if problems:
+                where = "/".join(str(part) for part in problems[0].absolute_path)
+                raise CorpusError(f"{relative}: does not match the schema at {where}: "
+                                  f"{problems[0].message}")
+        try:
+            vectors.append(read_vector_text(text, relative.removesuffix(SUFFIX)))
+        except VectorFormatError as error:
+            raise CorpusError(f"{relative}: {error}") from None
+        listed.add(path.resolve())
+    unlisted = sorted(str(path.relative_to(root)) for path in root.rglob(f"*{SUFFIX}")
+                      if path.resolve() not in listed)
+    if unlisted:
+        raise CorpusError(f"files not in the manifest: {', '.join(unlisted[:5])}")
+    preludes = {vector.name: vector for vector in vectors if vector.kind == "prelude"}
+    resolved = []
+    for vector in vectors:
+        try:
+            resolved.append(resolve_prelude(vector, preludes))
+        except VectorFormatError as error:
+            raise CorpusError(f"{vector.file_name}: {error}") from None
+    return Corpus(root, manifest, resolved)
+
+
+# ---------------------------------------------------------------------------------------
+# Running vectors
+# ---------------------------------------------------------------------------------------
+
+@dataclass
+class VectorResult:
+    name: str
+    status: str
+    steps_total: int
+    failed_step: int | None = None
+    """1-based step of the first difference; 0 for the state after genesis."""
+    message: str = ""
+    seed: int | None = None
+
+    @property
+    def passed(self) -> bool:
+        return self.status == PASSED
+
+
+class CountingRunner(Runner):
+    """Wraps a runner and counts, per vector, the calls it really received."""
+
+    def __init__(self, inner: Runner):
+        self.inner = inner
+        self.name = inner.name
+        self.calls: dict[str, int] = {}
+        self.current: str | None = None
+
+    def start(self, vector: Vector) -> None:
+        self.current = vector.name
+        self.calls[vector.name] = 0
+
+    def init(self, genesis: Genesis) -> None:
+        self.inner.init(genesis)
+
+    def step(self, call: VectorCall) -> str:
+        outcome = self.inner.step(call)
+        self.calls[self.current] = self.calls.get(self.current, 0) + 1
+        return outcome
+
+    def step_concurrently(self, first: VectorCall, second: VectorCall) -> tuple[str, str]:
+        outcomes = self.inner.step_concurrently(first, second)
+        self.calls[self.current] = self.calls.get(self.current, 0) + 2
+        return outcomes
+
+    def project(self):
+        return self.inner.project()
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def run_vector(runner: Runner, vector: Vector) -> VectorResult:
+    """Replay ``vector`` on ``runner``; the first difference fails it."""
+    total = len(vector.steps)
+
+    def failed(step_number: int, message: str) -> VectorResult:
+        return VectorResult(vector.name, FAILED, total, step_number, message, vector.seed)
+
+    if isinstance(runner, CountingRunner):
+        runner.start(vector)
+    try:
+        runner.init(vector.genesis)
+        found = differences(vector.initial, runner.project())
+        if found:
+            return failed(0, "state after genesis: " + "; ".join(found))
+        index = 0
+        while index < total:
+            current = vector.steps[index]
+            paired = index + 1 < total and vector.steps[index + 1].concurrent
+            if paired:
+                second = vector.steps[index + 1]
+                outcomes = runner.step_concurrently(current.call, second.call)
+                for offset, (expected, actual) in enumerate(
+                        zip((current.outcome, second.outcome), outcomes)):
+                    if expected != actual:
+                        return failed(index + 1 + offset,
+                                      f"{describe(vector.steps[index + offset].call)} (in one "
+                                      f"block with the next): expected {expected}, got {actual}")
+                index += 1
+                current = second
+            else:
+                actual = runner.step(current.call)
+                if actual != current.outcome:
+                    return failed(index + 1, f"{describe(current.call)}: expected "
+                                             f"{current.outcome}, got {actual}")
+            found = differences(current.state, runner.project())
+            if found:
+                return failed(index + 1, f"{describe(current.call)} ({current.outcome}): "
+                                         + "; ".join(found))
+            index += 1
+    except Unsupported as reason:
+        return VectorResult(vector.name, SKIPPED, total, None, f"unsupported: {reason}", vector.seed)
+    except Exception as error:  # an implementation that raises fails the vector
+        return failed(-1, f"runner raised {type(error).__name__}: {error}")
+    return VectorResult(vector.name, PASSED, total, None, "", vector.seed)
+
+
+def describe(call: VectorCall) -> str:
+    """A short rendering of a call for reports."""
+    parts = []
+    for name, value in call.args.items():
+        if isinstance(value, tuple) and len(value) > 4:
+            value = f"[{len(value)} items]"
+        elif isinstance(value, (tuple, frozenset)):
+            value = "+".join(str(item) for item in sorted(value, key=str)) or "()"
+        parts.append(f"{name}={value}")
+    forged = f" (forging {call.forges})" if call.forges else ""
+    return f"{call.action} by {call.actor}{forged} " + " ".join(parts)
+
+
+@dataclass
+class ConformReport:
+    runner: str
+    results: list[VectorResult]
+    expected: list[Vector]
+    counted: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def passed(self) -> int:
+        return sum(1 for result in self.results if result.status == PASSED)
+
+    @property
+    def failed(self) -> int:
+        return sum(1 for result in self.results if result.status == FAILED)
+
+    @property
+    def skipped(self) -> int:
+        return sum(1 for result in self.results if result.status == SKIPPED)
+
+    def completeness_problems(self) -> list[str]:
+        """Vectors that were not run to their last step (the consumer-side check)."""
+        problems = []
+        ran = {result.name: result for result in self.results}
+        for vector in self.expected:
+            result = ran.get(vector.name)
+            if result is None or vector.name not in self.counted:
+                problems.append(f"{vector.name}: never executed")
+            elif result.status == SKIPPED:
+                problems.append(f"{vector.name}: skipped ({result.message})")
+            elif result.status == PASSED and self.counted[vector.name] != len(vector.steps):
+                problems.append(f"{vector.name}: the runner received "
+                                f"{self.counted[vector.name]} of {len(vector.steps)} calls")
+        unknown = sorted(set(ran) - {vector.name for vector in self.expected})
+        problems += [f"{name}: executed but not in the corpus" for name in unknown]
+        return problems
+
+
+def run_corpus(runner: Runner, vectors: Iterable[Vector],
+               progress: Callable[[VectorResult], None] | None = None) -> ConformReport:
+    """Run every vector on ``runner`` (counted, for the completeness check)."""
+    vectors = list(vectors)
+    counting = CountingRunner(runner)
+    results = []
+    for vector in vectors:
+        result = run_vector(counting, vector)
+        results.append(result)
+        if progress is not None:
+            progress(result)
+    return ConformReport(runner.name, results, vectors, dict(counting.calls))

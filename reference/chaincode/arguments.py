@@ -1,0 +1,188 @@
+"""Reading a call's arguments: one JSON object, every field checked for type and form.
+
+Every marketplace function takes exactly one argument: the UTF-8 bytes of a JSON object
+with named fields. :class:`Arguments` hands out typed values and refuses, with
+``MKT_MALFORMED_ARGS`` naming the field, anything missing, of the wrong type, out of range
+or unknown. These checks come before any rule of the protocol is looked at, and a refused
+call changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from reference.chaincode.codes import MarketCode, Rejected
+from reference.chaincode.records import HEX_DIGEST, IDENTIFIER
+
+MAX_AMOUNT = 10**30
+"""Largest amount (or time) accepted: far beyond any real supply, small enough for every
+implementation's big integers."""
+
+MAX_LIST = 256
+"""Largest number of datasets, vendors or purposes in one call."""
+
+
+def malformed(field: str, reason: str) -> Rejected:
+    return Rejected(MarketCode.MALFORMED_ARGS, f"{field}: {reason}")
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def decode_json_object(raw: list[bytes]) -> dict[str, Any]:
+    """The one JSON-object argument of a call."""
+    if len(raw) != 1:
+        raise malformed("args", f"expected exactly one argument (a JSON object), got {len(raw)}")
+    try:
+        value = json.loads(raw[0].decode("utf-8"), parse_constant=_reject_constant)
+    except (UnicodeDecodeError, ValueError) as error:
+        raise malformed("args", f"not valid UTF-8 JSON ({error})") from None
+    if not isinstance(value, dict):
+        raise malformed("args", f"must be a JSON object, got {type(value).__name__}")
+    return value
+
+
+def _is_integer(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+class Arguments:
+    """Typed access to a call's fields; :meth:`done` refuses fields nobody asked for."""
+
+    def __init__(self, values: dict[str, Any]):
+        self.values = values
+        self.used: set[str] = set()
+
+    def _get(self, name: str, optional: bool = False) -> Any:
+        self.used.add(name)
+        if name not in self.values:
+            if optional:
+                return None
+            raise malformed(name, "missing")
+        return self.values[name]
+
+    def done(self) -> None:
+        unknown = sorted(set(self.values) - self.used)
+        if unknown:
+            raise malformed(unknown[0], "unknown field")
+
+    def identifier(self, name: str) -> str:
+        value = self._get(name)
+        if not isinstance(value, str) or not IDENTIFIER.fullmatch(value):
+            raise malformed(name, "must be an identifier: 1-128 of A-Z a-z 0-9 . _ : @ -, "
+                                  "starting with a letter or digit")
+        return value
+
+    def text(self, name: str, max_length: int = 256) -> str:
+        value = self._get(name)
+        if not isinstance(value, str) or not value or len(value) > max_length:
+            raise malformed(name, f"must be a non-empty string of at most {max_length} characters")
+        return value
+
+    def optional_text(self, name: str) -> str | None:
+        if self._get(name, optional=True) is None:
+            return None
+        return self.text(name)
+
+    def integer(self, name: str) -> int:
+        """Any whole number within ±:data:`MAX_AMOUNT` (signs are the protocol's business)."""
+        value = self._get(name)
+        if not _is_integer(value) or abs(value) > MAX_AMOUNT:
+            raise malformed(name, f"must be a whole number within ±10**30, got {value!r}")
+        return value
+
+    def digest(self, name: str) -> str:
+        value = self._get(name)
+        if not isinstance(value, str) or not HEX_DIGEST.fullmatch(value):
+            raise malformed(name, "must be a SHA-256 digest as 64 lowercase hex characters")
+        return value
+
+    def hex_bytes(self, name: str, length: int | None = None) -> bytes:
+        value = self._get(name)
+        return hex_value(value, name, length)
+
+    def identifier_list(self, name: str) -> list[str]:
+        """A list of identifiers (may be empty or repeat: those are protocol questions)."""
+        value = self._get(name)
+        if not isinstance(value, list) or len(value) > MAX_LIST:
+            raise malformed(name, f"must be a list of at most {MAX_LIST} identifiers")
+        for position, item in enumerate(value):
+            if not isinstance(item, str) or not IDENTIFIER.fullmatch(item):
+                raise malformed(f"{name}[{position}]", "must be an identifier")
+        return list(value)
+
+    def text_list(self, name: str) -> list[str]:
+        value = self._get(name)
+        if not isinstance(value, list) or len(value) > MAX_LIST:
+            raise malformed(name, f"must be a list of at most {MAX_LIST} strings")
+        for position, item in enumerate(value):
+            if not isinstance(item, str) or not item or len(item) > 256:
+                raise malformed(f"{name}[{position}]", "must be a non-empty string")
+        return list(value)
+
+    def digest_map(self, name: str) -> dict[str, str]:
+        """An object from identifiers to SHA-256 hex digests."""
+        value = self._get(name)
+        if not isinstance(value, dict) or len(value) > MAX_LIST:
+            raise malformed(name, "must be an object from identifiers to hex digests")
+        for key, item in value.items():
+            if not IDENTIFIER.fullmatch(key):
+                raise malformed(f"{name}.{key}", "keys must be identifiers")
+            if not isinstance(item, str) or not HEX_DIGEST.fullmatch(item):
+                raise malformed(f"{name}.{key}", "must be 64 lowercase hex characters")
+        return dict(value)
+
+    def digest_list(self, name: str, max_length: int) -> list[str]:
+        """A list of SHA-256 hex digests (its length is the protocol's business)."""
+        value = self._get(name)
+        if not isinstance(value, list) or len(value) > max_length:
+            raise malformed(name, f"must be a list of at most {max_length} hex digests")
+        for position, item in enumerate(value):
+            if not isinstance(item, str) or not HEX_DIGEST.fullmatch(item):
+                raise malformed(f"{name}[{position}]", "must be 64 lowercase hex characters")
+        return list(value)
+
+    def hex_map(self, name: str) -> dict[str, bytes]:
+        """An object from identifiers to hex-encoded byte strings (signatures)."""
+        value = self._get(name)
+        if not isinstance(value, dict) or len(value) > MAX_LIST:
+            raise malformed(name, "must be an object from identifiers to hex strings")
+        decoded: dict[str, bytes] = {}
+        for key, item in value.items():
+            if not IDENTIFIER.fullmatch(key):
+                raise malformed(f"{name}.{key}", "keys must be identifiers")
+            decoded[key] = hex_value(item, f"{name}.{key}", None)
+        return decoded
+
+    def json_object(self, name: str, optional: bool = False) -> dict[str, Any] | None:
+        value = self._get(name, optional=optional)
+        if value is None and optional:
+            return None
+        if not isinstance(value, dict):
+            raise malformed(name, "must be a JSON object")
+        return value
+
+    def json_list(self, name: str, max_length: int = 4096) -> list[Any]:
+        value = self._get(name)
+        if not isinstance(value, list) or len(value) > max_length:
+            raise malformed(name, f"must be a list of at most {max_length} items")
+        return value
+
+    def raw(self, name: str, optional: bool = False) -> Any:
+        return self._get(name, optional=optional)
+
+
+def hex_value(value: Any, name: str, length: int | None) -> bytes:
+    if not isinstance(value, str) or len(value) % 2 or len(value) > 65536:
+        raise malformed(name, "must be an even-length lowercase hex string")
+    try:
+        decoded = bytes.fromhex(value)
+    except ValueError:
+        raise malformed(name, "must be a lowercase hex string") from None
+    if decoded.hex() != value:
+        raise malformed(name, "must be lowercase hex")
+    if length is not None and len(decoded) != length:
+        raise malformed(name, f"must be {length} bytes, got {len(decoded)}")
+    return decoded

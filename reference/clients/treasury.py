@@ -1,0 +1,33 @@
+"""Genesis and money: the channel admin creates the market, the treasury funds parties.
+
+``init_market`` is the marketplace's genesis: signed by an identity with the channel's
+admin role, it records the treasury identity (name, organisation, public key of its
+certificate) and the stake rules document (the parameters file). It runs once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reference.chaincode.rules import load_params_document
+from reference.clients.gateway import MemoryGateway, NetworkGateway, Outcome
+
+
+def init_market(admin: NetworkGateway | MemoryGateway, treasury: NetworkGateway | MemoryGateway,
+                rules_document: dict[str, Any] | None = None) -> Outcome:
+    """Create the market with ``treasury`` as its treasury and the given (default: the
+    parameters file's) stake rules."""
+    document = load_params_document() if rules_document is None else rules_document
+    return admin.submit("init_market", {
+        "treasury": {"name": treasury.name, "organisation": treasury.organisation,
+                     "public_key": treasury.public_key.hex()},
+        "rules": document})
+
+
+class Treasury:
+    def __init__(self, gateway: NetworkGateway | MemoryGateway):
+        self.gateway = gateway
+        self.name = gateway.name
+
+    def fund(self, recipient: str, amount: int) -> Outcome:
+        return self.gateway.submit("fund", {"recipient": recipient, "amount": amount})

@@ -1,0 +1,344 @@
+"""A whole marketplace on a fresh ledger: the scenario behind ``aimarket demo``.
+
+Cast: a channel admin and the treasury (organisation ``MarketOrg``), two data owners
+(``OwnersOrg``) each holding half of the breast-cancer training rows, one developer
+(``DevelopersOrg``) with a logistic-regression recipe, three vendors (``VendorsOrg``).
+Jobs, run one after the other on the same ledger:
+
+1. ``job-honest`` — both datasets, vendors 1 and 2; everyone honest: the developer's audit
+   finds the vendors' transcripts equal and its spot checks right, accepts, and receives
+   the trained model (its accuracy is reported beside float training);
+2. ``job-lazy`` — both datasets, vendors 1 and 3; vendor 3 stops working after step 100:
+   the transcripts part, the audit re-executes the step where they part, the developer
+   disputes vendor 3, the bisection narrows the disagreement to one step and
+   ``resolve_step`` re-executes it on the ledger: vendor 3 is convicted of
+   WRONG_COMPUTATION and the job returns to DELIVERED; with no other vendor to dispute the
+   developer accepts, and the job ends RESOLVED:WRONG_COMPUTATION (no model delivered);
+3. ``job-complaint`` — dataset 1, vendor 2; vendor 2 complains about inputs that match
+   their commitment: the signed delivery receipt convicts it of FALSE_COMPLAINT.
+
+Then: every balance, the token-conservation check, ``verify_ledger`` on every peer, and
+the independent evidence checker over the block store.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from reference.chaincode.contract import CHAINCODE_NAME, MarketplaceChaincode
+from reference.chaincode.records import JobRecord, Status, Turn
+from reference.clients.data_owner import DataOwner
+from reference.clients.datasets import split_into_parts
+from reference.clients.developer import Developer
+from reference.clients.evidence_checker import EvidenceReport, check_ledger
+from reference.clients.gateway import (
+    CallFailed,
+    MarketClock,
+    MemoryGateway,
+    NetworkGateway,
+    Outcome,
+)
+from reference.clients.treasury import Treasury, init_market
+from reference.clients.vendor import Vendor
+from reference.ledger import FakeClock, Network, verify_ledger
+from reference.training import AccuracyReport, accuracy_report, make_recipe, prepare_breast_cancer
+from reference.training.dataset import PreparedDataset
+from reference.training.recipe import ModelRecipe
+
+ORGANISATIONS = ["MarketOrg", "OwnersOrg", "DevelopersOrg", "VendorsOrg"]
+PURPOSE = "training"
+WINDOW = 3600
+PRICE, MISUSE_VALUE, FEE, COST, CAPACITY = 100, 60, 40, 15, 2
+FUNDING = {"owner1": 400, "owner2": 400, "dev1": 2000,
+           "vendor1": 1500, "vendor2": 1500, "vendor3": 1500}
+LAZY_FROM_STEP = 100
+
+GatewayFactory = Callable[[str, str, str], "NetworkGateway | MemoryGateway"]
+
+
+@dataclass
+class Cast:
+    admin: NetworkGateway | MemoryGateway
+    treasury: Treasury
+    owners: dict[str, DataOwner]
+    developer: Developer
+    vendors: dict[str, Vendor]
+    dataset_owner: dict[str, str] = field(default_factory=dict)
+
+    def parties(self) -> list[Any]:
+        return [*self.owners.values(), self.developer, *self.vendors.values()]
+
+
+def build_cast(make_gateway: GatewayFactory) -> Cast:
+    """The demo's parties; ``make_gateway(name, organisation, certificate_role)``."""
+    owners = {name: DataOwner(make_gateway(name, "OwnersOrg", "data_owner"))
+              for name in ("owner1", "owner2")}
+    vendors = {name: Vendor(make_gateway(name, "VendorsOrg", "vendor"))
+               for name in ("vendor1", "vendor2", "vendor3")}
+    return Cast(admin=make_gateway("admin", "MarketOrg", "admin"),
+                treasury=Treasury(make_gateway("treasury", "MarketOrg", "treasury")),
+                owners=owners, developer=Developer(make_gateway("dev1", "DevelopersOrg", "developer")),
+                vendors=vendors)
+
+
+def must(outcome: Outcome) -> Outcome:
+    if not outcome.ok:
+        raise CallFailed(outcome)
+    return outcome
+
+
+def set_up_market(cast: Cast, clock: MarketClock, parts: list[PreparedDataset],
+                  recipe: ModelRecipe, rules_document: dict[str, Any] | None = None) -> None:
+    """Genesis, identities, funding, datasets, offers and the model."""
+    must(init_market(cast.admin, cast.treasury.gateway, rules_document))
+    for party in cast.parties():
+        must(party.register_identity())
+    clock.advance(10)
+    for party in cast.parties():
+        must(cast.treasury.fund(party.name, FUNDING[party.name]))
+    clock.advance(10)
+    for index, (owner, part) in enumerate(zip(cast.owners.values(), parts), start=1):
+        dataset_id = f"data{index}"
+        cast.dataset_owner[dataset_id] = owner.name
+        must(owner.register_dataset(dataset_id, part, price=PRICE, misuse_value=MISUSE_VALUE,
+                                    purposes=[PURPOSE], expiry=clock.now() + 30 * 86400,
+                                    max_uses=10))
+    for vendor in cast.vendors.values():
+        must(vendor.register_offer(FEE, COST, CAPACITY))
+    must(cast.developer.register_model("model1", recipe))
+    clock.advance(60)
+
+
+@dataclass
+class JobRun:
+    job: str
+    record: JobRecord
+    model_received: bool = False
+    audit_notes: list[str] = field(default_factory=list)
+    steps_re_executed: list[int] = field(default_factory=list)
+    bisection_rounds: int = 0
+
+    @property
+    def convicted(self) -> list[dict[str, str]]:
+        return [{"party": verdict.convicted, "offence": verdict.offence}
+                for verdict in self.record.verdicts]
+
+    @property
+    def outcome(self) -> str:
+        """How the job ended: its status, refined for RESOLVED by the offence of the
+        verdict that ended it (the last one)."""
+        record = self.record
+        if record.status == Status.RESOLVED and record.verdicts:
+            return f"{record.status}:{record.verdicts[-1].offence}"
+        return record.status
+
+
+def run_job(cast: Cast, clock: MarketClock, job_id: str, datasets: list[str],
+            vendor_ids: list[str], *, silent: frozenset[str] = frozenset(),
+            unresolved: frozenset[str] = frozenset()) -> JobRun:
+    """Drive one job from request to its end, every party following its plan.
+
+    After delivery the developer audits, then disputes every vendor the audit convicts,
+    one after another (each conviction returns the job to DELIVERED), and accepts what
+    remains. ``silent`` names respondents that never answer the bisection (``timeout``
+    opens their committed digests for them); ``unresolved`` names respondents whose
+    narrowed step the developer leaves unresolved (``timeout`` then convicts the
+    developer, who bears the burden of its dispute).
+    """
+    developer = cast.developer
+    vendors = {name: cast.vendors[name] for name in vendor_ids}
+    must(developer.request(job_id, "model1", datasets, vendor_ids, purpose=PURPOSE, window=WINDOW))
+    for vendor in vendors.values():
+        vendor.receive_recipe(job_id, developer.recipe_for(job_id))
+    clock.advance(30)
+    for dataset_id in datasets:
+        must(cast.owners[cast.dataset_owner[dataset_id]].grant(job_id, dataset_id))
+    clock.advance(30)
+    for vendor in vendors.values():
+        must(vendor.accept(job_id))
+    clock.advance(30)
+    for vendor in vendors.values():
+        deliveries = {dataset_id: cast.owners[cast.dataset_owner[dataset_id]].deliver(
+            job_id, dataset_id, vendor.name) for dataset_id in datasets}
+        vendor.take_delivery(job_id, deliveries)
+        must(vendor.report_inputs(job_id))
+        if developer.job(job_id).status == Status.RESOLVED:
+            return JobRun(job_id, developer.job(job_id))
+    clock.advance(600)  # training
+    for vendor in vendors.values():
+        vendor.train(job_id)
+        must(vendor.submit(job_id))
+    clock.advance(120)
+    report = developer.audit(job_id, cast.vendors)
+    run = JobRun(job_id, developer.job(job_id), audit_notes=report.notes,
+                 steps_re_executed=report.steps_re_executed)
+    finding = developer.next_finding(job_id)
+    while finding is not None:
+        must(developer.dispute(job_id, finding.respondent))
+        run.bisection_rounds += play_dispute(cast, clock, job_id, silent=silent,
+                                             unresolved=unresolved)
+        if developer.job(job_id).status != Status.DELIVERED:
+            break
+        clock.advance(20)
+        finding = developer.next_finding(job_id)
+    if developer.job(job_id).status == Status.DELIVERED:
+        must(developer.accept(job_id))
+    run.record = developer.job(job_id)
+    if run.record.model_delivered:
+        developer.receive_model(job_id, cast.vendors)
+        run.model_received = True
+    return run
+
+
+def play_dispute(cast: Cast, clock: MarketClock, job_id: str, *,
+                 silent: frozenset[str] = frozenset(),
+                 unresolved: frozenset[str] = frozenset()) -> int:
+    """Play the job's current dispute to its end; its bisection rounds. The respondent
+    answers unless it is ``silent``; the developer moves as long as its claim holds (it
+    leaves the narrowed step alone against ``unresolved`` respondents). Whoever waits for
+    a silent party calls ``timeout`` once the deadline has passed."""
+    developer = cast.developer
+    while True:
+        clock.advance(20)
+        job = developer.job(job_id)
+        if job.status != Status.DISPUTED:
+            return job.disputes[-1].rounds
+        dispute = job.dispute
+        assert dispute is not None
+        respondent = cast.vendors[dispute.respondent]
+        if dispute.turn == Turn.RESPONDENT:
+            if dispute.respondent not in silent:
+                must(respondent.answer(job_id))
+                continue
+            waiting = developer.gateway
+        elif dispute.turn == Turn.RESOLVE and dispute.respondent in unresolved:
+            waiting = respondent.gateway
+        else:
+            outcome = developer.dispute_move(job_id, cast.vendors)
+            if outcome is not None:
+                must(outcome)
+                continue
+            waiting = respondent.gateway  # the developer concedes by silence
+        clock.advance(WINDOW + 1)
+        must(waiting.submit("timeout", {"job": job_id}))
+
+
+@dataclass
+class DemoResult:
+    directory: str
+    peers: int
+    jobs: list[JobRun]
+    timeline: list[Outcome]
+    accounts: dict[str, Any]
+    accuracy: AccuracyReport
+    ledger_verified: bool
+    ledger_problems: list[str]
+    evidence: EvidenceReport
+    blocks: int = 0
+
+    @property
+    def tokens_conserved(self) -> bool:
+        return bool(self.accounts["conserved"]) and self.evidence.tokens_conserved
+
+    def to_json_value(self) -> dict[str, Any]:
+        return {
+            "directory": self.directory,
+            "peers": self.peers,
+            "blocks": self.blocks,
+            "transactions": len(self.timeline),
+            "balances": self.accounts["balances"],
+            "minted": self.accounts["minted"],
+            "accuracy": self.accuracy.to_json_value(),
+            "evidence_checker": self.evidence.to_json_value(),
+            "ledger_problems": self.ledger_problems,
+            "jobs": [{"id": run.job, "outcome": run.outcome, "status": run.record.status,
+                      "convicted": [item["party"] for item in run.convicted],
+                      "offences": [item["offence"] for item in run.convicted],
+                      "disputes": len(run.record.disputes),
+                      "model_delivered": run.record.model_delivered}
+                     for run in self.jobs],
+            "tokens_conserved": self.tokens_conserved,
+            "ledger_verified": self.ledger_verified,
+        }
+
+
+def run_demo(directory: str | Path | None = None, peers: int = 4,
+             progress: Callable[[str], None] | None = None) -> DemoResult:
+    """Run the whole scenario on a new network in ``directory`` (a new temporary
+    directory when None; it must not exist or be empty)."""
+    root = Path(directory) if directory is not None else Path(tempfile.mkdtemp(prefix="aimarket-demo-"))
+    say = progress or (lambda message: None)
+    clock = MarketClock()
+    network = Network.create(root, peers=peers, orgs=ORGANISATIONS,
+                             clock=FakeClock(float(clock.now())))
+    timeline: list[Outcome] = []
+    try:
+        network.install_chaincode(CHAINCODE_NAME, MarketplaceChaincode)
+
+        def make_gateway(name: str, organisation: str, role: str) -> NetworkGateway:
+            identity = (network.admins[organisation] if role == "admin"
+                        else network.enroll(organisation, name, role))
+            return NetworkGateway(network, identity, clock, journal=timeline.append)
+
+        cast = build_cast(make_gateway)
+        say("preparing the breast-cancer data set and splitting it between the two owners")
+        prepared = prepare_breast_cancer()
+        parts = split_into_parts(prepared, 2)
+        recipe = make_recipe()
+        say("setting up the market: genesis, identities, funding, datasets, offers, model")
+        set_up_market(cast, clock, parts, recipe)
+        runs = []
+        say("job-honest: both datasets, vendor1 + vendor2, everyone honest")
+        runs.append(run_job(cast, clock, "job-honest", ["data1", "data2"], ["vendor1", "vendor2"]))
+        model = cast.developer.receive_model("job-honest", cast.vendors)
+        accuracy = accuracy_report(recipe, prepared, model)
+        say(f"job-lazy: both datasets, vendor1 + vendor3; vendor3 skips the work from step "
+            f"{LAZY_FROM_STEP}")
+        cast.vendors["vendor3"].plan_lazy("job-lazy", LAZY_FROM_STEP)
+        runs.append(run_job(cast, clock, "job-lazy", ["data1", "data2"], ["vendor1", "vendor3"]))
+        say("job-complaint: data1, vendor2; vendor2 complains about inputs that are fine")
+        cast.vendors["vendor2"].plan_false_complaint("job-complaint", "data1")
+        runs.append(run_job(cast, clock, "job-complaint", ["data1"], ["vendor2"]))
+        accounts = cast.admin.accounts()
+        blocks = network.peers[0].height
+    finally:
+        network.close()
+    say(f"verifying the ledger of every peer ({peers}) and re-checking every verdict")
+    ledger_report = verify_ledger(root)
+    evidence = check_ledger(root)
+    return DemoResult(str(root), peers, runs, timeline, accounts, accuracy, ledger_report.ok,
+                      list(ledger_report.problems), evidence, blocks)
+
+
+def describe(outcome: Outcome) -> str:
+    """A short rendering of a call's arguments for the timeline."""
+    args = outcome.args
+    parts = []
+    for name in ("job", "dataset", "vendor", "recipient", "amount", "role", "model", "fee",
+                 "price", "steps", "vendor_stake", "developer_bond", "owner_bond"):
+        if name in args:
+            parts.append(f"{name}={args[name]}")
+    if outcome.function in ("bisect_query", "bisect_answer"):
+        parts.append(f"digest={args['digest'][:10]}… after step {outcome.payload.get('position')}")
+    if outcome.function == "timeout" and outcome.ok and "position" in outcome.payload:
+        parts.append(f"opened the silent respondent's digest after step "
+                     f"{outcome.payload['position']}")
+    if outcome.function in ("submit_result", "dispute_result"):
+        parts.append(f"root={args['transcript_root'][:10]}…")
+    if outcome.function == "grant_access":
+        parts.append(f"delivery={args['delivery_digest'][:10]}…")
+    return " ".join(parts)
+
+
+def result_text(outcome: Outcome) -> str:
+    if not outcome.ok:
+        return f"REFUSED {outcome.code}"
+    status = outcome.payload.get("status")
+    text = "ok" + (f", job {status}" if status else "")
+    text += "".join(f"; CONVICTED {verdict['convicted']} of {verdict['offence']}"
+                    for verdict in outcome.payload.get("new_verdicts") or [])
+    return text

@@ -1,0 +1,60 @@
+"""The pytest plugin a third party runs against its own implementation."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conformance.corpus import write_corpus
+from conformance.generate import GeneratedCorpus
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def small_corpus(tmp_path_factory, corpus):
+    """The examples' prelude and three vectors continuing it, as a corpus of its own."""
+    names = {"preludes/examples-world", "coverage/scenarios/settled",
+             "coverage/examples/after-accept-job", "coverage/scenarios/one-block-accepts"}
+    target = tmp_path_factory.mktemp("plugin") / "vectors"
+    write_corpus(GeneratedCorpus(0, [vector for vector in corpus.vectors if vector.name in names]),
+                 target)
+    return target
+
+
+def run_plugin(corpus_directory: Path, runner: str, *extra: str, path: Path | None = None):
+    environment = dict(os.environ)
+    if path is not None:
+        environment["PYTHONPATH"] = str(path)
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "conformance.testing", "--aimarket-runner", runner,
+         "--aimarket-stateful", "3", "-p", "no:cacheprovider", str(corpus_directory), *extra],
+        capture_output=True, text=True, cwd=REPOSITORY, env=environment)
+
+
+def test_the_spec_passes_the_plugin_suite(small_corpus):
+    done = run_plugin(small_corpus, "conformance.spec_runner:RemappedSpecRunner")
+    assert done.returncode == 0, done.stdout[-2000:]
+    assert "6 passed" in done.stdout
+
+
+def test_deselecting_a_vector_fails_the_completeness_check(small_corpus):
+    done = run_plugin(small_corpus, "conformance.spec_runner:SpecRunner", "-k", "not settled")
+    assert done.returncode == 1
+    assert "every-vector-executed" in done.stdout and "never executed" in done.stdout
+
+
+def test_a_faulty_implementation_fails_with_a_minimal_trace(small_corpus, tmp_path):
+    (tmp_path / "capacity_blind.py").write_text(
+        "from conformance.spec_runner import SpecRunner\n"
+        "class CapacityBlind(SpecRunner):\n"
+        "    def step(self, call):\n"
+        "        outcome = super().step(call)\n"
+        "        return 'accepted' if outcome == 'VENDOR_AT_CAPACITY' else outcome\n")
+    done = run_plugin(small_corpus, "capacity_blind:CapacityBlind", path=tmp_path)
+    assert done.returncode == 1
+    assert "minimal failing trace" in done.stdout and "seed:" in done.stdout

@@ -1,0 +1,279 @@
+"""The demo end to end on the embedded network, the ledger commands, and the evidence
+checker catching verdicts the evidence does not support."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from aimarket.cli import main
+from reference.chaincode.contract import CHAINCODE_NAME, MarketplaceChaincode
+from reference.chaincode.payouts import pay_defective_inputs
+from reference.chaincode.records import Offence, Status, VerdictRecord
+from reference.clients.evidence_checker import EvidenceChecker, check_ledger
+from reference.clients.gateway import MarketClock, NetworkGateway
+from reference.clients.ledger_reader import read_transactions
+from reference.demo import JobRun, build_cast, run_job, set_up_market
+from reference.clients.datasets import split_into_parts
+from reference.ledger import FakeClock, Network, verify_ledger
+from reference.training import make_recipe, prepare_breast_cancer
+
+DEMO_BALANCES = {"dev1": 2018, "owner1": 700, "owner2": 600, "treasury": 156,
+                 "vendor1": 1580, "vendor2": 1284, "vendor3": 962}
+"""Funding (owners 400, developer 2000, vendors 1500 each) moved by the three jobs:
+honest — owners +100 each, vendors 1 and 2 +40, developer -280; lazy (vendor3 convicted,
+the job back at DELIVERED, then accepted) — owners +100 each, vendor1 +40, vendor3 loses
+its stake 538, developer +298 (bond, vendor3's fee and stake, less what it paid); false
+complaint — owner1 +100 from vendor2's stake of 256, the rest (156) to the treasury."""
+
+
+def run_cli(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(list(argv))
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory) -> tuple[Path, dict]:
+    directory = tmp_path_factory.mktemp("demo") / "network"
+    code, out, _ = run_cli("demo", "--dir", str(directory), "--json")
+    assert code == 0, out
+    return directory, json.loads(out)
+
+
+def test_demo_outcomes(demo) -> None:
+    _, summary = demo
+    assert summary["jobs"] == [
+        {"id": "job-honest", "outcome": "SETTLED", "status": "SETTLED", "convicted": [],
+         "offences": [], "disputes": 0, "model_delivered": True},
+        {"id": "job-lazy", "outcome": "RESOLVED:WRONG_COMPUTATION", "status": "RESOLVED",
+         "convicted": ["vendor3"], "offences": ["WRONG_COMPUTATION"], "disputes": 1,
+         "model_delivered": False},
+        {"id": "job-complaint", "outcome": "RESOLVED:FALSE_COMPLAINT", "status": "RESOLVED",
+         "convicted": ["vendor2"], "offences": ["FALSE_COMPLAINT"], "disputes": 0,
+         "model_delivered": False},
+    ]
+    assert summary["outcomes_as_expected"] is True
+    assert list(summary)[-3:] == ["jobs", "tokens_conserved", "ledger_verified"]
+    assert summary["tokens_conserved"] is True and summary["ledger_verified"] is True
+    assert summary["evidence_checker"]["ok"] and summary["evidence_checker"]["verdicts_checked"] == 2
+    assert summary["balances"] == DEMO_BALANCES
+    assert sum(DEMO_BALANCES.values()) == summary["minted"] == 7300
+
+
+def test_demo_trains_a_real_model(demo) -> None:
+    accuracy = demo[1]["accuracy"]
+    assert accuracy["step_count"] == 224
+    assert accuracy["fixed_test_accuracy"] > 0.95
+    assert abs(accuracy["fixed_test_accuracy"] - accuracy["float_test_accuracy"]) <= 0.01
+
+
+def test_ledger_verify_recomputes_every_verdict(demo) -> None:
+    directory, _ = demo
+    code, out, _ = run_cli("ledger", "verify", str(directory), "--json")
+    report = json.loads(out)
+    assert code == 0 and report["ok"] and report["ledger"]["problems"] == []
+    assert report["evidence"]["verdicts_checked"] == 2
+    peer = next((directory / "peers").iterdir())
+    code, out, _ = run_cli("ledger", "verify", str(peer))
+    assert code == 0 and "ledger verified" in out
+
+
+def test_evidence_checker_detects_a_tampered_verdict(demo) -> None:
+    directory, _ = demo
+    transactions = list(read_transactions(directory, CHAINCODE_NAME))
+    assert EvidenceChecker().run(transactions).ok
+    index = next(position for position, tx in enumerate(transactions)
+                 if tx.function == "complain_inputs")
+    complaint = transactions[index]
+    job = json.loads(complaint.writes["job/job-complaint"])
+    job["verdicts"][0]["convicted"] = "owner1"
+    job["verdicts"][0]["offence"] = "DEFECTIVE_INPUTS"
+    tampered = replace(complaint, writes={**complaint.writes,
+                                          "job/job-complaint": json.dumps(job).encode()})
+    report = EvidenceChecker().run(transactions[:index] + [tampered] + transactions[index + 1:])
+    assert not report.ok
+    (disagreement,) = [check for check in report.checks if not check.agrees]
+    assert disagreement.recorded == [("owner1", "DEFECTIVE_INPUTS")]
+    assert disagreement.recomputed == [("vendor2", "FALSE_COMPLAINT")]
+
+
+class BiasedChaincode(MarketplaceChaincode):
+    """A corrupted chaincode (installed on every peer): every input complaint convicts the
+    data owner, whatever the evidence says."""
+
+    def complain_inputs(self, call) -> None:
+        job_id = call.args.identifier("job")
+        dataset_id = call.args.identifier("dataset")
+        call.args.done()
+        job = self.report_inputs_checks(call, job_id)
+        verdict = VerdictRecord(job.owners[dataset_id], Offence.DEFECTIVE_INPUTS, {})
+        self.close(call, job, Status.RESOLVED,
+                   pay_defective_inputs(job, dataset_id, call.creator.name, call.config.treasury),
+                   [verdict])
+
+
+def test_a_valid_ledger_with_a_wrong_verdict_is_caught(tmp_path) -> None:
+    clock = MarketClock()
+    network = Network.create(tmp_path / "net", peers=4,
+                             orgs=["MarketOrg", "OwnersOrg", "DevelopersOrg", "VendorsOrg"],
+                             clock=FakeClock(float(clock.now())))
+    try:
+        network.install_chaincode(CHAINCODE_NAME, BiasedChaincode)
+
+        def make_gateway(name: str, organisation: str, role: str) -> NetworkGateway:
+            identity = (network.admins[organisation] if role == "admin"
+                        else network.enroll(organisation, name, role))
+            return NetworkGateway(network, identity, clock)
+
+        cast = build_cast(make_gateway)
+        parts = split_into_parts(prepare_breast_cancer(), 2)
+        set_up_market(cast, clock, parts, make_recipe(epochs=2))
+        cast.vendors["vendor2"].plan_false_complaint("job-x", "data1")
+        run = run_job(cast, clock, "job-x", ["data1"], ["vendor2"])
+        assert [(v.convicted, v.offence) for v in run.record.verdicts] == [("owner1", "DEFECTIVE_INPUTS")]
+    finally:
+        network.close()
+    assert verify_ledger(tmp_path / "net").ok  # every block is valid, signed and chained
+    report = check_ledger(tmp_path / "net")
+    assert not report.ok
+    (disagreement,) = [check for check in report.checks if not check.agrees]
+    assert disagreement.recomputed == [("vendor2", "FALSE_COMPLAINT")]
+    code, out, _ = run_cli("ledger", "verify", str(tmp_path / "net"))
+    assert code == 1 and "DISAGREEMENT" in out
+
+
+@pytest.fixture(scope="module")
+def two_disputes(tmp_path_factory) -> tuple[Path, JobRun]:
+    """One job on the network with three vendors (T = 28 steps, R = 5): vendor2 skipped
+    work from step 3 and never answers its bisection — every timeout opens its published
+    digest for it — and resolve_step still convicts it; vendor3 skipped work from step 5,
+    answers, but the developer leaves its narrowed step unresolved, so the timeout
+    convicts the developer (the claimant bears the burden) and the job ends."""
+    directory = tmp_path_factory.mktemp("disputes") / "net"
+    clock = MarketClock()
+    network = Network.create(directory, peers=4,
+                             orgs=["MarketOrg", "OwnersOrg", "DevelopersOrg", "VendorsOrg"],
+                             clock=FakeClock(float(clock.now())))
+    try:
+        network.install_chaincode(CHAINCODE_NAME, MarketplaceChaincode)
+
+        def make_gateway(name: str, organisation: str, role: str) -> NetworkGateway:
+            identity = (network.admins[organisation] if role == "admin"
+                        else network.enroll(organisation, name, role))
+            return NetworkGateway(network, identity, clock)
+
+        cast = build_cast(make_gateway)
+        set_up_market(cast, clock, split_into_parts(prepare_breast_cancer(), 2),
+                      make_recipe(epochs=2))
+        cast.vendors["vendor2"].plan_lazy("job-x", 3)
+        cast.vendors["vendor3"].plan_lazy("job-x", 5)
+        run = run_job(cast, clock, "job-x", ["data1", "data2"], ["vendor1", "vendor2", "vendor3"],
+                      silent=frozenset({"vendor2"}), unresolved=frozenset({"vendor3"}))
+    finally:
+        network.close()
+    return directory, run
+
+
+def test_disputes_one_after_another_on_the_network(two_disputes) -> None:
+    directory, run = two_disputes
+    record = run.record
+    assert record.steps == 28
+    assert [(v.convicted, v.offence) for v in record.verdicts] == [
+        ("vendor2", "WRONG_COMPUTATION"), ("dev1", "MISSED_DEADLINE")]
+    assert record.verdicts[1].evidence["turn"] == "resolve"
+    assert record.verdicts[1].evidence["respondent"] == "vendor3"
+    assert run.outcome == "RESOLVED:MISSED_DEADLINE" and not record.model_delivered
+    silent, unresolved = record.disputes
+    assert [silent.respondent, unresolved.respondent] == ["vendor2", "vendor3"]
+    assert silent.rounds >= 4 and silent.answers == 0  # every digest opened by a timeout
+    assert unresolved.rounds >= 4 and unresolved.answers == unresolved.rounds
+    credits: dict[str, int] = {}
+    for account, amount in record.payouts:
+        credits[account] = credits.get(account, 0) + amount
+    forfeit = 40 + record.vendor_stake
+    answered = 2 * unresolved.answers  # G per round vendor3 answered
+    assert record.developer_bond == 2 * 5
+    assert credits == {"owner1": 100 + record.owner_bond, "owner2": 100 + record.owner_bond,
+                       "vendor1": forfeit, "vendor3": forfeit + answered,
+                       "treasury": record.developer_bond - answered, "dev1": forfeit}
+    assert verify_ledger(directory).ok
+    report = check_ledger(directory)
+    assert report.ok and report.verdicts_checked == 2, report.to_json_value()
+
+
+def test_evidence_checker_follows_the_rules_of_successive_disputes(two_disputes) -> None:
+    directory, _ = two_disputes
+    transactions = list(read_transactions(directory, CHAINCODE_NAME))
+    ending = max(index for index, tx in enumerate(transactions) if tx.function == "timeout")
+    job = json.loads(transactions[ending].writes["job/job-x"])
+    assert job["payouts"] is not None
+    job["payouts"] = [[account, amount] if account != "dev1" else ["vendor2", amount]
+                      for account, amount in job["payouts"]]  # the escrow still adds up
+    tampered = replace(transactions[ending], writes={**transactions[ending].writes,
+                                                     "job/job-x": json.dumps(job).encode()})
+    report = EvidenceChecker().run(transactions[:ending] + [tampered] + transactions[ending + 1:])
+    assert not report.ok and report.tokens_conserved
+    assert any("the rules give RESOLVED" in problem for problem in report.problems)
+
+    resolve = next(index for index, tx in enumerate(transactions)
+                   if tx.function == "resolve_step")
+    job = json.loads(transactions[resolve].writes["job/job-x"])
+    job["status"] = "DISPUTED"  # the conviction did not return the job to DELIVERED
+    tampered = replace(transactions[resolve], writes={**transactions[resolve].writes,
+                                                      "job/job-x": json.dumps(job).encode()})
+    report = EvidenceChecker().run(transactions[:resolve] + [tampered])
+    assert any("after a vendor's conviction" in problem for problem in report.problems)
+
+    job = json.loads(transactions[ending].writes["job/job-x"])
+    job["verdicts"][-1]["convicted"] = "vendor3"  # as if the respondent answered for the step
+    tampered = replace(transactions[ending], writes={**transactions[ending].writes,
+                                                     "job/job-x": json.dumps(job).encode()})
+    report = EvidenceChecker().run(transactions[:ending] + [tampered])
+    (disagreement,) = [check for check in report.checks if not check.agrees]
+    assert disagreement.recorded == [("vendor3", "MISSED_DEADLINE")]
+    assert disagreement.recomputed == [("dev1", "MISSED_DEADLINE")]
+
+    opening = next(index for index, tx in enumerate(transactions) if tx.function == "timeout")
+    job = json.loads(transactions[opening].writes["job/job-x"])
+    assert job["status"] == "DISPUTED" and job["disputes"][-1]["answers"] == 0
+    job["disputes"][-1]["low"], job["disputes"][-1]["high"] = 0, 1  # not what the digest gives
+    tampered = replace(transactions[opening], writes={**transactions[opening].writes,
+                                                      "job/job-x": json.dumps(job).encode()})
+    report = EvidenceChecker().run(transactions[:opening] + [tampered])
+    assert any("differs from the one the openings give" in problem for problem in report.problems)
+
+
+def test_demo_human_output(tmp_path) -> None:
+    code, out, _ = run_cli("demo", "--dir", str(tmp_path / "net"))
+    assert code == 0
+    assert "CONVICTED vendor3 of WRONG_COMPUTATION" in out
+    assert "CONVICTED vendor2 of FALSE_COMPLAINT" in out
+    assert "tokens conserved: yes" in out and "demo succeeded" in out
+    assert "float64 training" in out
+
+
+@pytest.mark.parametrize("argv, field", [
+    (("demo", "--peers", "3"), "--peers"),
+    (("ledger", "verify", "/nonexistent/aimarket"), "DIR"),
+])
+def test_usage_errors(argv, field) -> None:
+    code, out, err = run_cli(*argv)
+    assert code == 2 and out == ""
+    assert err.startswith(f"aimarket: error: {field}:") and err.count("\n") == 1
+
+
+def test_usage_errors_for_directories(tmp_path) -> None:
+    (tmp_path / "busy").mkdir()
+    (tmp_path / "busy" / "file").write_text("x")
+    code, _, err = run_cli("demo", "--dir", str(tmp_path / "busy"))
+    assert code == 2 and err.startswith("aimarket: error: --dir:")
+    (tmp_path / "empty").mkdir()
+    code, _, err = run_cli("ledger", "verify", str(tmp_path / "empty"))
+    assert code == 2 and "holds no ledger" in err
