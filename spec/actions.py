@@ -529,9 +529,12 @@ def effect_deny_access(market: Market, call: Call) -> Market:
 # Vendors: accepting, reporting inputs, submitting results
 # ---------------------------------------------------------------------------------------
 
-def guard_vendor_move(market: Market, call: Call, status: JobStatus) -> tuple[Rejection | None, Job | None]:
-    """The checks every vendor move starts with, in order."""
-    rejection = signer_check(market, call, Role.VENDOR)
+def guard_party_move(market: Market, call: Call, role: Role,
+                     status: JobStatus) -> tuple[Rejection | None, Job | None]:
+    """The checks every vendor or developer move on a job starts with, in order: the
+    signer holds ``role``, the job exists, it is in ``status``, and the signer is one of
+    its vendors (or its developer)."""
+    rejection = signer_check(market, call, role)
     if rejection:
         return rejection, None
     job = market.jobs.get(call["job"])
@@ -539,13 +542,14 @@ def guard_vendor_move(market: Market, call: Call, status: JobStatus) -> tuple[Re
         return R.UNKNOWN_JOB, None
     if job.status != status:
         return R.WRONG_STATUS, job
-    if call.actor not in job.vendors:
+    is_party = call.actor in job.vendors if role == Role.VENDOR else call.actor == job.developer
+    if not is_party:
         return R.NOT_JOB_PARTY, job
     return None, job
 
 
 def guard_accept_job(market: Market, call: Call) -> Rejection | None:
-    rejection, job = guard_vendor_move(market, call, JobStatus.LICENSED)
+    rejection, job = guard_party_move(market, call, Role.VENDOR, JobStatus.LICENSED)
     if rejection:
         return rejection
     offer = market.offers[call.actor]
@@ -577,7 +581,7 @@ def effect_accept_job(market: Market, call: Call) -> Market:
 
 def guard_report_inputs(market: Market, call: Call) -> Rejection | None:
     """Shared by ``confirm_inputs`` and ``complain_inputs``."""
-    rejection, job = guard_vendor_move(market, call, JobStatus.RUNNING)
+    rejection, job = guard_party_move(market, call, Role.VENDOR, JobStatus.RUNNING)
     if rejection:
         return rejection
     return (R.ALREADY_ANSWERED if call.actor in job.confirmed else
@@ -624,7 +628,7 @@ def effect_complain_inputs(market: Market, call: Call) -> Market:
 
 
 def guard_submit_result(market: Market, call: Call) -> Rejection | None:
-    rejection, job = guard_vendor_move(market, call, JobStatus.RUNNING)
+    rejection, job = guard_party_move(market, call, Role.VENDOR, JobStatus.RUNNING)
     if rejection:
         return rejection
     return (R.INPUTS_NOT_CONFIRMED if len(job.confirmed) < len(job.vendors) else
@@ -645,23 +649,8 @@ def effect_submit_result(market: Market, call: Call) -> Market:
 # The developer: accepting or disputing
 # ---------------------------------------------------------------------------------------
 
-def guard_developer_move(market: Market, call: Call, status: JobStatus) -> tuple[Rejection | None, Job | None]:
-    """The checks every developer move starts with, in order."""
-    rejection = signer_check(market, call, Role.DEVELOPER)
-    if rejection:
-        return rejection, None
-    job = market.jobs.get(call["job"])
-    if job is None:
-        return R.UNKNOWN_JOB, None
-    if job.status != status:
-        return R.WRONG_STATUS, job
-    if call.actor != job.developer:
-        return R.NOT_JOB_PARTY, job
-    return None, job
-
-
 def guard_accept_result(market: Market, call: Call) -> Rejection | None:
-    rejection, job = guard_developer_move(market, call, JobStatus.DELIVERED)
+    rejection, job = guard_party_move(market, call, Role.DEVELOPER, JobStatus.DELIVERED)
     if rejection:
         return rejection
     return R.DEADLINE_PASSED if deadline_passed(market, job) else None
@@ -672,7 +661,7 @@ def effect_accept_result(market: Market, call: Call) -> Market:
 
 
 def guard_dispute_result(market: Market, call: Call) -> Rejection | None:
-    rejection, job = guard_developer_move(market, call, JobStatus.DELIVERED)
+    rejection, job = guard_party_move(market, call, Role.DEVELOPER, JobStatus.DELIVERED)
     if rejection:
         return rejection
     if deadline_passed(market, job):
