@@ -273,6 +273,31 @@ class Solver:
             raise RuntimeError(f"Z3 could not decide {goal}")
         return result == z3.unsat
 
+    def not_implied(self, conditions: dict[Poly, "Condition"]) -> list["Condition"]:
+        """The conditions (``key >= 0``) that the assumptions do not imply.
+
+        One query asks for a point where some condition fails; every condition failing
+        there is not implied and is set aside; repeat until no condition can fail. This
+        takes about one query per condition kept rather than one per condition.
+        """
+        remaining = dict(conditions)
+        terms = {key: self.poly(key) for key in remaining}
+        failing: list[Condition] = []
+        while remaining:
+            solver = z3.SolverFor("QF_NRA")
+            solver.add(*self.assumptions, z3.Or([terms[key] < 0 for key in remaining]))
+            result = solver.check()
+            if result == z3.unsat:
+                break
+            if result == z3.unknown:
+                raise RuntimeError("Z3 could not decide which conditions the assumptions imply")
+            model = solver.model()
+            broken = [key for key in remaining
+                      if z3.is_true(model.eval(terms[key] < 0, model_completion=True))]
+            for key in broken:
+                failing.append(remaining.pop(key))
+        return failing
+
     def model(self, constraints: Sequence[z3.BoolRef]) -> dict[str, Fraction] | None:
         solver = z3.SolverFor("QF_NRA")
         solver.add(*self.assumptions, *constraints)
@@ -311,14 +336,18 @@ def reduce_conditions(raw: Iterable[Condition], solver: Solver) -> tuple[list[Co
             if key.constant_value() >= 0:
                 continue
         unique.setdefault(key, condition)
-    needed = [c for key, c in unique.items()
-              if not solver.implied([], solver.poly(key) >= 0)]
-    # remove conditions implied by the remaining ones (stronger first)
+    needed = solver.not_implied(unique)
+    # keep a condition only if those kept so far do not imply it, then drop any kept one
+    # the other kept ones imply: the conjunction is unchanged, and few conditions remain
     kept: list[Condition] = []
-    for index, condition in enumerate(needed):
-        others = [solver.poly(c.difference) >= 0 for c in kept + needed[index + 1:]]
-        if not solver.implied(others, solver.poly(condition.difference) >= 0):
+    for condition in needed:
+        if not solver.implied([solver.poly(c.difference) >= 0 for c in kept],
+                              solver.poly(condition.difference) >= 0):
             kept.append(condition)
+    for condition in list(kept):
+        others = [solver.poly(c.difference) >= 0 for c in kept if c is not condition]
+        if solver.implied(others, solver.poly(condition.difference) >= 0):
+            kept.remove(condition)
     return kept, count
 
 
