@@ -14,6 +14,8 @@ found as a counterexample outside the region, at a vendor stake below the data p
 from __future__ import annotations
 
 
+from fractions import Fraction
+
 from proofs.check import CheckContext, CheckProvider, CheckResult, ProviderReport
 from proofs.incentives import Region, analyse
 from proofs.market_game import MarketGameShape
@@ -48,7 +50,7 @@ def collusion_example(regions: list[Region], shape: MarketGameShape) -> CheckRes
         for example in region.counterexamples:
             plays = [step for play in example["deviating_play"] for step in play]
             point = example["at"]
-            below_price = point and float(eval_fraction(point["Bv"])) < float(eval_fraction(point["P"]))
+            below_price = point and Fraction(point["Bv"]) < Fraction(point["P"])
             if any(step.startswith("complain_") for step in plays) and "train_offchain" in plays and below_price:
                 found.append(example)
     return CheckResult(
@@ -57,11 +59,6 @@ def collusion_example(regions: list[Region], shape: MarketGameShape) -> CheckRes
                 f"Bv={found[0]['at']['Bv']} < P={found[0]['at']['P']}" if found else
                 "the false-complaint collusion was not found outside the region"),
         instance=shape_name(shape), data={"counterexample": found[0] if found else None})
-
-
-def eval_fraction(text: str):
-    from fractions import Fraction
-    return Fraction(text)
 
 
 def run_incentives(context: CheckContext) -> ProviderReport:

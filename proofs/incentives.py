@@ -223,6 +223,8 @@ class Region:
     seconds: float = 0.0
     counterexamples: list[dict] = field(default_factory=list)
     formula: str = "true"
+    rule_outside: list[dict] = field(default_factory=list)
+    """Conditions the spec's stake rule does not imply, with a point (see rule_inside)."""
 
     @property
     def holds_everywhere(self) -> bool:
