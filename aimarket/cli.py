@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "aimarket.commands.docs",
     "aimarket.commands.vectors",
     "aimarket.commands.conform",
+    "aimarket.commands.regions",
 )
 
 

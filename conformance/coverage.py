@@ -55,6 +55,7 @@ JOB_EDGES: tuple[tuple[str, str, str], ...] = (
     ("RUNNING", "misuse_data", "RUNNING"),
     ("RUNNING", "report_misuse", "RESOLVED"),
     ("RUNNING", "timeout", "RESOLVED"),
+    ("RUNNING", "timeout", "DELIVERED"),
     ("DELIVERED", "accept_result", "SETTLED"),
     ("DELIVERED", "accept_result", "RESOLVED"),
     ("DELIVERED", "dispute_result", "DISPUTED"),

@@ -9,20 +9,25 @@ counterexample for each of its conditions (parameter values, the deviation, both
 are part of the result; so is a check that PROTOCOL.md's collusion example — a vendor and
 the developer complaining falsely to get the data price back and training off-chain — is
 found as a counterexample outside the region, at a vendor stake below the data price.
+Last, the regions are exported for the reference chaincode
+(:mod:`proofs.region_export`); the check fails if the committed export is not the one
+just synthesised.
 """
 
 from __future__ import annotations
-
 
 from fractions import Fraction
 
 from proofs.check import CheckContext, CheckProvider, CheckResult, ProviderReport
 from proofs.incentives import Region, analyse
 from proofs.market_game import MarketGameShape
+from proofs.region_export import DEFAULT_PATH, export_document, is_current
 
 SHAPES = (MarketGameShape(data_owners=1, vendors=1, steps=2),
-          MarketGameShape(data_owners=2, vendors=1, steps=2))
-"""Jobs the incentive game plays: one or two data owners, one vendor, two steps."""
+          MarketGameShape(data_owners=2, vendors=1, steps=2),
+          MarketGameShape(data_owners=1, vendors=2, steps=2),
+          MarketGameShape(data_owners=2, vendors=2, steps=2))
+"""Jobs the incentive game plays: one or two data owners, one or two vendors, two steps."""
 
 def shape_name(shape: MarketGameShape) -> str:
     return f"{shape.data_owners} owner(s), {shape.vendors} vendor(s), T={shape.steps}"
@@ -61,14 +66,38 @@ def collusion_example(regions: list[Region], shape: MarketGameShape) -> CheckRes
         instance=shape_name(shape), data={"counterexample": found[0] if found else None})
 
 
+def export_result(document: dict) -> CheckResult:
+    """The regions the reference enforces must be the ones just proved."""
+    current = is_current(document)
+    constraints = sum(len(shape["constraints"]) for shape in document["shapes"])
+    return CheckResult(
+        name="regions_exported", kind="incentive", holds=current,
+        detail=(f"{DEFAULT_PATH.name} holds the synthesised regions ({constraints} constraints "
+                f"over {len(document['shapes'])} shapes)" if current else
+                f"{DEFAULT_PATH} differs from the regions just synthesised; regenerate it with "
+                f"`aimarket regions`"),
+        instance="all shapes", data={"path": str(DEFAULT_PATH), "constraints": constraints})
+
+
+def analyse_shapes(context: CheckContext | None = None, shapes=SHAPES) -> list[tuple[MarketGameShape, list[Region]]]:
+    analysed = []
+    for shape in shapes:
+        task = context.progress.task(f"incentives {shape_name(shape)}", total=None) if context else None
+        regions = analyse(shape, progress=(lambda title: task.update(description=f"incentives: {title}"))
+                          if task else None)
+        if task:
+            task.done()
+        analysed.append((shape, regions))
+    return analysed
+
+
 def run_incentives(context: CheckContext) -> ProviderReport:
     results: list[CheckResult] = []
-    for shape in SHAPES:
-        task = context.progress.task(f"incentives {shape_name(shape)}", total=None)
-        regions = analyse(shape, progress=lambda title: task.update(description=f"incentives: {title}"))
-        task.done()
+    analysed = analyse_shapes(context)
+    for shape, regions in analysed:
         results += [region_result(region, shape) for region in regions]
         results.append(collusion_example(regions, shape))
+    results.append(export_result(export_document(analysed)))
     return ProviderReport(results)
 
 

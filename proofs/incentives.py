@@ -33,11 +33,13 @@ with parameter values, the deviation and both payoffs.
 from __future__ import annotations
 
 import itertools
+import random
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 
+import numpy
 import sympy
 import z3
 
@@ -154,6 +156,94 @@ class CandidateExplosion(RuntimeError):
     """A candidate set would exceed the configured limit."""
 
 
+class Envelope:
+    """Drops candidates that cannot be the minimum (or maximum) anywhere.
+
+    Only the least (greatest) candidate of a set matters, so a candidate that another one
+    lies below (above) at *every* admissible parameter point can go: the conditions it
+    would add are implied by those of the one that stays, and the region is unchanged.
+    Whether ``a <= b`` everywhere under the assumptions is decided exactly by Z3; a set of
+    admissible sample points filters out most pairs first (a pair that differs the wrong
+    way at one sample cannot be ordered everywhere), so few queries are needed. The
+    samples are only a filter: every candidate dropped is dropped on Z3's proof.
+    """
+
+    def __init__(self, solver: "Solver", samples: int = 64, seed: int = 0):
+        self.solver = solver
+        self.points = admissible_samples(solver, samples, seed)
+        self.columns = {name: numpy.array([float(point[name]) for point in self.points])
+                        for name in solver.constants}
+        self.values_cache: dict[Poly, numpy.ndarray] = {}
+        self.order_cache: dict[tuple[Poly, Poly], bool] = {}
+        self.queries = 0
+
+    def values(self, poly: Poly) -> numpy.ndarray:
+        cached = self.values_cache.get(poly)
+        if cached is None:
+            cached = numpy.zeros(len(self.points))
+            for monomial, coefficient in poly.terms:
+                term = numpy.full(len(self.points), float(coefficient))
+                for name, exponent in monomial:
+                    term = term * self.columns[name] ** exponent
+                cached = cached + term
+            self.values_cache[poly] = cached
+        return cached
+
+    def everywhere_below(self, low: Poly, high: Poly) -> bool:
+        key = (low, high)
+        known = self.order_cache.get(key)
+        if known is None:
+            self.queries += 1
+            known = self.order_cache[key] = self.solver.implied([], self.solver.poly(high - low) >= 0)
+        return known
+
+    def prune(self, candidates: Candidates, keep: str) -> Candidates:
+        """The candidates that are not dominated: ``keep`` is ``"min"`` or ``"max"``."""
+        if len(candidates) < 2 or not self.points:
+            return candidates
+        sign = 1.0 if keep == "min" else -1.0
+        items = list(candidates.values())
+        signed = [sign * self.values(item.value) for item in items]
+        order = sorted(range(len(items)), key=lambda index: float(signed[index].sum()))
+        kept: list[int] = []
+        for index in order:
+            mine = signed[index]
+            slack = 1e-9 * (1.0 + numpy.abs(mine))
+            dominated = False
+            for other in kept:
+                if numpy.all(signed[other] <= mine + slack):
+                    low, high = items[other].value, items[index].value
+                    if keep == "max":
+                        low, high = high, low
+                    if self.everywhere_below(low, high):
+                        dominated = True
+                        break
+            if not dominated:
+                kept.append(index)
+        return {items[index].value: items[index] for index in sorted(kept)}
+
+
+def admissible_samples(solver: "Solver", count: int, seed: int) -> list[dict[str, Fraction]]:
+    """Up to ``count`` parameter points that satisfy the assumptions, drawn at random
+    (log-uniform magnitudes, some zeros, probabilities in (0, 1]) and kept when every
+    assumption holds exactly at them."""
+    rng = random.Random(seed)
+    points: list[dict[str, Fraction]] = []
+    for _ in range(count * 200):
+        if len(points) == count:
+            break
+        point = {}
+        for name in solver.constants:
+            draw = rng.random()
+            magnitude = 0 if draw < 0.08 else 10 ** rng.uniform(-2, 3)
+            point[name] = Fraction(magnitude).limit_denominator(10**6)
+        if "q" in point:
+            point["q"] = Fraction(1) if rng.random() < 0.15 else Fraction(rng.randint(1, 999), 1000)
+        if solver.admits(point):
+            points.append(point)
+    return points
+
+
 class Evaluator:
     """Bottom-up candidate sets for a group of players against everyone else.
 
@@ -166,11 +256,13 @@ class Evaluator:
     """
 
     def __init__(self, group: Sequence[str], mode: str,
-                 allowed: Callable[[Node, str], bool] | None = None, limit: int = 200_000):
+                 allowed: Callable[[Node, str], bool] | None = None, limit: int = 200_000,
+                 envelope: Envelope | None = None):
         self.group = tuple(group)
         self.mode = mode
         self.allowed = allowed or (lambda node, label: True)
         self.limit = limit
+        self.envelope = envelope
         self.memo: dict[int, Candidates] = {}
 
     def candidates(self, node: Node) -> Candidates:
@@ -194,6 +286,8 @@ class Evaluator:
                     if self.allowed(node, label):
                         for value, candidate in self.candidates(child).items():
                             result.setdefault(value, candidate)
+        if self.envelope is not None:
+            result = self.envelope.prune(result, "min" if self.mode == "worst" else "max")
         self.memo[id(node)] = result
         return result
 
@@ -267,6 +361,13 @@ class Solver:
             return z3.Not(self._formula(formula.part))
         return z3.BoolVal(bool(formula.value))
 
+    def admits(self, point: dict[str, Fraction]) -> bool:
+        """Whether every assumption holds at ``point`` (exactly)."""
+        return all(z3.is_true(z3.simplify(z3.substitute(
+            assumption, *[(self.variables[name], z3.RealVal(f"{value.numerator}/{value.denominator}"))
+                          for name, value in point.items()])))
+            for assumption in self.assumptions)
+
     def implied(self, extra: Sequence[z3.BoolRef], goal: z3.BoolRef) -> bool:
         solver = z3.SolverFor("QF_NRA")
         solver.add(*self.assumptions, *extra, z3.Not(goal))
@@ -326,6 +427,12 @@ def evaluate(poly: Poly, point: dict[str, Fraction]) -> Fraction:
     return poly.evaluate(point, Fraction(1))
 
 
+def canonical_order(condition: Condition) -> tuple:
+    """Simplest first (fewest terms, lowest degree), then by the polynomial itself."""
+    key = scaled(condition.difference)
+    return (len(key.terms), key.degree(), key)
+
+
 def reduce_conditions(raw: Iterable[Condition], solver: Solver) -> tuple[list[Condition], int]:
     """Drop duplicates, conditions that always hold under the assumptions, and conditions
     implied by the others. Returns the kept conditions and the number compared."""
@@ -338,7 +445,9 @@ def reduce_conditions(raw: Iterable[Condition], solver: Solver) -> tuple[list[Co
             if key.constant_value() >= 0:
                 continue
         unique.setdefault(key, condition)
-    needed = solver.not_implied(unique)
+    # in a canonical order, so the kept conditions depend only on the region, not on the
+    # models Z3 happened to return on the way
+    needed = sorted(solver.not_implied(unique), key=canonical_order)
     # keep a condition only if those kept so far do not imply it, then drop any kept one
     # the other kept ones imply: the conjunction is unchanged, and few conditions remain
     kept: list[Condition] = []
@@ -360,9 +469,11 @@ def pairs(node: Node, honest: Candidates, deviating: Candidates, label: str) -> 
 
 
 # ------------------------------------------------------------------------ the properties
-def truthful_reporting(root: Node, player: str, solver: Solver) -> Region:
-    worst = Evaluator([player], "worst")
-    best = Evaluator([player], "best")
+def truthful_reporting(root: Node, player: str, solver: Solver,
+                       envelope: Envelope | None = None) -> Region:
+    envelope = envelope or Envelope(solver)
+    worst = Evaluator([player], "worst", envelope=envelope)
+    best = Evaluator([player], "best", envelope=envelope)
 
     def conditions():
         for node in nodes_of(root):
@@ -402,8 +513,9 @@ def dominance_solvability(root: Node, players: Sequence[str], solver: Solver) ->
     return finish_region("dominance_solvability", "all players", conditions(), solver)
 
 
-def weak_immunity(root: Node, player: str, solver: Solver) -> Region:
-    worst = Evaluator([player], "worst")
+def weak_immunity(root: Node, player: str, solver: Solver,
+                  envelope: Envelope | None = None) -> Region:
+    worst = Evaluator([player], "worst", envelope=envelope or Envelope(solver))
     zero = Candidate(Poly(), ())
 
     def conditions():
@@ -414,9 +526,10 @@ def weak_immunity(root: Node, player: str, solver: Solver) -> Region:
     return region
 
 
-def collusion_resilience(root: Node, coalition: Sequence[str], solver: Solver) -> Region:
+def collusion_resilience(root: Node, coalition: Sequence[str], solver: Solver,
+                         envelope: Envelope | None = None) -> Region:
     everyone_honest = HonestValue(coalition).value(root)
-    best = Evaluator(coalition, "coalition")
+    best = Evaluator(coalition, "coalition", envelope=envelope or Envelope(solver))
 
     def conditions():
         for candidate in best.candidates(root).values():
@@ -562,15 +675,17 @@ def analyse(shape, progress: Callable[[str], None] | None = None) -> list[Region
     solver = Solver(build.game["constants"], build.game["initial_constraints"])
     rule = spec_rule(shape, solver)
     players = build.game["players"]
+    envelope = Envelope(solver)
     jobs: list[tuple[str, Callable[[], Region]]] = []
     for player in players:
-        jobs.append((f"truthful reporting: {player}", lambda p=player: truthful_reporting(root, p, solver)))
+        jobs.append((f"truthful reporting: {player}",
+                     lambda p=player: truthful_reporting(root, p, solver, envelope)))
     jobs.append(("dominance solvability", lambda: dominance_solvability(root, players, solver)))
     for player in players:
-        jobs.append((f"weak immunity: {player}", lambda p=player: weak_immunity(root, p, solver)))
+        jobs.append((f"weak immunity: {player}", lambda p=player: weak_immunity(root, p, solver, envelope)))
     for group in coalitions(players):
         jobs.append((f"collusion resilience: {'+'.join(group)}",
-                     lambda g=group: collusion_resilience(root, g, solver)))
+                     lambda g=group: collusion_resilience(root, g, solver, envelope)))
     regions = []
     for title, job in jobs:
         if progress:

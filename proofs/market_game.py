@@ -10,9 +10,11 @@ How the state machine becomes a game tree:
 
 * **Turns.** In each state the party first in the order owners, vendors, developer (each
   by name) that has a move decides; its branches are its moves from ``protocol_moves``
-  plus ``silent``: doing nothing until the deadline passes, after which the spec's
-  ``timeout`` applies. Concurrent moves of different parties commute in the spec (each
-  touches its own records), so a fixed order loses no outcome.
+  plus ``silent``: doing nothing until the current deadline. The others still move
+  before that deadline; once every party with a move has moved or stayed silent, the
+  deadline passes and the spec's ``timeout`` applies. Concurrent moves of different
+  parties commute in the spec (each touches its own records), so a fixed order loses no
+  outcome.
 * **Chance.** The developer learns whether a result is wrong only by auditing; nature
   audits with probability q when every result is in (an unaudited developer accepts).
   Misuse leaves an artefact that an audit finds with probability q, right after the
@@ -22,7 +24,8 @@ How the state machine becomes a game tree:
   step (where it diverges changes only the number of bisection rounds).
 * **Off-chain training.** When a job ends without the developer receiving the model while
   vendors hold the data, the first such vendor may train off-chain for the developer
-  (``spec.payoffs.offchain_training_value``): the developer gains V, the vendor pays C.
+  (``spec.payoffs.offchain_training_value``): the developer gains V, the vendor pays the
+  cost of the parts of the model not yet honestly computed.
 * **Payoffs.** Each leaf gives every party ``spec.payoffs.utilities`` of the final market.
 
 :func:`honest_choice` names the honest move at every decision node: the truthful report
@@ -40,7 +43,7 @@ import sympy
 from spec.actions import Call, call
 from spec.base import Amount
 from spec.machine import symbolic_step
-from spec.payoffs import did_honest_work, offchain_training_value, utilities
+from spec.payoffs import did_honest_work, offchain_training_cost, offchain_training_value, utilities
 from spec.scenarios import Instance, JobTemplate, PURPOSE, commitment_of, protocol_moves
 from spec.state import TREASURY, JobStatus, Market, Role, Turn, genesis, is_terminal
 
@@ -126,6 +129,8 @@ class Context:
     misuse_considered: frozenset[str] = frozenset()
     audited: bool | None = None
     offchain_decided: bool = False
+    silent: frozenset[tuple[str, int]] = frozenset()
+    """Parties that chose to stay silent until a deadline, with that deadline."""
 
 
 @dataclass
@@ -230,15 +235,33 @@ def honest_choice(market: Market, player: str, labels: list[str]) -> str:
     raise AssertionError(f"no honest move defined in {job.status}")
 
 
-def automatic_moves(market: Market, context: Context) -> Market:
+def eligible_moves(market: Market, context: Context, shape: MarketGameShape) -> list[Call]:
+    """The spec's moves open to parties that have not chosen silence until the deadline."""
+    deadline = market.jobs[JOB].deadline
+    return [move for move in protocol_moves(market, shape.instance)
+            if move.action not in ("tick", "timeout", "misuse_data", "report_misuse")
+            and (move.actor, deadline) not in context.silent
+            and symbolic_step(market, move).rejection is None]
+
+
+def automatic_moves(market: Market, context: Context, shape: MarketGameShape) -> Market:
     """Moves that involve no choice: anyone resolves a narrowed dispute; a developer that
-    did not audit has nothing to dispute with and accepts."""
-    job = market.jobs[JOB]
-    if job.status == JobStatus.DISPUTED and job.dispute.turn == Turn.RESOLVE:
-        return accepted(market, call("resolve_step", TREASURY, job=JOB))
-    if job.status == JobStatus.DELIVERED and context.audited is False:
-        return accepted(market, call("accept_result", "dev1", job=JOB))
-    return market
+    did not audit has nothing to dispute with and accepts; when every party left to move
+    has chosen silence, the deadline passes and the spec's timeout applies."""
+    while True:
+        job = market.jobs[JOB]
+        if is_terminal(job):
+            return market
+        if job.status == JobStatus.DISPUTED and job.dispute.turn == Turn.RESOLVE:
+            market = accepted(market, call("resolve_step", TREASURY, job=JOB))
+        elif job.status == JobStatus.DELIVERED and context.audited is None:
+            return market  # nature decides on an audit first
+        elif job.status == JobStatus.DELIVERED and context.audited is False:
+            market = accepted(market, call("accept_result", "dev1", job=JOB))
+        elif not eligible_moves(market, context, shape):
+            market = let_deadline_pass(market)
+        else:
+            return market
 
 
 def turn(market: Market, context: Context, shape: MarketGameShape) -> GameNode:
@@ -259,9 +282,8 @@ def turn(market: Market, context: Context, shape: MarketGameShape) -> GameNode:
         return GameNode(chance=True, branches=[
             Branch("audit", market, replace(context, audited=True), s["q"]),
             Branch("no_audit", market, replace(context, audited=False), 1 - s["q"])])
-    moves = [move for move in protocol_moves(market, shape.instance)
-             if move.action not in ("tick", "timeout", "misuse_data", "report_misuse")
-             and symbolic_step(market, move).rejection is None]
+    deadline = job.deadline
+    moves = eligible_moves(market, context, shape)
     player = first_mover(moves, shape)
     branches = [Branch(label_of(market, move), accepted(market, move), context)
                 for move in moves if move.actor == player]
@@ -272,7 +294,7 @@ def turn(market: Market, context: Context, shape: MarketGameShape) -> GameNode:
             branch.context = considered
         misused = accepted(market, call("misuse_data", player, job=JOB))
         branches.append(Branch("misuse_data", misused, considered))
-    branches.append(Branch("silent", let_deadline_pass(market), context))
+    branches.append(Branch("silent", market, replace(context, silent=context.silent | {(player, deadline)})))
     labels = [branch.label for branch in branches]
     return GameNode(player=player, branches=branches, honest=honest_choice(market, player, labels),
                     truthful=truthful_reports(market, labels))
@@ -295,7 +317,7 @@ def leaf_utilities(market: Market, shape: MarketGameShape) -> dict[str, sympy.Ex
     for kind, ident, vendor in market.artefacts:
         if kind == "offchain_training" and ident == JOB:
             utility["dev1"] = utility["dev1"] + s["V"]
-            utility[vendor] = utility[vendor] - s["C"]
+            utility[vendor] = utility[vendor] - offchain_training_cost(market, job)
     return {player: sympy.expand(utility.get(player, 0)) for player in shape.players}
 
 
@@ -322,7 +344,7 @@ def build_market_game(shape: MarketGameShape, node_budget: int = 2_000_000) -> G
         counts["nodes"] += 1
         if counts["nodes"] > node_budget:
             raise GameTooLarge(f"more than {node_budget} nodes")
-        market = automatic_moves(market, context)
+        market = automatic_moves(market, context, shape)
         node = turn(market, context, shape)
         if node.player is None and not node.chance:
             counts["leaves"] += 1

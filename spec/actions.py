@@ -854,9 +854,16 @@ def effect_report_misuse(market: Market, call: Call) -> Market:
 # ---------------------------------------------------------------------------------------
 
 def silent_vendors(job: Job) -> frozenset[str]:
-    """Vendors of a running job that have not both confirmed inputs and submitted."""
-    return frozenset(vendor for vendor in job.vendors
-                     if vendor not in job.confirmed or vendor not in job.results)
+    """Vendors of a running job that missed the step the deadline was for.
+
+    Training starts only once every vendor has confirmed its inputs, so while some vendor
+    has not, the silent ones are those that have not confirmed — a vendor that confirmed
+    could not submit yet and has missed nothing (decision 0011). Once all have confirmed,
+    the silent ones are those that have not submitted.
+    """
+    if len(job.confirmed) < len(job.vendors):
+        return frozenset(vendor for vendor in job.vendors if vendor not in job.confirmed)
+    return frozenset(vendor for vendor in job.vendors if vendor not in job.results)
 
 
 def guard_timeout(market: Market, call: Call) -> Rejection | None:
@@ -875,7 +882,11 @@ def effect_timeout(market: Market, call: Call) -> Market:
     """The party that had to act and did not loses what the rules say:
 
     * REQUESTED or LICENSED: nobody has received data; the job expires, all refunded;
-    * RUNNING: every silent vendor is convicted of missing the deadline;
+    * RUNNING: every silent vendor is convicted of missing the deadline; if training had
+      started and some vendors submitted, their results stay open to the developer's
+      audit as after a delivery (DELIVERED, the silent vendors convicted), so a vendor
+      never gains by skipping the computation because another vendor fell silent
+      (decision 0011); otherwise the job is resolved;
     * DELIVERED: the developer's silence is acceptance;
     * DISPUTED: the respondent's silence costs it nothing but its compensation: its
       committed digest at the midpoint is opened for it and the bisection goes on. The
@@ -890,6 +901,10 @@ def effect_timeout(market: Market, call: Call) -> Market:
         guilty = silent_vendors(job)
         verdicts = tuple(Verdict(vendor, Offence.MISSED_DEADLINE, evidence)
                          for vendor in job.vendors if vendor in guilty)
+        if len(job.confirmed) == len(job.vendors) and job.results:
+            job = replace(job, status=JobStatus.DELIVERED, deadline=market.now + job.window,
+                          verdicts=job.verdicts + verdicts)
+            return store(market, job)
         return close(market, job, JobStatus.RESOLVED, pay_settlement(market, job, guilty), verdicts)
     if job.status == JobStatus.DELIVERED:
         return end_after_delivery(market, job)

@@ -380,6 +380,10 @@ def examples() -> tuple[Example, ...]:
     # timeout
     move = call("timeout", "owner1", job="job1")
     add("a silent vendor times out", RUNNING.then(TICK, TICK), move)
+    add("only the vendor that has not confirmed is convicted", RUNNING.then(
+        CONFIRM["vendor1"], TICK, TICK), move)
+    add("a vendor fell silent: the submitted result stays open to audit", CONFIRMED.then(
+        submit("vendor1", honest("vendor1")), TICK, TICK), move)
     add("timeout: unknown signer", RUNNING.then(TICK, TICK), replace(move, actor="mallory"),
         R.UNKNOWN_ACTOR)
     add("timeout: unknown job", RUNNING.then(TICK, TICK), call("timeout", "owner1", job="job9"),

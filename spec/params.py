@@ -111,7 +111,11 @@ def stake_requirements(
     * ``Ba >= G*R`` — a developer convicted of a false dispute covers the costs of the
       respondent's answers;
     * ``Bd >= G + P`` — a data owner convicted of defective inputs covers the complaint's
-      cost and pays the other owners, whose data was released, their prices.
+      cost and pays the other owners, whose data was released, their prices;
+    * ``Bd >= G + P + Fsum - Csum`` (Csum the sum of the vendors' costs) — the bond also
+      outweighs the vendors' margins: else the owner, the developer and one vendor could
+      fake a defective delivery, end the job, and train off-chain themselves, cutting the
+      other vendors out of their fees (decision 0012).
     """
     price_total = total(prices)
     fee_total = total(fees)
@@ -141,6 +145,9 @@ def stake_requirements(
     requirements.append(Requirement(Rejection.BOND_BELOW_MINIMUM,
                                     "owner bond covers a complaint and the other prices",
                                     owner_bond, dispute_cost + price_total))
+    requirements.append(Requirement(Rejection.BOND_BELOW_MINIMUM,
+                                    "owner bond outweighs the vendors' margins",
+                                    owner_bond, dispute_cost + price_total + fee_total - total(costs)))
     return tuple(requirements)
 
 
@@ -168,4 +175,5 @@ def minimum_stakes(
         vendor_bounds.append((price_sum + fee_sum) / audit_probability - fee + dispute_total)
         vendor_bounds.append(price_sum + fee_sum + misuse_sum / audit_probability - fee)
     vendor_stake = -(-max(vendor_bounds) // 1)  # ceiling, for int and Fraction alike
-    return int(vendor_stake), developer_bond, dispute_cost + price_sum
+    owner_bond = dispute_cost + price_sum + max(0, fee_sum - total(costs))
+    return int(vendor_stake), developer_bond, -(-owner_bond // 1)

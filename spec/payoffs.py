@@ -20,7 +20,10 @@ whose amounts are z3 or sympy terms, the same functions give symbolic utilities.
 One option lies outside any ledger action and is stated here for the coalition analysis:
 :func:`offchain_training_value`. When a job ends without the developer receiving the
 model although vendors hold the data, a coalition of the developer and such a vendor can
-still train off-chain and gain V - C, C being that vendor's cost.
+still train off-chain and gain V minus the cost of the training still to do. Each vendor
+of a job trains its own part (its transcript starts from its own digest), so the whole
+model costs the sum of the job's vendors' costs; a part some vendor already computed
+honestly is counted as reusable — the reading most favourable to the coalition.
 """
 
 from __future__ import annotations
@@ -82,13 +85,22 @@ def utilities(market: Market, job: Job, model_value: Amount) -> dict[str, Amount
     return utility
 
 
+def offchain_training_cost(market: Market, job: Job) -> Amount:
+    """What training the rest of ``job``'s model off-chain costs: the parts no vendor
+    computed honestly, each at the cost of the vendor it was assigned to."""
+    return total(market.offers[vendor].cost for vendor in job.vendors
+                 if not did_honest_work(market, job, vendor))
+
+
 def offchain_training_value(market: Market, job: Job,
                             model_value: Amount) -> dict[str, Amount] | None:
     """The off-chain option left to a developer–vendor coalition when the model was not
-    delivered although vendors hold the data: ``{vendor: V - C_vendor}`` per holder."""
+    delivered although vendors hold the data: ``{vendor: V - cost}`` per holder, the
+    cost being :func:`offchain_training_cost`."""
     if (job.ident, job.developer) in market.model_holders:
         return None
     holders = frozenset(holder for ident, _, holder in market.data_holders if ident == job.ident)
     if not holders:
         return None
-    return {vendor: model_value - market.offers[vendor].cost for vendor in sorted(holders)}
+    cost = offchain_training_cost(market, job)
+    return {vendor: model_value - cost for vendor in sorted(holders)}

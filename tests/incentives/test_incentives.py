@@ -5,11 +5,12 @@ from fractions import Fraction
 import pytest
 
 import spec.params
-from proofs.incentives import analyse, compile_tree, Solver, truthful_reporting
+from proofs.incentives import (Solver, analyse, compile_tree, rule_inside, spec_rule,
+                               truthful_reporting, weak_immunity)
 from proofs.market_game import MarketGameShape, build_market_game
 from proofs.games.terms import parse_poly
 
-SHAPES = [MarketGameShape(1, 1, 2), MarketGameShape(2, 1, 2)]
+SHAPES = [MarketGameShape(1, 1, 2), MarketGameShape(2, 1, 2), MarketGameShape(1, 2, 2)]
 
 
 @pytest.fixture(scope="module", params=SHAPES, ids=lambda shape: f"{shape.data_owners}x{shape.vendors}")
@@ -76,3 +77,33 @@ def test_a_false_dispute_never_pays_even_against_a_silent_vendor():
     region = truthful_reporting(root, "dev1", solver)
     # the developer's only condition is that a stake worth disputing exists at all
     assert [c["violates"] for c in region.counterexamples] == ["Bv >= -F + 2*G"]
+
+
+def test_with_the_old_timeout_rule_an_honest_vendor_pays_for_another_vendors_silence(monkeypatch):
+    """Decision 0011: convicting every vendor that had not both confirmed and submitted
+    punished a vendor that confirmed and waited for the other to confirm."""
+    import spec.actions
+    monkeypatch.setattr(spec.actions, "silent_vendors", lambda job: frozenset(
+        vendor for vendor in job.vendors if vendor not in job.confirmed or vendor not in job.results))
+    build = build_market_game(MarketGameShape(1, 2, 2))
+    root = compile_tree(build)
+    solver = Solver(build.game["constants"], build.game["initial_constraints"])
+    region = weak_immunity(root, "vendor1", solver)
+    assert [c["violates"] for c in region.counterexamples] == ["-Bv >= 0"]
+    assert "confirm_inputs" in region.counterexamples[0]["deviating_play"][0]
+
+
+def test_without_the_margin_bond_an_owner_can_help_cut_a_vendor_out(monkeypatch, regions):
+    """Decision 0012: the owner bond must outweigh the margins of the vendors a coalition
+    of an owner, the developer and one vendor would cut out."""
+    shape, found = regions
+    if shape.vendors < 2:
+        pytest.skip("needs a vendor to cut out")
+    original = spec.params.stake_requirements
+    monkeypatch.setattr(spec.params, "stake_requirements", lambda **kwargs: tuple(
+        r for r in original(**kwargs) if r.name != "owner bond outweighs the vendors' margins"))
+    build = build_market_game(shape)
+    solver = Solver(build.game["constants"], build.game["initial_constraints"])
+    rule = spec_rule(shape, solver)
+    broken = {(r.property, r.subject) for r in found if rule_inside(r, rule, solver)}
+    assert broken == {("collusion_resilience", "dev1+owner1+vendor1")}

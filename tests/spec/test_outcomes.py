@@ -121,7 +121,8 @@ def test_false_complaint_pays_owners_from_the_vendor_stake():
     assert paid["treasury"] == STAKE - 2 * PRICE
     assert "vendor1" not in paid and paid["vendor2"] == STAKE
     options = offchain_training_value(market, job, V)
-    assert options == {"vendor1": V - COST, "vendor2": V - COST}
+    # each vendor trains its own part: the whole model, trained off-chain, costs both parts
+    assert options == {"vendor1": V - 2 * COST, "vendor2": V - 2 * COST}
 
 
 def test_defective_inputs_convict_the_owner():
@@ -185,3 +186,31 @@ def test_frozen_map_is_a_value():
     assert first.with_item("a", 3)["a"] == 3 and first["a"] == 2
     assert first.without("a") == FrozenMap({"b": 1})
     assert JobStatus.SETTLED.value == "SETTLED"
+
+
+def test_a_vendor_that_confirmed_is_not_convicted_for_another_vendors_silence():
+    market, job = finish(ex.RUNNING, ex.CONFIRM["vendor1"], ex.TICK, ex.TICK,
+                         call("timeout", "owner1", job="job1"))
+    assert outcome_of(job) == "RESOLVED:MISSED_DEADLINE"
+    assert [(v.convicted, v.offence) for v in job.verdicts] == [("vendor2", Offence.MISSED_DEADLINE)]
+    paid = payouts(job)
+    assert paid["vendor1"] == FEE + STAKE and "vendor2" not in paid
+    assert utilities(market, job, V)["vendor1"] == FEE     # it never had to compute
+
+
+def test_after_a_silent_vendor_the_submitted_results_face_the_developers_audit():
+    fell_silent = ex.CONFIRMED.then(ex.submit("vendor1", ex.lazy("vendor1")), ex.TICK, ex.TICK,
+                                    call("timeout", "owner1", job="job1"))
+    market, job = finish(fell_silent)
+    assert job.status == JobStatus.DELIVERED and job.convicted_vendors == {"vendor2"}
+    # the developer may dispute the lazy result as after any delivery ...
+    dispute = call("dispute_result", "dev1", job="job1", vendor="vendor1",
+                   transcript=ex.honest("vendor1"))
+    market, job = finish(fell_silent, dispute)
+    assert job.status == JobStatus.DISPUTED
+    # ... or accept what remains: no model, the silent vendor's stake and fee compensate it
+    market, job = finish(fell_silent, call("accept_result", "dev1", job="job1"))
+    assert outcome_of(job) == "RESOLVED:MISSED_DEADLINE"
+    assert ("job1", "dev1") not in market.model_holders
+    paid = payouts(job)
+    assert paid["vendor1"] == FEE + STAKE and paid["dev1"] == DEV_BOND + FEE + STAKE

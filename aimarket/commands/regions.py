@@ -1,0 +1,68 @@
+"""``aimarket regions``: synthesise the incentive regions and export them for the reference."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+from aimarket.cli import UsageError
+
+
+def run(args) -> int:
+    from proofs.incentive_check import SHAPES, shape_name
+    from proofs.incentives import analyse
+    from proofs.region_export import DEFAULT_PATH, export_document, is_current, write_document
+
+    target = Path(args.out) if args.out else DEFAULT_PATH
+    if target.exists() and target.is_dir():
+        raise UsageError("--out", f"{target} is a directory")
+    if not target.parent.is_dir():
+        raise UsageError("--out", f"directory {target.parent} does not exist")
+    started = time.perf_counter()
+    analysed = []
+    for shape in SHAPES:
+        if not args.json:
+            print(f"regions: analysing {shape_name(shape)} ...", file=sys.stderr, flush=True)
+        analysed.append((shape, analyse(shape)))
+    document = export_document(analysed)
+    current = is_current(document, target)
+    if not args.check and not current:
+        try:
+            write_document(document, target)
+        except OSError as error:
+            raise UsageError("--out", f"cannot write {target}: {error.strerror or error}") from None
+    summary = {
+        "path": str(target),
+        "checked": bool(args.check),
+        "current": current,
+        "shapes": [{"datasets": shape["datasets"], "vendors": shape["vendors"], "steps": shape["steps"],
+                    "constraints": len(shape["constraints"]),
+                    "not_enforceable": len(shape["not_enforceable"])} for shape in document["shapes"]],
+        "seconds": round(time.perf_counter() - started, 3),
+    }
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        for shape in summary["shapes"]:
+            print(f"{shape['datasets']} dataset(s), {shape['vendors']} vendor(s), T={shape['steps']}: "
+                  f"{shape['constraints']} constraints"
+                  + (f", {shape['not_enforceable']} not enforceable" if shape["not_enforceable"] else ""))
+        if args.check:
+            print(f"{target} is current" if current else
+                  f"STALE: {target} differs from the regions just synthesised; run: aimarket regions")
+        else:
+            print(f"{target} was already current" if current else f"wrote {target}")
+    return 1 if args.check and not current else 0
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "regions", help="synthesise the incentive regions and export them for the reference chaincode")
+    parser.add_argument("--out", default=None,
+                        help="file to write (default reference/chaincode/regions.json)")
+    parser.add_argument("--check", action="store_true",
+                        help="write nothing; exit 1 if the file differs from a fresh synthesis")
+    parser.add_argument("--json", action="store_true", help="print a JSON summary only")
+    parser.set_defaults(run=run)
