@@ -26,8 +26,11 @@ from proofs.region_export import DEFAULT_PATH, export_document, is_current
 SHAPES = (MarketGameShape(data_owners=1, vendors=1, steps=2),
           MarketGameShape(data_owners=2, vendors=1, steps=2),
           MarketGameShape(data_owners=1, vendors=2, steps=2),
-          MarketGameShape(data_owners=2, vendors=2, steps=2))
-"""Jobs the incentive game plays: one or two data owners, one or two vendors, two steps."""
+          MarketGameShape(data_owners=2, vendors=2, steps=2),
+          MarketGameShape(data_owners=1, vendors=1, steps=4),
+          MarketGameShape(data_owners=1, vendors=2, steps=4))
+"""Jobs the incentive game plays: one or two data owners, one or two vendors, and a
+dispute over two steps (one bisection round) or four (two rounds)."""
 
 def shape_name(shape: MarketGameShape) -> str:
     return f"{shape.data_owners} owner(s), {shape.vendors} vendor(s), T={shape.steps}"

@@ -167,6 +167,64 @@ def game_section(game: GameResults) -> str:
     return "\n".join(parts)
 
 
+def checked_properties(report: ProofReport) -> list[dict[str, Any]]:
+    """The ``properties`` list of an ``aimarket check --report`` file (empty otherwise)."""
+    value = report.other_sections.get("properties")
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
+def region_formula_cell(result: dict[str, Any]) -> str:
+    text = result.get("region")
+    if not isinstance(text, str) or text == "true":
+        return "every parameter value"
+    return " ∧ ".join(formula_html(part.strip(), list(proofs.market_game.CONSTANTS)) for part in text.split("&"))
+
+
+def market_counterexamples(result: dict[str, Any]) -> str:
+    lines = []
+    for example in result.get("counterexamples") or []:
+        point = example.get("at") or {}
+        play = "; ".join("/".join(history) for history in example.get("deviating_play", [])[:2])
+        lines.append(f"* violating {code(example.get('violates', '?'))} at "
+                     + ", ".join(f"{name} = {value}" for name, value in point.items())
+                     + f": {code(example.get('deviation', '?'))} pays "
+                       f"{code(example.get('deviating_value', '?'))} "
+                       f"against {code(example.get('honest_value', '?'))} when honest"
+                     + (f" — play {code(play)}" if play else ""))
+    return "\n".join(lines)
+
+
+def market_section(results: list[dict[str, Any]]) -> str:
+    """The marketplace incentive proofs of ``aimarket check``, one table per job shape."""
+    by_shape: dict[str, list[dict[str, Any]]] = {}
+    for result in results:
+        by_shape.setdefault(str(result.get("instance", "?")), []).append(result)
+    parts = [f"{len(results)} results of kind {code('incentive')}. A property *holds* when the "
+             "spec's stake rule lies inside the exact region shown; the region's conditions are "
+             "each shown necessary by a counterexample.", ""]
+    for shape, rows in by_shape.items():
+        parts += [f"#### {shape}", ""]
+        parts.append(table(("property", "role or coalition", "verdict", "holds exactly where", "seconds"), [
+            (code(str(row.get("name", "?")).split(" (")[0]), code(row.get("role", "")) if row.get("role") else "",
+             f"**{row.get('verdict', '?')}**",
+             region_formula_cell(row) if "region" in row else row.get("detail", ""),
+             f"{row.get('seconds', 0):.1f}") for row in rows]))
+        parts.append("")
+        details = [(row, market_counterexamples(row)) for row in rows]
+        for row, text in details:
+            if text:
+                parts += [f"Counterexamples for {code(row.get('name', '?'))}:", "", text, ""]
+    return "\n".join(parts)
+
+
+def check_table(results: list[dict[str, Any]]) -> str:
+    return table(("property", "kind", "instance", "states", "transitions", "verdict", "seconds"), [
+        (code(row.get("name", "?")), row.get("kind", ""), row.get("instance", ""),
+         str(row.get("states") if row.get("states") is not None else "–"),
+         str(row.get("transitions") if row.get("transitions") is not None else "–"),
+         f"**{row.get('verdict', '?')}**", f"{row.get('seconds', 0):.1f}") for row in results])
+
+
 def incentives_page(context: Context) -> Page:
     page = INCENTIVES_PAGE
     constants_doc = module_attribute_docs(proofs.market_game).get("CONSTANTS", "")
@@ -186,12 +244,22 @@ def incentives_page(context: Context) -> Page:
                                   "GAME --counterexamples --preconditions --json`), then run "
                                   "`aimarket docs` again."))
     else:
-        parts += [f"From {code(str(context.inputs.proof_report))}: {len(report.games)} game(s). "
-                  "Each row is one property checked on one honest history of a game; the region "
-                  "where it holds and the counterexamples are shown where the report has them.", ""]
+        parts += [f"From {code(str(context.inputs.proof_report))}: {len(report.games)} game file(s) "
+                  f"and {len(checked_properties(report))} checked properties. For a game file, each "
+                  "row is one property checked on one honest history; the region where it holds "
+                  "and the counterexamples are shown where the report has them.", ""]
         for game in report.games:
             parts.append(game_section(game))
+        checked = checked_properties(report)
+        market = [row for row in checked if row.get("kind") == "incentive"]
+        if market:
+            parts += ["### The marketplace game", "", market_section(market), ""]
+        if checked:
+            others = [row for row in checked if row.get("kind") != "incentive"]
+            parts += ["### Model checking (same report)", "", check_table(others), ""]
         for key, value in report.other_sections.items():
+            if key == "properties" and checked:
+                continue
             parts += [f"### {code(key)} (as reported)", "", generic_section(value), ""]
     return Page(page, "Incentives", "\n".join(parts))
 

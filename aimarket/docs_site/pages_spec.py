@@ -394,11 +394,14 @@ def overview_page(context: Context) -> Page:
                       f"is shown; see {link('Incentives', page, INCENTIVES_PAGE)}.")
     else:
         verdicts: dict[str, int] = {}
-        for game in report.games:
-            for result in game.results:
-                verdicts[result.get("verdict", "?")] = verdicts.get(result.get("verdict", "?"), 0) + 1
+        results = [result for game in report.games for result in game.results]
+        checked = report.other_sections.get("properties")
+        if isinstance(checked, list):
+            results += [item for item in checked if isinstance(item, dict) and item.get("kind") == "incentive"]
+        for result in results:
+            verdicts[result.get("verdict", "?")] = verdicts.get(result.get("verdict", "?"), 0) + 1
         summary = ", ".join(f"{count} {verdict}" for verdict, count in sorted(verdicts.items())) or "no results"
-        incentives = (f"The proof report checks {len(report.games)} game(s): {summary}. "
+        incentives = (f"The proof report has {len(results)} incentive result(s): {summary}. "
                       f"Details, regions and counterexamples: {link('Incentives', page, INCENTIVES_PAGE)}.")
     text = "\n".join([
         "# The aimarket protocol", "",

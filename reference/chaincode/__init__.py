@@ -4,6 +4,7 @@
 * :mod:`.codes` — the chaincode's error codes and their one-to-one map to the protocol's;
 * :mod:`.records` — the world-state schema;
 * :mod:`.rules` — stake and bond rules (the parameters file and its formula language);
+* :mod:`.regions` — the synthesised stake regions per job shape (the regions file);
 * :mod:`.evidence` — receipts, transcript openings, one-step re-execution, misuse artefacts;
 * :mod:`.payouts` — who gets what when a job ends;
 * :mod:`.memory` — an in-memory ledger for unit tests and conformance runners.
@@ -20,10 +21,11 @@ from reference.chaincode.codes import (
     protocol_code,
 )
 from reference.chaincode.contract import CHAINCODE_NAME, EVENT_NAME, MarketplaceChaincode
+from reference.chaincode.regions import DEFAULT_REGIONS_PATH, StakeRegions, load_regions
 from reference.chaincode.rules import DEFAULT_PARAMS_PATH, StakeRules, least_stakes, load_rules
 
 __all__ = [
-    "CHAINCODE_NAME", "DEFAULT_PARAMS_PATH", "EVENT_NAME", "MARKET_CODE_OF", "PROTOCOL_CODE_OF",
-    "REFERENCE_ONLY_CODES", "MarketCode", "MarketplaceChaincode", "StakeRules", "least_stakes",
-    "load_rules", "protocol_code",
+    "CHAINCODE_NAME", "DEFAULT_PARAMS_PATH", "DEFAULT_REGIONS_PATH", "EVENT_NAME",
+    "MARKET_CODE_OF", "PROTOCOL_CODE_OF", "REFERENCE_ONLY_CODES", "MarketCode", "MarketplaceChaincode", "StakeRegions", "StakeRules",
+    "least_stakes", "load_regions", "load_rules", "protocol_code",
 ]

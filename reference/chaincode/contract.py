@@ -77,6 +77,7 @@ from reference.chaincode.records import (
     prefix_range,
     transcript_key,
 )
+from reference.chaincode.regions import StakeRegions, refusal_reason, regions_from_json_value
 from reference.chaincode.rules import (
     SAFETY_CONSTRAINTS,
     JobTerms,
@@ -187,10 +188,14 @@ class Call:
 
 class MarketplaceChaincode:
     """The marketplace contract. One instance per peer; it keeps no state between calls
-    except a cache of parsed stake rules (a pure function of the recorded rules)."""
+    except a cache of parsed stake rules and regions (a pure function of the recorded
+    documents)."""
+
+    NO_REGIONS = StakeRegions(())
 
     def __init__(self) -> None:
         self._rules_cache: dict[bytes, StakeRules] = {}
+        self._regions_cache: dict[bytes, StakeRegions] = {}
         self.transactions: dict[str, Callable[[Call], None]] = {
             "init_market": self.init_market,
             "register_identity": self.register_identity,
@@ -267,6 +272,18 @@ class MarketplaceChaincode:
             rules = rules_from_json_value(document)
             self._rules_cache[cache_key] = rules
         return rules
+
+    def regions(self, call: Call) -> StakeRegions:
+        """The synthesised stake regions recorded at genesis (none if it recorded none)."""
+        document = call.config.regions
+        if document is None:
+            return self.NO_REGIONS
+        cache_key = encode(document)
+        regions = self._regions_cache.get(cache_key)
+        if regions is None:
+            regions = regions_from_json_value(document)
+            self._regions_cache[cache_key] = regions
+        return regions
 
     def existing_job(self, call: Call, job_id: str) -> JobRecord:
         job = call.state.job(job_id)
@@ -374,6 +391,18 @@ class MarketplaceChaincode:
         self.store(call, job)
         call.summary["new_verdicts"] = [verdict.to_json_value()]
 
+    def delivered_in_part(self, call: Call, job: JobRecord,
+                          verdicts: list[VerdictRecord]) -> None:
+        """A running job's deadline passed after training started and some vendors
+        submitted: the silent ones are convicted and the submitted results stay open to
+        the developer's audit, as after a delivery (DELIVERED with a fresh deadline; the
+        convicted vendors cannot be disputed and forfeit at the end)."""
+        job.verdicts.extend(verdicts)
+        job.status = Status.DELIVERED
+        job.deadline = call.now + job.window
+        self.store(call, job)
+        call.summary["new_verdicts"] = [verdict.to_json_value() for verdict in verdicts]
+
     @staticmethod
     def job_summary(job: JobRecord) -> dict[str, Any]:
         return {"job": job.job, "status": job.status, "deadline": job.deadline,
@@ -386,9 +415,11 @@ class MarketplaceChaincode:
     # -- genesis ------------------------------------------------------------------------
 
     def init_market(self, call: Call) -> None:
-        """Record the treasury identity and the stake rules; once, by a channel admin."""
+        """Record the treasury identity, the stake rules and (optionally) the synthesised
+        stake regions; once, by a channel admin."""
         treasury = call.args.json_object("treasury")
         rules_document = call.args.json_object("rules")
+        regions_document = call.args.json_object("regions", optional=True)
         call.args.done()
         treasury_args = Arguments(treasury)
         name = treasury_args.identifier("name")
@@ -399,13 +430,19 @@ class MarketplaceChaincode:
             rules_from_json_value(rules_document)
         except RulesError as problem:
             raise malformed("rules", str(problem)) from None
+        if regions_document is not None:
+            try:
+                regions_from_json_value(regions_document)
+            except RulesError as problem:
+                raise malformed("regions", str(problem)) from None
         if call.creator.role != ADMIN_ROLE:
             raise Rejected(MarketCode.NOT_CHANNEL_ADMIN,
                            f"init_market needs the {ADMIN_ROLE} role, signer has {call.creator.role!r}")
         if call.state.get_json(CONFIG_KEY) is not None:
             raise Rejected(MarketCode.ALREADY_INITIALISED, "the market exists already")
         state = call.state
-        state.put_json(CONFIG_KEY, MarketConfig(name, rules_document).to_json_value())
+        state.put_json(CONFIG_KEY,
+                       MarketConfig(name, rules_document, regions_document).to_json_value())
         record = IdentityRecord(name, TREASURY_ROLE, organisation, public_key.hex())
         state.put_json(identity_key(name), record.to_json_value())
         state.put_balance(name, 0)
@@ -586,6 +623,10 @@ class MarketplaceChaincode:
         failure = checked.first_failure(terms)
         if failure is not None:
             raise Rejected(failure.code, f"{failure.name}: {failure.text} does not hold")
+        outside = self.regions(call).first_failure(rules, terms)
+        if outside is not None:
+            region, constraint = outside
+            raise Rejected(constraint.code, refusal_reason(region, constraint))
         job = JobRecord(
             job=job_id, developer=developer, model=model_id, datasets=dataset_ids,
             vendors=vendor_ids, purpose=purpose, steps=steps, window=window,
@@ -977,8 +1018,10 @@ class MarketplaceChaincode:
 
     def timeout(self, call: Call) -> None:
         """The party that had to act and did not loses what the rules say: before any data
-        was released the job expires; silent vendors of a running job are convicted; the
-        developer's silence at DELIVERED is acceptance. In a dispute the respondent's
+        was released the job expires; the silent vendors of a running job are convicted
+        (:func:`silent_vendors`) — and if training had started and some vendors submitted,
+        the job goes on to DELIVERED so the developer can audit, dispute or accept their
+        results, else it is resolved; the developer's silence at DELIVERED is acceptance. In a dispute the respondent's
         silence costs it only its compensation: its committed digest at the midpoint
         (published with its result) is opened for it and the bisection goes on. The
         developer raised the dispute and bears its burden: silent on its turn, or leaving
@@ -999,11 +1042,13 @@ class MarketplaceChaincode:
         if job.status in (Status.REQUESTED, Status.LICENSED):
             self.close(call, job, Status.EXPIRED, refund_everyone(job))
         elif job.status == Status.RUNNING:
-            silent = {vendor for vendor in job.vendors
-                      if vendor not in job.confirmed or vendor not in job.results}
+            silent = silent_vendors(job)
             verdicts = [VerdictRecord(vendor, Offence.MISSED_DEADLINE, dict(evidence))
                         for vendor in job.vendors if vendor in silent]
-            self.close(call, job, Status.RESOLVED, pay_settlement(job, silent), verdicts)
+            if len(job.confirmed) == len(job.vendors) and job.results:
+                self.delivered_in_part(call, job, verdicts)
+            else:
+                self.close(call, job, Status.RESOLVED, pay_settlement(job, silent), verdicts)
         elif job.status == Status.DELIVERED:
             self.end_after_delivery(call, job)
         else:
@@ -1044,6 +1089,15 @@ class MarketplaceChaincode:
         return {"balances": balances, "escrows": escrows, "minted": minted, "held": held,
                 "conserved": held == minted,
                 "no_negative": all(amount >= 0 for amount in [*balances.values(), *escrows.values()])}
+
+
+def silent_vendors(job: JobRecord) -> set[str]:
+    """The vendors of a running job that missed the step its deadline was for: while some
+    vendor has not confirmed its inputs, those that have not confirmed (a vendor that
+    confirmed could not submit yet); once all have, those that have not submitted."""
+    if len(job.confirmed) < len(job.vendors):
+        return {vendor for vendor in job.vendors if vendor not in job.confirmed}
+    return {vendor for vendor in job.vendors if vendor not in job.results}
 
 
 def refusal(rejection: Rejected) -> Response:

@@ -7,7 +7,8 @@ are whole tokens (JSON integers). Digests are lowercase hex SHA-256.
 ==========================  ==========================================================
 key                         value
 ==========================  ==========================================================
-``market/config``           :class:`MarketConfig`: treasury name, stake rules document
+``market/config``           :class:`MarketConfig`: treasury name, stake rules document,
+                            synthesised stake regions document (when recorded)
 ``identity/<name>``         :class:`IdentityRecord`: role, organisation, public key
 ``balance/<name>``          integer: the identity's free tokens
 ``minted/<name>``           integer: every token the treasury ever funded to ``<name>``
@@ -122,15 +123,23 @@ class Turn:
 
 @dataclass
 class MarketConfig:
+    """The market's genesis: the treasury, the stake rules (``params.json``) and the
+    synthesised stake regions (``regions.json``; None when genesis recorded none, which
+    enforces no region)."""
+
     treasury: str
     rules: dict[str, Any]
+    regions: dict[str, Any] | None = None
 
     def to_json_value(self) -> dict[str, Any]:
-        return {"treasury": self.treasury, "rules": self.rules}
+        value = {"treasury": self.treasury, "rules": self.rules}
+        if self.regions is not None:
+            value["regions"] = self.regions
+        return value
 
     @classmethod
     def from_json_value(cls, value: dict[str, Any]) -> MarketConfig:
-        return cls(value["treasury"], value["rules"])
+        return cls(value["treasury"], value["rules"], value.get("regions"))
 
 
 @dataclass

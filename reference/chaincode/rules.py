@@ -4,8 +4,9 @@ The minimum stakes and bonds a job must lock come from a parameters file
 (``reference/chaincode/params.json``). It holds the market constants (dispute cost G,
 audit probability q) and a list of constraints, each an inequality between two arithmetic
 expressions over named quantities of the job, for example ``q * (Bv + F_j) >= C_j``.
-When the incentive proofs export synthesised formulas, they are written in this format;
-until then the file holds the protocol's stated minimums.
+The file holds the protocol's stated minimums. The regions the incentive proofs synthesise
+for particular job shapes are written in the same formula language to a second file,
+``reference/chaincode/regions.json``, enforced on top of these (see :mod:`.regions`).
 
 Formula grammar (no ``eval``: a hand-written recursive-descent parser)::
 
@@ -42,6 +43,7 @@ DEFAULT_PARAMS_PATH = Path(__file__).with_name("params.json")
 JOB_QUANTITIES: dict[str, str] = {
     "P": "sum of the prices of the job's datasets",
     "F": "sum of the fees of the job's vendors",
+    "C": "sum of the declared compute costs of the job's vendors",
     "W": "sum of the declared misuse values of the job's datasets",
     "G": "dispute cost per round (market constant)",
     "q": "audit probability (market constant)",
@@ -286,10 +288,16 @@ class Constraint:
         return {"name": self.name, "code": protocol_name, "require": self.text}
 
 
-def make_constraint(value: Any, position: int) -> Constraint:
-    where = f"constraints[{position}]"
-    if not isinstance(value, dict) or set(value) != {"name", "code", "require"}:
-        raise RulesError(f"{where}: must be an object with exactly name, code, require")
+def make_constraint(value: Any, position: int, *, within: str = "",
+                    optional: frozenset[str] = frozenset()) -> Constraint:
+    """A constraint ``{"name", "code", "require"}`` at ``constraints[position]`` of the
+    document part ``within`` (for error messages); ``optional`` names further keys it may
+    carry, which are ignored here."""
+    where = f"{within}constraints[{position}]"
+    if (not isinstance(value, dict) or not {"name", "code", "require"} <= set(value)
+            or set(value) - {"name", "code", "require"} - optional):
+        extra = f" (and optionally {', '.join(sorted(optional))})" if optional else ""
+        raise RulesError(f"{where}: must be an object with exactly name, code, require{extra}")
     name, code_name, text = value["name"], value["code"], value["require"]
     if not isinstance(name, str) or not name:
         raise RulesError(f"{where}.name: must be a non-empty string")
@@ -357,6 +365,7 @@ class StakeRules:
     def job_values(self, terms: JobTerms) -> dict[str, Fraction]:
         return {
             "P": Fraction(sum(terms.prices)), "F": Fraction(sum(terms.fees)),
+            "C": Fraction(sum(terms.costs)),
             "W": Fraction(sum(terms.misuse_values)), "G": Fraction(self.dispute_cost),
             "q": self.audit_probability, "T": Fraction(terms.steps),
             "R": Fraction(bisection_rounds(terms.steps)),
@@ -462,16 +471,17 @@ def misuse_compensation(misuse_value: int, audit_probability: Fraction) -> int |
 
 def least_stakes(rules: StakeRules, prices: Sequence[int], fees: Sequence[int],
                  costs: Sequence[int], misuse_values: Sequence[int],
-                 steps: int) -> tuple[int, int, int]:
+                 steps: int, extra: Sequence[Constraint] = ()) -> tuple[int, int, int]:
     """The least whole ``(vendor_stake, developer_bond, owner_bond)`` that pass every
-    constraint and the safety floor, found by search (a client helper, not used by the
-    chaincode's checks).
+    constraint, the safety floor and the ``extra`` constraints (those of the job's
+    synthesised region, see :mod:`.regions`), found by search (a client helper, not used
+    by the chaincode's checks).
 
     Assumes what every rule of the protocol satisfies: raising a stake or bond never breaks
     a constraint. Each of the three is searched with the other two set very high; raises
     :class:`RulesError` if no value up to 2**80 passes.
     """
-    every = rules.constraints + SAFETY_CONSTRAINTS
+    every = rules.constraints + SAFETY_CONSTRAINTS + tuple(extra)
     ample = 1 << 80
 
     def passes(vendor_stake: int, developer_bond: int, owner_bond: int) -> bool:

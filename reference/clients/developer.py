@@ -28,6 +28,10 @@
   narrowed step unresolved, it is convicted. :meth:`Developer.dispute_move` therefore
   pursues only a claim that the re-executed narrowed step backs; a false claim concedes by
   silence (which costs the same as losing at ``resolve_step`` and publishes no rows).
+* **a vendor fell silent** — when a running job's deadline passes after every vendor
+  confirmed and some submitted, ``timeout`` convicts the silent vendors and the job is
+  DELIVERED: the audit covers the results that were submitted (the silent vendors are
+  already convicted and cannot be disputed), then disputes and acceptance go on as above.
 """
 
 from __future__ import annotations
@@ -46,7 +50,8 @@ from reference.chaincode.records import (
     Turn,
     transcript_key,
 )
-from reference.chaincode.rules import least_stakes, rules_from_json_value
+from reference.chaincode.regions import regions_from_json_value
+from reference.chaincode.rules import JobTerms, least_stakes, rules_from_json_value
 from reference.clients.gateway import MemoryGateway, NetworkGateway, Outcome
 from reference.clients.vendor import Vendor
 from reference.training.merkle import inclusion_proof, merkle_root
@@ -148,16 +153,24 @@ class Developer:
                                                       "commitment": recipe.commitment().hex()})
 
     def job_terms(self, model_id: str, datasets: list[str], vendors: list[str]) -> dict[str, int]:
-        """Steps and the least stakes and bonds the market's rules accept for this job."""
+        """Steps and the least stakes and bonds the market's rules — and the synthesised
+        region of the job's shape, if genesis recorded one — accept for this job."""
         recipe = self.recipes[model_id]
         records = [self.dataset(dataset) for dataset in datasets]
         offers = [OfferRecord.from_json_value(self.gateway.read(f"offer/{vendor}"))
                   for vendor in vendors]
         steps = recipe.total_steps(sum(record.train_rows for record in records))
-        rules = rules_from_json_value(self.gateway.read("market/config")["rules"])
+        config = self.gateway.read("market/config")
+        rules = rules_from_json_value(config["rules"])
+        prices, fees = [record.price for record in records], [offer.fee for offer in offers]
+        costs = [offer.cost for offer in offers]
+        misuse_values = [record.misuse_value for record in records]
+        region: tuple = ()
+        if config.get("regions") is not None:
+            region = regions_from_json_value(config["regions"]).constraints_for(
+                JobTerms(prices, fees, costs, misuse_values, steps, 0, 0, 0))
         vendor_stake, developer_bond, owner_bond = least_stakes(
-            rules, [record.price for record in records], [offer.fee for offer in offers],
-            [offer.cost for offer in offers], [record.misuse_value for record in records], steps)
+            rules, prices, fees, costs, misuse_values, steps, region)
         return {"steps": steps, "vendor_stake": vendor_stake, "developer_bond": developer_bond,
                 "owner_bond": owner_bond}
 
@@ -207,10 +220,13 @@ class Developer:
         return outcome.recomputed_digest
 
     def audit(self, job_id: str, vendors: dict[str, Vendor]) -> AuditReport:
-        """Audit a DELIVERED job: build the claim, then find every vendor it convicts."""
+        """Audit a DELIVERED job: build the claim, then find every vendor it convicts.
+        Only the vendors that submitted are audited: a job whose running deadline passed
+        after some vendors submitted is DELIVERED with the silent ones already convicted
+        (they published nothing and cannot be disputed)."""
         job = self.job(job_id)
         transcripts: dict[str, list[str]] = {}
-        for vendor_id in job.vendors:
+        for vendor_id in [vendor for vendor in job.vendors if vendor in job.results]:
             digests = self.published_digests(job_id, vendor_id)
             committed = job.results[vendor_id]
             if (len(digests) != job.steps or merkle_root([bytes.fromhex(d) for d in digests]).hex()
@@ -219,8 +235,7 @@ class Developer:
             transcripts[vendor_id] = digests
         report = AuditReport()
         claim, trusted = self._claim(job, vendors, transcripts, report)
-        for vendor_id in job.vendors:
-            digests = transcripts[vendor_id]
+        for vendor_id, digests in transcripts.items():
             if digests[-1] == claim[-1]:
                 if digests != claim:
                     report.notes.append(f"{vendor_id} parts from the claim but ends on the same "
@@ -228,7 +243,7 @@ class Developer:
                 continue
             step_index = narrowed_step(claim, digests)
             agreed = None if step_index == 0 else digests[step_index - 1]
-            holder = next((name for name in [trusted, *job.vendors]
+            holder = next((name for name in [trusted, *transcripts]
                            if step_index == 0 or transcripts[name][step_index - 1] == agreed),
                           vendor_id)
             recomputed = self._re_execute(job, vendors[holder], transcripts[holder],
@@ -247,9 +262,10 @@ class Developer:
         """The transcript the developer stands behind, and the vendor whose transcript it
         follows: where two vendors part, the one the re-executed step agrees with is
         trusted; then seeded spot checks of the trusted transcript."""
-        trusted = job.vendors[0]
+        submitted = list(transcripts)
+        trusted = submitted[0]
         wrong_at: tuple[int, str | None] | None = None
-        for other in job.vendors[1:]:
+        for other in submitted[1:]:
             if transcripts[other] == transcripts[trusted]:
                 continue
             step_index = self._first_divergence(transcripts[trusted], transcripts[other])

@@ -15,14 +15,18 @@ evidence on the ledger, with its own code:
   again with :func:`reference.training.step.step`;
 * ``report_misuse`` — the vendor's signature on a statement of use outside the licence;
 * ``timeout`` — the signed timestamp against the recorded deadline, and who had to act.
-  In a dispute the respondent's silence convicts nobody: the checker opens the
-  respondent's committed digest at the midpoint itself, from the step digests its result
-  published (re-checked against its transcript root), and follows the bisection on; the
-  developer's silence on its turn, or a narrowed step left unresolved, convicts the
-  developer.
+  A running job convicts the vendors that missed the step its deadline was for: while
+  some vendor has not confirmed its inputs, those that have not confirmed; once all have,
+  those that have not submitted. In a dispute the respondent's silence convicts nobody:
+  the checker opens the respondent's committed digest at the midpoint itself, from the
+  step digests its result published (re-checked against its transcript root), and follows
+  the bisection on; the developer's silence on its turn, or a narrowed step left
+  unresolved, convicts the developer.
 
 It also checks that no other transaction convicts anybody, that no vendor is disputed
 after its conviction, that a vendor convicted in a dispute returns the job to DELIVERED,
+that a running job's timeout returns it to DELIVERED (with a fresh deadline, nothing paid)
+exactly when every vendor had confirmed and some had submitted, and is otherwise its end,
 that every job that ends pays out its escrow exactly as the payout rules say (recomputed
 here per account from the job's terms and verdicts: a false dispute pays the respondent
 G per round it answered itself, a misuse conviction pays each owner W / q), ends in the
@@ -356,8 +360,12 @@ class EvidenceChecker:
                          f"{job['deadline']}")
         status = job["status"]
         if status == "RUNNING":
+            if any(vendor not in job["confirmed"] for vendor in job["vendors"]):
+                # training had not started: a vendor that confirmed could not submit yet
+                return [(vendor, "MISSED_DEADLINE") for vendor in job["vendors"]
+                        if vendor not in job["confirmed"]]
             return [(vendor, "MISSED_DEADLINE") for vendor in job["vendors"]
-                    if vendor not in job["confirmed"] or vendor not in job["results"]]
+                    if vendor not in job["results"]]
         if status == "DISPUTED":
             dispute = self.disputes.get(job["job"])
             if dispute is None:
@@ -442,6 +450,23 @@ class EvidenceChecker:
                 self.report.problems.append(f"{where}: job {job_id} is paid out a second time")
             return
         new_verdicts = after["verdicts"][len(before["verdicts"]):]
+        if transaction.function == "timeout" and before["status"] == "RUNNING":
+            trained = (all(vendor in before["confirmed"] for vendor in before["vendors"])
+                       and bool(before["results"]))
+            ended = after.get("payouts") is not None
+            if trained and (ended or (after["status"], after["deadline"]) != (
+                    "DELIVERED", transaction.timestamp + before["window"])):
+                self.report.problems.append(
+                    f"{where}: job {job_id} is {after['status']} with deadline "
+                    f"{after['deadline']} after its running deadline passed with results "
+                    "submitted; the rules return it to DELIVERED with a fresh deadline, "
+                    "the submitted results open to audit")
+                return
+            if not trained and not ended:
+                self.report.problems.append(
+                    f"{where}: job {job_id} is {after['status']} after its running deadline "
+                    "passed before any result was submitted; the rules end it")
+                return
         if after.get("payouts") is None:
             if before["status"] == "DISPUTED" and any(
                     verdict["convicted"] in before["vendors"] for verdict in new_verdicts):

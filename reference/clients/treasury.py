@@ -2,26 +2,31 @@
 
 ``init_market`` is the marketplace's genesis: signed by an identity with the channel's
 admin role, it records the treasury identity (name, organisation, public key of its
-certificate) and the stake rules document (the parameters file). It runs once.
+certificate), the stake rules document (the parameters file) and the synthesised stake
+regions (the regions file; none when the default file does not exist). It runs once.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from reference.chaincode.regions import load_regions_document
 from reference.chaincode.rules import load_params_document
 from reference.clients.gateway import MemoryGateway, NetworkGateway, Outcome
 
 
 def init_market(admin: NetworkGateway | MemoryGateway, treasury: NetworkGateway | MemoryGateway,
-                rules_document: dict[str, Any] | None = None) -> Outcome:
-    """Create the market with ``treasury`` as its treasury and the given (default: the
-    parameters file's) stake rules."""
+                rules_document: dict[str, Any] | None = None,
+                regions_document: dict[str, Any] | None = None) -> Outcome:
+    """Create the market with ``treasury`` as its treasury, the given (default: the
+    parameters file's) stake rules and the given (default: the regions file's) stake
+    regions."""
     document = load_params_document() if rules_document is None else rules_document
+    regions = load_regions_document() if regions_document is None else regions_document
     return admin.submit("init_market", {
         "treasury": {"name": treasury.name, "organisation": treasury.organisation,
                      "public_key": treasury.public_key.hex()},
-        "rules": document})
+        "rules": document, "regions": regions})
 
 
 class Treasury:

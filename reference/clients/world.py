@@ -3,7 +3,8 @@ the fixture of the chaincode and client tests, usable by anyone exploring the ru
 
 The world (:class:`World`):
 
-* ``admin`` and ``treasury`` (``MarketOrg``); the market runs the default parameters file;
+* ``admin`` and ``treasury`` (``MarketOrg``); the market runs the default parameters file
+  and regions file unless given other documents;
 * owners ``owner1``, ``owner2`` (funded) with ``data1``, ``data2`` — 16 training rows each of
   the breast-cancer data set — and ``owner3`` (not funded) with ``data3`` (one licensed use);
 * developers ``dev1`` (funded, ``model1``) and ``dev2`` (not funded, ``model2``);
@@ -57,13 +58,15 @@ def small_recipe() -> ModelRecipe:
 
 
 class World:
-    def __init__(self, rules_document: dict[str, Any] | None = None):
+    def __init__(self, rules_document: dict[str, Any] | None = None,
+                 regions_document: dict[str, Any] | None = None):
         self.ledger = MemoryLedger()
         self.clock = MarketClock()
         self.admin = self.gateway("admin", "MarketOrg", "admin")
         self.treasury = Treasury(self.gateway("treasury", "MarketOrg"))
         self.mallory = self.gateway("mallory", "OwnersOrg")
-        assert init_market(self.admin, self.treasury.gateway, rules_document).ok
+        assert init_market(self.admin, self.treasury.gateway, rules_document,
+                           regions_document).ok
         self.owners = {name: DataOwner(self.gateway(name, "OwnersOrg"))
                        for name in ("owner1", "owner2", "owner3")}
         self.developers = {name: Developer(self.gateway(name, "DevelopersOrg"), spot_checks=0)

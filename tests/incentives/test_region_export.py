@@ -7,7 +7,7 @@ from fractions import Fraction
 import pytest
 
 from proofs.incentive_check import SHAPES
-from proofs.incentives import analyse, to_sympy
+from proofs.incentives import to_sympy
 from proofs.market_game import MarketGameShape
 from proofs.region_export import DEFAULT_PATH, REGIONS_FORMAT, constraint, export_document, shape_entry
 from reference.chaincode.rules import evaluate, parse_constraint, _compare
@@ -16,8 +16,8 @@ SHAPE = MarketGameShape(1, 2, 2)
 
 
 @pytest.fixture(scope="module")
-def analysed():
-    return SHAPE, analyse(SHAPE)
+def analysed(analysis):
+    return SHAPE, analysis(SHAPE)
 
 
 def uniform_points(shape, count, seed=7):

@@ -4,8 +4,9 @@ exactly what the rules say, conserving tokens.
 World (``reference/clients/world.py``): prices 10 per dataset, misuse values 6, fees 4,
 costs 2, dispute cost G = 2, audit probability q = 1/2; job1 has two datasets, two
 vendors and T = 4 steps (R = 2 rounds), so the least stakes are Bv = 58
-(``(P + F)/q - F_j + G(R + 1) = 56 - 4 + 6``), Ba = G·R = 4, Bd = G + P = 22, and the
-developer deposits P + F + Ba = 20 + 8 + 4 = 32. A misuse conviction pays each owner
+(``(P + F)/q - F_j + G(R + 1) = 56 - 4 + 6``), Ba = G·R = 4, Bd = G + P + F - C = 2 + 20 +
+8 - 4 = 26 (decision 0012: the bond outweighs the vendors' margins), and the developer
+deposits P + F + Ba = 20 + 8 + 4 = 32. A misuse conviction pays each owner
 W / q = 12; a false dispute pays the respondent G per round it answered itself.
 """
 
@@ -60,7 +61,7 @@ def assert_the_evidence_checker_agrees(world: World) -> None:
 def test_least_stakes_of_job1() -> None:
     world = World()
     terms = world.developers["dev1"].job_terms("model1", ["data1", "data2"], ["vendor1", "vendor2"])
-    assert terms == {"steps": 4, "vendor_stake": 58, "developer_bond": 4, "owner_bond": 22}
+    assert terms == {"steps": 4, "vendor_stake": 58, "developer_bond": 4, "owner_bond": 26}
 
 
 def run_to_end(world: World, ending: str) -> None:
@@ -143,12 +144,40 @@ def run_to_end(world: World, ending: str) -> None:
         world.to_status("RUNNING")
         world.clock.advance(101)
         world.must(world.owners["owner1"].gateway.submit("timeout", {"job": "job1"}))
-    elif ending == "one-silent-vendor":
-        world.to_status("CONFIRMED")
-        vendor1.train("job1")
-        world.must(vendor1.submit("job1"))
+    elif ending == "unconfirmed-vendor":
+        # vendor1 confirmed and waits (it cannot submit before vendor2 confirms); only
+        # vendor2, which never confirmed, missed the deadline (decision 0011)
+        world.to_status("RUNNING")
+        world.deliver()
+        world.must(vendor1.report_inputs("job1"))
         world.clock.advance(101)
         world.must(world.owners["owner1"].gateway.submit("timeout", {"job": "job1"}))
+    elif ending == "confirmed-none-submitted":
+        world.to_status("CONFIRMED")
+        world.clock.advance(101)
+        world.must(world.owners["owner1"].gateway.submit("timeout", {"job": "job1"}))
+    elif ending in ("one-silent-vendor", "one-silent-vendor-then-silence"):
+        # training started, vendor1 submitted, vendor2 fell silent: vendor2 is convicted
+        # and vendor1's result stays open to the developer (DELIVERED), who accepts it or
+        # lets the fresh deadline pass
+        deliver_with_vendor2_silent(world)
+        if ending == "one-silent-vendor":
+            world.must(dev.accept("job1"))
+        else:
+            world.clock.advance(101)
+            world.must(vendor1.gateway.submit("timeout", {"job": "job1"}))
+    elif ending == "one-silent-vendor-lazy-other":
+        # vendor1 skipped the work from step 2 and vendor2 fell silent: the audit of the
+        # one submitted result still convicts vendor1
+        vendor1.plan_lazy("job1", 2)
+        deliver_with_vendor2_silent(world)
+        dev.spot_checks = 4  # one result to audit: check every step
+        assert dev.audit("job1", world.vendors).respondents == ["vendor1"]
+        world.must(dev.dispute("job1"))
+        world.bisect_to_resolve()
+        world.must(dev.resolve("job1", world.vendors))
+        assert world.job().status == "DELIVERED"
+        world.must(dev.accept("job1"))
     elif ending == "silent-developer-delivered":
         world.to_status("DELIVERED")
         world.clock.advance(101)
@@ -180,6 +209,21 @@ def run_to_end(world: World, ending: str) -> None:
         raise ValueError(ending)
 
 
+def deliver_with_vendor2_silent(world: World) -> None:
+    """Both vendors confirm, vendor1 submits, vendor2 never does: the running deadline's
+    timeout convicts vendor2 and job1 goes to DELIVERED with a fresh deadline."""
+    world.to_status("CONFIRMED")
+    vendor1 = world.vendors["vendor1"]
+    vendor1.train("job1")
+    world.must(vendor1.submit("job1"))
+    world.clock.advance(101)
+    outcome = world.must(world.owners["owner1"].gateway.submit("timeout", {"job": "job1"}))
+    job = world.job()
+    assert (job.status, job.deadline, job.payouts) == ("DELIVERED", outcome.time + 100, None)
+    assert [(v.convicted, v.offence) for v in job.verdicts] == [("vendor2", "MISSED_DEADLINE")]
+    assert outcome.payload["new_verdicts"][0]["convicted"] == "vendor2"
+
+
 def convict_lazy_vendor2(world: World) -> None:
     """vendor2 skipped the work from step 2; the developer disputes it and resolve_step
     convicts it: job1 is back at DELIVERED."""
@@ -189,7 +233,7 @@ def convict_lazy_vendor2(world: World) -> None:
     assert world.job().status == "DELIVERED"
 
 
-# Amounts: prices 10, fees 4, Bv = 58, Ba = 4, Bd = G + P = 22, G = 2, W / q = 12 per dataset; the
+# Amounts: prices 10, fees 4, Bv = 58, Ba = 4, Bd = G + P + F - C = 26, G = 2, W / q = 12 per dataset; the
 # developer deposits 32. A false dispute pays the respondent G per round it answered.
 VENDOR2_FORFEIT = 4 + 58
 # ending: (final status, verdicts, model delivered, net change of every party that changed)
@@ -199,10 +243,10 @@ ENDINGS = {
     "cancelled": ("CANCELLED", [], False, {}),
     "expired-requested": ("EXPIRED", [], False, {}),
     "expired-licensed": ("EXPIRED", [], False, {}),
-    # owner1's bond (22) pays owner2 its price (its data was released), the complainant
-    # G = 2, and the rest (22 - 2 - 10 = 10) to the treasury
+    # owner1's bond (26) pays owner2 its price (its data was released), the complainant
+    # G = 2, and the rest (26 - 2 - 10 = 14) to the treasury
     "defective-inputs": ("RESOLVED", [("owner1", "DEFECTIVE_INPUTS")], False,
-                         {"owner1": -22, "owner2": 10, "vendor1": 2, "treasury": 10}),
+                         {"owner1": -26, "owner2": 10, "vendor1": 2, "treasury": 14}),
     "false-complaint": ("RESOLVED", [("vendor1", "FALSE_COMPLAINT")], False,
                         {"owner1": 10, "owner2": 10, "vendor1": -58, "treasury": 38}),
     "wrong-computation": ("RESOLVED", [("vendor2", "WRONG_COMPUTATION")], False,
@@ -236,8 +280,22 @@ ENDINGS = {
     "silent-vendors": ("RESOLVED", [("vendor1", "MISSED_DEADLINE"), ("vendor2", "MISSED_DEADLINE")],
                        False,
                        {"owner1": 10, "owner2": 10, "vendor1": -58, "vendor2": -58, "dev1": 96}),
+    # vendor1 confirmed and is paid fee and stake; vendor2 forfeits both to the developer
+    "unconfirmed-vendor": ("RESOLVED", [("vendor2", "MISSED_DEADLINE")], False,
+                           {"owner1": 10, "owner2": 10, "vendor1": 4, "vendor2": -58, "dev1": 34}),
+    "confirmed-none-submitted": ("RESOLVED", [("vendor1", "MISSED_DEADLINE"),
+                                              ("vendor2", "MISSED_DEADLINE")], False,
+                                 {"owner1": 10, "owner2": 10, "vendor1": -58, "vendor2": -58,
+                                  "dev1": 96}),
     "one-silent-vendor": ("RESOLVED", [("vendor2", "MISSED_DEADLINE")], False,
                           {"owner1": 10, "owner2": 10, "vendor1": 4, "vendor2": -58, "dev1": 34}),
+    "one-silent-vendor-then-silence": ("RESOLVED", [("vendor2", "MISSED_DEADLINE")], False,
+                                       {"owner1": 10, "owner2": 10, "vendor1": 4, "vendor2": -58,
+                                        "dev1": 34}),
+    "one-silent-vendor-lazy-other": ("RESOLVED", [("vendor2", "MISSED_DEADLINE"),
+                                                  ("vendor1", "WRONG_COMPUTATION")], False,
+                                     {"owner1": 10, "owner2": 10, "vendor1": -58, "vendor2": -58,
+                                      "dev1": 96}),
     "silent-developer-delivered": ("SETTLED", [], True,
                                    {"owner1": 10, "owner2": 10, "vendor1": 4, "vendor2": 4,
                                     "dev1": -28}),

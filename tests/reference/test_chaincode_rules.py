@@ -7,6 +7,7 @@ from fractions import Fraction
 
 import pytest
 
+from reference.chaincode.regions import EMPTY_REGIONS_DOCUMENT
 from reference.chaincode.rules import (
     JobTerms,
     RulesError,
@@ -26,7 +27,43 @@ def test_the_shipped_file_states_the_protocol_minimums() -> None:
     assert [constraint.text for constraint in rules.constraints] == [
         "Bv >= P", "q * Bv >= W", "q * (Bv + F_j) >= C_j + W",
         "q * (Bv + F_j - G * (R + 1)) >= P + F", "q * (Bv + F_j) >= q * (P + F) + W",
-        "Ba >= G * R", "Bd >= G + P"]
+        "Ba >= G * R", "Bd >= G + P", "Bd >= G + P + F - C"]
+    assert rules.constraints[-1].name == "owner bond outweighs the vendors' margins"
+    assert rules.constraints[-1].code.value == "MKT_BOND_TOO_LOW"
+
+
+@pytest.mark.parametrize("fees, costs, least_bond", [
+    ([40, 40], [15, 15], 2 + 200 + 80 - 30),  # margins 50: the new rule decides
+    ([40, 40], [15, 65], 2 + 200),  # margins cancel out: G + P decides
+    ([4], [9], 2 + 200),  # a cost above the fee cannot lower the bond below G + P
+])
+def test_the_owner_bond_outweighs_the_vendors_margins(fees, costs, least_bond) -> None:
+    """Decision 0012: Bd >= G + P + F - C, C the sum of the vendors' declared costs, on
+    top of Bd >= G + P."""
+    rules = load_rules()
+    prices, misuse = [100, 100], [60, 60]
+    assert least_stakes(rules, prices, fees, costs, misuse, 224)[2] == least_bond
+    terms = JobTerms(prices, fees, costs, misuse, 224, 10**6, 10**6, least_bond - 1)
+    failure = rules.first_failure(terms)
+    assert failure is not None and failure.code.value == "MKT_BOND_TOO_LOW"
+    assert rules.first_failure(JobTerms(prices, fees, costs, misuse, 224, 10**6, 10**6,
+                                        least_bond)) is None
+
+
+def test_the_owner_bond_rule_is_enforced_on_the_ledger() -> None:
+    """job1 (P = 20, F = 8, C = 4): Bd = G + P = 22 no longer suffices, 26 does."""
+    world = World(regions_document=EMPTY_REGIONS_DOCUMENT)
+    dev = world.developers["dev1"]
+    terms = dev.job_terms("model1", ["data1", "data2"], ["vendor1", "vendor2"])
+    assert terms["owner_bond"] == 26
+    args = {"job": "j", "model": "model1", "datasets": ["data1", "data2"],
+            "vendors": ["vendor1", "vendor2"], "purpose": "training", "window": 10, **terms}
+    refused = dev.gateway.submit("request_training", {**args, "owner_bond": 25})
+    assert refused.code == "MKT_BOND_TOO_LOW"
+    assert refused.payload["protocol_code"] == "BOND_BELOW_MINIMUM"
+    assert "owner bond outweighs the vendors' margins" in refused.message
+    assert "Bd >= G + P + F - C" in refused.message
+    assert dev.gateway.submit("request_training", args).ok
 
 
 @pytest.mark.parametrize("prices, fees, costs, misuse, steps", [
@@ -55,7 +92,7 @@ def test_least_stakes_match_the_closed_form() -> None:
     vendor, developer, owner = least_stakes(rules, prices, fees, costs, misuse, steps)
     closed_form = max(200, 120, Fraction(120, Fraction(1, 2)), Fraction((15 + 120) * 2) - 40,
                       Fraction(280) * 2 - 40 + 2 * 9)
-    assert vendor == closed_form == 538 and developer == 2 * 8 and owner == 2 + 200
+    assert vendor == closed_form == 538 and developer == 2 * 8 and owner == 2 + 200 + 80 - 30
     terms = JobTerms(prices, fees, costs, misuse, steps, vendor - 1, developer, owner)
     assert rules.first_failure(terms).name == "an audited developer is made whole"
 
@@ -112,7 +149,7 @@ def test_a_stricter_rules_file_is_enforced_on_the_ledger() -> None:
     document["source"] = "a synthesised region (test)"
     document["constraints"].append({"name": "stake twice the fees per vendor",
                                     "code": "STAKE_BELOW_MINIMUM", "require": "Bv >= 100 * F_j"})
-    world = World(rules_document=document)
+    world = World(rules_document=document, regions_document=EMPTY_REGIONS_DOCUMENT)
     assert world.developers["dev1"].job_terms("model1", ["data1"], ["vendor1"])["vendor_stake"] == 400
     dev = world.developers["dev1"].gateway
     args = {"job": "j", "model": "model1", "datasets": ["data1"], "vendors": ["vendor1"],
@@ -126,7 +163,7 @@ def test_the_safety_floor_holds_whatever_the_file_says() -> None:
     document = copy.deepcopy(load_params_document())
     document["constraints"] = [{"name": "anything goes", "code": "STAKE_BELOW_MINIMUM",
                                 "require": "Bv >= 0"}]
-    world = World(rules_document=document)
+    world = World(rules_document=document, regions_document=EMPTY_REGIONS_DOCUMENT)
     dev = world.developers["dev1"].gateway
     args = {"job": "j", "model": "model1", "datasets": ["data1"], "vendors": ["vendor1"],
             "purpose": "training", "steps": 2, "window": 10, "vendor_stake": 9,

@@ -1,0 +1,218 @@
+"""Synthesised stake regions: per job shape, the exact conditions the incentive proofs found.
+
+The incentive analysis solves small games — a job with a given number of datasets,
+vendors and training steps — and synthesises, per shape, the region of stakes and bonds
+in which every incentive property holds. ``aimarket regions`` exports those regions to
+``reference/chaincode/regions.json`` (generated; never edited by hand)::
+
+    {"format": "aimarket/stake-regions/v1", "generator": "...", "assumes": "...",
+     "shapes": [{"datasets": 1, "vendors": 2, "steps": 2,
+                 "constraints": [{"name": ..., "code": "STAKE_BELOW_MINIMUM",
+                                  "require": "Bv >= P + F_j + W/q", "from": [...]}, ...],
+                 "not_enforceable": [{"require": ..., "reason": ..., "from": [...]}]}]}
+
+``require`` is written in the formula language of :mod:`.rules` over the same quantities
+as the parameters file. A job whose number of datasets, number of vendors and steps are
+those of a shape must meet every constraint of that shape too (checked after the
+parameters file's constraints and the safety floor, with the constraint's code); jobs of
+other shapes are checked against the parameters file only. ``not_enforceable`` entries
+mention what the ledger cannot know (the model's value) and are ignored here; ``from``
+lists the properties a constraint comes from and is informative only.
+
+The games give every dataset of a job one price and misuse value and every vendor one fee
+and cost: for such jobs the formulas are exactly the proved regions; for others they are
+the same formulas applied per vendor, which the proofs do not cover.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from reference.chaincode.rules import (
+    Constraint,
+    JobTerms,
+    RulesError,
+    StakeRules,
+    make_constraint,
+)
+
+REGIONS_FORMAT = "aimarket/stake-regions/v1"
+DEFAULT_REGIONS_PATH = Path(__file__).with_name("regions.json")
+
+EMPTY_REGIONS_DOCUMENT: dict[str, Any] = {
+    "format": REGIONS_FORMAT,
+    "generator": "none: no regions file was found",
+    "assumes": "",
+    "shapes": [],
+}
+"""What a market without a regions file enforces: no shape, only the parameters file."""
+
+_TOP_FIELDS = ("format", "generator", "assumes", "shapes")
+_SHAPE_FIELDS = ("datasets", "vendors", "steps", "constraints")
+_SHAPE_OPTIONAL = ("not_enforceable",)
+_COUNTS = ("datasets", "vendors", "steps")
+
+
+@dataclass(frozen=True)
+class ShapeRegion:
+    """The synthesised region of one job shape."""
+
+    datasets: int
+    vendors: int
+    steps: int
+    constraints: tuple[Constraint, ...]
+
+    @property
+    def key(self) -> tuple[int, int, int]:
+        return self.datasets, self.vendors, self.steps
+
+    def describe(self) -> str:
+        def count(number: int, noun: str) -> str:
+            return f"{number} {noun}" + ("" if number == 1 else "s")
+        return (f"{count(self.datasets, 'dataset')}, {count(self.vendors, 'vendor')}, "
+                f"{count(self.steps, 'step')}")
+
+
+@dataclass(frozen=True)
+class StakeRegions:
+    """Every exported shape, by (datasets, vendors, steps)."""
+
+    shapes: tuple[ShapeRegion, ...]
+    generator: str = ""
+    assumes: str = ""
+
+    def region_for(self, datasets: int, vendors: int, steps: int) -> ShapeRegion | None:
+        return next((shape for shape in self.shapes
+                     if shape.key == (datasets, vendors, steps)), None)
+
+    def constraints_for(self, terms: JobTerms) -> tuple[Constraint, ...]:
+        """The constraints a job of these terms must meet besides the parameters file's."""
+        region = self.region_for(len(terms.prices), len(terms.fees), terms.steps)
+        return () if region is None else region.constraints
+
+    def first_failure(self, rules: StakeRules,
+                      terms: JobTerms) -> tuple[ShapeRegion, Constraint] | None:
+        """The job's shape and the first constraint of its region (in file order) that the
+        job's terms break, or None (also when no region of its shape was exported).
+        ``rules`` gives the market constants G and q."""
+        region = self.region_for(len(terms.prices), len(terms.fees), terms.steps)
+        if region is None:
+            return None
+        checked = StakeRules(rules.dispute_cost, rules.audit_probability, region.constraints,
+                             rules.source)
+        failure = checked.first_failure(terms)
+        return None if failure is None else (region, failure)
+
+
+def refusal_reason(region: ShapeRegion, constraint: Constraint) -> str:
+    """The refusal message for a job outside the synthesised region of its shape."""
+    return (f"synthesised incentive region of shape {region.describe()} "
+            f"(datasets, vendors, steps = {region.datasets}, {region.vendors}, "
+            f"{region.steps}): {constraint.name}: {constraint.text} does not hold")
+
+
+def _string_list(value: Any, where: str) -> None:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise RulesError(f"{where}: must be a list of strings")
+
+
+def _check_fields(value: dict[str, Any], where: str, required: tuple[str, ...],
+                  optional: tuple[str, ...] = ()) -> None:
+    missing = [name for name in required if name not in value]
+    if missing:
+        raise RulesError(f"{where}missing fields {missing}")
+    unknown = sorted(set(value) - set(required) - set(optional))
+    if unknown:
+        raise RulesError(f"{where}unknown fields {unknown}")
+
+
+def _shape(value: Any, position: int) -> ShapeRegion:
+    where = f"shapes[{position}]"
+    if not isinstance(value, dict):
+        raise RulesError(f"{where}: must be an object with {', '.join(_SHAPE_FIELDS)}")
+    _check_fields(value, f"{where}: ", _SHAPE_FIELDS, _SHAPE_OPTIONAL)
+    counts = []
+    for name in _COUNTS:
+        count = value[name]
+        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+            raise RulesError(f"{where}.{name}: must be a whole number >= 1, got {count!r}")
+        counts.append(count)
+    constraints = value["constraints"]
+    if not isinstance(constraints, list):
+        raise RulesError(f"{where}.constraints: must be a list")
+    parsed = []
+    for index, item in enumerate(constraints):
+        parsed.append(make_constraint(item, index, within=f"{where}.",
+                                      optional=frozenset({"from"})))
+        if "from" in item:
+            _string_list(item["from"], f"{where}.constraints[{index}].from")
+    unenforceable = value.get("not_enforceable", [])
+    if not isinstance(unenforceable, list):
+        raise RulesError(f"{where}.not_enforceable: must be a list")
+    for index, item in enumerate(unenforceable):
+        entry = f"{where}.not_enforceable[{index}]"
+        if not isinstance(item, dict):
+            raise RulesError(f"{entry}: must be an object with require and reason")
+        _check_fields(item, f"{entry}: ", ("require", "reason"), ("from",))
+        if not isinstance(item["require"], str) or not item["require"].strip():
+            raise RulesError(f"{entry}.require: must be a non-empty string")
+        if not isinstance(item["reason"], str):
+            raise RulesError(f"{entry}.reason: must be a string")
+        if "from" in item:
+            _string_list(item["from"], f"{entry}.from")
+    return ShapeRegion(counts[0], counts[1], counts[2], tuple(parsed))
+
+
+def regions_from_json_value(value: Any) -> StakeRegions:
+    """Validate a regions document (the content of ``regions.json``)."""
+    if not isinstance(value, dict):
+        raise RulesError("the regions file must hold a JSON object")
+    if "format" in value and value["format"] != REGIONS_FORMAT:
+        raise RulesError(f"format: must be {REGIONS_FORMAT!r}, got {value['format']!r}")
+    _check_fields(value, "", _TOP_FIELDS)
+    for name in ("generator", "assumes"):
+        if not isinstance(value[name], str):
+            raise RulesError(f"{name}: must be a string")
+    shapes = value["shapes"]
+    if not isinstance(shapes, list):
+        raise RulesError("shapes: must be a list")
+    parsed: list[ShapeRegion] = []
+    for position, item in enumerate(shapes):
+        shape = _shape(item, position)
+        earlier = next((index for index, other in enumerate(parsed) if other.key == shape.key), None)
+        if earlier is not None:
+            raise RulesError(f"shapes[{position}]: the shape {shape.describe()} is also "
+                             f"shapes[{earlier}]")
+        parsed.append(shape)
+    return StakeRegions(tuple(parsed), value["generator"], value["assumes"])
+
+
+def _read(path: str | Path) -> Any:
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise RulesError(f"{path}: not JSON ({error})") from None
+
+
+def load_regions_document(path: str | Path = DEFAULT_REGIONS_PATH) -> dict[str, Any]:
+    """The regions file as a JSON value, validated (what ``init_market`` records). The
+    default file may be missing: the market then enforces no region
+    (:data:`EMPTY_REGIONS_DOCUMENT`); a missing file named explicitly is an error."""
+    if not Path(path).exists():
+        if Path(path).resolve() == DEFAULT_REGIONS_PATH.resolve():
+            return json.loads(json.dumps(EMPTY_REGIONS_DOCUMENT))
+        raise RulesError(f"{path}: no such regions file")
+    value = _read(path)
+    try:
+        regions_from_json_value(value)
+    except RulesError as error:
+        raise RulesError(f"{path}: {error}") from None
+    return value
+
+
+def load_regions(path: str | Path = DEFAULT_REGIONS_PATH) -> StakeRegions:
+    """Read and validate a regions file (see :func:`load_regions_document`)."""
+    return regions_from_json_value(load_regions_document(path))
