@@ -19,8 +19,8 @@ from __future__ import annotations
 from fractions import Fraction
 
 from proofs.check import CheckContext, CheckProvider, CheckResult, ProviderReport
-from proofs.incentives import Region, analyse
-from proofs.market_game import MarketGameShape
+from proofs.incentives import Region, Solver, analyse, minimum_stakes, minimum_stakes_verified
+from proofs.market_game import CONSTANTS, MarketGameShape, participation_constraints
 from proofs.region_export import DEFAULT_PATH, export_document, is_current
 
 SHAPES = (MarketGameShape(data_owners=1, vendors=1, steps=2),
@@ -41,11 +41,15 @@ def region_result(region: Region, shape: MarketGameShape) -> CheckResult:
     detail = (f"region: {region.formula}" if region.conditions else "holds for every parameter value")
     if not inside:
         detail += f"; the spec's stake rule admits points outside: {region.rule_outside[0]}"
+    if not region.verified:
+        detail += "; Z3 did NOT confirm the simplified formula equals the exact conditions"
     return CheckResult(
-        name=f"{region.property} ({region.subject})", kind="incentive", holds=inside, detail=detail,
+        name=f"{region.property} ({region.subject})", kind="incentive", holds=inside and region.verified,
+        detail=detail,
         instance=shape_name(shape), seconds=region.seconds,
         data={"role": region.subject, "region": region.formula,
               "conditions": len(region.conditions), "comparisons": region.checked,
+              "formula_verified": region.verified,
               "counterexamples": region.counterexamples, "rule_outside": region.rule_outside})
 
 
@@ -67,6 +71,23 @@ def collusion_example(regions: list[Region], shape: MarketGameShape) -> CheckRes
                 f"Bv={found[0]['at']['Bv']} < P={found[0]['at']['P']}" if found else
                 "the false-complaint collusion was not found outside the region"),
         instance=shape_name(shape), data={"counterexample": found[0] if found else None})
+
+
+def minimum_stakes_result(regions: list[Region], shape: MarketGameShape) -> CheckResult:
+    """Property 5's closed form: the least stakes and bonds for which every property holds."""
+    minimum, other = minimum_stakes(regions)
+    solver = Solver(CONSTANTS, participation_constraints(shape))
+    verified = not other and minimum_stakes_verified(regions, minimum, solver)
+    detail = "; ".join(f"{stake} >= {bound}" for stake, bound in minimum.items())
+    if other:
+        detail += "; and conditions on no single stake: " + " & ".join(other)
+    if not verified:
+        detail += "; Z3 did NOT confirm these minimums are exactly the intersection of the regions"
+    return CheckResult(
+        name="minimum_stakes", kind="incentive", holds=verified,
+        detail=detail, instance=shape_name(shape),
+        data={"minimum": {stake: str(bound) for stake, bound in minimum.items()}, "other": other,
+              "verified": verified})
 
 
 def export_result(document: dict) -> CheckResult:
@@ -99,6 +120,7 @@ def run_incentives(context: CheckContext) -> ProviderReport:
     analysed = analyse_shapes(context)
     for shape, regions in analysed:
         results += [region_result(region, shape) for region in regions]
+        results.append(minimum_stakes_result(regions, shape))
         results.append(collusion_example(regions, shape))
     results.append(export_result(export_document(analysed)))
     return ProviderReport(results)

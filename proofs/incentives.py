@@ -328,6 +328,9 @@ class Region:
     formula: str = "true"
     rule_outside: list[dict] = field(default_factory=list)
     """Conditions the spec's stake rule does not imply, with a point (see rule_inside)."""
+    verified: bool = False
+    """Z3 re-checked that :attr:`formula`, the sympy-simplified text, is equivalent to the
+    conjunction of :attr:`conditions` under the assumptions."""
 
     @property
     def holds_everywhere(self) -> bool:
@@ -588,6 +591,7 @@ def finish_region(name: str, subject: str, conditions: Iterable[Condition], solv
     kept, count = reduce_conditions(conditions, solver)
     region = Region(name, subject, kept, count)
     region.formula = region_formula(kept)
+    region.verified = formula_verified(region.formula, kept, solver)
     region.counterexamples = [counterexample(condition, kept, solver) for condition in kept]
     region.seconds = time.perf_counter() - started
     return region
@@ -624,10 +628,87 @@ def as_bound(expression: sympy.Expr) -> sympy.Basic:
     return sympy.Ge(sympy.factor(expression), 0)
 
 
+def minimum_stakes_verified(regions: Sequence[Region], minimum: dict[str, sympy.Expr],
+                            solver: Solver) -> bool:
+    """Z3: ``stake >= minimum[stake]`` for every stake is the intersection of the regions
+    (for regions whose every condition bounds a single stake)."""
+    closed = z3.And([solver.variables[stake] >= sympy_to_z3(bound, solver)
+                     for stake, bound in minimum.items()])
+    exact = z3.And([solver.poly(c.difference) >= 0 for region in regions for c in region.conditions])
+    return solver.implied([], closed == exact)
+
+
+def minimum_stakes(regions: Sequence[Region]) -> tuple[dict[str, sympy.Expr], list[str]]:
+    """The closed-form minimum of each stake and bond over the intersection of
+    ``regions``: the largest of the lower bounds their conditions put on it (sympy ``Max``),
+    and the conditions that bound no single stake, as text (see
+    :func:`minimum_stakes_verified` for the check back)."""
+    bounds: dict[str, list[sympy.Expr]] = {stake: [] for stake in STAKES}
+    other: list[str] = []
+    for region in regions:
+        for condition in region.conditions:
+            relation = as_bound(to_sympy(condition.difference))
+            if relation.lhs.is_Symbol and relation.lhs.name in STAKES:
+                bounds[relation.lhs.name].append(relation.rhs)
+            elif str(relation) not in other:
+                other.append(str(relation))
+    # sympy drops a bound another one dominates only when it knows the signs: every
+    # constant is >= 0 and q > 0 (the assumptions), so simplify under those and rename back
+    signed = {symbol: sympy.Symbol(name, positive=True) if name == "q" else
+              sympy.Symbol(name, nonnegative=True) for name, symbol in SYMPY.items()}
+    back = {value: key for key, value in signed.items()}
+    return {stake: sympy.Max(0, *[bound.subs(signed) for bound in found]).subs(back)
+            for stake, found in bounds.items()}, other
+
+
 def region_formula(conditions: Sequence[Condition]) -> str:
     if not conditions:
         return "true"
     return " & ".join(sorted(str(as_bound(to_sympy(c.difference))) for c in conditions))
+
+
+def sympy_to_z3(expression: sympy.Basic, solver: Solver) -> z3.ExprRef:
+    """A sympy term or relation over the game's constants as a Z3 term (exact)."""
+    if isinstance(expression, sympy.Rel):
+        left, right = sympy_to_z3(expression.lhs, solver), sympy_to_z3(expression.rhs, solver)
+        return {">=": left >= right, ">": left > right, "<=": left <= right, "<": left < right,
+                "==": left == right}[expression.rel_op]
+    if expression.is_Symbol:
+        return solver.variables[expression.name]
+    if expression.is_Rational:
+        return z3.RealVal(f"{expression.p}/{expression.q}")
+    if expression.is_Add:
+        return z3.Sum([sympy_to_z3(part, solver) for part in expression.args])
+    if expression.is_Mul:
+        product = z3.RealVal(1)
+        for part in expression.args:
+            product = product * sympy_to_z3(part, solver)
+        return product
+    if isinstance(expression, sympy.Max):
+        parts = [sympy_to_z3(part, solver) for part in expression.args]
+        largest = parts[0]
+        for part in parts[1:]:
+            largest = z3.If(part > largest, part, largest)
+        return largest
+    if expression.is_Pow and expression.exp.is_Integer:
+        base = sympy_to_z3(expression.base, solver)
+        power = z3.RealVal(1)
+        for _ in range(abs(int(expression.exp))):
+            power = power * base
+        return power if expression.exp > 0 else 1 / power
+    raise ValueError(f"cannot give {expression} to Z3")
+
+
+def formula_verified(formula: str, conditions: Sequence[Condition], solver: Solver) -> bool:
+    """Whether the displayed ``formula`` (parsed back from its text) and the conditions
+    define the same region under the assumptions: Z3 finds no point where one holds and
+    the other does not."""
+    if not conditions:
+        return formula == "true"
+    shown = z3.And([sympy_to_z3(sympy.sympify(part, locals=SYMPY), solver)
+                    for part in formula.split(" & ")])
+    exact = z3.And([solver.poly(c.difference) >= 0 for c in conditions])
+    return solver.implied([], shown == exact)
 
 
 def counterexample(condition: Condition, others: Sequence[Condition], solver: Solver) -> dict:

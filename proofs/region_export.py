@@ -115,8 +115,15 @@ def shape_entry(shape: MarketGameShape, regions: Sequence[Region]) -> dict:
                                                       "from": []})
             if source not in entry["from"]:
                 entry["from"].append(source)
+    ordered = sorted(constraints.values(), key=lambda entry: entry["require"])
+    minimum = {}
+    for stake, _ in STAKE_CODES:
+        bounds = [entry["require"].removeprefix(f"{stake} >= ") for entry in ordered
+                  if entry["require"].startswith(f"{stake} >= ")]
+        minimum[stake] = f"max({', '.join(['0', *bounds])})" if bounds else "0"
     return {"datasets": shape.data_owners, "vendors": shape.vendors, "steps": shape.steps,
-            "constraints": sorted(constraints.values(), key=lambda entry: entry["require"]),
+            "minimum_stakes": minimum,
+            "constraints": ordered,
             "not_enforceable": sorted(unenforceable.values(), key=lambda entry: entry["require"])}
 
 

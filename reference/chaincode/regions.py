@@ -32,11 +32,15 @@ from pathlib import Path
 from typing import Any
 
 from reference.chaincode.rules import (
+    JOB_QUANTITIES,
+    VENDOR_QUANTITIES,
     Constraint,
     JobTerms,
     RulesError,
     StakeRules,
     make_constraint,
+    names_in,
+    parse_expression,
 )
 
 REGIONS_FORMAT = "aimarket/stake-regions/v1"
@@ -52,7 +56,8 @@ EMPTY_REGIONS_DOCUMENT: dict[str, Any] = {
 
 _TOP_FIELDS = ("format", "generator", "assumes", "shapes")
 _SHAPE_FIELDS = ("datasets", "vendors", "steps", "constraints")
-_SHAPE_OPTIONAL = ("not_enforceable",)
+_SHAPE_OPTIONAL = ("not_enforceable", "minimum_stakes")
+_STAKES = ("Bv", "Bd", "Ba")
 _COUNTS = ("datasets", "vendors", "steps")
 
 
@@ -149,6 +154,19 @@ def _shape(value: Any, position: int) -> ShapeRegion:
                                       optional=frozenset({"from"})))
         if "from" in item:
             _string_list(item["from"], f"{where}.constraints[{index}].from")
+    minimum = value.get("minimum_stakes", {})
+    if not isinstance(minimum, dict) or set(minimum) - set(_STAKES):
+        raise RulesError(f"{where}.minimum_stakes: must be an object whose keys are among {_STAKES}")
+    for stake, text in minimum.items():
+        if not isinstance(text, str):
+            raise RulesError(f"{where}.minimum_stakes.{stake}: must be a formula (string)")
+        try:
+            expression = parse_expression(text)
+        except RulesError as problem:
+            raise RulesError(f"{where}.minimum_stakes.{stake}: {problem}") from None
+        unknown = names_in(expression) - set(JOB_QUANTITIES) - set(VENDOR_QUANTITIES)
+        if unknown:
+            raise RulesError(f"{where}.minimum_stakes.{stake}: unknown quantities {sorted(unknown)}")
     unenforceable = value.get("not_enforceable", [])
     if not isinstance(unenforceable, list):
         raise RulesError(f"{where}.not_enforceable: must be a list")

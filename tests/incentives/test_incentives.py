@@ -106,3 +106,36 @@ def test_without_the_margin_bond_an_owner_can_help_cut_a_vendor_out(monkeypatch,
     rule = spec_rule(shape, solver)
     broken = {(r.property, r.subject) for r in found if rule_inside(r, rule, solver)}
     assert broken == {("collusion_resilience", "dev1+owner1+vendor1")}
+
+
+def test_every_simplified_region_is_checked_back_by_z3(regions):
+    shape, found = regions
+    assert all(region.verified for region in found)
+
+
+def test_a_wrong_simplification_is_caught():
+    from proofs.incentives import Condition, formula_verified
+    from proofs.games.terms import parse_poly
+    build = build_market_game(MarketGameShape(1, 1, 2))
+    solver = Solver(build.game["constants"], build.game["initial_constraints"])
+    condition = Condition(parse_poly("q*Bv - P", build.game["constants"]), (), "x", None, None)
+    assert formula_verified("Bv >= P/q", [condition], solver)
+    assert not formula_verified("Bv >= P", [condition], solver)
+
+
+def test_the_minimum_stakes_are_the_region_in_closed_form(analysis):
+    from proofs.incentive_check import minimum_stakes_result
+    import sympy
+    from proofs.incentives import SYMPY, minimum_stakes, minimum_stakes_verified
+    from proofs.market_game import CONSTANTS, participation_constraints
+    shape = MarketGameShape(1, 2, 2)
+    found = analysis(shape)
+    result = minimum_stakes_result(found, shape)
+    assert result.holds, result.detail
+    minimum, other = minimum_stakes(found)
+    assert other == []
+    # decision 0012's finding, in closed form: the owner bond must cover the vendor margin
+    assert minimum["Bd"] == sympy.Max(0, SYMPY["F"] - SYMPY["C"])
+    solver = Solver(CONSTANTS, participation_constraints(shape))
+    weaker = dict(minimum, Bd=sympy.Integer(0))
+    assert not minimum_stakes_verified(found, weaker, solver)
