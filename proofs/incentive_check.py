@@ -9,6 +9,10 @@ counterexample for each of its conditions (parameter values, the deviation, both
 are part of the result; so is a check that PROTOCOL.md's collusion example — a vendor and
 the developer complaining falsely to get the data price back and training off-chain — is
 found as a counterexample outside the region, at a vendor stake below the data price.
+Per shape, two more results: ``honest_play`` — the witness of every "holds", the honest
+strategy profile, whose plays (one per outcome of nature) must end with the promised
+payoffs — and ``minimum_stakes`` — property 5's closed form, the least stakes and bonds
+for which every property holds, checked back by Z3 against the regions.
 Last, the regions are exported for the reference chaincode
 (:mod:`proofs.region_export`); the check fails if the committed export is not the one
 just synthesised.
@@ -18,9 +22,11 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+import sympy
+
 from proofs.check import CheckContext, CheckProvider, CheckResult, ProviderReport
 from proofs.incentives import Region, Solver, analyse, minimum_stakes, minimum_stakes_verified
-from proofs.market_game import CONSTANTS, MarketGameShape, participation_constraints
+from proofs.market_game import CONSTANTS, MarketGameShape, build_market_game, participation_constraints
 from proofs.region_export import DEFAULT_PATH, export_document, is_current
 
 SHAPES = (MarketGameShape(data_owners=1, vendors=1, steps=2),
@@ -90,6 +96,38 @@ def minimum_stakes_result(regions: list[Region], shape: MarketGameShape) -> Chec
               "verified": verified})
 
 
+def leaf_at(tree: dict, history: list[str]) -> dict:
+    node = tree
+    for label in history:
+        edges = node.get("children") or node.get("chance")
+        node = next(edge["child"] for edge in edges if edge["action"] == label)
+    return node
+
+
+def honest_play_result(shape: MarketGameShape) -> CheckResult:
+    """The witness of every "holds": the honest strategy profile. Its plays (one per
+    outcome of nature) must end as the protocol promises: each owner earns its price,
+    each vendor its fee less its cost, the developer the model's value less what it paid."""
+    build = build_market_game(shape)
+    n, m = shape.data_owners, shape.vendors
+    promised = {"dev1": f"V - {n}*P - {m}*F", **{owner: "P" for owner in shape.instance.owner_names},
+                **{vendor: "F - C" for vendor in shape.instance.vendor_names}}
+    wrong = []
+    for history in build.game["honest_histories"]:
+        leaf = leaf_at(build.game["tree"], history)
+        for item in leaf["utility"]:
+            if sympy.simplify(sympy.sympify(item["value"]) - sympy.sympify(promised[item["player"]])) != 0:
+                wrong.append({"history": history, "player": item["player"], "payoff": item["value"],
+                              "promised": promised[item["player"]]})
+    return CheckResult(
+        name="honest_play", kind="incentive", holds=not wrong,
+        detail=(f"the honest profile ({len(build.honest_strategy)} decision nodes) plays "
+                f"{len(build.game['honest_histories'])} histories, one per outcome of nature, each "
+                f"ending with the promised payoffs" if not wrong else f"honest play pays otherwise: {wrong[0]}"),
+        instance=shape_name(shape),
+        data={"honest_histories": build.game["honest_histories"], "promised": promised, "wrong": wrong})
+
+
 def export_result(document: dict) -> CheckResult:
     """The regions the reference enforces must be the ones just proved."""
     current = is_current(document)
@@ -120,6 +158,7 @@ def run_incentives(context: CheckContext) -> ProviderReport:
     analysed = analyse_shapes(context)
     for shape, regions in analysed:
         results += [region_result(region, shape) for region in regions]
+        results.append(honest_play_result(shape))
         results.append(minimum_stakes_result(regions, shape))
         results.append(collusion_example(regions, shape))
     results.append(export_result(export_document(analysed)))

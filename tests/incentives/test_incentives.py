@@ -139,3 +139,22 @@ def test_the_minimum_stakes_are_the_region_in_closed_form(analysis):
     solver = Solver(CONSTANTS, participation_constraints(shape))
     weaker = dict(minimum, Bd=sympy.Integer(0))
     assert not minimum_stakes_verified(found, weaker, solver)
+
+
+def test_the_honest_profile_witness_pays_what_the_protocol_promises(monkeypatch):
+    from proofs import market_game
+    from proofs.incentive_check import honest_play_result
+    shape = MarketGameShape(1, 2, 2)
+    result = honest_play_result(shape)
+    assert result.holds, result.detail
+    assert ["grant", "accept_job", "accept_job", "confirm_inputs", "confirm_inputs", "submit_honest",
+            "submit_honest", "no_audit"] in result.data["honest_histories"]
+    original = market_game.utilities
+
+    def fee_withheld(market, job, value):
+        utility = original(market, job, value)
+        return {**utility, "vendor2": utility["vendor2"] - market.offers["vendor2"].fee}
+
+    monkeypatch.setattr(market_game, "utilities", fee_withheld)
+    broken = honest_play_result(shape)
+    assert not broken.holds and broken.data["wrong"][0]["player"] == "vendor2"
