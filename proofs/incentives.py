@@ -17,7 +17,9 @@ conjunction of polynomial inequalities over the parameters, computed here exactl
 * **Dominance solvability** (property 2): once every untruthful report is removed, the
   same comparison holds at every node of every player against every other branch
   (silence, defective delivery, skipped computation, misuse, off-chain training), so
-  iterated elimination leaves only the honest profile.
+  iterated elimination leaves only the honest profile. The same conditions say, by the
+  one-shot deviation principle, that the honest profile is a subgame-perfect equilibrium
+  (CheckMate's *practicality*), so that region is this one.
 * **Weak immunity** (property 3): ``worst(i, root) >= 0`` for every player.
 * **Collusion resilience** (property 4): for each coalition ``S`` the others play honestly
   and ``best(S, root)`` is at most the coalition's honest expected utility.

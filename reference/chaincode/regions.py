@@ -93,17 +93,28 @@ class StakeRegions:
         return next((shape for shape in self.shapes
                      if shape.key == (datasets, vendors, steps)), None)
 
+    def applicable(self, terms: JobTerms) -> ShapeRegion | None:
+        """The region a job of these terms must lie in, if any: one of its shape, for a
+        job inside the proofs' scope — its datasets share one price and misuse value and
+        its vendors one fee and cost. Outside that scope nothing is proved, so nothing
+        beyond the parameters file is enforced."""
+        uniform = all(len(set(values)) <= 1 for values in
+                      (terms.prices, terms.misuse_values, terms.fees, terms.costs))
+        if not uniform:
+            return None
+        return self.region_for(len(terms.prices), len(terms.fees), terms.steps)
+
     def constraints_for(self, terms: JobTerms) -> tuple[Constraint, ...]:
         """The constraints a job of these terms must meet besides the parameters file's."""
-        region = self.region_for(len(terms.prices), len(terms.fees), terms.steps)
+        region = self.applicable(terms)
         return () if region is None else region.constraints
 
     def first_failure(self, rules: StakeRules,
                       terms: JobTerms) -> tuple[ShapeRegion, Constraint] | None:
         """The job's shape and the first constraint of its region (in file order) that the
-        job's terms break, or None (also when no region of its shape was exported).
+        job's terms break, or None (also when no region applies: see :meth:`applicable`).
         ``rules`` gives the market constants G and q."""
-        region = self.region_for(len(terms.prices), len(terms.fees), terms.steps)
+        region = self.applicable(terms)
         if region is None:
             return None
         checked = StakeRules(rules.dispute_cost, rules.audit_probability, region.constraints,

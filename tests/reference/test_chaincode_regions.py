@@ -156,12 +156,12 @@ def test_region_constraints_with_vendor_quantities_hold_for_every_vendor() -> No
         {"name": "per vendor", "code": "STAKE_BELOW_MINIMUM", "require": "Bv >= 10 * C_j"}]}]
     regions = regions_from_json_value(document)
     rules = load_rules()
-    cheap = JobTerms([10], [4, 4], [2, 3], [6], 3, 30, 100, 100)
+    cheap = JobTerms([10], [4, 4], [3, 3], [6], 3, 30, 100, 100)
     assert regions.first_failure(rules, cheap) is None
-    dear = JobTerms([10], [4, 4], [2, 4], [6], 3, 30, 100, 100)
+    dear = JobTerms([10], [4, 4], [4, 4], [6], 3, 30, 100, 100)
     region, constraint = regions.first_failure(rules, dear)
     assert region.key == (1, 2, 3) and constraint.name == "per vendor"
-    other_shape = JobTerms([10], [4, 4], [2, 4], [6], 4, 30, 100, 100)
+    other_shape = JobTerms([10], [4, 4], [4, 4], [6], 4, 30, 100, 100)
     assert regions.first_failure(rules, other_shape) is None
 
 
@@ -321,3 +321,22 @@ def test_the_shipped_regions_are_enforced_for_the_shapes_the_world_can_request(
             assert refused.code in ("MKT_STAKE_TOO_LOW", "MKT_BOND_TOO_LOW")
             assert f"synthesised incentive region of shape {region.describe()}" in refused.message
     assert developer.gateway.submit("request_training", {**args, **terms}).ok
+
+
+def test_a_region_applies_only_to_jobs_inside_the_proofs_scope() -> None:
+    """The games give a job's datasets one price and misuse value and its vendors one fee
+    and cost; the region of the shape is enforced on such jobs only (elsewhere nothing is
+    proved, and the parameters file alone decides, as in the spec)."""
+    regions = regions_from_json_value(fixture_document())
+    rules = load_rules()
+
+    def terms(**changes: Any) -> JobTerms:
+        base = {"prices": [10, 10], "fees": [4, 4], "costs": [2, 2], "misuse_values": [6, 6],
+                "steps": 9, "vendor_stake": 5, "developer_bond": 5, "owner_bond": 5}
+        return JobTerms(**{**base, **changes})
+
+    assert regions.first_failure(rules, terms()) is not None  # "never met" applies
+    for uneven in ({"prices": [10, 11]}, {"fees": [4, 5]}, {"costs": [2, 3]},
+                   {"misuse_values": [6, 0]}):
+        assert regions.applicable(terms(**uneven)) is None, uneven
+        assert regions.first_failure(rules, terms(**uneven)) is None, uneven
