@@ -264,26 +264,24 @@ class MarketplaceChaincode:
                            f"{creator.name} is a {record.role}; {call.function} needs a {role}")
         return record
 
-    def rules(self, call: Call) -> StakeRules:
-        document = call.config.rules
+    @staticmethod
+    def parsed(cache: dict[bytes, Any], document: Any, parse: Callable[[Any], Any]) -> Any:
+        """``parse(document)``, computed once per distinct document."""
         cache_key = encode(document)
-        rules = self._rules_cache.get(cache_key)
-        if rules is None:
-            rules = rules_from_json_value(document)
-            self._rules_cache[cache_key] = rules
-        return rules
+        value = cache.get(cache_key)
+        if value is None:
+            value = cache[cache_key] = parse(document)
+        return value
+
+    def rules(self, call: Call) -> StakeRules:
+        return self.parsed(self._rules_cache, call.config.rules, rules_from_json_value)
 
     def regions(self, call: Call) -> StakeRegions:
         """The synthesised stake regions recorded at genesis (none if it recorded none)."""
         document = call.config.regions
         if document is None:
             return self.NO_REGIONS
-        cache_key = encode(document)
-        regions = self._regions_cache.get(cache_key)
-        if regions is None:
-            regions = regions_from_json_value(document)
-            self._regions_cache[cache_key] = regions
-        return regions
+        return self.parsed(self._regions_cache, document, regions_from_json_value)
 
     def existing_job(self, call: Call, job_id: str) -> JobRecord:
         job = call.state.job(job_id)
