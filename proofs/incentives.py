@@ -177,6 +177,9 @@ class Envelope:
     admissible sample points filters out most pairs first (a pair that differs the wrong
     way at one sample cannot be ordered everywhere), so few queries are needed. The
     samples are only a filter: every candidate dropped is dropped on Z3's proof.
+    Dropping stays exact above the node because a chance node weighs its branches with
+    probabilities that are non-negative under the assumptions (q and 1 - q), so a
+    dominated pick never yields a new least (greatest) combination.
     """
 
     def __init__(self, solver: "Solver"):

@@ -12,7 +12,10 @@ import sympy
 
 import conformance.itf
 import conformance.vectors
+import proofs.incentive_check
+import proofs.incentives
 import proofs.market_game
+import proofs.region_export
 import spec.params
 import spec.payoffs
 from aimarket.docs_site.context import (
@@ -236,6 +239,9 @@ def incentives_page(context: Context) -> Page:
              "## The minimum stakes and bonds the spec enforces", "",
              stake_rule_table(), "",
              "## The market game", "", object_doc(proofs.market_game), "",
+             "## How the regions are decided", "", object_doc(proofs.incentives), "",
+             "## What `aimarket check` reports", "", object_doc(proofs.incentive_check), "",
+             "## The export the reference enforces", "", object_doc(proofs.region_export), "",
              "## Results of the proof report", ""]
     report = context.proof_report
     if isinstance(report, Missing):
