@@ -42,6 +42,7 @@ with parameter values, the deviation and both payoffs.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import itertools
 import random
@@ -453,6 +454,34 @@ def evaluate(poly: Poly, point: dict[str, Fraction]) -> Fraction:
     return poly.evaluate(point, Fraction(1))
 
 
+def without_signed_factors(condition: Condition, solver: Solver) -> Condition:
+    """The same condition with every factor whose sign the assumptions fix divided out
+    (e.g. ``q*(2 - q)*(Bv - P) >= 0`` becomes ``Bv - P >= 0``, as 0 < q <= 1): the region
+    is unchanged and its formula reads as a bound. Each factor's sign is proved by Z3."""
+    expression = to_sympy(condition.difference)
+    if len(condition.difference.terms) < 2:
+        return condition
+    coefficient, factors = sympy.factor_list(expression)
+    kept, sign = sympy.Integer(1), 1 if coefficient > 0 else -1
+    changed = False
+    for factor, power in factors:
+        term = sympy_to_z3(factor, solver)
+        if power % 2 == 0 and solver.implied([], term != 0):
+            changed = True
+            continue
+        if solver.implied([], term > 0):
+            changed = True
+            continue
+        if solver.implied([], term < 0):
+            sign, changed = -sign, True
+            continue
+        kept = kept * factor ** power
+    if not changed:
+        return condition
+    simpler = parse_poly(str(sympy.expand(sign * kept)), solver.constants)
+    return dataclasses.replace(condition, difference=simpler)
+
+
 def canonical_order(condition: Condition) -> tuple:
     """Simplest first (fewest terms, lowest degree), then by the polynomial itself."""
     key = scaled(condition.difference)
@@ -473,7 +502,9 @@ def reduce_conditions(raw: Iterable[Condition], solver: Solver) -> tuple[list[Co
         unique.setdefault(key, condition)
     # in a canonical order, so the kept conditions depend only on the region, not on the
     # models Z3 happened to return on the way
-    needed = sorted(solver.not_implied(unique), key=canonical_order)
+    needed = sorted(dict((scaled(c.difference), c) for c in
+                         (without_signed_factors(c, solver) for c in solver.not_implied(unique))).values(),
+                    key=canonical_order)
     # keep a condition only if those kept so far do not imply it, then drop any kept one
     # the other kept ones imply: the conjunction is unchanged, and few conditions remain
     kept: list[Condition] = []
@@ -496,10 +527,10 @@ def pairs(node: Node, honest: Candidates, deviating: Candidates, label: str) -> 
 
 # ------------------------------------------------------------------------ the properties
 def truthful_reporting(root: Node, player: str, solver: Solver,
-                       envelope: Envelope | None = None) -> Region:
+                       envelope: Envelope | None = None, limit: int = 200_000) -> Region:
     envelope = envelope or Envelope(solver)
-    worst = Evaluator([player], "worst", envelope=envelope)
-    best = Evaluator([player], "best", envelope=envelope)
+    worst = Evaluator([player], "worst", envelope=envelope, limit=limit)
+    best = Evaluator([player], "best", envelope=envelope, limit=limit)
 
     def conditions():
         for node in nodes_of(root):
@@ -540,8 +571,8 @@ def dominance_solvability(root: Node, players: Sequence[str], solver: Solver) ->
 
 
 def weak_immunity(root: Node, player: str, solver: Solver,
-                  envelope: Envelope | None = None) -> Region:
-    worst = Evaluator([player], "worst", envelope=envelope or Envelope(solver))
+                  envelope: Envelope | None = None, limit: int = 200_000) -> Region:
+    worst = Evaluator([player], "worst", envelope=envelope or Envelope(solver), limit=limit)
     zero = Candidate(Poly(), ())
 
     def conditions():
@@ -553,9 +584,9 @@ def weak_immunity(root: Node, player: str, solver: Solver,
 
 
 def collusion_resilience(root: Node, coalition: Sequence[str], solver: Solver,
-                         envelope: Envelope | None = None) -> Region:
+                         envelope: Envelope | None = None, limit: int = 200_000) -> Region:
     everyone_honest = HonestValue(coalition).value(root)
-    best = Evaluator(coalition, "coalition", envelope=envelope or Envelope(solver))
+    best = Evaluator(coalition, "coalition", envelope=envelope or Envelope(solver), limit=limit)
 
     def conditions():
         for candidate in best.candidates(root).values():
@@ -627,8 +658,10 @@ def as_bound(expression: sympy.Expr) -> sympy.Basic:
         poly = sympy.Poly(sympy.expand(expression), symbol)
         if poly.degree() == 1:
             coefficient, rest = poly.all_coeffs()
-            coefficient = sympy.factor(coefficient)
-            if coefficient.is_number and coefficient > 0 or coefficient in (SYMPY["q"],):
+            number, rest_of_coefficient = sympy.factor(coefficient).as_coeff_Mul()
+            q_power = (rest_of_coefficient == 1 or rest_of_coefficient == SYMPY["q"]
+                       or (rest_of_coefficient.is_Pow and rest_of_coefficient.base == SYMPY["q"]))
+            if number > 0 and q_power:  # a positive number times a power of q > 0
                 return sympy.Ge(symbol, sympy.simplify(-rest / coefficient))
     return sympy.Ge(sympy.factor(expression), 0)
 
@@ -770,26 +803,61 @@ def coalitions(players: Sequence[str]) -> list[tuple[str, ...]]:
             for group in itertools.combinations(players, size)]
 
 
-def analyse(shape, progress: Callable[[str], None] | None = None) -> list[Region]:
+METHODS = ("auto", "enumerate", "refine")
+"""How min/max properties are decided: by enumerating candidates with exact pruning
+(:class:`Evaluator`, :class:`Envelope`), by counterexample-guided refinement
+(:mod:`proofs.refinement`), or ``auto`` (the default): enumeration while a chance node
+combines at most :data:`AUTO_LIMIT` candidates, refinement beyond. Enumeration is faster
+on small sets (its Z3 queries are small); refinement never builds the sets, so it decides
+games whose sets explode (three vendors). Both give the same exact regions."""
+
+AUTO_LIMIT = 5_000
+
+
+def analyse(shape, progress: Callable[[str], None] | None = None, method: str = "auto") -> list[Region]:
     """Every property of PROTOCOL.md on the game of ``shape``: regions, counterexamples,
     and whether the spec's stake rule lies inside each region."""
+    from proofs import refinement
     from proofs.market_game import build_market_game
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     build = build_market_game(shape)
     root = compile_tree(build)
     solver = Solver(build.game["constants"], build.game["initial_constraints"])
     rule = spec_rule(shape, solver)
     players = build.game["players"]
-    envelope = Envelope(solver)
+    refiner, envelope = refinement.Refiner(solver), Envelope(solver)
+    limit = AUTO_LIMIT if method == "auto" else 10**9
+
+    def decide(enumerated: Callable[[], Region], refined: Callable[[], Region]) -> Region:
+        if method == "refine":
+            return refined()
+        try:
+            return enumerated()
+        except CandidateExplosion:
+            if method == "enumerate":
+                raise
+            return refined()
+
+    def truthful(player: str) -> Region:
+        return decide(lambda: truthful_reporting(root, player, solver, envelope, limit),
+                      lambda: refinement.truthful_reporting(root, player, solver, refiner))
+
+    def immunity(player: str) -> Region:
+        return decide(lambda: weak_immunity(root, player, solver, envelope, limit),
+                      lambda: refinement.weak_immunity(root, player, solver, refiner))
+
+    def collusion(group: tuple[str, ...]) -> Region:
+        return decide(lambda: collusion_resilience(root, group, solver, envelope, limit),
+                      lambda: refinement.collusion_resilience(root, group, solver, refiner))
     jobs: list[tuple[str, Callable[[], Region]]] = []
     for player in players:
-        jobs.append((f"truthful reporting: {player}",
-                     lambda p=player: truthful_reporting(root, p, solver, envelope)))
+        jobs.append((f"truthful reporting: {player}", lambda p=player: truthful(p)))
     jobs.append(("dominance solvability", lambda: dominance_solvability(root, players, solver)))
     for player in players:
-        jobs.append((f"weak immunity: {player}", lambda p=player: weak_immunity(root, p, solver, envelope)))
+        jobs.append((f"weak immunity: {player}", lambda p=player: immunity(p)))
     for group in coalitions(players):
-        jobs.append((f"collusion resilience: {'+'.join(group)}",
-                     lambda g=group: collusion_resilience(root, g, solver, envelope)))
+        jobs.append((f"collusion resilience: {'+'.join(group)}", lambda g=group: collusion(g)))
     regions = []
     for title, job in jobs:
         if progress:

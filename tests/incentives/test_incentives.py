@@ -158,3 +158,31 @@ def test_the_honest_profile_witness_pays_what_the_protocol_promises(monkeypatch)
     monkeypatch.setattr(market_game, "utilities", fee_withheld)
     broken = honest_play_result(shape)
     assert not broken.holds and broken.data["wrong"][0]["player"] == "vendor2"
+
+
+def test_refinement_finds_the_same_regions_as_enumeration(analysis):
+    """Two independent ways to the exact region: enumerating candidates (with exact
+    pruning) and counterexample-guided refinement (proofs.refinement)."""
+    shape = MarketGameShape(1, 2, 2)
+    enumerated = analysis(shape)
+    refined = analyse(shape, method="refine")
+    assert [(r.property, r.subject, r.formula) for r in refined] == [
+        (r.property, r.subject, r.formula) for r in enumerated]
+    assert all(r.verified for r in refined)
+
+
+def test_auto_falls_back_to_refinement_when_candidates_explode(monkeypatch, analysis):
+    import proofs.incentives
+    shape = MarketGameShape(2, 1, 2)
+    monkeypatch.setattr(proofs.incentives, "AUTO_LIMIT", 1)
+    with pytest.raises(proofs.incentives.CandidateExplosion):
+        weak_immunity(compile_tree(build_market_game(shape)), "dev1",
+                      Solver(*_game_solver_args(shape)), limit=1)
+    fallen_back = analyse(shape)
+    assert [(r.property, r.subject, r.formula) for r in fallen_back] == [
+        (r.property, r.subject, r.formula) for r in analysis(shape)]
+
+
+def _game_solver_args(shape):
+    game = build_market_game(shape).game
+    return game["constants"], game["initial_constraints"]
