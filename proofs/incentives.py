@@ -30,7 +30,11 @@ Only the least (for ``worst``) or greatest (for ``best``) candidate matters, so 
 node a candidate that another one lies below (above) at every admissible parameter point
 is dropped (:class:`Envelope`). Each such drop is proved by Z3; random admissible points
 only choose which pairs are worth asking about. The region is unchanged, and the largest
-candidate set of the two-vendor game has 99 members.
+candidate set of the two-vendor game has 99 members. With three vendors even the pruned
+sets keep thousands of members, so beyond :data:`AUTO_LIMIT` the candidates are not
+enumerated at all: :mod:`proofs.refinement` asks Z3 for a point where the property fails
+and adds the condition of the play that fails there, until none is left (``analyse``'s
+``method``).
 
 Each condition is "for every pair of candidates, honest minus deviating >= 0". Conditions
 implied by the game's participation constraints are dropped (Z3, exact nonlinear real
