@@ -20,6 +20,7 @@ just synthesised.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from fractions import Fraction
 
 import sympy
@@ -143,9 +144,15 @@ def export_result(document: dict) -> CheckResult:
         instance="all shapes", data={"path": str(DEFAULT_PATH), "constraints": constraints})
 
 
-def analyse_shapes(context: CheckContext | None = None, shapes=SHAPES) -> list[tuple[MarketGameShape, list[Region]]]:
+def analyse_shapes(context: CheckContext | None = None,
+                   announce: Callable[[MarketGameShape], None] | None = None
+                   ) -> list[tuple[MarketGameShape, list[Region]]]:
+    """Every shape of :data:`SHAPES` analysed, with progress shown through ``context`` (a
+    check run) or ``announce`` (called before each shape)."""
     analysed = []
-    for shape in shapes:
+    for shape in SHAPES:
+        if announce:
+            announce(shape)
         task = context.progress.task(f"incentives {shape_name(shape)}", total=None) if context else None
         regions = analyse(shape, progress=(lambda title: task.update(description=f"incentives: {title}"))
                           if task else None)

@@ -194,7 +194,6 @@ class Envelope:
                         for name in solver.constants}
         self.values_cache: dict[Poly, numpy.ndarray] = {}
         self.order_cache: dict[tuple[Poly, Poly], bool] = {}
-        self.queries = 0
 
     def values(self, poly: Poly) -> numpy.ndarray:
         cached = self.values_cache.get(poly)
@@ -212,7 +211,6 @@ class Envelope:
         key = (low, high)
         known = self.order_cache.get(key)
         if known is None:
-            self.queries += 1
             known = self.order_cache[key] = self.solver.implied([], self.solver.poly(high - low) >= 0)
         return known
 
@@ -263,23 +261,34 @@ def admissible_samples(solver: "Solver", count: int, seed: int) -> list[dict[str
     return points
 
 
+def choices(node: Node, group: Sequence[str], mode: str) -> list[Node]:
+    """The children a decision node offers when ``group`` is valued in ``mode`` (see
+    :class:`Evaluator`): the honest child alone where the mover plays honestly (or where
+    only a coalition of the developer and the mover could make the side deal), else every
+    child, to be minimised (``"worst"``) or maximised over."""
+    honest = dict(node.children)[node.honest]
+    ours = node.player in group
+    if side_deal(node) and not {DEVELOPER, node.player} <= set(group):
+        return [honest]
+    if (ours and mode == "worst") or (not ours and mode == "coalition"):
+        return [honest]
+    return [child for _, child in node.children]
+
+
 class Evaluator:
     """Bottom-up candidate sets for a group of players against everyone else.
 
-    ``mode`` says how each kind of decision node is resolved:
+    ``mode`` says how each kind of decision node is resolved (:func:`choices`):
     * ``"worst"``: the group plays the honest move; others choose anything (the value is
       the minimum of the candidates);
     * ``"best"``: the group chooses anything, others choose anything (maximum);
     * ``"coalition"``: the group chooses anything, others play honestly (maximum).
-    ``allowed`` restricts the branches considered at a node (dominance solvability).
     """
 
-    def __init__(self, group: Sequence[str], mode: str,
-                 allowed: Callable[[Node, str], bool] | None = None, limit: int = 200_000,
+    def __init__(self, group: Sequence[str], mode: str, limit: int = 200_000,
                  envelope: Envelope | None = None):
         self.group = tuple(group)
         self.mode = mode
-        self.allowed = allowed or (lambda node, label: True)
         self.limit = limit
         self.envelope = envelope
         self.memo: dict[int, Candidates] = {}
@@ -294,17 +303,10 @@ class Evaluator:
             result = combine_chance(node, [self.candidates(child) for _, child in node.children],
                                     self.limit)
         else:
-            ours = node.player in self.group
-            if side_deal(node) and not {DEVELOPER, node.player} <= set(self.group):
-                result = self.candidates(dict(node.children)[node.honest])
-            elif (ours and self.mode == "worst") or (not ours and self.mode == "coalition"):
-                result = self.candidates(dict(node.children)[node.honest])
-            else:
-                result = {}
-                for label, child in node.children:
-                    if self.allowed(node, label):
-                        for value, candidate in self.candidates(child).items():
-                            result.setdefault(value, candidate)
+            result = {}
+            for child in choices(node, self.group, self.mode):
+                for value, candidate in self.candidates(child).items():
+                    result.setdefault(value, candidate)
         if self.envelope is not None:
             result = self.envelope.prune(result, "min" if self.mode == "worst" else "max")
         self.memo[id(node)] = result
@@ -654,6 +656,13 @@ def to_sympy(poly: Poly) -> sympy.Expr:
 STAKES = ("Bv", "Ba", "Bd")
 
 
+def positive_power_of_q(expression: sympy.Expr) -> bool:
+    """A positive number times a power of q (positive, as q > 0 is assumed)."""
+    number, rest = sympy.factor(expression).as_coeff_Mul()
+    return number > 0 and (rest == 1 or rest == SYMPY["q"]
+                           or (rest.is_Pow and rest.base == SYMPY["q"] and rest.exp.is_Integer))
+
+
 def as_bound(expression: sympy.Expr) -> sympy.Basic:
     """``expression >= 0`` rewritten as a lower bound on a stake or bond where it is
     linear in one (dividing by a coefficient that is positive under the assumptions)."""
@@ -662,10 +671,7 @@ def as_bound(expression: sympy.Expr) -> sympy.Basic:
         poly = sympy.Poly(sympy.expand(expression), symbol)
         if poly.degree() == 1:
             coefficient, rest = poly.all_coeffs()
-            number, rest_of_coefficient = sympy.factor(coefficient).as_coeff_Mul()
-            q_power = (rest_of_coefficient == 1 or rest_of_coefficient == SYMPY["q"]
-                       or (rest_of_coefficient.is_Pow and rest_of_coefficient.base == SYMPY["q"]))
-            if number > 0 and q_power:  # a positive number times a power of q > 0
+            if positive_power_of_q(coefficient):
                 return sympy.Ge(symbol, sympy.simplify(-rest / coefficient))
     return sympy.Ge(sympy.factor(expression), 0)
 

@@ -27,12 +27,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Any
 
 import z3
 
 from proofs.games.terms import Poly
-from proofs.incentives import (DEVELOPER, Candidate, Condition, HonestValue, Node, Region, Solver,
-                               finish_region, is_report, nodes_of, side_deal)
+from proofs.incentives import (Candidate, Condition, HonestValue, Node, Region, Solver, choices,
+                               finish_region, is_report, leaf_candidates, nodes_of)
 
 Side = tuple[Node, tuple[str, ...], str] | Candidate
 """One side of an obligation: a node valued for a group in a mode (``"worst"``, ``"best"``
@@ -63,106 +64,68 @@ class Refiner:
         self.solver = solver
         self.timeout_ms = timeout_ms
         self.terms: dict[tuple[int, tuple[str, ...], str], z3.ExprRef] = {}
-        self.queries = 0
 
-    # -- which branches a node offers, as in proofs.incentives.Evaluator -------------------
-    @staticmethod
-    def choices(node: Node, group: tuple[str, ...], mode: str) -> tuple[list[Node], str | None]:
-        """The children to choose among and ``"min"``/``"max"`` (None: a single child)."""
-        honest = dict(node.children)[node.honest] if node.honest is not None else None
-        ours = node.player in group
-        if side_deal(node) and not {DEVELOPER, node.player} <= set(group):
-            return [honest], None
-        if (ours and mode == "worst") or (not ours and mode == "coalition"):
-            return [honest], None
-        return [child for _, child in node.children], ("min" if mode == "worst" else "max")
+    def children(self, node: Node, group: tuple[str, ...], mode: str) -> list[Node]:
+        if node.utilities is not None:
+            return []
+        if node.is_chance:
+            return [child for _, child in node.children]
+        return choices(node, group, mode)
 
-    def term(self, node: Node, group: tuple[str, ...], mode: str) -> z3.ExprRef:
-        key = (id(node), group, mode)
-        cached = self.terms.get(key)
-        if cached is not None:
-            return cached
+    def bottom_up(self, node: Node, group: tuple[str, ...], mode: str, done: dict, combine) -> Any:
+        """``done[(id(node), group, mode)]``, computing ``combine(node, children)`` for every
+        node below first (children before parents, without recursion: trees are deep)."""
         stack = [node]
-        while stack:  # children first, without recursion (trees are deep)
+        while stack:
             current = stack[-1]
-            current_key = (id(current), group, mode)
-            if current_key in self.terms:
+            if (id(current), group, mode) in done:
                 stack.pop()
                 continue
-            children = ([child for _, child in current.children] if current.is_chance else
-                        [] if current.utilities is not None else self.choices(current, group, mode)[0])
-            missing = [child for child in children if (id(child), group, mode) not in self.terms]
+            children = self.children(current, group, mode)
+            missing = [child for child in children if (id(child), group, mode) not in done]
             if missing:
                 stack.extend(missing)
                 continue
             stack.pop()
-            self.terms[current_key] = self._combine(current, group, mode, children)
-        return self.terms[key]
+            done[(id(current), group, mode)] = combine(
+                current, [done[(id(child), group, mode)] for child in children])
+        return done[(id(node), group, mode)]
 
-    def _combine(self, node: Node, group: tuple[str, ...], mode: str, children: list[Node]) -> z3.ExprRef:
-        if node.utilities is not None:
-            total = Poly()
-            for player in group:
-                total = total + node.utilities[player]
-            return self.solver.poly(total)
-        values = [self.terms[(id(child), group, mode)] for child in children]
-        if node.is_chance:
-            return z3.Sum([self.solver.poly(probability) * value
-                           for probability, value in zip(node.probabilities, values)])
-        _, kind = self.choices(node, group, mode)
-        result = values[0]
-        for value in values[1:]:
-            result = z3.If(value < result if kind == "min" else value > result, value, result)
-        return result
+    def term(self, node: Node, group: tuple[str, ...], mode: str) -> z3.ExprRef:
+        def combine(current: Node, values: list[z3.ExprRef]) -> z3.ExprRef:
+            if current.utilities is not None:
+                return self.solver.poly(leaf_candidate(current, group).value)
+            if current.is_chance:
+                return z3.Sum([self.solver.poly(probability) * value
+                               for probability, value in zip(current.probabilities, values)])
+            result = values[0]
+            for value in values[1:]:
+                result = z3.If(value < result if mode == "worst" else value > result, value, result)
+            return result
+        return self.bottom_up(node, group, mode, self.terms, combine)
 
     def side_term(self, side: Side) -> z3.ExprRef:
         return self.solver.poly(side.value) if isinstance(side, Candidate) else self.term(*side)
 
-    # -- concrete best responses ------------------------------------------------------
-    def pick(self, side: Side, point: dict[str, Fraction],
-             memo: dict[tuple[int, tuple[str, ...], str], tuple[Fraction, Candidate]]) -> tuple[Fraction, Candidate]:
+    def pick(self, side: Side, point: dict[str, Fraction], memo: dict) -> tuple[Fraction, Candidate]:
         """The value at ``point`` and a candidate attaining it (the play that does)."""
         if isinstance(side, Candidate):
             return side.value.evaluate(point, Fraction(1)), side
         node, group, mode = side
-        key = (id(node), group, mode)
-        if key in memo:
-            return memo[key]
-        stack = [node]
-        while stack:
-            current = stack[-1]
-            current_key = (id(current), group, mode)
-            if current_key in memo:
-                stack.pop()
-                continue
-            children = ([child for _, child in current.children] if current.is_chance else
-                        [] if current.utilities is not None else self.choices(current, group, mode)[0])
-            missing = [child for child in children if (id(child), group, mode) not in memo]
-            if missing:
-                stack.extend(missing)
-                continue
-            stack.pop()
-            memo[current_key] = self._pick(current, group, mode, children, point, memo)
-        return memo[key]
 
-    def _pick(self, node, group, mode, children, point, memo) -> tuple[Fraction, Candidate]:
-        if node.utilities is not None:
-            total = Poly()
-            for player in group:
-                total = total + node.utilities[player]
-            return total.evaluate(point, Fraction(1)), Candidate(total, ((node.history, Poly.constant(1)),))
-        picked = [memo[(id(child), group, mode)] for child in children]
-        if node.is_chance:
-            value, poly, play = Fraction(0), Poly(), []
-            for probability, (child_value, candidate) in zip(node.probabilities, picked):
-                value += probability.evaluate(point, Fraction(1)) * child_value
-                poly = poly + probability * candidate.value
-                play += [(history, probability * weight) for history, weight in candidate.play]
-            return value, Candidate(poly, tuple(play))
-        _, kind = self.choices(node, group, mode)
-        if kind is None:
-            return picked[0]
-        return (min if kind == "min" else max)(picked, key=lambda item: item[0])
+        def combine(current: Node, picked: list[tuple[Fraction, Candidate]]) -> tuple[Fraction, Candidate]:
+            if current.utilities is not None:
+                candidate = leaf_candidate(current, group)
+                return candidate.value.evaluate(point, Fraction(1)), candidate
+            if current.is_chance:
+                value, poly, play = Fraction(0), Poly(), []
+                for probability, (child_value, candidate) in zip(current.probabilities, picked):
+                    value += probability.evaluate(point, Fraction(1)) * child_value
+                    poly = poly + probability * candidate.value
+                    play += [(history, probability * weight) for history, weight in candidate.play]
+                return value, Candidate(poly, tuple(play))
+            return (min if mode == "worst" else max)(picked, key=lambda item: item[0])
+        return self.bottom_up(node, group, mode, memo, combine)
 
     # -- the loop -----------------------------------------------------------------------
     def conditions(self, obligations: Sequence[Obligation],
@@ -177,7 +140,6 @@ class Refiner:
             query = z3.SolverFor("QF_NRA")
             query.set("timeout", self.timeout_ms)
             query.add(*self.solver.assumptions, *kept_terms, z3.Or(failing) if failing else z3.BoolVal(False))
-            self.queries += 1
             verdict = query.check()
             if verdict == z3.unsat:
                 return list(found.values())
@@ -202,6 +164,11 @@ class Refiner:
             if not added:
                 raise RefinementError(f"round {rounds}: the point {point} violates no new condition "
                                       "(an inexact model value?)")
+
+
+def leaf_candidate(node: Node, group: tuple[str, ...]) -> Candidate:
+    """The group's joint utility at a leaf, as the candidate that ends there."""
+    return next(iter(leaf_candidates(node, group).values()))
 
 
 def model_point(model: z3.ModelRef, solver: Solver) -> dict[str, Fraction]:

@@ -30,7 +30,7 @@ from pathlib import Path
 import sympy
 from sympy.printing.str import StrPrinter
 
-from proofs.incentives import SYMPY, Region, to_sympy
+from proofs.incentives import SYMPY, Region, positive_power_of_q, to_sympy
 from proofs.market_game import MarketGameShape
 
 REGIONS_FORMAT = "aimarket/stake-regions/v1"
@@ -68,20 +68,13 @@ def in_reference_quantities(expression: sympy.Expr, shape: MarketGameShape) -> s
         SYMPY["Bd"]: REFERENCE["Bd"]}, simultaneous=True)
 
 
-def positive_under_assumptions(expression: sympy.Expr) -> bool:
-    """A positive number times a power of q (q > 0 is assumed)."""
-    coefficient, rest = sympy.factor(expression).as_coeff_Mul()
-    return coefficient > 0 and (rest == 1 or rest.free_symbols <= {REFERENCE["q"]} and rest.is_Pow
-                                or rest == REFERENCE["q"])
-
-
 def constraint(expression: sympy.Expr, shape: MarketGameShape) -> tuple[str, str] | str:
     """``expression >= 0`` (game constants) as ``(code, require)`` for the chaincode, or
     the reason it cannot be enforced."""
     if SYMPY["V"] in expression.free_symbols:
         return "mentions the model's value V, which only the developer knows"
     numerator, denominator = sympy.fraction(sympy.together(in_reference_quantities(expression, shape)))
-    if not positive_under_assumptions(denominator):
+    if not positive_power_of_q(denominator):
         numerator = numerator * denominator  # same sign as the fraction
     numerator = sympy.expand(numerator)
     for name, code in STAKE_CODES:
@@ -91,7 +84,7 @@ def constraint(expression: sympy.Expr, shape: MarketGameShape) -> tuple[str, str
         polynomial = sympy.Poly(numerator, stake)
         if polynomial.degree() == 1:
             coefficient, rest = polynomial.all_coeffs()
-            if positive_under_assumptions(coefficient):
+            if positive_power_of_q(coefficient):
                 bound = sympy.simplify(-rest / coefficient)
                 return code, f"{name} >= {reference_text(bound)}"
         return code, f"{reference_text(numerator)} >= 0"

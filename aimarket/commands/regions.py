@@ -11,8 +11,7 @@ from aimarket.cli import UsageError
 
 
 def run(args) -> int:
-    from proofs.incentive_check import SHAPES, shape_name
-    from proofs.incentives import analyse
+    from proofs.incentive_check import analyse_shapes, shape_name
     from proofs.region_export import DEFAULT_PATH, export_document, is_current, write_document
 
     target = Path(args.out) if args.out else DEFAULT_PATH
@@ -21,11 +20,8 @@ def run(args) -> int:
     if not target.parent.is_dir():
         raise UsageError("--out", f"directory {target.parent} does not exist")
     started = time.perf_counter()
-    analysed = []
-    for shape in SHAPES:
-        if not args.json:
-            print(f"regions: analysing {shape_name(shape)} ...", file=sys.stderr, flush=True)
-        analysed.append((shape, analyse(shape)))
+    analysed = analyse_shapes(announce=None if args.json else lambda shape: print(
+        f"regions: analysing {shape_name(shape)} ...", file=sys.stderr, flush=True))
     document = export_document(analysed)
     current = is_current(document, target)
     if not args.check and not current:
