@@ -1,21 +1,39 @@
 # aimarket — everything a user runs goes through this file.
-#   make check   the main job: model checks, proofs, conformance, docs
-#   make test    the test suite
-#   make bench   benchmarks (ratios against a baseline measured in the same run)
+#   make check       the main job: model checks, proofs, conformance, docs
+#   make test        the test suite
+#   make bench       benchmarks (ratios against a baseline measured in the same run)
+#   make lock        refresh requirements.lock (and the crosscheck lock) from pyproject.toml
+#   make crosscheck  every committed generated file checked again under other releases of
+#                    the libraries that could leak into it (scripts/crosscheck-versions.txt)
+#
+# `make` installs into .venv exactly what requirements.lock names, hash-checked, then the
+# project itself without resolving anything again; it redoes this whenever pyproject.toml
+# or the lock changes.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+LOCK   := requirements.lock
+XVENV  := .venv-crosscheck
+XLOCK  := requirements-crosscheck.lock
+UV_VERSION := 0.13.9
 
-.PHONY: check test bench docs install clean
+.PHONY: check test bench docs install lock crosscheck clean
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+# A locked environment: hash-checked, no resolution (--no-deps: the lock is complete),
+# the build backend from the lock too (--no-build-isolation), then pip's consistency check.
+define locked-venv
+	$(PYTHON) -m venv --clear $(1)
+	$(1)/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r $(2)
+	$(1)/bin/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	$(1)/bin/python -m pip check
+endef
+
+$(STAMP): pyproject.toml $(LOCK)
 	scripts/debian-packages
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,docs]'
+	$(call locked-venv,$(VENV),$(LOCK))
 	touch $(STAMP)
 
 check: $(STAMP)
@@ -34,5 +52,14 @@ bench: $(STAMP)
 docs: $(STAMP)
 	$(BIN)/aimarket docs
 
+# uv is the lock tool; it is needed only to refresh the lock, so it is installed on demand.
+lock: $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	UV=$(BIN)/uv scripts/lock
+
+crosscheck: $(STAMP)
+	$(call locked-venv,$(XVENV),$(XLOCK))
+	scripts/crosscheck $(XVENV)
+
 clean:
-	rm -rf $(VENV) site build *.egg-info
+	rm -rf $(VENV) $(XVENV) site build *.egg-info

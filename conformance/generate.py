@@ -1,4 +1,4 @@
-"""Generating the corpus from the spec: coverage-directed runs, random walks, Hypothesis.
+"""Generating the corpus from the spec: coverage-directed runs, random walks, seeded sequences.
 
 Every vector is a run of the spec from genesis (:func:`build_vector`): each call is
 described (:func:`conformance.semantics.describe_call`), stepped
@@ -18,8 +18,10 @@ Four kinds:
   endings the examples do not, and pairs of calls submitted in one block.
 * **walk** — :func:`spec.scenarios.random_walk` with a fixed seed, several jobs open at
   once, some consecutive moves on a job marked as submitted in one block.
-* **hypothesis** — sequences over several concurrent jobs whose choices Hypothesis draws
-  (derandomized, so the same Hypothesis version draws the same sequences).
+* **sequence** — sequences over several concurrent jobs whose choices are drawn by the
+  corpus's own seeded generator (:func:`sequence_choices`, Python's ``random.Random``,
+  whose output for a given seed the language keeps stable), never by a test library, so
+  no release of a dependency can change the corpus.
 
 Every vector is replayed by the remapped runner
 (:class:`conformance.spec_runner.RemappedSpecRunner`), which knows only the meanings of the
@@ -27,8 +29,8 @@ abstract values: a coverage vector must replay in full; a walk or a sequence is 
 the first step its meanings cannot reproduce (a random call can chain "other" digests in a
 way only the spec's own arithmetic would), and says so in its description.
 
-Everything is deterministic: :func:`build_corpus` with the same seed, spec and Hypothesis
-version gives byte-identical files.
+Everything is deterministic: :func:`build_corpus` with the same seed and spec gives
+byte-identical files, whatever the versions of the installed libraries.
 """
 
 from __future__ import annotations
@@ -61,8 +63,8 @@ from spec.transcript import divergent_transcript, honest_transcript
 DEFAULT_SEED = 20240601
 WALK_COUNT = 3
 WALK_STEPS = 80
-HYPOTHESIS_SEQUENCES = 5
-HYPOTHESIS_SEQUENCE_LENGTH = (20, 40)
+SEQUENCES = 5
+SEQUENCE_LENGTH = (20, 40)
 
 
 @dataclass(frozen=True)
@@ -373,7 +375,7 @@ def scenario_vectors() -> list[Vector]:
 
 
 # ---------------------------------------------------------------------------------------
-# Random walks and Hypothesis sequences
+# Random walks and seeded sequences
 # ---------------------------------------------------------------------------------------
 
 WALK_INSTANCE = Instance(data_owners=3, developers=2, vendors=3, steps=3, window=2,
@@ -458,39 +460,32 @@ def sequence_calls(choices: Sequence[int], instance: Instance) -> list[Call]:
 CHOICE_BITS = 14
 
 
-def hypothesis_choices(count: int) -> list[list[int]]:
-    """``count`` lists of choices drawn by Hypothesis (derandomized, generation only).
-
-    Each choice is drawn as :data:`CHOICE_BITS` booleans: Hypothesis biases its integer
-    draws towards constants it finds in the modules loaded in the process, so integer
-    draws would depend on what else was imported; boolean draws do not.
-    """
-    from hypothesis import HealthCheck, Phase, given, settings, strategies
-
-    drawn: list[list[int]] = []
-    low, high = HYPOTHESIS_SEQUENCE_LENGTH
-    bits = strategies.tuples(*[strategies.booleans()] * CHOICE_BITS)
-
-    @settings(derandomize=True, database=None, max_examples=count, phases=[Phase.generate],
-              deadline=None, suppress_health_check=list(HealthCheck))
-    @given(strategies.lists(bits, min_size=low, max_size=high))
-    def draw(choices: list[tuple[bool, ...]]) -> None:
-        drawn.append([sum(1 << index for index, bit in enumerate(choice) if bit)
-                      for choice in choices])
-
-    draw()
-    return drawn[:count]
+def sequence_choices(seed: int, number: int) -> list[int]:
+    """The choices of sequence ``number``: a length in :data:`SEQUENCE_LENGTH`, then one
+    :data:`CHOICE_BITS`-bit choice per move, from ``random.Random`` seeded with
+    :func:`sequence_seed` (``randint`` and ``getrandbits`` give the same values for the
+    same seed on every Python version and platform)."""
+    rng = random.Random(sequence_seed(seed, number))
+    low, high = SEQUENCE_LENGTH
+    return [rng.getrandbits(CHOICE_BITS) for _ in range(rng.randint(low, high))]
 
 
-def hypothesis_vectors() -> list[Vector]:
+def sequence_seed(seed: int, number: int) -> int:
+    """The seed of sequence ``number`` of the corpus drawn with ``seed``."""
+    return seed * 1000 + 500 + number
+
+
+def sequence_vectors(seed: int) -> list[Vector]:
     vectors = []
-    for number, choices in enumerate(hypothesis_choices(HYPOTHESIS_SEQUENCES), start=1):
+    for number in range(1, SEQUENCES + 1):
+        choices = sequence_choices(seed, number)
         calls = sequence_calls(choices, SEQUENCE_INSTANCE)
         planned = mark_pairs(calls, random.Random(number))
         vector = build_vector(
-            f"hypothesis/sequence-{number}", "hypothesis",
-            f"Hypothesis-drawn choices over three concurrent job templates: {choices}",
-            genesis_of(SEQUENCE_INSTANCE), planned, number)
+            f"sequences/sequence-{number}", "sequence",
+            f"Seeded choices (seed {sequence_seed(seed, number)}) over three concurrent job "
+            f"templates: {choices}", genesis_of(SEQUENCE_INSTANCE), planned,
+            sequence_seed(seed, number))
         vectors.append(expressible(vector))
     return vectors
 
@@ -517,7 +512,7 @@ def prelude_vectors() -> list[Vector]:
                      "The world of the random walks, registered (funding comes per job)",
                      genesis_of(WALK_INSTANCE), [Planned(made) for made in walk_setup]),
         build_vector("preludes/sequence-world", "prelude",
-                     "The world of the Hypothesis sequences: three job templates, funded",
+                     "The world of the seeded sequences: three job templates, funded",
                      genesis_of(SEQUENCE_INSTANCE),
                      [Planned(made) for made in setup_calls(SEQUENCE_INSTANCE)]),
     ]
@@ -546,7 +541,7 @@ def build_corpus(seed: int = DEFAULT_SEED) -> GeneratedCorpus:
         if checked is not vector:
             raise AssertionError(f"{vector.name}: not reproducible from its meanings "
                                  f"(cut at step {len(checked.steps)})")
-    vectors += walk_vectors(seed) + hypothesis_vectors()
+    vectors += walk_vectors(seed) + sequence_vectors(seed)
     return GeneratedCorpus(seed, preludes + continue_preludes(vectors, preludes))
 
 

@@ -159,7 +159,7 @@ def vector_schema() -> dict[str, Any]:
             "format-description": TEXT,
             "source": TEXT,
             "vector": TEXT,
-            "kind": {"enum": ["prelude", "coverage", "walk", "hypothesis"]},
+            "kind": {"enum": ["prelude", "coverage", "walk", "sequence"]},
             "description": TEXT,
             "seed": {"type": ["integer", "null"]},
             "prelude": {"type": ["string", "null"]},

@@ -70,7 +70,7 @@ CONCURRENT = "concurrent"
 MEANING = "meaning"
 INIT = "init"
 VARIABLES = [STATE, ACTION_TAKEN, NONDET_PICKS, OUTCOME, CONCURRENT]
-KINDS = ("prelude", "coverage", "walk", "hypothesis")
+KINDS = ("prelude", "coverage", "walk", "sequence")
 OUTCOMES = frozenset({ACCEPTED, *(code.value for code in Rejection)})
 
 

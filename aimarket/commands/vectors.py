@@ -47,7 +47,7 @@ def run(args) -> int:
             raise UsageError("--out", f"cannot write {target}: {error.strerror or error}") from None
         problems = []
     kinds = {kind: sum(1 for vector in corpus.vectors if vector.kind == kind)
-             for kind in ("prelude", "coverage", "walk", "hypothesis")}
+             for kind in ("prelude", "coverage", "walk", "sequence")}
     summary = {
         "directory": str(target),
         "spec_version": spec_version(),
