@@ -20,6 +20,7 @@ from pathlib import Path
 from conformance.conform import MANIFEST, SCHEMA, sha256_hex
 from conformance.coverage import CoverageReport
 from conformance.generate import GeneratedCorpus
+from conformance.jsondiff import json_differences
 from conformance.schema import vector_schema
 from conformance.vectors import vector_text
 
@@ -125,7 +126,9 @@ def write_corpus(corpus: GeneratedCorpus, directory: str | Path) -> dict[str, by
 
 
 def stale_files(corpus: GeneratedCorpus, directory: str | Path) -> list[str]:
-    """Files of ``directory`` that differ from ``corpus`` (by sha256), missing or extra."""
+    """Files of ``directory`` that differ from ``corpus`` (by sha256; each with the first
+    paths whose values differ), missing or extra. Only content is compared: the manifest
+    records no library release, so none can make the corpus stale."""
     root = Path(directory)
     expected = corpus_files(corpus)
     problems = []
@@ -133,8 +136,8 @@ def stale_files(corpus: GeneratedCorpus, directory: str | Path) -> list[str]:
         path = root / relative
         if not path.is_file():
             problems.append(f"{relative}: missing")
-        elif sha256_hex(path.read_bytes()) != sha256_hex(data):
-            problems.append(f"{relative}: differs")
+        elif sha256_hex(found := path.read_bytes()) != sha256_hex(data):
+            problems.append(f"{relative}: differs — " + "; ".join(json_differences(data, found)))
     present = {str(path.relative_to(root)) for path in root.rglob("*") if path.is_file()
                and not any(part.startswith(".") for part in path.relative_to(root).parts)}
     problems += [f"{relative}: not generated" for relative in sorted(present - set(expected))]

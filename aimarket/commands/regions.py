@@ -24,6 +24,7 @@ def run(args) -> int:
         f"regions: analysing {shape_name(shape)} ...", file=sys.stderr, flush=True))
     document = export_document(analysed)
     current = is_current(document, target)
+    differences = [] if current else stale_differences(document, target)
     if not args.check and not current:
         try:
             write_document(document, target)
@@ -33,6 +34,7 @@ def run(args) -> int:
         "path": str(target),
         "checked": bool(args.check),
         "current": current,
+        "differences": differences,
         "shapes": [{"datasets": shape["datasets"], "vendors": shape["vendors"], "steps": shape["steps"],
                     "constraints": len(shape["constraints"]),
                     "not_enforceable": len(shape["not_enforceable"])} for shape in document["shapes"]],
@@ -48,9 +50,25 @@ def run(args) -> int:
         if args.check:
             print(f"{target} is current" if current else
                   f"STALE: {target} differs from the regions just synthesised; run: aimarket regions")
+            for difference in differences:
+                print(f"  {difference}")
         else:
             print(f"{target} was already current" if current else f"wrote {target}")
     return 1 if args.check and not current else 0
+
+
+def stale_differences(document: dict, target: Path) -> list[str]:
+    """Where the file at ``target`` differs from ``document`` (the first few JSON paths)."""
+    from conformance.jsondiff import json_differences
+    from proofs.region_export import document_text
+
+    if not target.exists():
+        return [f"{target}: missing"]
+    try:
+        found = target.read_bytes()
+    except OSError as error:
+        return [f"{target}: cannot read ({error.strerror or error})"]
+    return json_differences(document_text(document), found)
 
 
 def register(subparsers) -> None:

@@ -29,4 +29,8 @@ def test_writes_then_checks_the_export(tmp_path, capsys, monkeypatch):
     assert main(["regions", "--out", str(target), "--check"]) == 0
     target.write_text(target.read_text().replace('"Bv >= ', '"Bv >= 1 + ', 1))
     assert main(["regions", "--out", str(target), "--check"]) == 1
-    assert "STALE" in capsys.readouterr().out
+    output = capsys.readouterr().out
+    assert "STALE" in output
+    # the report names the constraint that differs, with both texts
+    assert "shapes[0].constraints[0].require: expected \"Bv >= " in output
+    assert 'found "Bv >= 1 + ' in output
