@@ -30,8 +30,9 @@ def _setup_runtime(pid: int, ports: list[int], threshold: int) -> Any:
 
 
 def _tamper(at_pc_index: int, peer: int) -> hooks.Tamper:
-    """Add 1 to the first field element of the ``at_pc_index``-th message to ``peer`` that
-    carries an array (an inconsistent resharing sub-share)."""
+    """Add 2**40 to the first field element of the ``at_pc_index``-th message to ``peer``
+    that carries an array (every such message when ``at_pc_index`` is 0): sub-shares that
+    no longer lie on one polynomial with the ones sent to the other peers."""
     import pickle
 
     seen = {"count": 0}
@@ -46,18 +47,25 @@ def _tamper(at_pc_index: int, peer: int) -> hooks.Tamper:
         if not hasattr(value, "shape") or value.size == 0:
             return data
         seen["count"] += 1
-        if seen["count"] != at_pc_index:
+        if at_pc_index and seen["count"] != at_pc_index:
             return data
         flat = value.reshape(-1)
-        flat[0] = flat[0] + 1
+        flat[0] = flat[0] + (1 << 40)
         return pickle.dumps(flat.reshape(value.shape))
 
     return tamper
 
 
 def run_party(config: dict[str, Any]) -> dict[str, Any]:
+    from reference.training.merkle import inclusion_proof
     from reference.training.recipe import ModelRecipe
-    from reference.training.shared.program import Machine, StepView, step_key
+    from reference.training.shared.program import (
+        Machine,
+        StepView,
+        inputs_root,
+        row_share_bytes,
+        step_key,
+    )
 
     pid, parties, threshold = config["party"], config["parties"], config["threshold"]
     mpc = _setup_runtime(pid, config["ports"], threshold)
@@ -71,6 +79,7 @@ def run_party(config: dict[str, Any]) -> dict[str, Any]:
     evidence.mkdir(parents=True, exist_ok=True)
     behaviour = config.get("behaviour") or {}
     steps = config["steps"]
+    leaves = [row_share_bytes(row) for row in rows]
     records: list[dict[str, Any]] = []
     timings: list[float] = []
 
@@ -84,7 +93,9 @@ def run_party(config: dict[str, Any]) -> dict[str, Any]:
                             step=index, program_counter=hooks.program_counter(mpc),
                             key=step_key(seed, config["job"], index), model=list(model),
                             rows=[rows[row] for row in batch],
-                            learning_rate=recipe.learning_rate)
+                            learning_rate=recipe.learning_rate, row_indices=list(batch),
+                            row_proofs=[inclusion_proof(leaves, row).to_json_value()
+                                        for row in batch])
             machine.lazy = behaviour.get("lazy_from") is not None and index >= behaviour["lazy_from"]
             machine.log.tamper = (_tamper(behaviour.get("message", 1), behaviour["peer"])
                                   if behaviour.get("tamper_at") == index else None)
@@ -103,7 +114,7 @@ def run_party(config: dict[str, Any]) -> dict[str, Any]:
 
     result: dict[str, Any] = {}
     mpc.run(main())
-    result.update({"party": pid, "records": records, "final_model": [str(v) for v in model],
+    result.update({"party": pid, "records": records, "inputs_root": inputs_root(rows), "final_model": [str(v) for v in model],
                    "step_seconds": timings})
     return result
 

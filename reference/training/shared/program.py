@@ -48,23 +48,41 @@ def state_digest(step_index: int, model_shares: list[int]) -> str:
     return digest_values(PRE_TAG + step_index.to_bytes(8, "little"), model_shares).hex()
 
 
-def message_leaf(pc: int, peer: int, data: bytes) -> bytes:
+def row_share_bytes(row: list[int]) -> bytes:
+    """The canonical bytes of one row's shares (each a 16-byte little-endian field value)."""
+    width = (modulus().bit_length() + 7) // 8
+    return b"".join((value % modulus()).to_bytes(width, "little") for value in row)
+
+
+def inputs_root(rows: list[list[int]]) -> str:
+    """Merkle root of a vendor's row shares: what its dealers commit to and its views are
+    opened against."""
+    from reference.training.merkle import merkle_root
+
+    return merkle_root([row_share_bytes(row) for row in rows]).hex()
+
+
+def message_leaf(pc: int, sender: int, receiver: int, data: bytes) -> bytes:
     return hashlib.sha256(MESSAGE_TAG + pc.to_bytes(16, "little", signed=True)
-                          + peer.to_bytes(4, "little") + data).digest()
+                          + sender.to_bytes(4, "little") + receiver.to_bytes(4, "little")
+                          + len(data).to_bytes(8, "little") + data).digest()
 
 
-def messages_digest(messages: dict[tuple[int, int], bytes]) -> str:
-    """Digest of messages ordered by (program counter, peer) — not by arrival."""
+def messages_digest(messages: dict[tuple[int, int], bytes], me: int, sent: bool) -> str:
+    """Digest of one direction's messages ordered by (program counter, peer) — not by
+    arrival. The sender's digest of what it sent to a peer equals that peer's digest of
+    what it received from the sender."""
     h = hashlib.sha256(MESSAGE_TAG)
     for (pc, peer) in sorted(messages):
-        h.update(message_leaf(pc, peer, messages[(pc, peer)]))
+        sender, receiver = (me, peer) if sent else (peer, me)
+        h.update(message_leaf(pc, sender, receiver, messages[(pc, peer)]))
     return h.hexdigest()
 
 
 def per_peer_digests(messages: dict[tuple[int, int], bytes], parties: int,
-                     me: int) -> dict[str, str]:
+                     me: int, sent: bool) -> dict[str, str]:
     return {str(peer): messages_digest({key: value for key, value in messages.items()
-                                        if key[1] == peer})
+                                        if key[1] == peer}, me, sent)
             for peer in range(parties) if peer != me}
 
 
@@ -118,6 +136,8 @@ class StepView:
     rows: list[list[int]]  # shares of the batch rows (features..., label)
     learning_rate: int  # Q16, public
     received: dict[tuple[int, int], bytes] = dataclass_field(default_factory=dict)
+    row_indices: list[int] = dataclass_field(default_factory=list)
+    row_proofs: list[dict[str, Any]] = dataclass_field(default_factory=list)
 
     def to_json_value(self) -> dict[str, Any]:
         return {"job": self.job, "party": self.party, "parties": self.parties,
@@ -127,7 +147,8 @@ class StepView:
                 "rows": [[str(v) for v in row] for row in self.rows],
                 "learning_rate": self.learning_rate,
                 "received": [[pc, peer, data.hex()]
-                             for (pc, peer), data in sorted(self.received.items())]}
+                             for (pc, peer), data in sorted(self.received.items())],
+                "row_indices": self.row_indices, "row_proofs": self.row_proofs}
 
     @classmethod
     def from_json_value(cls, value: dict[str, Any]) -> StepView:
@@ -138,7 +159,9 @@ class StepView:
                    rows=[[int(v) for v in row] for row in value["rows"]],
                    learning_rate=value["learning_rate"],
                    received={(pc, peer): bytes.fromhex(data)
-                             for pc, peer, data in value["received"]})
+                             for pc, peer, data in value["received"]},
+                   row_indices=list(value.get("row_indices", [])),
+                   row_proofs=list(value.get("row_proofs", [])))
 
     def evidence_bytes(self) -> int:
         return (32 * (len(self.model) + sum(len(row) for row in self.rows))
@@ -199,12 +222,14 @@ class Machine:
         coin = self.coins.randbelow(modulus())
         masks = mpc.input(secfxp(self.gf(coin)))
         mask_share = await mpc.gather(mpc.sum(masks))
+        # a second, unused sharing per vendor: the mask of its sender check (accountability)
+        await mpc.gather(mpc.input(secfxp(self.gf(self.coins.randbelow(modulus())))))
         p = modulus()
         check_value = (sum(c * v for c, v in zip(coefficients, post)) + int(mask_share)) % p
         record = StepRecord(
             step=view.step, key_digest=hashlib.sha256(view.key).hexdigest(),
             pre=state_digest(view.step, view.model), post=post_digest,
-            sent=per_peer_digests(self.log.sent, view.parties, view.party),
-            received=per_peer_digests(self.log.received, view.parties, view.party),
+            sent=per_peer_digests(self.log.sent, view.parties, view.party, True),
+            received=per_peer_digests(self.log.received, view.parties, view.party, False),
             check_value=check_value)
         return StepOutcome(post, record, dict(self.log.sent), dict(self.log.received))
