@@ -89,23 +89,30 @@ def step_seed(records: dict[int, StepRecord]) -> bytes:
     return h.digest()
 
 
-def _coefficient(seed: bytes, pc: int, index: int) -> int:
-    data = seed + pc.to_bytes(16, "little", signed=True) + index.to_bytes(8, "little")
+def _point(seed: bytes, pc: int) -> int:
+    data = seed + pc.to_bytes(16, "little", signed=True)
     return int.from_bytes(hashlib.sha256(data).digest() + hashlib.sha256(b"+" + data).digest(),
                           "little") % modulus()
 
 
 def sender_check_value(messages: dict[int, bytes], seed: bytes, common: set[int]) -> int:
     """``C_{j,i}``: the random combination of what ``i`` received from ``j`` (``{pc: data}``)
-    at the program counters where ``j`` sent to every peer (``common``)."""
+    at the program counters where ``j`` sent to every peer (``common``). Element ``e`` of
+    the message at ``pc`` gets coefficient ``a_pc ** (e + 1)`` with ``a_pc`` drawn from the
+    step's public seed: a wrong element survives the sum unless ``a_pc`` is a root of a
+    nonzero polynomial of degree at most the message length (probability below 2**-60)."""
+    p = modulus()
     total = 0
     for pc in sorted(set(messages) & common):
         values = message_values(messages[pc])
         if values is None:
             continue
-        for index, value in enumerate(values):
-            total += _coefficient(seed, pc, index) * value
-    return total % modulus()
+        point = _point(seed, pc)
+        accumulated = 0
+        for value in reversed(values):  # Horner: sum of value_e * point**(e + 1)
+            accumulated = (accumulated + value) * point % p
+        total += accumulated
+    return total % p
 
 
 def received_counters(view: StepView) -> dict[str, list[int]]:
