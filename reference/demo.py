@@ -17,6 +17,13 @@ Jobs, run one after the other on the same ledger:
 3. ``job-complaint`` — dataset 1, vendor 2; vendor 2 complains about inputs that match
    their commitment: the signed delivery receipt convicts it of FALSE_COMPLAINT.
 
+Then two secret-shared trainings (:mod:`reference.clients.shared_training`), off the
+ledger: ``job-shared`` trains the demo model (``SHARED_EPOCHS`` epochs) on Shamir shares
+across four vendor processes (MPyC, t = 1) — the owners deal their rows, the developer its
+initial model, only the developer opens the result — and ``job-shared-lazy`` runs a few
+steps with a vendor that keeps its shares instead of updating them: the public check
+names it and the referee, re-executing that one vendor's step from its view, convicts it.
+
 Then: every balance, the token-conservation check, ``verify_ledger`` on every peer, and
 the independent evidence checker over the block store.
 """
@@ -24,6 +31,7 @@ the independent evidence checker over the block store.
 from __future__ import annotations
 
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,7 +40,15 @@ from typing import Any
 from reference.chaincode.contract import CHAINCODE_NAME, MarketplaceChaincode
 from reference.chaincode.records import JobRecord, Status, Turn
 from reference.clients.data_owner import DataOwner
-from reference.clients.datasets import split_into_parts
+from reference.clients.crypto import generate_exchange_key
+from reference.clients.datasets import job_training_set, split_into_parts
+from reference.clients.shared_training import (
+    Holdings,
+    SharedJob,
+    privacy_report,
+    run_shared_job,
+    shared_accuracy,
+)
 from reference.clients.developer import Developer
 from reference.clients.evidence_checker import EvidenceReport, check_ledger
 from reference.clients.gateway import (
@@ -56,6 +72,11 @@ PRICE, MISUSE_VALUE, FEE, COST, CAPACITY = 100, 60, 40, 15, 2
 FUNDING = {"owner1": 400, "owner2": 400, "dev1": 2000,
            "vendor1": 1500, "vendor2": 1500, "vendor3": 1500}
 LAZY_FROM_STEP = 100
+SHARED_VENDORS = ("vendor1", "vendor2", "vendor3", "vendor4")  # vendor4 only trains on shares
+SHARED_THRESHOLD = 1
+SHARED_EPOCHS = 2  # 28 steps of 32 rows: the secret-shared demo training stays within ~30 s
+SHARED_LAZY_STEPS = 3
+SHARED_LAZY_FROM = 1
 
 GatewayFactory = Callable[[str, str, str], "NetworkGateway | MemoryGateway"]
 
@@ -239,6 +260,8 @@ class DemoResult:
     ledger_problems: list[str]
     evidence: EvidenceReport
     blocks: int = 0
+    training: dict[str, Any] = field(default_factory=dict)
+    privacy: dict[str, Any] = field(default_factory=dict)
 
     @property
     def tokens_conserved(self) -> bool:
@@ -253,6 +276,8 @@ class DemoResult:
             "balances": self.accounts["balances"],
             "minted": self.accounts["minted"],
             "accuracy": self.accuracy.to_json_value(),
+            "training": self.training,
+            "privacy": self.privacy,
             "evidence_checker": self.evidence.to_json_value(),
             "ledger_problems": self.ledger_problems,
             "jobs": [{"id": run.job, "outcome": run.outcome, "status": run.record.status,
@@ -307,11 +332,69 @@ def run_demo(directory: str | Path | None = None, peers: int = 4,
         blocks = network.peers[0].height
     finally:
         network.close()
+    training, privacy = run_shared_phase(cast, parts, say)
     say(f"verifying the ledger of every peer ({peers}) and re-checking every verdict")
     ledger_report = verify_ledger(root)
     evidence = check_ledger(root)
     return DemoResult(str(root), peers, runs, timeline, accounts, accuracy, ledger_report.ok,
-                      list(ledger_report.problems), evidence, blocks)
+                      list(ledger_report.problems), evidence, blocks, training, privacy)
+
+
+def run_shared_phase(cast: Cast, parts: list[PreparedDataset],
+                     say: Callable[[str], None]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The two secret-shared trainings; the demo's ``training`` and ``privacy`` summaries."""
+    keys = {name: cast.vendors[name].exchange_key if name in cast.vendors
+            else generate_exchange_key() for name in SHARED_VENDORS}
+    datasets = {"data1": ("owner1", parts[0]), "data2": ("owner2", parts[1])}
+    recipe = make_recipe(epochs=SHARED_EPOCHS)
+    training_set = job_training_set(parts)
+    with tempfile.TemporaryDirectory(prefix="aimarket-mpc-") as workdir:
+        say(f"job-shared: data1 + data2 on Shamir shares across {len(keys)} vendor processes "
+            f"(MPyC, t = {SHARED_THRESHOLD}), {recipe.total_steps(training_set.train_row_count)} "
+            "steps; only dev1 opens the model")
+        started = time.perf_counter()
+        shared = run_shared_job("job-shared", recipe, datasets, cast.developer.name, keys,
+                                Path(workdir) / "job-shared", threshold=SHARED_THRESHOLD)
+        seconds = time.perf_counter() - started
+        if shared.judgements:
+            raise RuntimeError(f"the honest secret-shared job found a fault: {shared.judgements}")
+        say(f"job-shared-lazy: {SHARED_LAZY_STEPS} steps; vendor4 keeps its shares from step "
+            f"{SHARED_LAZY_FROM} on instead of updating them")
+        lazy = run_shared_job("job-shared-lazy", recipe, datasets, cast.developer.name, keys,
+                              Path(workdir) / "job-shared-lazy", threshold=SHARED_THRESHOLD,
+                              steps=SHARED_LAZY_STEPS,
+                              behaviours={"vendor4": {"lazy_from": SHARED_LAZY_FROM}})
+    run = shared.training
+    figures = shared_accuracy(shared, recipe, training_set, run.steps)
+    training = {"mode": "secret-shared", "library": "mpyc", "vendors": len(keys),
+                "threshold": SHARED_THRESHOLD, "accuracy": round(figures["accuracy"], 4),
+                "plaintext_accuracy": round(figures["plaintext_accuracy"], 4),
+                "seconds": round(seconds, 2), "steps": run.steps,
+                "seconds_per_step": round(run.seconds / run.steps, 3),
+                "bytes_per_party_per_step": round(sum(run.bytes_sent.values())
+                                                  / len(run.bytes_sent) / run.steps),
+                "max_weight_difference": round(figures["max_weight_difference"], 6)}
+    privacy = privacy_summary([shared, lazy])
+    return training, privacy
+
+
+def privacy_summary(jobs: list[SharedJob]) -> dict[str, Any]:
+    """What each party holds after the secret-shared jobs (and the referee's openings)."""
+    merged = Holdings()
+    entitled: dict[str, str] = {}
+    for job in jobs:
+        entitled.update(job.entitled)
+        for key, indices in job.holdings.shares.items():
+            merged.shares[key] |= indices
+        merged.plaintexts |= job.holdings.plaintexts
+        for sharing, vendors in job.holdings.views.items():
+            merged.views[sharing] |= vendors
+    report = privacy_report(merged, max(job.threshold for job in jobs), entitled)
+    report["disputes"] = [{"job": job.job, **judgement} for job in jobs
+                          for judgement in job.judgements]
+    report["scope"] = ("the secret-shared jobs; job-honest, job-lazy and job-complaint on the "
+                       "ledger still deliver decryptable datasets to their vendors")
+    return report
 
 
 def describe(outcome: Outcome) -> str:

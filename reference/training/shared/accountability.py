@@ -60,24 +60,30 @@ class _ArrayUnpickler(pickle.Unpickler):
 
 
 def message_values(data: bytes) -> list[int] | None:
-    """The field elements a message carries (a pickled integer array, or MPyC's packed
-    little-endian field elements); None for other messages (e.g. transferred digests)."""
+    """The field elements a message carries: a pickled integer array (MPyC's numpy path),
+    else MPyC's packed little-endian field elements; None for other pickled objects (e.g.
+    transferred digests). A packed message may begin with the pickle marker by chance, so
+    a failed unpickling falls back to the packed reading."""
     width = (modulus().bit_length() + 7) // 8
     if data[:1] == b"\x80":  # pickle protocol marker
         try:
             value = _ArrayUnpickler(io.BytesIO(data)).load()
         except Exception:
-            return None
-        if not hasattr(value, "reshape"):
-            return None
-        try:
-            return [int(v) % modulus() for v in value.reshape(-1).tolist()]
-        except (TypeError, ValueError):
-            return None
+            value = _NOT_PICKLED
+        if value is not _NOT_PICKLED:
+            if not hasattr(value, "reshape"):
+                return None
+            try:
+                return [int(v) % modulus() for v in value.reshape(-1).tolist()]
+            except (TypeError, ValueError):
+                return None
     if data and len(data) % width == 0:
         return [int.from_bytes(data[i:i + width], "little") % modulus()
                 for i in range(0, len(data), width)]
     return None
+
+
+_NOT_PICKLED = object()
 
 
 def step_seed(records: dict[int, StepRecord]) -> bytes:
