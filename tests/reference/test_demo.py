@@ -74,6 +74,19 @@ def test_demo_trains_a_real_model(demo) -> None:
     assert abs(accuracy["fixed_test_accuracy"] - accuracy["float_test_accuracy"]) <= 0.01
 
 
+def test_demo_trains_on_shares_and_reports_what_each_party_holds(demo) -> None:
+    training, privacy = demo[1]["training"], demo[1]["privacy"]
+    assert {key: training[key] for key in ("mode", "library", "vendors", "threshold")} == {
+        "mode": "secret-shared", "library": "mpyc", "vendors": 4, "threshold": 1}
+    assert abs(training["accuracy"] - training["plaintext_accuracy"]) <= 0.005
+    assert training["accuracy"] > 0.95 and training["steps"] == 28
+    assert privacy["leaks"] == []
+    assert privacy["max_views_opened_per_sharing"] <= training["threshold"]
+    assert [(d["job"], d["convicted"]) for d in privacy["disputes"]] == [
+        ("job-shared-lazy", "vendor4")]
+    assert demo[1]["secret_shared_as_expected"] is True
+
+
 def test_ledger_verify_recomputes_every_verdict(demo) -> None:
     directory, _ = demo
     code, out, _ = run_cli("ledger", "verify", str(directory), "--json")
