@@ -29,7 +29,7 @@ INSTANCE_KNOBS: dict[str, int] = {
 
 PARTY_LIMIT = 9
 KINDS = ("invariant", "safety", "deadlock", "termination", "abstraction", "goal", "coverage",
-         "inductive", "mutation", "incentive")
+         "inductive", "mutation", "incentive", "privacy")
 DEFAULT_TRACES = "out/counterexamples"
 
 
