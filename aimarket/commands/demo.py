@@ -17,6 +17,7 @@ EXPECTED = {
     "job-honest": ("SETTLED", [], True),
     "job-lazy": ("RESOLVED:WRONG_COMPUTATION", [("vendor3", "WRONG_COMPUTATION")], False),
     "job-complaint": ("RESOLVED:FALSE_COMPLAINT", [("vendor2", "FALSE_COMPLAINT")], False),
+    "job-shared": ("SETTLED", [], True),
 }
 """Per job: its outcome, its verdicts ``(convicted, offence)`` and whether the developer
 received the model."""

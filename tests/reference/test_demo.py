@@ -23,13 +23,14 @@ from reference.clients.datasets import split_into_parts
 from reference.ledger import FakeClock, Network, verify_ledger
 from reference.training import make_recipe, prepare_breast_cancer
 
-DEMO_BALANCES = {"dev1": 2018, "owner1": 700, "owner2": 600, "treasury": 156,
-                 "vendor1": 1580, "vendor2": 1284, "vendor3": 962}
-"""Funding (owners 400, developer 2000, vendors 1500 each) moved by the three jobs:
+DEMO_BALANCES = {"dev1": 1658, "owner1": 800, "owner2": 700, "treasury": 156,
+                 "vendor1": 1620, "vendor2": 1324, "vendor3": 1002, "vendor4": 1540}
+"""Funding (owners 400, developer 2000, vendors 1500 each) moved by the four jobs:
 honest — owners +100 each, vendors 1 and 2 +40, developer -280; lazy (vendor3 convicted,
 the job back at DELIVERED, then accepted) — owners +100 each, vendor1 +40, vendor3 loses
 its stake 538, developer +298 (bond, vendor3's fee and stake, less what it paid); false
-complaint — owner1 +100 from vendor2's stake of 256, the rest (156) to the treasury."""
+complaint — owner1 +100 from vendor2's stake of 256, the rest (156) to the treasury;
+secret-shared (four vendors) — owners +100 each, every vendor +40, developer -360."""
 
 
 def run_cli(*argv: str) -> tuple[int, str, str]:
@@ -58,13 +59,15 @@ def test_demo_outcomes(demo) -> None:
         {"id": "job-complaint", "outcome": "RESOLVED:FALSE_COMPLAINT", "status": "RESOLVED",
          "convicted": ["vendor2"], "offences": ["FALSE_COMPLAINT"], "disputes": 0,
          "model_delivered": False},
+        {"id": "job-shared", "outcome": "SETTLED", "status": "SETTLED", "convicted": [],
+         "offences": [], "disputes": 0, "model_delivered": True},
     ]
     assert summary["outcomes_as_expected"] is True
     assert list(summary)[-3:] == ["jobs", "tokens_conserved", "ledger_verified"]
     assert summary["tokens_conserved"] is True and summary["ledger_verified"] is True
     assert summary["evidence_checker"]["ok"] and summary["evidence_checker"]["verdicts_checked"] == 2
     assert summary["balances"] == DEMO_BALANCES
-    assert sum(DEMO_BALANCES.values()) == summary["minted"] == 7300
+    assert sum(DEMO_BALANCES.values()) == summary["minted"] == 8800
 
 
 def test_demo_trains_a_real_model(demo) -> None:
