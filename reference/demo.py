@@ -46,6 +46,7 @@ from reference.clients.data_owner import DataOwner
 from reference.clients.datasets import job_training_set, split_into_parts
 from reference.clients.shared_training import (
     Holdings,
+    open_shared_model,
     SharedJob,
     privacy_report,
     run_shared_job,
@@ -377,7 +378,8 @@ def run_shared_phase(cast: Cast, clock: MarketClock, parts: list[PreparedDataset
             "steps; the ledger gets each vendor's per-step commitments; only dev1 opens the model")
         started = time.perf_counter()
         shared = run_shared_job(job_id, recipe, datasets, developer.name, keys,
-                                Path(workdir) / job_id, threshold=SHARED_THRESHOLD)
+                                Path(workdir) / job_id, threshold=SHARED_THRESHOLD,
+                                open_model=False)
         seconds = time.perf_counter() - started
         if shared.judgements:
             raise RuntimeError(f"the honest secret-shared job found a fault: {shared.judgements}")
@@ -387,6 +389,9 @@ def run_shared_phase(cast: Cast, clock: MarketClock, parts: list[PreparedDataset
                 "submit_result", commitment_arguments(job_id, shared.training.records[index])))
         clock.advance(120)
         must(developer.accept(job_id))
+        if not developer.job(job_id).model_delivered:
+            raise RuntimeError(f"the ledger does not deliver the model of {job_id}")
+        open_shared_model(shared, developer.name)
         say(f"job-shared-lazy (off the ledger): {SHARED_LAZY_STEPS} steps; vendor4 keeps its "
             f"shares from step {SHARED_LAZY_FROM} on instead of updating them")
         lazy = run_shared_job("job-shared-lazy", recipe, datasets, developer.name, keys,

@@ -130,8 +130,9 @@ def run_shared_job(job: str, recipe: ModelRecipe,
                    vendors: dict[str, X25519PrivateKey], workdir: Path, *,
                    threshold: int = session.DEFAULT_THRESHOLD, steps: int | None = None,
                    behaviours: dict[str, dict[str, Any]] | None = None,
-                   timeout: float = 300.0) -> SharedJob:
-    """Deal, train on shares, audit (and settle the first fault), open the model.
+                   timeout: float = 300.0, open_model: bool = True) -> SharedJob:
+    """Deal, train on shares, audit (and settle the first fault), open the model (unless
+    ``open_model`` is False: then :func:`open_shared_model` once the ledger delivers it).
 
     ``datasets`` maps dataset id to ``(owner, part)`` in the job's order; ``vendors`` maps
     each vendor to its exchange key (the private half stays with the vendor; dealers use
@@ -140,7 +141,6 @@ def run_shared_job(job: str, recipe: ModelRecipe,
     parties = len(names)
     holdings = Holdings()
     public_keys = {name: key.public_key() for name, key in vendors.items()}
-    developer_key = generate_exchange_key()
     entitled = {f"{job}/model": developer}
     # owners deal their rows; each vendor unwraps its own bundle only
     row_bundles: dict[str, list[list[int]]] = {name: [] for name in names}
@@ -180,16 +180,23 @@ def run_shared_job(job: str, recipe: ModelRecipe,
         record["convicted"] = None if judgement.convicted is None else names[judgement.convicted]
         shared.judgements.append(record)
         return shared
-    # the vendors send their final shares to the developer only; it opens the model
-    final = {}
-    developer_public = developer_key.public_key()
-    for index, name in enumerate(names):
-        sealed = seal(job, f"{job}/final-model", developer, developer_public,
-                      [str(v) for v in training.final_shares[index]])
-        final[index] = [int(v) for v in unseal(sealed, developer_key)]
-        holdings.share(developer, model_sharing, index)
-    shared.weights, shared.bias = session.open_model(final, threshold)
+    if open_model:
+        open_shared_model(shared, developer)
     return shared
+
+
+def open_shared_model(shared: SharedJob, developer: str) -> None:
+    """The vendors send their final shares to the developer only (sealed to its key); it
+    recombines t + 1 of them into the model."""
+    developer_key = generate_exchange_key()
+    final = {}
+    for index, name in enumerate(shared.vendors):
+        sealed = seal(shared.job, f"{shared.job}/final-model", developer,
+                      developer_key.public_key(),
+                      [str(v) for v in shared.training.final_shares[index]])
+        final[index] = [int(v) for v in unseal(sealed, developer_key)]
+        shared.holdings.share(developer, f"{shared.job}/model", index)
+    shared.weights, shared.bias = session.open_model(final, shared.threshold)
 
 
 def shared_accuracy(shared: SharedJob, recipe: ModelRecipe, training_set: PreparedDataset,
