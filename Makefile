@@ -54,14 +54,17 @@ bench: $(STAMP)
 docs: $(STAMP)
 	$(BIN)/aimarket docs
 
-# uv is the lock tool; it is needed only to refresh the lock, so it is installed on demand.
-lock upgrade: $(STAMP)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
-	UV=$(BIN)/uv scripts/lock $(if $(filter upgrade,$@),--upgrade)
+# uv is the lock tool; it is needed only to refresh the lock, so it is installed on demand
+# into a venv of its own (the project's venv may not install until the lock is refreshed).
+TOOLS := .venv-tools
+lock upgrade:
+	test -x $(TOOLS)/bin/uv || { $(PYTHON) -m venv $(TOOLS) && \
+	  $(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION); }
+	UV=$(TOOLS)/bin/uv scripts/lock $(if $(filter upgrade,$@),--upgrade)
 
 crosscheck: $(STAMP)
 	$(call locked-venv,$(XVENV),$(XLOCK))
 	scripts/crosscheck $(XVENV)
 
 clean:
-	rm -rf $(VENV) $(XVENV) site build *.egg-info
+	rm -rf $(VENV) $(XVENV) $(TOOLS) site build *.egg-info

@@ -48,6 +48,7 @@ from spec.scenarios import Instance, make_instance, setup
 PROVIDER_MODULES: tuple[str, ...] = (
     "proofs.check",
     "proofs.incentive_check",
+    "proofs.privacy_check",
 )
 """Modules whose ``PROVIDERS`` list the check providers, in the order they run."""
 

@@ -17,13 +17,24 @@ Jobs, run one after the other on the same ledger:
 3. ``job-complaint`` — dataset 1, vendor 2; vendor 2 complains about inputs that match
    their commitment: the signed delivery receipt convicts it of FALSE_COMPLAINT.
 
+Then two secret-shared trainings (:mod:`reference.clients.shared_training`):
+``job-shared``, a ledger job of vendors 1–4 that trains the demo model (``SHARED_EPOCHS``
+epochs) on Shamir shares across four vendor processes (MPyC, t = 1) — the owners deal their
+rows, the developer its initial model, the vendors commit the digests of their per-step
+records with ``submit_result``, the developer accepts and alone opens the result — and,
+off the ledger (no chaincode action settles such a dispute yet), ``job-shared-lazy``: a
+few steps with a vendor that keeps its shares instead of updating them; the public check
+names it and the referee, re-executing that one vendor's step from its view, convicts it.
+
 Then: every balance, the token-conservation check, ``verify_ledger`` on every peer, and
 the independent evidence checker over the block store.
 """
 
 from __future__ import annotations
 
+import hashlib
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,7 +43,15 @@ from typing import Any
 from reference.chaincode.contract import CHAINCODE_NAME, MarketplaceChaincode
 from reference.chaincode.records import JobRecord, Status, Turn
 from reference.clients.data_owner import DataOwner
-from reference.clients.datasets import split_into_parts
+from reference.clients.datasets import job_training_set, split_into_parts
+from reference.clients.shared_training import (
+    Holdings,
+    open_shared_model,
+    SharedJob,
+    privacy_report,
+    run_shared_job,
+    shared_accuracy,
+)
 from reference.clients.developer import Developer
 from reference.clients.evidence_checker import EvidenceReport, check_ledger
 from reference.clients.gateway import (
@@ -54,8 +73,14 @@ PURPOSE = "training"
 WINDOW = 3600
 PRICE, MISUSE_VALUE, FEE, COST, CAPACITY = 100, 60, 40, 15, 2
 FUNDING = {"owner1": 400, "owner2": 400, "dev1": 2000,
-           "vendor1": 1500, "vendor2": 1500, "vendor3": 1500}
+           "vendor1": 1500, "vendor2": 1500, "vendor3": 1500, "vendor4": 1500}
 LAZY_FROM_STEP = 100
+SHARED_VENDORS = ("vendor1", "vendor2", "vendor3", "vendor4")  # vendor4 only in job-shared
+SHARED_MODEL = "model-shared"
+SHARED_THRESHOLD = 1
+SHARED_EPOCHS = 2  # 28 steps of 32 rows: the secret-shared demo training stays within ~30 s
+SHARED_LAZY_STEPS = 3
+SHARED_LAZY_FROM = 1
 
 GatewayFactory = Callable[[str, str, str], "NetworkGateway | MemoryGateway"]
 
@@ -78,7 +103,7 @@ def build_cast(make_gateway: GatewayFactory) -> Cast:
     owners = {name: DataOwner(make_gateway(name, "OwnersOrg", "data_owner"))
               for name in ("owner1", "owner2")}
     vendors = {name: Vendor(make_gateway(name, "VendorsOrg", "vendor"))
-               for name in ("vendor1", "vendor2", "vendor3")}
+               for name in ("vendor1", "vendor2", "vendor3", "vendor4")}
     return Cast(admin=make_gateway("admin", "MarketOrg", "admin"),
                 treasury=Treasury(make_gateway("treasury", "MarketOrg", "treasury")),
                 owners=owners, developer=Developer(make_gateway("dev1", "DevelopersOrg", "developer")),
@@ -110,6 +135,7 @@ def set_up_market(cast: Cast, clock: MarketClock, parts: list[PreparedDataset],
     for vendor in cast.vendors.values():
         must(vendor.register_offer(FEE, COST, CAPACITY))
     must(cast.developer.register_model("model1", recipe))
+    must(cast.developer.register_model(SHARED_MODEL, make_recipe(epochs=SHARED_EPOCHS)))
     clock.advance(60)
 
 
@@ -239,6 +265,8 @@ class DemoResult:
     ledger_problems: list[str]
     evidence: EvidenceReport
     blocks: int = 0
+    training: dict[str, Any] = field(default_factory=dict)
+    privacy: dict[str, Any] = field(default_factory=dict)
 
     @property
     def tokens_conserved(self) -> bool:
@@ -253,6 +281,8 @@ class DemoResult:
             "balances": self.accounts["balances"],
             "minted": self.accounts["minted"],
             "accuracy": self.accuracy.to_json_value(),
+            "training": self.training,
+            "privacy": self.privacy,
             "evidence_checker": self.evidence.to_json_value(),
             "ledger_problems": self.ledger_problems,
             "jobs": [{"id": run.job, "outcome": run.outcome, "status": run.record.status,
@@ -303,6 +333,8 @@ def run_demo(directory: str | Path | None = None, peers: int = 4,
         say("job-complaint: data1, vendor2; vendor2 complains about inputs that are fine")
         cast.vendors["vendor2"].plan_false_complaint("job-complaint", "data1")
         runs.append(run_job(cast, clock, "job-complaint", ["data1"], ["vendor2"]))
+        training, privacy, shared_run = run_shared_phase(cast, clock, parts, say)
+        runs.append(shared_run)
         accounts = cast.admin.accounts()
         blocks = network.peers[0].height
     finally:
@@ -311,7 +343,107 @@ def run_demo(directory: str | Path | None = None, peers: int = 4,
     ledger_report = verify_ledger(root)
     evidence = check_ledger(root)
     return DemoResult(str(root), peers, runs, timeline, accounts, accuracy, ledger_report.ok,
-                      list(ledger_report.problems), evidence, blocks)
+                      list(ledger_report.problems), evidence, blocks, training, privacy)
+
+
+def run_shared_phase(cast: Cast, clock: MarketClock, parts: list[PreparedDataset],
+                     say: Callable[[str], None]) -> tuple[dict[str, Any], dict[str, Any], JobRun]:
+    """``job-shared`` on the ledger (trained on shares; the ledger holds the per-step
+    commitments), then ``job-shared-lazy`` off it; the demo's ``training`` and ``privacy``
+    summaries and the ledger job's run."""
+    developer = cast.developer
+    names = list(SHARED_VENDORS)
+    keys = {name: cast.vendors[name].exchange_key for name in names}
+    datasets = {"data1": ("owner1", parts[0]), "data2": ("owner2", parts[1])}
+    job_id = "job-shared"
+    must(developer.request(job_id, SHARED_MODEL, list(datasets), names, purpose=PURPOSE,
+                           window=WINDOW))
+    recipe = developer.recipe_for(job_id)
+    for name in names:
+        cast.vendors[name].receive_recipe(job_id, recipe)
+    clock.advance(30)
+    for dataset_id in datasets:
+        must(cast.owners[cast.dataset_owner[dataset_id]].grant(job_id, dataset_id))
+    clock.advance(30)
+    for name in names:
+        must(cast.vendors[name].accept(job_id))
+    clock.advance(30)
+    # the owners hand each vendor its sealed share bundle instead of a decryptable dataset
+    for name in names:
+        must(cast.vendors[name].gateway.submit("confirm_inputs", {"job": job_id}))
+    training_set = job_training_set(parts)
+    with tempfile.TemporaryDirectory(prefix="aimarket-mpc-") as workdir:
+        say(f"job-shared: data1 + data2 on Shamir shares across {len(names)} vendor processes "
+            f"(MPyC, t = {SHARED_THRESHOLD}), {recipe.total_steps(training_set.train_row_count)} "
+            "steps; the ledger gets each vendor's per-step commitments; only dev1 opens the model")
+        started = time.perf_counter()
+        shared = run_shared_job(job_id, recipe, datasets, developer.name, keys,
+                                Path(workdir) / job_id, threshold=SHARED_THRESHOLD,
+                                open_model=False)
+        seconds = time.perf_counter() - started
+        if shared.judgements:
+            raise RuntimeError(f"the honest secret-shared job found a fault: {shared.judgements}")
+        clock.advance(600)
+        for index, name in enumerate(names):
+            must(cast.vendors[name].gateway.submit(
+                "submit_result", commitment_arguments(job_id, shared.training.records[index])))
+        clock.advance(120)
+        must(developer.accept(job_id))
+        if not developer.job(job_id).model_delivered:
+            raise RuntimeError(f"the ledger does not deliver the model of {job_id}")
+        open_shared_model(shared, developer.name)
+        say(f"job-shared-lazy (off the ledger): {SHARED_LAZY_STEPS} steps; vendor4 keeps its "
+            f"shares from step {SHARED_LAZY_FROM} on instead of updating them")
+        lazy = run_shared_job("job-shared-lazy", recipe, datasets, developer.name, keys,
+                              Path(workdir) / "job-shared-lazy", threshold=SHARED_THRESHOLD,
+                              steps=SHARED_LAZY_STEPS,
+                              behaviours={"vendor4": {"lazy_from": SHARED_LAZY_FROM}})
+    run = shared.training
+    figures = shared_accuracy(shared, recipe, training_set, run.steps)
+    training = {"mode": "secret-shared", "library": "mpyc", "vendors": len(keys),
+                "threshold": SHARED_THRESHOLD, "accuracy": round(figures["accuracy"], 4),
+                "plaintext_accuracy": round(figures["plaintext_accuracy"], 4),
+                "seconds": round(seconds, 2), "steps": run.steps,
+                "seconds_per_step": round(run.seconds / run.steps, 3),
+                "bytes_per_party_per_step": round(sum(run.bytes_sent.values())
+                                                  / len(run.bytes_sent) / run.steps),
+                "max_weight_difference": round(figures["max_weight_difference"], 6)}
+    privacy = privacy_summary([shared, lazy])
+    record = developer.job(job_id)
+    return training, privacy, JobRun(job_id, record, model_received=record.model_delivered)
+
+
+def commitment_arguments(job_id: str, records: list[Any]) -> dict[str, Any]:
+    """``submit_result`` for a secret-shared vendor: its transcript is the digest of each
+    step's record (share-state, message and key digests, check value) — commitments only."""
+    from reference.clients.crypto import canonical_json
+    from reference.training.merkle import inclusion_proof, merkle_root
+
+    digests = [hashlib.sha256(canonical_json(record.to_json_value())).digest()
+               for record in records]
+    return {"job": job_id, "transcript_root": merkle_root(digests).hex(), "steps": len(digests),
+            "final_digest": digests[-1].hex(),
+            "final_proof": inclusion_proof(digests, len(digests) - 1).to_json_value(),
+            "step_digests": [digest.hex() for digest in digests]}
+
+
+def privacy_summary(jobs: list[SharedJob]) -> dict[str, Any]:
+    """What each party holds after the secret-shared jobs (and the referee's openings)."""
+    merged = Holdings()
+    entitled: dict[str, str] = {}
+    for job in jobs:
+        entitled.update(job.entitled)
+        for key, indices in job.holdings.shares.items():
+            merged.shares[key] |= indices
+        merged.plaintexts |= job.holdings.plaintexts
+        for sharing, vendors in job.holdings.views.items():
+            merged.views[sharing] |= vendors
+    report = privacy_report(merged, max(job.threshold for job in jobs), entitled)
+    report["disputes"] = [{"job": job.job, **judgement} for job in jobs
+                          for judgement in job.judgements]
+    report["scope"] = ("the secret-shared jobs; job-honest, job-lazy and job-complaint on the "
+                       "ledger still deliver decryptable datasets to their vendors")
+    return report
 
 
 def describe(outcome: Outcome) -> str:

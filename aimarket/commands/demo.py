@@ -17,6 +17,7 @@ EXPECTED = {
     "job-honest": ("SETTLED", [], True),
     "job-lazy": ("RESOLVED:WRONG_COMPUTATION", [("vendor3", "WRONG_COMPUTATION")], False),
     "job-complaint": ("RESOLVED:FALSE_COMPLAINT", [("vendor2", "FALSE_COMPLAINT")], False),
+    "job-shared": ("SETTLED", [], True),
 }
 """Per job: its outcome, its verdicts ``(convicted, offence)`` and whether the developer
 received the model."""
@@ -57,10 +58,17 @@ def run(args) -> int:
     outcomes_as_expected = all(
         (run.outcome, [(verdict.convicted, verdict.offence) for verdict in run.record.verdicts],
          run.model_received) == EXPECTED[run.job] for run in result.jobs)
-    success = (outcomes_as_expected and result.tokens_conserved and result.ledger_verified
-               and result.evidence.ok)
+    training, privacy = result.training, result.privacy
+    shared_as_expected = (
+        abs(training["accuracy"] - training["plaintext_accuracy"]) <= 0.005
+        and privacy["max_views_opened_per_sharing"] <= training["threshold"]
+        and not privacy["leaks"]
+        and [dispute["convicted"] for dispute in privacy["disputes"]] == ["vendor4"])
+    success = (outcomes_as_expected and shared_as_expected and result.tokens_conserved
+               and result.ledger_verified and result.evidence.ok)
     summary = result.to_json_value()
     summary["outcomes_as_expected"] = outcomes_as_expected
+    summary["secret_shared_as_expected"] = shared_as_expected
     summary["seconds"] = round(time.perf_counter() - started, 2)
     if args.json:
         ordered = {key: value for key, value in summary.items()
@@ -90,6 +98,15 @@ def run(args) -> int:
           f"{accuracy.fixed_test_accuracy:.4f}, float64 training {accuracy.float_test_accuracy:.4f}; "
           f"train {accuracy.fixed_train_accuracy:.4f} vs {accuracy.float_train_accuracy:.4f}; "
           f"test predictions agree on {accuracy.test_prediction_agreement:.1%}")
+    print(f"\njob-shared, trained on Shamir shares ({training['library']}, {training['vendors']} "
+          f"vendor processes, t = {training['threshold']}, {training['steps']} steps in "
+          f"{training['seconds']} s): test accuracy {training['accuracy']:.4f}, plaintext "
+          f"training with the same sigmoid {training['plaintext_accuracy']:.4f}")
+    for dispute in privacy["disputes"]:
+        print(f"  {dispute['job']}: step {dispute['step']} ({dispute['kind']} check) -> "
+              f"{dispute['convicted'] or 'nobody'} convicted: {dispute['reason']}")
+    print(f"privacy: at most {privacy['max_views_opened_per_sharing']} vendor view opened per "
+          f"sharing; leaks: {privacy['leaks'] or 'none'} ({privacy['scope']})")
     print("\nfinal balances:")
     for account, amount in sorted(result.accounts["balances"].items()):
         print(f"  {account:<10} {amount:>6}")

@@ -23,13 +23,14 @@ from reference.clients.datasets import split_into_parts
 from reference.ledger import FakeClock, Network, verify_ledger
 from reference.training import make_recipe, prepare_breast_cancer
 
-DEMO_BALANCES = {"dev1": 2018, "owner1": 700, "owner2": 600, "treasury": 156,
-                 "vendor1": 1580, "vendor2": 1284, "vendor3": 962}
-"""Funding (owners 400, developer 2000, vendors 1500 each) moved by the three jobs:
+DEMO_BALANCES = {"dev1": 1658, "owner1": 800, "owner2": 700, "treasury": 156,
+                 "vendor1": 1620, "vendor2": 1324, "vendor3": 1002, "vendor4": 1540}
+"""Funding (owners 400, developer 2000, vendors 1500 each) moved by the four jobs:
 honest — owners +100 each, vendors 1 and 2 +40, developer -280; lazy (vendor3 convicted,
 the job back at DELIVERED, then accepted) — owners +100 each, vendor1 +40, vendor3 loses
 its stake 538, developer +298 (bond, vendor3's fee and stake, less what it paid); false
-complaint — owner1 +100 from vendor2's stake of 256, the rest (156) to the treasury."""
+complaint — owner1 +100 from vendor2's stake of 256, the rest (156) to the treasury;
+secret-shared (four vendors) — owners +100 each, every vendor +40, developer -360."""
 
 
 def run_cli(*argv: str) -> tuple[int, str, str]:
@@ -58,13 +59,15 @@ def test_demo_outcomes(demo) -> None:
         {"id": "job-complaint", "outcome": "RESOLVED:FALSE_COMPLAINT", "status": "RESOLVED",
          "convicted": ["vendor2"], "offences": ["FALSE_COMPLAINT"], "disputes": 0,
          "model_delivered": False},
+        {"id": "job-shared", "outcome": "SETTLED", "status": "SETTLED", "convicted": [],
+         "offences": [], "disputes": 0, "model_delivered": True},
     ]
     assert summary["outcomes_as_expected"] is True
     assert list(summary)[-3:] == ["jobs", "tokens_conserved", "ledger_verified"]
     assert summary["tokens_conserved"] is True and summary["ledger_verified"] is True
     assert summary["evidence_checker"]["ok"] and summary["evidence_checker"]["verdicts_checked"] == 2
     assert summary["balances"] == DEMO_BALANCES
-    assert sum(DEMO_BALANCES.values()) == summary["minted"] == 7300
+    assert sum(DEMO_BALANCES.values()) == summary["minted"] == 8800
 
 
 def test_demo_trains_a_real_model(demo) -> None:
@@ -72,6 +75,19 @@ def test_demo_trains_a_real_model(demo) -> None:
     assert accuracy["step_count"] == 224
     assert accuracy["fixed_test_accuracy"] > 0.95
     assert abs(accuracy["fixed_test_accuracy"] - accuracy["float_test_accuracy"]) <= 0.01
+
+
+def test_demo_trains_on_shares_and_reports_what_each_party_holds(demo) -> None:
+    training, privacy = demo[1]["training"], demo[1]["privacy"]
+    assert {key: training[key] for key in ("mode", "library", "vendors", "threshold")} == {
+        "mode": "secret-shared", "library": "mpyc", "vendors": 4, "threshold": 1}
+    assert abs(training["accuracy"] - training["plaintext_accuracy"]) <= 0.005
+    assert training["accuracy"] > 0.95 and training["steps"] == 28
+    assert privacy["leaks"] == []
+    assert privacy["max_views_opened_per_sharing"] <= training["threshold"]
+    assert [(d["job"], d["convicted"]) for d in privacy["disputes"]] == [
+        ("job-shared-lazy", "vendor4")]
+    assert demo[1]["secret_shared_as_expected"] is True
 
 
 def test_ledger_verify_recomputes_every_verdict(demo) -> None:

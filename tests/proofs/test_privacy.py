@@ -1,0 +1,84 @@
+"""``aimarket check`` kind ``privacy``: the knowledge model of the spec, its invariants on
+explored instances, the finding on successive disputes, and the leaking mutants."""
+
+import json
+
+from aimarket.cli import main
+from proofs.explore import explore
+from proofs.privacy_check import knowledge_results, mutant_results, privacy_mutant_instance
+from spec import knowledge
+from spec.scenarios import make_instance
+
+
+def test_one_vendor_per_job_learns_nothing_it_should_not():
+    instance = make_instance(data_owners=2, developers=2, vendors=1, jobs=2,
+                             datasets_per_job=1, vendors_per_job=1, steps=1)
+    results = knowledge_results("one-vendor", instance)
+    assert {result.name for result in results} == {
+        name for name, _, _ in knowledge.KNOWLEDGE_INVARIANTS}
+    assert all(result.holds for result in results), [r.detail for r in results if not r.holds]
+
+
+def test_vendors_hold_one_share_and_the_developer_opens_the_model():
+    markets = explore(privacy_mutant_instance(), coverage=False).markets
+    delivered = next(m for m in markets if m.model_holders)
+    held = knowledge.holdings(delivered)
+    job = next(iter(delivered.jobs.values()))
+    for position, vendor in enumerate(job.vendors):
+        assert held[(vendor, (job.ident, knowledge.MODEL))] == {position}
+        assert held[(vendor, (job.ident, job.datasets[0]))] == {position}
+    assert knowledge.learns(held[(job.developer, (job.ident, knowledge.MODEL))])
+    assert not any(holder == knowledge.PUBLIC for holder, _ in held)
+
+
+def test_finding_successive_disputes_give_the_referee_two_views():
+    """The spec lets the developer dispute one vendor after another (decision 0008), each
+    dispute ending in a re-executed step; with secret-shared training each re-execution
+    opens the respondent's view to the referee, so two of them reveal the data. This test
+    pins the finding (decision 0030) until the spec's dispute rule changes."""
+    results = {r.name: r for r in knowledge_results("two-vendors", privacy_mutant_instance())}
+    assert not results["developer_learns_no_data"].holds
+    assert not results["openings_within_budget"].holds
+    markets = explore(privacy_mutant_instance(), coverage=False).markets
+    leaking = next(m for m in markets if knowledge.developer_learns_data(m))
+    job = next(iter(leaking.jobs.values()))
+    respondents = [dict(v.evidence)["respondent"] for v in job.verdicts
+                   if "pre_state" in dict(v.evidence)]
+    assert sorted(respondents) == sorted(job.vendors)  # two re-executions, two vendors
+    for market in markets:  # at most one re-execution per job never leaks
+        if all(sum("pre_state" in dict(v.evidence) for v in job.verdicts) <= 1
+               for job in market.jobs.values()):
+            assert knowledge.developer_learns_data(market) is None
+
+
+def test_every_leaking_mutant_is_killed():
+    [result], section = mutant_results("privacy-mutants", privacy_mutant_instance())
+    assert result.holds, result.detail
+    assert set(section["privacy_mutants"]) >= {"plaintext_delivery", "referee_opens_second_view",
+                                               "final_shares_to_vendors",
+                                               "model_delivered_to_vendors"}
+    assert "developer_learns_no_data" in section["privacy_mutants"]["referee_opens_second_view"]
+
+
+def test_check_lists_privacy_properties(capsys):
+    code = main(["check", "--instance", "data_owners=2", "--instance", "vendors=1",
+                 "--instance", "developers=1", "--instance", "steps=2", "--kind", "privacy",
+                 "--json", "--quiet", "--no-traces"])
+    data = json.loads(capsys.readouterr().out)
+    kinds = {item["kind"] for item in data["properties"]}
+    assert kinds == {"privacy"} and code == 0
+    assert all(item["verdict"] == "holds" for item in data["properties"])
+    assert "privacy_mutants" in data
+
+
+def test_privacy_is_opt_in_while_its_finding_is_open():
+    """`aimarket check` (and so `make check`) runs every kind but `privacy`, whose finding
+    (decision 0030) is open; `--kind privacy` runs it."""
+    from aimarket.cli import build_parser
+    from aimarket.commands.check import build_context
+
+    parser = build_parser()
+    default = build_context(parser.parse_args(["check", "--no-traces"]))
+    assert "privacy" not in default.kinds and "incentive" in default.kinds
+    chosen = build_context(parser.parse_args(["check", "--kind", "privacy", "--no-traces"]))
+    assert chosen.kinds == frozenset({"privacy"})
