@@ -68,6 +68,15 @@ def load_corpus(directory: str | Path, validate: bool = True) -> Corpus:
         entries = manifest["vectors"]
     except (ValueError, KeyError, TypeError) as error:
         raise CorpusError(f"{manifest_path}: not a manifest ({error})") from None
+    for key in ("schema", "catalogue"):
+        listed_file = manifest.get(key)
+        if isinstance(listed_file, dict) and isinstance(listed_file.get("file"), str):
+            path = root / listed_file["file"]
+            if not path.is_file():
+                raise CorpusError(f"{listed_file['file']}: listed in the manifest but missing")
+            if sha256_hex(path.read_bytes()) != listed_file.get("sha256"):
+                raise CorpusError(f"{listed_file['file']}: sha256 differs from the manifest "
+                                  "(modified file)")
     validator = None
     if validate:
         from conformance.schema import vector_validator

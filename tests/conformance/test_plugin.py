@@ -57,4 +57,5 @@ def test_a_faulty_implementation_fails_with_a_minimal_trace(small_corpus, tmp_pa
         "        return 'accepted' if outcome == 'VENDOR_AT_CAPACITY' else outcome\n")
     done = run_plugin(small_corpus, "capacity_blind:CapacityBlind", path=tmp_path)
     assert done.returncode == 1
-    assert "minimal failing trace" in done.stdout and "seed:" in done.stdout
+    assert "minimal failing trace" in done.stdout and "expected: {\"outcome\"" in done.stdout
+    assert "seed: None" not in done.stdout
