@@ -64,18 +64,8 @@ def instance_knobs(args) -> dict[str, object]:
     """The knobs of ``--params FILE`` and of every ``--instance KEY=VALUE`` (later wins)."""
     knobs: dict[str, object] = {}
     if args.params:
-        path = Path(args.params)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as error:
-            raise UsageError(args.params, f"cannot read the parameter file ({error.strerror})") from None
-        try:
-            values = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise UsageError(args.params, f"not valid JSON (line {error.lineno}, column "
-                                          f"{error.colno}: {error.msg})") from None
-        if not isinstance(values, dict):
-            raise UsageError(args.params, "must hold a JSON object of instance knobs")
+        from aimarket.inputs import read_json_file
+        values = read_json_file(args.params, dict, "JSON object of instance knobs")
         for field, value in values.items():
             knobs[field] = _knob(f"{args.params}: field '{field}'", field, value)
     for item in args.instance or ():
