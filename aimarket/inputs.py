@@ -25,9 +25,10 @@ MAX_DEPTH = 200
 GZIP_MAGIC = b"\x1f\x8b"
 
 
-def read_bytes(path: str | Path, limit: int = MAX_BYTES, gzip_ok: bool = False) -> bytes:
+def read_bytes(path: str | Path, limit: int = MAX_BYTES, gzip_ok: bool = False,
+               where: str | None = None) -> bytes:
     """The file's bytes (decompressed when ``gzip_ok`` and it is gzip), at most ``limit``."""
-    where = str(path)
+    where = where or str(path)
     file = Path(path)
     try:
         if file.is_dir():
@@ -38,7 +39,7 @@ def read_bytes(path: str | Path, limit: int = MAX_BYTES, gzip_ok: bool = False) 
         with open(file, "rb") as handle:
             data = handle.read(limit + 1)
     except FileNotFoundError:
-        raise UsageError(where, "no such file") from None
+        raise UsageError(where, "cannot read the file (no such file)") from None
     except OSError as error:
         raise UsageError(where, f"cannot read the file ({error.strerror or error})") from None
     if len(data) > limit:
@@ -94,12 +95,14 @@ def parse_json_text(data: bytes, where: str) -> Any:
 
 
 def read_json_file(path: str | Path, expect: type | None = dict, what: str = "JSON object",
-                   limit: int = MAX_BYTES, gzip_ok: bool = False) -> Any:
+                   limit: int = MAX_BYTES, gzip_ok: bool = False, option: str | None = None) -> Any:
     """The JSON document in ``path``; ``expect`` is the type its top level must have
-    (``what`` names it in the refusal)."""
-    value = parse_json_text(read_bytes(path, limit, gzip_ok), str(path))
+    (``what`` names it in the refusal). ``option`` (e.g. ``"--replay"``) is named before the
+    file in refusals."""
+    where = f"{option} {path}" if option else str(path)
+    value = parse_json_text(read_bytes(path, limit, gzip_ok, where), where)
     if expect is not None and not isinstance(value, expect):
         found = {dict: "an object", list: "an array", str: "a string", bool: "true or false",
                  type(None): "null"}.get(type(value), "a number")
-        raise UsageError(str(path), f"must hold a {what}, found {found}")
+        raise UsageError(where, f"must hold a {what}, found {found}")
     return value

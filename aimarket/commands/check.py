@@ -214,9 +214,9 @@ def register(subparsers) -> None:
                              "repeatable")
     parser.add_argument("--params", metavar="FILE",
                         help="JSON object of instance knobs (as --instance)")
-    parser.add_argument("--kind", action="append", choices=KINDS,
-                        help="run only checks of this kind (repeatable)")
-    parser.add_argument("--skip", action="append", choices=KINDS,
+    parser.add_argument("--kind", action="append", choices=KINDS, metavar="KIND",
+                        help=f"run only checks of this kind (repeatable): {', '.join(KINDS)}")
+    parser.add_argument("--skip", action="append", choices=KINDS, metavar="KIND",
                         help="skip checks of this kind (repeatable), e.g. --skip mutation")
     parser.add_argument("--abstraction", choices=("none", "time", "symmetry"), default="symmetry",
                         help="state abstraction of the exploration (default: symmetry, "

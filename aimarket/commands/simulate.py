@@ -93,7 +93,7 @@ def replay_vector(args, data: dict) -> int:
             prelude = find_prelude(path, vector.prelude)
             vector = resolve_prelude(vector, {prelude.name: prelude})
     except VectorFormatError as error:
-        raise UsageError(args.replay, f"not a conformance vector: {error}") from None
+        raise UsageError(f"--replay {args.replay}", f"not a conformance vector: {error}") from None
     runner = SpecRunner()
     checker = IncrementalChecker()
     runner.init(vector.genesis)
@@ -157,15 +157,15 @@ def replay_file(args) -> int:
     from conformance.itf import ItfError, trace_from_json
     from proofs.replay import replay
 
-    data = read_json_file(args.replay, dict, "ITF trace (an object with states)")
+    data = read_json_file(args.replay, dict, "ITF trace (an object with states)", option="--replay")
     if is_vector(data):
         return replay_vector(args, data)
     try:
         trace = trace_from_json(data)
     except ItfError as error:
-        raise UsageError(args.replay, f"not a trace of this spec: {error}") from None
+        raise UsageError(f"--replay {args.replay}", f"not a trace of this spec: {error}") from None
     except (KeyError, TypeError, ValueError, AttributeError) as error:
-        raise UsageError(args.replay, f"not a trace of this spec ({type(error).__name__}: "
+        raise UsageError(f"--replay {args.replay}", f"not a trace of this spec ({type(error).__name__}: "
                                       f"{error})") from None
     report = replay(trace)
     meta = trace.meta

@@ -94,7 +94,7 @@ def test_unknown_property(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_missing_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     code, _, err = run(capsys, str(tmp_path / "nothing.json"))
-    assert code == 2 and "no such file" in err
+    assert code == 2 and "no such file" in err and err.count("\n") == 1
 
 
 TINY_GAME = {
