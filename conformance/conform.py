@@ -57,6 +57,22 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+MAX_FILE_BYTES = 64 * 1024 * 1024
+"""The largest corpus file read (the committed vectors are well under 1 MB each)."""
+
+
+def read_limited(path: Path) -> bytes:
+    """A corpus file's bytes, refusing one larger than :data:`MAX_FILE_BYTES`."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise CorpusError(f"{path.name}: {size / 1e6:.0f} MB, more than a corpus file may "
+                              f"hold ({MAX_FILE_BYTES / 1e6:.0f} MB)")
+        return path.read_bytes()
+    except OSError as error:
+        raise CorpusError(f"{path}: cannot read ({error.strerror or error})") from None
+
+
 def load_corpus(directory: str | Path, validate: bool = True) -> Corpus:
     """The corpus in ``directory``, every file checked against the manifest."""
     root = Path(directory)
@@ -64,10 +80,12 @@ def load_corpus(directory: str | Path, validate: bool = True) -> Corpus:
     if not manifest_path.is_file():
         raise CorpusError(f"{root}: no {MANIFEST}")
     try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        manifest = json.loads(read_limited(manifest_path).decode("utf-8"))
         entries = manifest["vectors"]
     except (ValueError, KeyError, TypeError) as error:
         raise CorpusError(f"{manifest_path}: not a manifest ({error})") from None
+    except RecursionError:
+        raise CorpusError(f"{manifest_path}: not a manifest (nested too deeply)") from None
     for key in ("schema", "catalogue"):
         listed_file = manifest.get(key)
         if isinstance(listed_file, dict) and isinstance(listed_file.get("file"), str):
@@ -90,20 +108,27 @@ def load_corpus(directory: str | Path, validate: bool = True) -> Corpus:
         path = root / relative
         if not path.is_file():
             raise CorpusError(f"{relative}: listed in the manifest but missing")
-        data = path.read_bytes()
+        data = read_limited(path)
         if sha256_hex(data) != entry.get("sha256"):
             raise CorpusError(f"{relative}: sha256 differs from the manifest (modified file)")
-        text = data.decode("utf-8")
-        if validator is not None:
-            problems = sorted(validator.iter_errors(json.loads(text)), key=lambda error: error.path)
-            if problems:
-                where = "/".join(str(part) for part in problems[0].absolute_path)
-                raise CorpusError(f"{relative}: does not match the schema at {where}: "
-                                  f"{problems[0].message}")
         try:
+            text = data.decode("utf-8")
+            if validator is not None:
+                problems = sorted(validator.iter_errors(json.loads(text)),
+                                  key=lambda error: error.path)
+                if problems:
+                    where = "/".join(str(part) for part in problems[0].absolute_path)
+                    raise CorpusError(f"{relative}: does not match the schema at {where}: "
+                                      f"{problems[0].message}")
             vectors.append(read_vector_text(text, relative.removesuffix(SUFFIX)))
         except VectorFormatError as error:
             raise CorpusError(f"{relative}: {error}") from None
+        except UnicodeDecodeError:
+            raise CorpusError(f"{relative}: not UTF-8 text (a binary file?)") from None
+        except ValueError as error:
+            raise CorpusError(f"{relative}: not valid JSON ({error})") from None
+        except RecursionError:
+            raise CorpusError(f"{relative}: nested too deeply") from None
         listed.add(path.resolve())
     unlisted = sorted(str(path.relative_to(root)) for path in root.rglob(f"*{SUFFIX}")
                       if path.resolve() not in listed)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -157,3 +159,35 @@ def test_an_unknown_vector_id_is_one_line():
     done = run_cli("conform", "--vector", "walks/walk-99")
     assert done.returncode == 2 and done.stderr.count("\n") == 1
     assert "--vector" in done.stderr and "walks/walk-99" in done.stderr
+
+
+@pytest.mark.parametrize("content, reason", [
+    (b"\xff\xfe\x00binary\x00", "not UTF-8"),
+    (b"[" * 50_000 + b"]" * 50_000, "nested too deeply"),
+    (b'{"states": ', "not valid JSON"),
+])
+def test_a_corpus_with_an_unreadable_vector_is_one_line_exit_2(tmp_path, content, reason):
+    """Even when the manifest vouches for it (its sha256 updated), a broken file is refused
+    with one line naming it, never a traceback."""
+    copy = tmp_path / "vectors"
+    shutil.copytree(VECTORS, copy)
+    target = copy / "walks" / "walk-2.itf.json"
+    target.write_bytes(content)
+    manifest = json.loads((copy / "manifest.json").read_text())
+    for entry in manifest["vectors"]:
+        if entry["file"] == "walks/walk-2.itf.json":
+            entry["sha256"] = hashlib.sha256(content).hexdigest()
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    done = run_cli("conform", "--vectors", str(copy))
+    assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr[-500:]
+    assert "walks/walk-2.itf.json" in done.stderr and reason in done.stderr
+
+
+def test_a_manifest_that_is_not_one_is_one_line_exit_2(tmp_path):
+    copy = tmp_path / "vectors"
+    copy.mkdir()
+    for content in (b"\x00\x01", b"[" * 50_000, b"[1, 2]"):
+        (copy / "manifest.json").write_bytes(content)
+        done = run_cli("conform", "--vectors", str(copy))
+        assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr[-500:]
+        assert "not a manifest" in done.stderr
