@@ -298,13 +298,22 @@ def run_vector(runner: Runner, vector: Vector) -> VectorResult:
     except Exception as error:  # an implementation that raises fails the vector
         detail = getattr(error, "detail", None)
         if detail is None:
-            detail = traceback.format_exc()
+            detail = implementation_traceback(error)
         doing = f" making {describe(made)}" if made is not None else (
             " at init" if index == 0 else "")
         return failed(index + 1 if made is not None else index,
                       f"the runner raised {type(error).__name__}: {error}{doing}", made,
                       detail=str(detail))
     return VectorResult(vector.name, PASSED, total, None, "", vector.seed)
+
+
+def implementation_traceback(error: BaseException) -> str:
+    """The traceback of ``error`` without the suite's own frames (this module's), so that
+    it starts where the implementation was called."""
+    frames = [frame for frame in traceback.extract_tb(error.__traceback__)
+              if Path(frame.filename).resolve() != Path(__file__).resolve()]
+    return ("Traceback (most recent call last):\n" + "".join(traceback.format_list(frames))
+            + "".join(traceback.format_exception_only(type(error), error)))
 
 
 def argument_value(name: str, value: Any, meaning: dict[str, Any]) -> Any:
