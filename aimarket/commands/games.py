@@ -35,7 +35,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "games", help="game-theoretic security properties of extensive-form games",
         description="Game-theoretic security properties of extensive-form games "
                     "(CheckMate's format).", epilog=EXAMPLES)
-    actions = games.add_subparsers(dest="games_command", required=True, parser_class=type(games))
+    actions = games.add_subparsers(dest="games_command", required=True, parser_class=type(games),
+                                   metavar="COMMAND")
     check = actions.add_parser("check", help="check the properties of a game file (.json or .json.gz)",
                                description=DESCRIPTION, epilog=EXAMPLES)
     check.add_argument("file", help="game file in CheckMate's JSON format (chance nodes allowed)")
