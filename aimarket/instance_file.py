@@ -3,9 +3,7 @@ name the field and the reason."""
 
 from __future__ import annotations
 
-import json
 from fractions import Fraction
-from pathlib import Path
 
 from aimarket.cli import UsageError
 from spec.scenarios import Instance
@@ -56,13 +54,9 @@ def instance_from_mapping(values: dict, source: str, base: Instance) -> Instance
 
 
 def load_instance(path: str, base: Instance) -> Instance:
-    """Read a JSON parameter file over ``base``."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as error:
-        raise UsageError(path, f"cannot read the parameter file ({error.strerror})") from None
-    try:
-        values = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise UsageError(path, f"not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})") from None
+    """Read a JSON parameter file over ``base`` (:func:`aimarket.inputs.read_json_file`:
+    one-line refusals for missing, binary, huge, deeply nested or non-object files)."""
+    from aimarket.inputs import read_json_file
+
+    values = read_json_file(path, dict, "JSON object of parameter fields")
     return instance_from_mapping(values, path, base)

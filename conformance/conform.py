@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from conformance.projection import differences
+from conformance.projection import difference_items, render_difference
 from conformance.runner import Runner, Unsupported
 from conformance.vectors import (
     Genesis,
@@ -55,6 +57,22 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+MAX_FILE_BYTES = 64 * 1024 * 1024
+"""The largest corpus file read (the committed vectors are well under 1 MB each)."""
+
+
+def read_limited(path: Path) -> bytes:
+    """A corpus file's bytes, refusing one larger than :data:`MAX_FILE_BYTES`."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise CorpusError(f"{path.name}: {size / 1e6:.0f} MB, more than a corpus file may "
+                              f"hold ({MAX_FILE_BYTES / 1e6:.0f} MB)")
+        return path.read_bytes()
+    except OSError as error:
+        raise CorpusError(f"{path}: cannot read ({error.strerror or error})") from None
+
+
 def load_corpus(directory: str | Path, validate: bool = True) -> Corpus:
     """The corpus in ``directory``, every file checked against the manifest."""
     root = Path(directory)
@@ -62,10 +80,21 @@ def load_corpus(directory: str | Path, validate: bool = True) -> Corpus:
     if not manifest_path.is_file():
         raise CorpusError(f"{root}: no {MANIFEST}")
     try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        manifest = json.loads(read_limited(manifest_path).decode("utf-8"))
         entries = manifest["vectors"]
     except (ValueError, KeyError, TypeError) as error:
         raise CorpusError(f"{manifest_path}: not a manifest ({error})") from None
+    except RecursionError:
+        raise CorpusError(f"{manifest_path}: not a manifest (nested too deeply)") from None
+    for key in ("schema", "catalogue"):
+        listed_file = manifest.get(key)
+        if isinstance(listed_file, dict) and isinstance(listed_file.get("file"), str):
+            path = root / listed_file["file"]
+            if not path.is_file():
+                raise CorpusError(f"{listed_file['file']}: listed in the manifest but missing")
+            if sha256_hex(path.read_bytes()) != listed_file.get("sha256"):
+                raise CorpusError(f"{listed_file['file']}: sha256 differs from the manifest "
+                                  "(modified file)")
     validator = None
     if validate:
         from conformance.schema import vector_validator
@@ -79,20 +108,27 @@ def load_corpus(directory: str | Path, validate: bool = True) -> Corpus:
         path = root / relative
         if not path.is_file():
             raise CorpusError(f"{relative}: listed in the manifest but missing")
-        data = path.read_bytes()
+        data = read_limited(path)
         if sha256_hex(data) != entry.get("sha256"):
             raise CorpusError(f"{relative}: sha256 differs from the manifest (modified file)")
-        text = data.decode("utf-8")
-        if validator is not None:
-            problems = sorted(validator.iter_errors(json.loads(text)), key=lambda error: error.path)
-            if problems:
-                where = "/".join(str(part) for part in problems[0].absolute_path)
-                raise CorpusError(f"{relative}: does not match the schema at {where}: "
-                                  f"{problems[0].message}")
         try:
+            text = data.decode("utf-8")
+            if validator is not None:
+                problems = sorted(validator.iter_errors(json.loads(text)),
+                                  key=lambda error: error.path)
+                if problems:
+                    where = "/".join(str(part) for part in problems[0].absolute_path)
+                    raise CorpusError(f"{relative}: does not match the schema at {where}: "
+                                      f"{problems[0].message}")
             vectors.append(read_vector_text(text, relative.removesuffix(SUFFIX)))
         except VectorFormatError as error:
             raise CorpusError(f"{relative}: {error}") from None
+        except UnicodeDecodeError:
+            raise CorpusError(f"{relative}: not UTF-8 text (a binary file?)") from None
+        except ValueError as error:
+            raise CorpusError(f"{relative}: not valid JSON ({error})") from None
+        except RecursionError:
+            raise CorpusError(f"{relative}: nested too deeply") from None
         listed.add(path.resolve())
     unlisted = sorted(str(path.relative_to(root)) for path in root.rglob(f"*{SUFFIX}")
                       if path.resolve() not in listed)
@@ -118,13 +154,47 @@ class VectorResult:
     status: str
     steps_total: int
     failed_step: int | None = None
-    """1-based step of the first difference; 0 for the state after genesis."""
+    """1-based step of the first difference in the whole run (the prelude's calls
+    included); 0 for the state after genesis."""
     message: str = ""
     seed: int | None = None
+    file: str = ""
+    """The corpus file in which the failing step is written (the prelude's file when the
+    failure is in the prelude's calls)."""
+    file_step: int | None = None
+    """The failing step's number in :attr:`file` (its ``#meta.index``; 0: state 0)."""
+    call: dict[str, Any] | None = None
+    """The failing call, in the vocabulary of the vector files (:func:`call_record`)."""
+    expected: dict[str, Any] | None = None
+    actual: dict[str, Any] | None = None
+    """What differed: ``{"outcome": ...}`` or the projected state's differing fields by
+    path, as expected by the vector and as the implementation had them."""
+    detail: str = ""
+    """The implementation's traceback (or, over the bridge, what it wrote to stderr)."""
 
     @property
     def passed(self) -> bool:
         return self.status == PASSED
+
+    @property
+    def where(self) -> str:
+        """``file step N`` for reports."""
+        if self.file_step is None:
+            return ""
+        return f"{self.file} step {self.file_step}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"vector": self.name, "status": self.status, "seed": self.seed,
+                "file": self.file or None, "step": self.file_step, "run_step": self.failed_step,
+                "call": self.call, "expected": self.expected, "actual": self.actual,
+                "message": self.message, "detail": self.detail or None}
+
+
+def locate(vector: Vector, index: int) -> tuple[str, int]:
+    """The file and the step number in it of the run's step ``index`` (0: genesis)."""
+    if vector.prelude is not None and index <= vector.prelude_steps:
+        return f"{vector.prelude}{SUFFIX}", index
+    return vector.file_name, index - vector.prelude_steps if vector.prelude is not None else index
 
 
 class CountingRunner(Runner):
@@ -164,19 +234,38 @@ def run_vector(runner: Runner, vector: Vector) -> VectorResult:
     """Replay ``vector`` on ``runner``; the first difference fails it."""
     total = len(vector.steps)
 
-    def failed(step_number: int, message: str) -> VectorResult:
-        return VectorResult(vector.name, FAILED, total, step_number, message, vector.seed)
+    def failed(index: int, message: str, made: VectorCall | None = None,
+               expected: dict | None = None, actual: dict | None = None,
+               detail: str = "") -> VectorResult:
+        file, file_step = locate(vector, index)
+        return VectorResult(vector.name, FAILED, total, index, message, vector.seed, file,
+                            file_step, None if made is None else call_record(made),
+                            expected, actual, detail)
+
+    def state_failure(index: int, expected_state, made: VectorCall | None,
+                      outcome: str | None) -> VectorResult | None:
+        actual_state = runner.project()
+        found = difference_items(expected_state, actual_state)
+        if not found:
+            return None
+        text = "; ".join(render_difference(item) for item in found)
+        head = "state after genesis" if made is None else f"{describe(made)} ({outcome})"
+        return failed(index, f"{head}: {text}", made,
+                      {path: expected for path, expected, _ in found},
+                      {path: actual for path, _, actual in found})
 
     if isinstance(runner, CountingRunner):
         runner.start(vector)
+    index = 0
+    made: VectorCall | None = None
     try:
         runner.init(vector.genesis)
-        found = differences(vector.initial, runner.project())
-        if found:
-            return failed(0, "state after genesis: " + "; ".join(found))
-        index = 0
+        problem = state_failure(0, vector.initial, None, None)
+        if problem is not None:
+            return problem
         while index < total:
             current = vector.steps[index]
+            made = current.call
             paired = index + 1 < total and vector.steps[index + 1].concurrent
             if paired:
                 second = vector.steps[index + 1]
@@ -184,36 +273,84 @@ def run_vector(runner: Runner, vector: Vector) -> VectorResult:
                 for offset, (expected, actual) in enumerate(
                         zip((current.outcome, second.outcome), outcomes)):
                     if expected != actual:
+                        wrong = vector.steps[index + offset].call
                         return failed(index + 1 + offset,
-                                      f"{describe(vector.steps[index + offset].call)} (in one "
-                                      f"block with the next): expected {expected}, got {actual}")
+                                      f"{describe(wrong)} (in one block with the "
+                                      f"{'next' if offset == 0 else 'previous'} call): "
+                                      f"expected {expected}, got {actual}", wrong,
+                                      {"outcome": expected}, {"outcome": actual})
                 index += 1
                 current = second
+                made = current.call
             else:
                 actual = runner.step(current.call)
                 if actual != current.outcome:
                     return failed(index + 1, f"{describe(current.call)}: expected "
-                                             f"{current.outcome}, got {actual}")
-            found = differences(current.state, runner.project())
-            if found:
-                return failed(index + 1, f"{describe(current.call)} ({current.outcome}): "
-                                         + "; ".join(found))
+                                             f"{current.outcome}, got {actual}", current.call,
+                                  {"outcome": current.outcome}, {"outcome": actual})
+            problem = state_failure(index + 1, current.state, current.call, current.outcome)
+            if problem is not None:
+                return problem
             index += 1
+            made = None
     except Unsupported as reason:
         return VectorResult(vector.name, SKIPPED, total, None, f"unsupported: {reason}", vector.seed)
     except Exception as error:  # an implementation that raises fails the vector
-        return failed(-1, f"runner raised {type(error).__name__}: {error}")
+        detail = getattr(error, "detail", None)
+        if detail is None:
+            detail = implementation_traceback(error)
+        doing = f" making {describe(made)}" if made is not None else (
+            " at init" if index == 0 else "")
+        return failed(index + 1 if made is not None else index,
+                      f"the runner raised {type(error).__name__}: {error}{doing}", made,
+                      detail=str(detail))
     return VectorResult(vector.name, PASSED, total, None, "", vector.seed)
 
 
+def implementation_traceback(error: BaseException) -> str:
+    """The traceback of ``error`` without the suite's own frames (this module's), so that
+    it starts where the implementation was called."""
+    frames = [frame for frame in traceback.extract_tb(error.__traceback__)
+              if Path(frame.filename).resolve() != Path(__file__).resolve()]
+    return ("Traceback (most recent call last):\n" + "".join(traceback.format_list(frames))
+            + "".join(traceback.format_exception_only(type(error), error)))
+
+
+def argument_value(name: str, value: Any, meaning: dict[str, Any]) -> Any:
+    """An argument as the vector files let an implementation read it: the meaning of an
+    abstract value (a digest's label, ``"committed"``, ``"fresh"``), else the value."""
+    described = meaning.get(name)
+    if described is not None:
+        if name == "transcript" and isinstance(described, dict):
+            return list(described.get("digests", []))
+        if name == "digest" and isinstance(described, dict):
+            return f"{described.get('label')}@{described.get('step')}"
+        return described
+    if isinstance(value, frozenset):
+        return sorted(value, key=str)
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+def call_record(made: VectorCall) -> dict[str, Any]:
+    """A call in the vocabulary of the vector files, as JSON."""
+    record: dict[str, Any] = {"action": made.action, "actor": made.actor,
+                              "args": {name: argument_value(name, value, made.meaning)
+                                       for name, value in made.args.items()}}
+    if made.forges:
+        record["forges"] = made.forges
+    return record
+
+
 def describe(call: VectorCall) -> str:
-    """A short rendering of a call for reports."""
+    """A short rendering of a call for reports, in the vector files' vocabulary."""
     parts = []
-    for name, value in call.args.items():
-        if isinstance(value, tuple) and len(value) > 4:
-            value = f"[{len(value)} items]"
-        elif isinstance(value, (tuple, frozenset)):
-            value = "+".join(str(item) for item in sorted(value, key=str)) or "()"
+    for name, value in call_record(call)["args"].items():
+        if isinstance(value, list) and len(value) > 6:
+            value = ",".join(str(item) for item in value[:6]) + f",… ({len(value)} items)"
+        elif isinstance(value, list):
+            value = ",".join(str(item) for item in value) or "[]"
         parts.append(f"{name}={value}")
     forged = f" (forging {call.forges})" if call.forges else ""
     return f"{call.action} by {call.actor}{forged} " + " ".join(parts)
@@ -248,7 +385,10 @@ class ConformReport:
                 problems.append(f"{vector.name}: never executed")
             elif result.status == SKIPPED:
                 problems.append(f"{vector.name}: skipped ({result.message})")
-            elif result.status == PASSED and self.counted[vector.name] != len(vector.steps):
+            elif result.status == FAILED and self.counted[vector.name] < len(vector.steps):
+                problems.append(f"{vector.name}: stopped at call {result.failed_step} of "
+                                f"{len(vector.steps)} (failed)")
+            elif self.counted[vector.name] != len(vector.steps):
                 problems.append(f"{vector.name}: the runner received "
                                 f"{self.counted[vector.name]} of {len(vector.steps)} calls")
         unknown = sorted(set(ran) - {vector.name for vector in self.expected})

@@ -4,7 +4,9 @@
 bytes whether they are written to ``vectors/`` (:func:`write_corpus`) or compared in
 memory with the committed ones (the staleness test). The manifest records the spec
 version (the package version and a digest of ``spec/``'s sources), the generator, the
-seed, the coverage table and the sha256 of every file.
+seed, the coverage table and the sha256 of every file, of the schema and of the action
+catalogue (:mod:`conformance.catalogue`). A ``pytest.ini`` makes the directory its own
+pytest root for the plugin (:mod:`conformance.testing`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import tempfile
 from importlib import metadata
 from pathlib import Path
 
+from conformance.catalogue import CATALOGUE_FILE, catalogue_schema
 from conformance.conform import MANIFEST, SCHEMA, sha256_hex
 from conformance.coverage import CoverageReport
 from conformance.generate import GeneratedCorpus
@@ -25,6 +28,14 @@ from conformance.schema import vector_schema
 from conformance.vectors import vector_text
 
 MANIFEST_FORMAT = "aimarket/conformance-vectors/v1"
+PYTEST_INI = "pytest.ini"
+PYTEST_INI_TEXT = """\
+# Makes the corpus directory its own pytest root: running the conformance plugin on it
+#   pytest -p conformance.testing --aimarket-runner RUNNER path/to/vectors
+# picks up no configuration of a project around it and writes no cache here.
+[pytest]
+addopts = -p no:cacheprovider
+"""
 SPEC_DIRECTORY = Path(__file__).resolve().parent.parent / "spec"
 
 
@@ -79,6 +90,9 @@ def corpus_files(corpus: GeneratedCorpus) -> dict[str, bytes]:
                         "sha256": sha256_hex(data)})
     schema = json_bytes(vector_schema())
     files[SCHEMA] = schema
+    catalogue = json_bytes(catalogue_schema(spec_version()))
+    files[CATALOGUE_FILE] = catalogue
+    files[PYTEST_INI] = PYTEST_INI_TEXT.encode("utf-8")
     coverage = CoverageReport.of(corpus.vectors)
     manifest = {
         "format": MANIFEST_FORMAT,
@@ -86,6 +100,7 @@ def corpus_files(corpus: GeneratedCorpus) -> dict[str, bytes]:
         "generator": generator_name(),
         "seed": corpus.seed,
         "schema": {"file": SCHEMA, "sha256": sha256_hex(schema)},
+        "catalogue": {"file": CATALOGUE_FILE, "sha256": sha256_hex(catalogue)},
         "counts": {kind: sum(1 for vector in corpus.vectors if vector.kind == kind)
                    for kind in ("coverage", "walk", "sequence")},
         "vectors": entries,

@@ -191,6 +191,7 @@ class MutantResult:
     killed_by: str | None
     """The first vector that failed under the mutant (None: the mutant survived)."""
     step: int | None = None
+    """The failing step's number in the file that holds it (as in failure reports)."""
     message: str = ""
 
     @property
@@ -220,7 +221,7 @@ def kill_matrix(runner: Runner, mutants: Sequence[Mutant], vectors: Sequence[Vec
             if vector.name not in clean:
                 clean[vector.name] = run_vector(runner, vector).passed
             if clean[vector.name]:
-                outcome = MutantResult(mutant, vector.name, result.failed_step, result.message)
+                outcome = MutantResult(mutant, vector.name, result.file_step, result.message)
                 break
         results.append(outcome)
         if progress is not None:

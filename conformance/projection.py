@@ -208,9 +208,11 @@ def to_plain(value: Any) -> Any:
     return value
 
 
-def differences(expected: Any, actual: Any, path: str = "state", limit: int = 20) -> list[str]:
-    """Human-readable differences between two abstract values (at most ``limit``)."""
-    found: list[str] = []
+def difference_items(expected: Any, actual: Any, path: str = "state",
+                     limit: int = 20) -> list[tuple[str, Any, Any]]:
+    """The differences between two abstract values (at most ``limit``), each as
+    ``(path, expected, actual)`` in plain JSON values; ``None`` stands for "absent"."""
+    found: list[tuple[str, Any, Any]] = []
 
     def walk(left: Any, right: Any, where: str) -> None:
         if len(found) >= limit or left == right:
@@ -222,19 +224,29 @@ def differences(expected: Any, actual: Any, path: str = "state", limit: int = 20
         if isinstance(left, dict) and isinstance(right, dict):
             for key in sorted(set(left) | set(right), key=str):
                 if key not in right:
-                    found.append(f"{where}[{key!r}]: expected {to_plain(left[key])!r}, missing")
+                    found.append((f"{where}[{key!r}]", to_plain(left[key]), None))
                 elif key not in left:
-                    found.append(f"{where}[{key!r}]: unexpected {to_plain(right[key])!r}")
+                    found.append((f"{where}[{key!r}]", None, to_plain(right[key])))
                 else:
                     walk(left[key], right[key], f"{where}[{key!r}]")
                 if len(found) >= limit:
                     return
             return
-        if isinstance(left, frozenset) and isinstance(right, frozenset):
-            found.append(f"{where}: missing {to_plain(left - right)!r}, "
-                         f"unexpected {to_plain(right - left)!r}")
-            return
-        found.append(f"{where}: expected {to_plain(left)!r}, got {to_plain(right)!r}")
+        found.append((where, to_plain(left), to_plain(right)))
 
     walk(expected, actual, path)
     return found
+
+
+def render_difference(item: tuple[str, Any, Any]) -> str:
+    where, left, right = item
+    if right is None:
+        return f"{where}: expected {left!r}, missing"
+    if left is None:
+        return f"{where}: unexpected {right!r}"
+    return f"{where}: expected {left!r}, got {right!r}"
+
+
+def differences(expected: Any, actual: Any, path: str = "state", limit: int = 20) -> list[str]:
+    """Human-readable differences between two abstract values (at most ``limit``)."""
+    return [render_difference(item) for item in difference_items(expected, actual, path, limit)]

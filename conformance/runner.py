@@ -21,6 +21,10 @@ plays them in its test environment.
 
 A runner that cannot execute some call raises :class:`Unsupported`: the vector is counted
 as *skipped*, never as passed, and the suite's run fails its completeness check.
+
+An implementation in another language does not write this class: it speaks the bridge
+protocol of :mod:`conformance.bridge` over its standard input and output, and
+:class:`conformance.bridge.ExecRunner` (``--runner exec:COMMAND``) is its Runner.
 """
 
 from __future__ import annotations

@@ -1,18 +1,24 @@
 """The conformance suite as a pytest plugin and a Hypothesis state machine, for any
 implementation of the protocol.
 
-One command runs the whole suite against your implementation::
+One command runs the whole suite against your implementation, from any directory::
 
     pytest -p conformance.testing --aimarket-runner mypackage.runner:MyRunner path/to/vectors
+    pytest -p conformance.testing --aimarket-runner "exec:node runner.js" path/to/vectors
 
-``MyRunner`` implements :class:`conformance.runner.Runner`. The plugin collects the
+``MyRunner`` implements :class:`conformance.runner.Runner` (the current directory is
+searched for ``mypackage``); ``exec:COMMAND`` runs a program in any language that speaks
+the bridge protocol (:mod:`conformance.bridge`); ``spec`` and ``reference`` name the
+shipped runners. The corpus directory carries its own ``pytest.ini``, so the run does not
+pick up the configuration of a project around it and writes no cache. The plugin collects the
 corpus's ``manifest.json`` into one test per vector (a failing vector is shrunk to a minimal
 trace, printed with its seed), then ``every-vector-executed`` — the consumer-side check that
 every vector of the manifest ran to its last step (deselecting or skipping a vector fails
 it) — and ``stateful-comparison``: a Hypothesis state machine that drives your
 implementation and the spec side by side over several concurrent jobs and compares
 outcomes and abstract states after every call (``--aimarket-stateful N`` examples, 0 to
-turn it off).
+turn it off; ``--aimarket-seed S`` fixes its run, so the same bug fails the same way every
+time, and its report is the differing call and the calls before it).
 
 The state machine is also usable on its own: :func:`comparison_machine` returns a
 :class:`hypothesis.stateful.RuleBasedStateMachine` for a runner factory; put
@@ -21,7 +27,7 @@ The state machine is also usable on its own: :func:`comparison_machine` returns 
 
 from __future__ import annotations
 
-import importlib
+import json
 import random
 from collections.abc import Callable
 from fractions import Fraction
@@ -53,17 +59,19 @@ COMPARISON_INSTANCE = make_instance(data_owners=3, developers=2, vendors=3, jobs
                                     datasets_per_job=2, vendors_per_job=2, steps=3, window=2,
                                     vendor_capacity=2, licence_uses=10**6, licence_expiry=10**6)
 """The world of the stateful comparison: three job templates open at once."""
+TRACE_SHOWN = 25
+"""How many of the calls before a difference the stateful comparison's report shows."""
 
 
-def load_runner_factory(text: str) -> Callable[[], Runner]:
-    """The class named ``module:Class``."""
-    module_name, _, class_name = text.partition(":")
-    if not module_name or not class_name:
-        raise pytest.UsageError(f"--aimarket-runner: expected module:Class, got {text!r}")
+def load_runner_factory(text: str, timeout: float | None = None) -> Callable[[], Runner]:
+    """The runner named ``text``: ``spec``, ``reference``, ``module:Class`` or
+    ``exec:COMMAND`` (:mod:`conformance.loading`, as ``aimarket conform --runner``)."""
+    from conformance.bridge import DEFAULT_TIMEOUT
+    from conformance.loading import RunnerNameError, runner_factory
     try:
-        return getattr(importlib.import_module(module_name), class_name)
-    except (ImportError, AttributeError) as error:
-        raise pytest.UsageError(f"--aimarket-runner: cannot load {text}: {error}") from None
+        return runner_factory(text, timeout or DEFAULT_TIMEOUT)
+    except RunnerNameError as error:
+        raise pytest.UsageError(f"--aimarket-runner: {error}") from None
 
 
 # ---------------------------------------------------------------------------------------
@@ -109,10 +117,16 @@ def comparison_machine(runner_factory: Callable[[], Runner],
             self.oracle = SpecOracle(parameters)
             self.trace: list[str] = []
 
+        def history(self, calls: list[str]) -> str:
+            shown = calls[-TRACE_SHOWN:]
+            skipped = len(calls) - len(shown)
+            return ((f"after {len(calls)} calls (the last {len(shown)} shown):\n  " if skipped
+                     else f"after {len(calls)} calls:\n  ") + "\n  ".join(shown))
+
         def check(self, made: VectorCall, expected: str, actual: str) -> None:
             self.trace.append(f"{describe(made)} -> {expected}")
             assert actual == expected, (f"{describe(made)}: expected {expected}, got {actual}\n"
-                                        "after: " + "\n       ".join(self.trace[:-1]))
+                                        + self.history(self.trace[:-1]))
 
         def make(self, made: Call) -> None:
             vector_call = self.oracle.prepare(made)
@@ -159,7 +173,7 @@ def comparison_machine(runner_factory: Callable[[], Runner],
             if not self.trace:
                 return
             found = differences(self.oracle.state(), self.implementation.project())
-            assert not found, "; ".join(found) + "\nafter: " + "\n       ".join(self.trace)
+            assert not found, "; ".join(found) + "\n" + self.history(self.trace)
 
     return ComparisonMachine
 
@@ -170,9 +184,15 @@ def comparison_machine(runner_factory: Callable[[], Runner],
 
 def pytest_addoption(parser) -> None:
     group = parser.getgroup("aimarket-conformance", "aimarket conformance suite")
-    group.addoption("--aimarket-runner", default=None, metavar="MODULE:CLASS",
-                    help="the conformance.runner.Runner of the implementation under test; "
+    group.addoption("--aimarket-runner", default=None, metavar="RUNNER",
+                    help="the implementation under test: spec, reference, module:Class of a "
+                         "conformance.runner.Runner, or exec:COMMAND (bridge protocol); "
                          "collects the manifest.json of every corpus directory given")
+    group.addoption("--aimarket-seed", type=int, default=0, metavar="SEED",
+                    help="seed of the stateful comparison (default 0): the same seed and "
+                         "implementation give the same run")
+    group.addoption("--aimarket-timeout", type=float, default=None, metavar="S",
+                    help="seconds an exec: runner may take per request (default 60)")
     group.addoption("--aimarket-stateful", type=int, default=20, metavar="N",
                     help="Hypothesis examples of the stateful comparison (0: do not run it)")
 
@@ -202,7 +222,8 @@ class CorpusFile(pytest.File):
     def collect(self):
         from conformance.conform import CorpusError
 
-        factory = load_runner_factory(self.config.getoption("aimarket_runner"))
+        factory = load_runner_factory(self.config.getoption("aimarket_runner"),
+                                      self.config.getoption("aimarket_timeout"))
         try:
             corpus = load_corpus(self.path.parent)
         except CorpusError as error:
@@ -214,7 +235,8 @@ class CorpusFile(pytest.File):
         examples = self.config.getoption("aimarket_stateful")
         if examples > 0:
             yield StatefulItem.from_parent(self, name="stateful-comparison", state=state,
-                                           examples=examples)
+                                           examples=examples,
+                                           seed=self.config.getoption("aimarket_seed"))
 
 
 class VectorFailure(Exception):
@@ -236,8 +258,15 @@ class VectorItem(pytest.Item):
         if result.status == SKIPPED:
             pytest.skip(result.message)
         if result.status == FAILED:
-            lines = [f"{self.vector.name} fails at step {result.failed_step}: {result.message}",
-                     f"seed: {self.vector.seed}"]
+            lines = [f"{self.vector.name} fails at {result.where}: {result.message}"]
+            if result.expected is not None:
+                lines.append(f"expected: {json.dumps(result.expected)}")
+                lines.append(f"actual:   {json.dumps(result.actual)}")
+            if result.detail:
+                lines.append("the implementation reported:")
+                lines += ["  | " + line for line in result.detail.rstrip().splitlines()[-12:]]
+            if self.vector.seed is not None:
+                lines.append(f"seed: {self.vector.seed}")
             try:
                 smallest = shrink(runner.inner, self.vector)
                 lines.append(f"minimal failing trace ({len(smallest.vector.steps)} of "
@@ -245,7 +274,8 @@ class VectorItem(pytest.Item):
                 lines += [f"  {number:>3}. {describe(item.call)} -> {item.outcome}"
                           + (" [same block as the previous]" if item.concurrent else "")
                           for number, item in enumerate(smallest.vector.steps, start=1)]
-                lines.append(f"  fails with: {smallest.result.message}")
+                lines.append(f"  fails at step {smallest.result.file_step}: "
+                             f"{smallest.result.message}")
             except ValueError as reason:  # the failure did not reproduce
                 lines.append(f"(not shrunk: {reason})")
             raise VectorFailure("\n".join(lines))
@@ -283,19 +313,36 @@ class CompletenessItem(pytest.Item):
 
 
 class StatefulItem(pytest.Item):
-    def __init__(self, *, state: SuiteState, examples: int, **kwargs: Any):
+    def __init__(self, *, state: SuiteState, examples: int, seed: int = 0, **kwargs: Any):
         super().__init__(**kwargs)
         self.state = state
         self.examples = examples
+        self.seed = seed
 
     def runtest(self) -> None:
-        from hypothesis import HealthCheck, settings
+        from hypothesis import HealthCheck, Verbosity, seed, settings
         from hypothesis.stateful import run_state_machine_as_test
 
-        machine = comparison_machine(lambda: self.state.runner().inner)
+        machine = seed(self.seed)(comparison_machine(lambda: self.state.runner().inner))
         run_state_machine_as_test(machine, settings=settings(
-            max_examples=self.examples, stateful_step_count=30, deadline=None,
+            max_examples=self.examples, stateful_step_count=30, deadline=None, database=None,
+            derandomize=False, print_blob=False, verbosity=Verbosity.quiet,
             suppress_health_check=list(HealthCheck)))
+
+    def repr_failure(self, excinfo, style=None):
+        error = excinfo.value
+        lines = [f"the implementation differs from the spec (seed {self.seed}; the same seed "
+                 f"replays this run: --aimarket-seed {self.seed}):"]
+        if isinstance(error, AssertionError):
+            lines.append(str(error))
+        else:
+            lines.append(f"the implementation raised {type(error).__name__}: {error}")
+            detail = getattr(error, "detail", None)
+            if detail:
+                lines += ["  | " + line for line in str(detail).rstrip().splitlines()[-12:]]
+            else:
+                lines.append(str(excinfo.getrepr(style="short", chain=False)).strip()[-2000:])
+        return "\n".join(lines)
 
     def reportinfo(self):
         return self.path, None, "stateful comparison with the spec"

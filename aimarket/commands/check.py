@@ -70,18 +70,8 @@ def instance_knobs(args) -> dict[str, object]:
     """The knobs of ``--params FILE`` and of every ``--instance KEY=VALUE`` (later wins)."""
     knobs: dict[str, object] = {}
     if args.params:
-        path = Path(args.params)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as error:
-            raise UsageError(args.params, f"cannot read the parameter file ({error.strerror})") from None
-        try:
-            values = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise UsageError(args.params, f"not valid JSON (line {error.lineno}, column "
-                                          f"{error.colno}: {error.msg})") from None
-        if not isinstance(values, dict):
-            raise UsageError(args.params, "must hold a JSON object of instance knobs")
+        from aimarket.inputs import read_json_file
+        values = read_json_file(args.params, dict, "JSON object of instance knobs")
         for field, value in values.items():
             knobs[field] = _knob(f"{args.params}: field '{field}'", field, value)
     for item in args.instance or ():
@@ -230,10 +220,10 @@ def register(subparsers) -> None:
                              "repeatable")
     parser.add_argument("--params", metavar="FILE",
                         help="JSON object of instance knobs (as --instance)")
-    parser.add_argument("--kind", action="append", choices=KINDS,
-                        help="run only checks of this kind (repeatable); 'privacy' runs only when "
-                             "named (an open finding, decision 0030)")
-    parser.add_argument("--skip", action="append", choices=KINDS,
+    parser.add_argument("--kind", action="append", choices=KINDS, metavar="KIND",
+                        help=f"run only checks of this kind (repeatable): {', '.join(KINDS)}; "
+                             "'privacy' runs only when named (an open finding, decision 0030)")
+    parser.add_argument("--skip", action="append", choices=KINDS, metavar="KIND",
                         help="skip checks of this kind (repeatable), e.g. --skip mutation")
     parser.add_argument("--abstraction", choices=("none", "time", "symmetry"), default="symmetry",
                         help="state abstraction of the exploration (default: symmetry, "

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import sys
 import time
@@ -13,31 +12,15 @@ from aimarket.cli import UsageError
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 DEFAULT_VECTORS = REPOSITORY / "vectors"
-RUNNER_ALIASES = {
-    "spec": "conformance.spec_runner:SpecRunner",
-    "spec-remapped": "conformance.spec_runner:RemappedSpecRunner",
-    "reference": "conformance.reference_runner:ReferenceRunner",
-}
 
 
-def load_runner_class(text: str):
-    """The runner class named ``module:Class`` (or one of :data:`RUNNER_ALIASES`)."""
-    spec = RUNNER_ALIASES.get(text, text)
-    module_name, _, class_name = spec.partition(":")
-    if not module_name or not class_name:
-        raise UsageError("--runner", f"expected module:Class or one of "
-                                     f"{', '.join(RUNNER_ALIASES)}, got {text!r}")
+def load_runner(text: str, timeout: float):
+    """A factory of the runner named ``text`` (see :mod:`conformance.loading`)."""
+    from conformance.loading import RunnerNameError, runner_factory
     try:
-        module = importlib.import_module(module_name)
-    except ImportError as error:
-        raise UsageError("--runner", f"cannot import {module_name}: {error}") from None
-    runner_class = getattr(module, class_name, None)
-    if runner_class is None:
-        raise UsageError("--runner", f"{module_name} has no {class_name}")
-    missing = [name for name in ("init", "step", "project") if not callable(getattr(runner_class, name, None))]
-    if missing:
-        raise UsageError("--runner", f"{spec} is not a runner (no {', '.join(missing)})")
-    return runner_class
+        return runner_factory(text, timeout)
+    except RunnerNameError as error:
+        raise UsageError("--runner", str(error)) from None
 
 
 def render_call(call) -> str:
@@ -45,41 +28,101 @@ def render_call(call) -> str:
     return describe(call)
 
 
+def select_vectors(corpus, wanted: list[str]):
+    """The vectors named by ``--vector`` (a name, a corpus path, or a vector file)."""
+    from conformance.conform import SUFFIX
+    from conformance.vectors import VectorFormatError, resolve_prelude, vector_from_json
+    from aimarket.inputs import read_json_file
+
+    by_name = {vector.name: vector for vector in corpus.vectors}
+    preludes = {vector.name: vector for vector in corpus.vectors if vector.kind == "prelude"}
+    chosen = []
+    for text in wanted:
+        name = text.removesuffix(SUFFIX)
+        for prefix in (str(corpus.directory) + "/", "vectors/"):
+            name = name.removeprefix(prefix)
+        if name in by_name:
+            chosen.append(by_name[name])
+        elif text.endswith(SUFFIX) and Path(text).is_file():
+            data = read_json_file(text, dict, "vector (an ITF trace)")
+            try:
+                vector = vector_from_json(data, Path(text).name.removesuffix(SUFFIX))
+                chosen.append(resolve_prelude(vector, preludes))
+            except VectorFormatError as error:
+                raise UsageError(text, f"not a conformance vector: {error}") from None
+        else:
+            example = next(iter(by_name), "walks/walk-1")
+            raise UsageError("--vector", f"no vector {text!r} in {corpus.directory} "
+                                         f"(names look like {example!r}; or give a .itf.json file)")
+    return chosen
+
+
+def write_itf(path: str, vector) -> None:
+    """Write ``vector`` as a self-contained ITF file (written aside, then renamed)."""
+    from dataclasses import replace
+    from conformance.vectors import vector_text
+
+    target = Path(path)
+    whole = replace(vector, prelude=None, prelude_steps=0)
+    temporary = target.with_name(f".{target.name}.partial")
+    try:
+        temporary.write_text(vector_text(whole), encoding="utf-8")
+        temporary.replace(target)
+    except OSError as error:
+        temporary.unlink(missing_ok=True)
+        raise UsageError("--out-itf", f"cannot write {path} ({error.strerror or error})") from None
+
+
+def indented_tail(text: str, lines: int = 12, indent: str = "      | ") -> str:
+    kept = text.rstrip().splitlines()[-lines:]
+    return "\n".join(indent + line for line in kept)
+
+
 def run(args) -> int:
-    from conformance.conform import CorpusError, load_corpus, run_corpus
+    from conformance.conform import CorpusError, call_record, load_corpus, run_corpus
     from conformance.coverage import CoverageReport
     from conformance.mutants import kill_matrix
     from conformance.shrink import shrink
 
-    runner_class = load_runner_class(args.runner)
+    factory = load_runner(args.runner, args.timeout)
     try:
         corpus = load_corpus(args.vectors)
     except CorpusError as error:
         raise UsageError("--vectors", str(error)) from None
+    vectors = select_vectors(corpus, args.vector) if args.vector else corpus.vectors
+    if args.out_itf and Path(args.out_itf).is_dir():
+        raise UsageError("--out-itf", f"{args.out_itf} is a directory; give a file name")
     try:
-        runner = runner_class()
+        runner = factory()
     except Exception as error:
-        raise UsageError("--runner", f"{args.runner} could not start: {type(error).__name__}: {error}") from None
+        raise UsageError("--runner", f"{args.runner} could not start: {type(error).__name__}: "
+                                     f"{error}") from None
     human = not args.json
     started = time.perf_counter()
     if human:
-        print(f"conform: {len(corpus.vectors)} vectors from {args.vectors} "
-              f"(spec {corpus.manifest.get('spec_version', '?')}) on runner {runner.name}")
+        print(f"conform: {len(vectors)} of {len(corpus.vectors)} vectors from {args.vectors} "
+              f"(spec {corpus.manifest.get('spec_version', 'unknown')}) on runner {runner.name}")
 
     def show(result) -> None:
         if human:
             mark = {"passed": "PASS", "failed": "FAIL", "skipped": "SKIP"}[result.status]
-            detail = "" if result.passed else f"  at step {result.failed_step}: {result.message}"
-            print(f"  {mark} {result.name} ({result.steps_total} steps){detail}", flush=True)
+            print(f"  {mark} {result.name} ({result.steps_total} steps)", flush=True)
+            if result.status == "failed":
+                print(f"      at {result.where}: {result.message}", flush=True)
+                if result.detail:
+                    print("      the implementation reported:\n" + indented_tail(result.detail),
+                          flush=True)
+            elif result.status == "skipped":
+                print(f"      {result.message}", flush=True)
 
     try:
-        report = run_corpus(runner, corpus.vectors, progress=show)
-        passed_vectors = [vector for vector, result in zip(corpus.vectors, report.results)
+        report = run_corpus(runner, vectors, progress=show)
+        passed_vectors = [vector for vector, result in zip(vectors, report.results)
                           if result.passed]
         coverage = CoverageReport.of(passed_vectors)
         problems = report.completeness_problems()
         shrunk = []
-        failures = [(vector, result) for vector, result in zip(corpus.vectors, report.results)
+        failures = [(vector, result) for vector, result in zip(vectors, report.results)
                     if result.status == "failed"]
         unshrunk = []
         for vector, result in failures[:args.shrink]:
@@ -94,12 +137,18 @@ def run(args) -> int:
         if args.mutants:
             if human:
                 print(f"mutants: {len(mutants)} faults of {runner.name}")
-            mutant_results = kill_matrix(runner, mutants, corpus.vectors, progress=(
+            mutant_results = kill_matrix(runner, mutants, vectors, progress=(
                 (lambda item: print(f"  {'killed' if item.killed else 'SURVIVED':>8} "
                                     f"{item.mutant.name}", flush=True)) if human else None))
     finally:
         runner.close()
     seconds = time.perf_counter() - started
+    saved = None
+    if args.out_itf:
+        source = shrunk[0][1].vector if shrunk else (failures[0][0] if failures else None)
+        if source is not None:
+            write_itf(args.out_itf, source)
+            saved = args.out_itf
 
     summary = {
         "runner": runner.name,
@@ -111,19 +160,16 @@ def run(args) -> int:
         "problems": problems,
         "coverage": {"covered": coverage.covered, "total": coverage.total},
         "mutants": {"total": len(mutant_results), "killed": sum(1 for item in mutant_results if item.killed)},
-        "failures": [
-            {"vector": vector.name, "seed": vector.seed, "step": result.failed_step,
-             "message": result.message}
-            for vector, result in failures],
+        "failures": [result.to_json() for _, result in failures],
         "shrunk": [
             {"vector": vector.name, "seed": vector.seed, "steps": len(smallest.vector.steps),
-             "message": smallest.result.message,
-             "calls": [{"action": step.call.action, "actor": step.call.actor,
-                        "args": render_call(step.call), "outcome": step.outcome,
+             "message": smallest.result.message, "failure": smallest.result.to_json(),
+             "calls": [{**call_record(step.call), "outcome": step.outcome,
                         "concurrent": step.concurrent}
                        for step in smallest.vector.steps]}
             for vector, smallest in shrunk],
         "not_shrunk": unshrunk,
+        "out_itf": saved,
         "mutant_matrix": [
             {"mutant": item.mutant.name, "fault": item.mutant.kind, "killed": item.killed,
              "by": item.killed_by, "step": item.step}
@@ -133,15 +179,21 @@ def run(args) -> int:
     if args.json:
         print(json.dumps(summary, indent=2))
     else:
-        print_coverage(coverage)
+        if len(vectors) == len(corpus.vectors):
+            print_coverage(coverage)
         for vector, smallest in shrunk:
-            print(f"\nminimal failing trace of {vector.name} (seed {vector.seed}; "
+            seed = f"seed {vector.seed}; " if vector.seed is not None else ""
+            print(f"\nminimal failing trace of {vector.name} ({seed}"
                   f"{len(smallest.vector.steps)} of {len(vector.steps)} steps, "
                   f"{smallest.tests} candidates tried):")
             for number, step in enumerate(smallest.vector.steps, start=1):
                 together = " [same block as the previous]" if step.concurrent else ""
                 print(f"  {number:>3}. {render_call(step.call)} -> {step.outcome}{together}")
-            print(f"  fails with: {smallest.result.message}")
+            print(f"  fails at step {smallest.result.file_step}: {smallest.result.message}")
+        if saved:
+            what = "minimal failing trace" if shrunk else "failing vector"
+            print(f"\nwrote the {what} to {saved}; re-run it with: aimarket conform "
+                  f"--runner {args.runner} --vector {saved}")
         for item in unshrunk:
             print(f"\n{item['vector']} was not shrunk: {item['reason']}")
         if mutant_results:
@@ -152,11 +204,15 @@ def run(args) -> int:
                 print(f"  {item.mutant.kind:<34} {item.mutant.name:<40} {verdict}")
         elif args.mutants:
             print(f"\n{runner.name} declares no mutants (a runner class lists them in `mutants`)")
-        print(f"\nconsumer-side check: {len(report.results)} of {len(corpus.vectors)} vectors "
-              f"executed to their last step" if not problems else
-              f"\nconsumer-side check FAILED: {len(problems)} vector(s) not fully executed:")
+        executed = len(vectors) - len(problems)
+        print(f"\nconsumer-side check: {executed} of {len(vectors)} vectors executed to their "
+              f"last step" if not problems else
+              f"\nconsumer-side check FAILED: {executed} of {len(vectors)} vectors executed to "
+              f"their last step; {len(problems)} not:")
         for problem in problems[:20]:
             print(f"  {problem}")
+        if len(problems) > 20:
+            print(f"  and {len(problems) - 20} more")
         print(f"{report.passed} passed, {report.failed} failed, {report.skipped} skipped; "
               f"coverage {coverage.covered}/{coverage.total}"
               + (f"; mutants killed {summary['mutants']['killed']}/{summary['mutants']['total']}"
@@ -188,20 +244,61 @@ def print_coverage(coverage) -> None:
           + (f"; not covered: {shown}" if missing else ""))
 
 
+DESCRIPTION = """\
+Replay every conformance vector against an implementation and check that it ran them all.
+
+After each call the implementation's outcome and projected state must equal the vector's;
+the first difference fails the vector (its file, the file's step number, the call, the
+expected and actual values, and the implementation's traceback or stderr are reported) and
+the first failures are shrunk to minimal runs. The consumer-side check counts the calls
+the implementation really received: a vector skipped or stopped early is not executed.
+
+An implementation in another language runs behind the bridge protocol (docs/conformance.md):
+--runner exec:COMMAND starts COMMAND and talks line-oriented JSON with it."""
+
+EXAMPLES = """\
+examples:
+  aimarket conform --runner reference
+  aimarket conform --runner myimpl.runner:MyRunner --vector walks/walk-1
+  aimarket conform --runner "exec:node examples/bridge-node/runner.js" --json
+  aimarket conform --runner "exec:aimarket bridge --runner spec" --out-itf failure.itf.json"""
+
+
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
-        "conform", help="run the conformance vectors against an implementation's runner")
-    parser.add_argument("--runner", default="spec",
-                        help="module:Class of a conformance.runner.Runner, or "
-                             f"{', '.join(RUNNER_ALIASES)} (default spec)")
-    parser.add_argument("--vectors", default=str(DEFAULT_VECTORS),
+        "conform", help="run the conformance vectors against an implementation's runner",
+        description=DESCRIPTION, epilog=EXAMPLES)
+    parser.add_argument("--runner", default="spec", metavar="RUNNER",
+                        help="spec, spec-remapped, reference, module:Class of a "
+                             "conformance.runner.Runner (the current directory is searched), "
+                             "or exec:COMMAND for a program speaking the bridge protocol "
+                             "(default spec)")
+    parser.add_argument("--vectors", default=str(DEFAULT_VECTORS), metavar="DIR",
                         help=f"corpus directory (default {DEFAULT_VECTORS})")
+    parser.add_argument("--vector", action="append", metavar="ID",
+                        help="run only this vector (a name such as walks/walk-1, or a .itf.json "
+                             "file such as one written by --out-itf); repeatable")
     parser.add_argument("--mutants", action="store_true",
                         help="also inject the runner's catalogue of faults and print the kill matrix")
     parser.add_argument("--shrink", type=count, default=1, metavar="N",
                         help="shrink the first N failing vectors to minimal runs (default 1)")
+    parser.add_argument("--out-itf", metavar="FILE",
+                        help="write the first minimal failing trace (or failing vector) as an "
+                             "ITF file that --vector FILE and simulate --replay accept")
+    parser.add_argument("--timeout", type=seconds_value, default=60.0, metavar="S",
+                        help="seconds an exec: runner may take to answer one request (default 60)")
     parser.add_argument("--json", action="store_true", help="print a JSON summary only")
     parser.set_defaults(run=run)
+
+
+def seconds_value(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0, got {text!r}")
+    return value
 
 
 def count(text: str) -> int:

@@ -15,12 +15,30 @@ import time
 from pathlib import Path
 
 from aimarket.cli import UsageError
+from aimarket.inputs import read_json_file
+
+DESCRIPTION = """\
+Check the game-theoretic security properties of a game in CheckMate's JSON format (chance
+nodes allowed, gzip accepted) for every honest history and all parameter values allowed by
+its constraints (Z3, exact). Exit 1 when any property fails for any history, like
+'aimarket check'; 2 for a file that cannot be read."""
+
+EXAMPLES = """\
+examples:
+  aimarket games check game.json
+  aimarket games check game.json.gz --property weak_immunity --counterexamples
+  aimarket games check game.json --preconditions --json"""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    games = subparsers.add_parser("games", help="game-theoretic security properties of extensive-form games")
-    actions = games.add_subparsers(dest="games_command", required=True, parser_class=type(games))
-    check = actions.add_parser("check", help="check the properties of a game file (.json or .json.gz)")
+    games = subparsers.add_parser(
+        "games", help="game-theoretic security properties of extensive-form games",
+        description="Game-theoretic security properties of extensive-form games "
+                    "(CheckMate's format).", epilog=EXAMPLES)
+    actions = games.add_subparsers(dest="games_command", required=True, parser_class=type(games),
+                                   metavar="COMMAND")
+    check = actions.add_parser("check", help="check the properties of a game file (.json or .json.gz)",
+                               description=DESCRIPTION, epilog=EXAMPLES)
     check.add_argument("file", help="game file in CheckMate's JSON format (chance nodes allowed)")
     check.add_argument("--property", action="append", dest="properties", metavar="NAME",
                        help="property to check (repeatable; default: all)")
@@ -35,7 +53,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 def run_check(args: argparse.Namespace) -> int:
     from proofs.games.engine import EngineError, Workspace, check_property
-    from proofs.games.jsonio import GameFormatError, load_game
+    from proofs.games.jsonio import GameFormatError, parse_game
     from proofs.games.properties import ALL_PROPERTIES
     from proofs.games.properties.solvability import GameTooLarge
     from proofs.games.model import count_nodes
@@ -47,8 +65,14 @@ def run_check(args: argparse.Namespace) -> int:
         if name not in ALL_PROPERTIES:
             raise UsageError("--property", f"unknown property {name!r}; known: {', '.join(ALL_PROPERTIES)}")
     path = Path(args.file)
+    data = read_json_file(path, dict, "game (a JSON object)", gzip_ok=True)
+    name = path.name
+    for suffix in (".gz", ".json"):
+        name = name.removesuffix(suffix)
     try:
-        game = load_game(path)
+        game = parse_game(data, name=name)
+    except RecursionError:
+        raise UsageError(str(path), "the game tree nests too deeply") from None
     except GameFormatError as error:
         field = error.field if error.field == str(path) else f"{path} {error.field}"
         raise UsageError(field, error.reason) from None
@@ -88,8 +112,9 @@ def run_check(args: argparse.Namespace) -> int:
                     entry["precondition"] = (report.region_to_dict(region) if not isinstance(region, str)
                                              else {"error": region})
             payload["results"].append(entry)
+        payload["failed"] = sum(1 for result in results if result.verdict == "fails")
         print(json.dumps(payload, indent=2))
-        return 0
+        return 1 if payload["failed"] else 0
 
     print(report.game_summary(game))
     print(report.results_table(results))
@@ -117,4 +142,7 @@ def run_check(args: argparse.Namespace) -> int:
     not_checked = [result for result in results if result.verdict == "not_checked"]
     for result in not_checked:
         print(f"note: {result.property} not checked: {result.reason}")
-    return 0
+    failed = [result for result in results if result.verdict == "fails"]
+    if failed:
+        print(f"{len(failed)} of {len(results)} checks FAIL (exit 1)")
+    return 1 if failed else 0

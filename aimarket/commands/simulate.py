@@ -9,8 +9,10 @@ import sys
 import time
 from collections import Counter
 from enum import Enum
+from pathlib import Path
 
 from aimarket.cli import UsageError
+from aimarket.inputs import read_json_file
 from aimarket.instance_file import load_instance
 from spec.actions import Call
 from spec.invariants import IncrementalChecker, outcome_of
@@ -52,17 +54,119 @@ def whole_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
 
 
+def is_vector(data: dict) -> bool:
+    """A conformance vector (abstract ``state`` variable) rather than a market trace."""
+    return isinstance(data.get("vars"), list) and "state" in data["vars"] and isinstance(
+        data.get("#meta"), dict) and "kind" in data["#meta"]
+
+
+def find_prelude(path: Path, name: str):
+    """The prelude vector ``name`` of the vector file ``path``: looked up in the corpus
+    directories above the file."""
+    from conformance.vectors import VectorFormatError, vector_from_json
+
+    for directory in path.resolve().parents:
+        candidate = directory / f"{name}.itf.json"
+        if candidate.is_file():
+            data = read_json_file(candidate, dict, "vector (an ITF trace)")
+            try:
+                return vector_from_json(data, name)
+            except VectorFormatError as error:
+                raise UsageError(str(candidate), f"not a conformance vector: {error}") from None
+    raise UsageError(str(path), f"continues the prelude {name}, which is not in a directory "
+                                "above it (keep the corpus together)")
+
+
+def replay_vector(args, data: dict) -> int:
+    """``--replay`` of a conformance vector: the spec runs its calls (the prelude's first),
+    each outcome and projected state is compared with the file and every invariant is
+    checked after every call."""
+    from conformance.conform import describe
+    from conformance.projection import differences
+    from conformance.spec_runner import SpecRunner
+    from conformance.vectors import VectorFormatError, resolve_prelude, vector_from_json
+
+    path = Path(args.replay)
+    try:
+        vector = vector_from_json(data, path.name.removesuffix(".itf.json"))
+        if vector.prelude is not None:
+            prelude = find_prelude(path, vector.prelude)
+            vector = resolve_prelude(vector, {prelude.name: prelude})
+    except VectorFormatError as error:
+        raise UsageError(f"--replay {args.replay}", f"not a conformance vector: {error}") from None
+    runner = SpecRunner()
+    checker = IncrementalChecker()
+    runner.init(vector.genesis)
+    problems: list[dict] = []
+    diverged = None
+    human = not args.json
+    first = vector.prelude_steps
+    if human:
+        print(f"replay {args.replay}: {len(vector.steps) - first} calls"
+              + (f" after the {first} of the prelude {vector.prelude}" if first else "")
+              + (f" — {vector.description}" if vector.description else ""))
+    index = 0
+    while index < len(vector.steps) and diverged is None:
+        group = [index]
+        if index + 1 < len(vector.steps) and vector.steps[index + 1].concurrent:
+            group.append(index + 1)
+        if len(group) == 2:
+            outcomes = runner.step_concurrently(vector.steps[index].call,
+                                                vector.steps[index + 1].call)
+        else:
+            outcomes = (runner.step(vector.steps[index].call),)
+        for position, outcome in zip(group, outcomes):
+            item = vector.steps[position]
+            number = position + 1 - first
+            shown = number >= 1 and (not args.quiet or outcome != item.outcome)
+            if human and shown:
+                mark = "" if outcome == item.outcome else f"   <- DIVERGES: recorded {item.outcome}"
+                together = " [same block]" if item.concurrent else ""
+                print(f"{number:>5} {describe(item.call)}  -> {outcome}{together}{mark}")
+            if outcome != item.outcome and diverged is None:
+                diverged = {"step": number, "file": "prelude" if number < 1 else args.replay,
+                            "expected": item.outcome, "actual": outcome}
+        last = vector.steps[group[-1]]
+        found = differences(last.state, runner.project())
+        if found and diverged is None:
+            diverged = {"step": group[-1] + 1 - first, "expected": "the recorded state",
+                        "actual": "; ".join(found)}
+            if human:
+                print("        the state differs: " + "; ".join(found[:5]))
+        for name, problem in checker.violations(runner.market):
+            problems.append({"step": group[-1] + 1 - first, "name": name, "problem": problem})
+            if human:
+                print(f"        INVARIANT VIOLATED {name}: {problem}")
+        index = group[-1] + 1
+    if args.json:
+        print(json.dumps({"file": args.replay, "vector": vector.name, "kind": vector.kind,
+                          "steps": len(vector.steps) - first, "prelude_steps": first,
+                          "diverged": diverged, "violations": problems,
+                          "reproduces": diverged is None and not problems}, indent=2))
+    elif diverged is not None:
+        print(f"the spec DIVERGES from the vector at step {diverged['step']}")
+    elif problems:
+        print(f"{len(problems)} invariant violation(s)")
+    else:
+        print("the vector replays exactly on the spec; every invariant held")
+    return 1 if diverged is not None or problems else 0
+
+
 def replay_file(args) -> int:
     """``--replay FILE``: apply an ITF trace's calls one by one and compare with it."""
-    from conformance.itf import ItfError, read_trace
+    from conformance.itf import ItfError, trace_from_json
     from proofs.replay import replay
 
+    data = read_json_file(args.replay, dict, "ITF trace (an object with states)", option="--replay")
+    if is_vector(data):
+        return replay_vector(args, data)
     try:
-        trace = read_trace(args.replay)
-    except OSError as error:
-        raise UsageError("--replay", f"cannot read {args.replay} ({error.strerror})") from None
+        trace = trace_from_json(data)
     except ItfError as error:
-        raise UsageError("--replay", f"{args.replay} is not a trace of this spec: {error}") from None
+        raise UsageError(f"--replay {args.replay}", f"not a trace of this spec: {error}") from None
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
+        raise UsageError(f"--replay {args.replay}", f"not a trace of this spec ({type(error).__name__}: "
+                                      f"{error})") from None
     report = replay(trace)
     meta = trace.meta
     if args.json:
@@ -128,8 +232,10 @@ def run(args) -> int:
     human = not args.json
     if human and not args.quiet:
         print(f"simulate: seed {args.seed}, {args.steps} steps, up to {args.concurrency} open jobs")
+    calls = []
     for index, result in enumerate(random_walk(instance, rng, args.steps, args.concurrency), start=1):
         market = result.market
+        calls.append(result.call)
         if result.accepted:
             accepted[result.call.action] += 1
         else:
@@ -173,12 +279,55 @@ def run(args) -> int:
               f"{summary['rejected']} rejected, {summary['jobs']} jobs; every invariant "
               f"{'held' if violation is None else 'did NOT hold'} ({seconds:.1f} s)")
         print("outcomes: " + ", ".join(f"{name} {count}" for name, count in summary["outcomes"].items()))
+    if args.out_itf:
+        write_walk(args.out_itf, instance, calls, args.seed)
+        if human:
+            print(f"wrote the run as an ITF vector to {args.out_itf} (replay it with: aimarket "
+                  f"simulate --replay {args.out_itf}; or aimarket conform --vector {args.out_itf})")
     return 0 if violation is None else 1
+
+
+def write_walk(path: str, instance: Instance, calls: list, seed: int) -> None:
+    """The simulated calls as a conformance vector file (written aside, then renamed)."""
+    from fractions import Fraction
+
+    from conformance.generate import Planned, build_vector
+    from conformance.vectors import Genesis, vector_text
+
+    vector = build_vector(Path(path).name.removesuffix(".itf.json"), "walk",
+                          f"aimarket simulate --seed {seed} --steps {len(calls)}",
+                          Genesis(instance.dispute_cost, Fraction(instance.audit_probability)),
+                          [Planned(made) for made in calls], seed)
+    target = Path(path)
+    temporary = target.with_name(f".{target.name}.partial")
+    try:
+        temporary.write_text(vector_text(vector), encoding="utf-8")
+        temporary.replace(target)
+    except OSError as error:
+        temporary.unlink(missing_ok=True)
+        raise UsageError("--out-itf", f"cannot write {path} ({error.strerror or error})") from None
+
+
+DESCRIPTION = """\
+A random walk of the spec over several open jobs, with every invariant checked after every
+call; it stops at the first violation with a report (exit 1).
+
+With --replay FILE it replays an ITF trace instead: a counterexample of 'aimarket check',
+a shipped conformance vector (its prelude is found in the corpus around it), or a run
+written by --out-itf."""
+
+EXAMPLES = """\
+examples:
+  aimarket simulate --seed 7 --steps 2000 --quiet
+  aimarket simulate --seed 7 --steps 200 --out-itf walk.itf.json
+  aimarket simulate --replay vectors/walks/walk-1.itf.json
+  aimarket simulate --params my-instance.json --json"""
 
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
-        "simulate", help="random walk of the spec, checking every invariant after every step")
+        "simulate", help="random walk of the spec, checking every invariant after every step",
+        description=DESCRIPTION, epilog=EXAMPLES)
     parser.add_argument("--seed", type=whole_int, default=1, help="random seed (default 1)")
     parser.add_argument("--steps", type=positive_int, default=1000, help="number of calls (default 1000)")
     parser.add_argument("--jobs", dest="concurrency", type=positive_int, default=3,
@@ -188,6 +337,9 @@ def register(subparsers) -> None:
     parser.add_argument("--replay", metavar="FILE",
                         help="replay an ITF trace (a counterexample of aimarket check, or a "
                              "vector) call by call, comparing each outcome and market")
+    parser.add_argument("--out-itf", metavar="FILE",
+                        help="also write the run as an ITF conformance vector (replayable with "
+                             "--replay, runnable with conform --vector)")
     parser.add_argument("--quiet", action="store_true", help="print only the summary")
     parser.add_argument("--json", action="store_true", help="print a JSON summary only")
     parser.set_defaults(run=run)

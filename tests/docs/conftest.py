@@ -90,7 +90,7 @@ def write_proof_report(path: Path) -> bool:
     with contextlib.redirect_stdout(output):
         code = main(["games", "check", str(SMALL_GAME), "--counterexamples", "--preconditions",
                      "--json", "--quiet"])
-    if code != 0:
+    if code not in (0, 1):  # 1: some property fails, which the report shows
         return False
     path.write_text(output.getvalue(), encoding="utf-8")
     return True
