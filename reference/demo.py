@@ -272,9 +272,9 @@ def run_demo(directory: str | Path | None = None, peers: int = 4,
     directory when None; it must not exist or be empty)."""
     root = Path(directory) if directory is not None else Path(tempfile.mkdtemp(prefix="aimarket-demo-"))
     say = progress or (lambda message: None)
-    clock = MarketClock()
-    network = Network.create(root, peers=peers, orgs=ORGANISATIONS,
-                             clock=FakeClock(float(clock.now())))
+    ledger_clock = FakeClock(1_700_000_000.0)
+    clock = MarketClock(ledger=ledger_clock)  # the market's time is the ledger's
+    network = Network.create(root, peers=peers, orgs=ORGANISATIONS, clock=ledger_clock)
     timeline: list[Outcome] = []
     try:
         network.install_chaincode(CHAINCODE_NAME, MarketplaceChaincode)

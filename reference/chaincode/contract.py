@@ -16,8 +16,13 @@ Argument form (``MKT_MALFORMED_ARGS``) is checked before all of them; evidence t
 protocol's abstract calls do not carry (signatures, Merkle openings, the re-executed step)
 is checked after them.
 
-Time is the transaction's signed timestamp (seconds); a deadline ``d`` has passed when the
-timestamp is greater than ``d``.
+Time is the ledger's trusted block time (seconds). A move allowed up to a deadline ``d``
+(or a licence expiry) is checked against the transaction's signed timestamp at endorsement
+and declares ``require_block_time(until=d)``; ``timeout`` declares ``after=d``; validation
+invalidates the transaction if its block's signed time falls outside
+(``TIME_BOUND_VIOLATED``). The ledger keeps the signed timestamp, which the summaries
+record as ``time`` and new deadlines count from, within the channel's skew of the block
+time.
 """
 
 from __future__ import annotations
@@ -27,7 +32,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from reference.chaincode.arguments import Arguments, decode_json_object, malformed
+from reference.chaincode.arguments import (
+    MAX_COUNT,
+    MAX_TIME,
+    MAX_WINDOW,
+    Arguments,
+    decode_json_object,
+    malformed,
+)
 from reference.chaincode.codes import MarketCode, Rejected, protocol_code
 from reference.chaincode.evidence import (
     DatasetRows,
@@ -176,6 +188,22 @@ class Call:
     summary: dict[str, Any] = field(default_factory=dict)
     _config: MarketConfig | None = None
 
+    def on_time_for(self, limit: int) -> bool:
+        """Whether ``now`` is at or before ``limit``; if so, the transaction is made valid
+        only in a block whose (trusted) time is at or before ``limit`` too."""
+        if self.now > limit:
+            return False
+        self.state.stub.require_block_time(until=limit)
+        return True
+
+    def past(self, limit: int) -> bool:
+        """Whether ``now`` is after ``limit``; if so, the transaction is made valid only in
+        a block whose (trusted) time is after ``limit`` too."""
+        if self.now <= limit:
+            return False
+        self.state.stub.require_block_time(after=limit)
+        return True
+
     @property
     def config(self) -> MarketConfig:
         if self._config is None:
@@ -297,7 +325,7 @@ class MarketplaceChaincode:
 
     @staticmethod
     def require_on_time(call: Call, job: JobRecord) -> None:
-        if call.now > job.deadline:
+        if not call.on_time_for(job.deadline):
             raise Rejected(MarketCode.TOO_LATE,
                            f"job {job.job}'s deadline {job.deadline} passed (now {call.now})")
 
@@ -491,13 +519,13 @@ class MarketplaceChaincode:
         dataset = args.identifier("dataset")
         commitment = args.digest("commitment")
         train_rows_root = args.digest("train_rows_root")
-        train_rows = args.integer("train_rows")
-        feature_count = args.integer("feature_count")
+        train_rows = args.integer("train_rows", MAX_COUNT)
+        feature_count = args.integer("feature_count", MAX_COUNT)
         price = args.integer("price")
         misuse_value = args.integer("misuse_value")
         purposes = args.text_list("purposes")
-        expiry = args.integer("expiry")
-        max_uses = args.integer("max_uses")
+        expiry = args.integer("expiry", MAX_TIME)
+        max_uses = args.integer("max_uses", MAX_COUNT)
         args.done()
         if train_rows < 1 or not 1 <= feature_count <= 1024:
             raise malformed("train_rows", "a dataset needs at least one row and 1-1024 features")
@@ -535,7 +563,7 @@ class MarketplaceChaincode:
     def register_vendor(self, call: Call) -> None:
         fee = call.args.integer("fee")
         cost = call.args.integer("cost")
-        capacity = call.args.integer("capacity")
+        capacity = call.args.integer("capacity", MAX_COUNT)
         exchange_key = call.args.hex_bytes("exchange_public_key", X25519_KEY_BYTES)
         call.args.done()
         self.signer(call, "vendor")
@@ -560,8 +588,8 @@ class MarketplaceChaincode:
         dataset_ids = args.identifier_list("datasets")
         vendor_ids = args.identifier_list("vendors")
         purpose = args.text("purpose")
-        steps = args.integer("steps")
-        window = args.integer("window")
+        steps = args.integer("steps", MAX_COUNT)
+        window = args.integer("window", MAX_WINDOW)
         vendor_stake = args.integer("vendor_stake")
         developer_bond = args.integer("developer_bond")
         owner_bond = args.integer("owner_bond")
@@ -602,7 +630,7 @@ class MarketplaceChaincode:
                 raise Rejected(MarketCode.PURPOSE_NOT_LICENSED,
                                f"{dataset.dataset}'s licence does not allow {purpose!r}")
         for dataset in datasets:
-            if call.now > dataset.licence.expiry:
+            if not call.on_time_for(dataset.licence.expiry):
                 raise Rejected(MarketCode.LICENCE_EXPIRED,
                                f"{dataset.dataset}'s licence expired at {dataset.licence.expiry}")
         for dataset in datasets:
@@ -784,7 +812,7 @@ class MarketplaceChaincode:
         args = call.args
         job_id = args.identifier("job")
         root = args.digest("transcript_root")
-        steps = args.integer("steps")
+        steps = args.integer("steps", MAX_COUNT)
         final_digest = args.digest("final_digest")
         final_proof = args.raw("final_proof")
         step_digests = args.digest_list("step_digests", MAX_STEPS)
@@ -840,7 +868,7 @@ class MarketplaceChaincode:
         job_id = args.identifier("job")
         vendor = args.identifier("vendor")
         root = args.digest("transcript_root")
-        steps = args.integer("steps")
+        steps = args.integer("steps", MAX_COUNT)
         final_digest = args.digest("final_digest")
         final_proof = args.raw("final_proof")
         args.done()
@@ -1032,7 +1060,7 @@ class MarketplaceChaincode:
         if job.status in Status.TERMINAL:
             raise Rejected(MarketCode.JOB_STATUS_FORBIDS, f"job {job_id} is {job.status}; "
                                                           "no deadline is running")
-        if call.now <= job.deadline:
+        if not call.past(job.deadline):
             raise Rejected(MarketCode.TOO_EARLY,
                            f"job {job_id}'s deadline {job.deadline} has not passed (now {call.now})")
         evidence: dict[str, Any] = {"status": job.status, "deadline": job.deadline,

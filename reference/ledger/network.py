@@ -28,7 +28,13 @@ from pathlib import Path
 from reference.ledger.chaincode_api import ChaincodeFactory, Response
 from reference.ledger.block import Block
 from reference.ledger.codes import TxValidationCode
-from reference.ledger.config import MAJORITY, BatchConfig, ChaincodeDefinition, ChannelConfig
+from reference.ledger.config import (
+    DEFAULT_MAX_TIMESTAMP_SKEW,
+    MAJORITY,
+    BatchConfig,
+    ChaincodeDefinition,
+    ChannelConfig,
+)
 from reference.ledger.crypto import SigningKey
 from reference.ledger.events import BlockEvent
 from reference.ledger.identity import (
@@ -306,6 +312,7 @@ class _Layout:
     default_policy: str
     synchronous: str
     batch: BatchConfig = field(default_factory=BatchConfig)
+    max_timestamp_skew: int = DEFAULT_MAX_TIMESTAMP_SKEW
 
 
 class Network:
@@ -342,7 +349,7 @@ class Network:
         for peer_name, org in layout.peers:
             identity = self._identity(org, peer_name, ROLE_PEER)
             self.peers.append(Peer(peer_name, identity, directory / "peers" / peer_name,
-                                   genesis, layout.synchronous))
+                                   genesis, layout.synchronous, clock=clock))
         self.admins = {org: self._identity(org, "admin", ROLE_ADMIN)
                        for org in self.organisations}
         # commit outcomes are read from the first peer's events and handed to waiting
@@ -360,7 +367,8 @@ class Network:
                policy: str | Policy = MAJORITY, batch: BatchConfig | None = None,
                clock: Clock | None = None, synchronous: str = "NORMAL", workers: int = 2,
                channel_id: str = "aimarket",
-               ordering: OrderingFactory | None = None) -> Network:
+               ordering: OrderingFactory | None = None,
+               max_timestamp_skew: int = DEFAULT_MAX_TIMESTAMP_SKEW) -> Network:
         """A new network in an empty ``directory`` (keys, orderer and peer ledgers).
 
         ``ordering`` builds the ordering service (default: the in-process orderer); it
@@ -390,7 +398,7 @@ class Network:
             per_org[org] = number + 1
             peer_layout.append((f"peer{number}.{org}", org))
         layout = _Layout(channel_id, org_names, peer_layout, policy_text, synchronous,
-                         batch or BatchConfig())
+                         batch or BatchConfig(), max_timestamp_skew)
         root.mkdir(parents=True, exist_ok=True)
         (root / _NETWORK_FILE).write_text(json.dumps({
             "channel_id": layout.channel_id,
@@ -456,6 +464,7 @@ class Network:
             orderer_organisation=Organisation(ORDERER_MSP_ID,
                                               self._authorities[ORDERER_MSP_ID].public_key),
             batch=self.layout.batch,
+            max_timestamp_skew=self.layout.max_timestamp_skew,
         )
         orderer_identity = self._identity(ORDERER_MSP_ID, "orderer0", ROLE_ORDERER)
         genesis = create_genesis_block(config, orderer_identity, int(self.clock.now()))

@@ -27,7 +27,7 @@ from reference.ledger.messages import (
     decode_signed_proposal,
     endorsement_signed_bytes,
 )
-from reference.ledger.ordering import OrderingService, config_from_genesis
+from reference.ledger.ordering import Clock, OrderingService, SystemClock, config_from_genesis
 from reference.ledger.parallel import map_in_chunks
 from reference.ledger.simulator import TxSimulator
 from reference.ledger.store import BlockUpdates, CommitHook, HistoryEntry, PeerStore
@@ -38,6 +38,7 @@ STATUS_BAD_PROPOSAL = 400
 STATUS_FORBIDDEN = 403
 STATUS_CHAINCODE_NOT_FOUND = 404
 STATUS_DUPLICATE_TXID = 409
+STATUS_TIMESTAMP_SKEW = 412
 STATUS_CHAINCODE_FAILED = 500
 
 BlockEventListener = Callable[[BlockEvent], None]
@@ -66,8 +67,9 @@ class Peer:
 
     def __init__(self, name: str, identity: Identity, directory: str | Path,
                  genesis_block: Block | None = None, synchronous: str = "NORMAL",
-                 commit_hook: CommitHook | None = None) -> None:
+                 commit_hook: CommitHook | None = None, clock: Clock | None = None) -> None:
         self.name = name
+        self.clock: Clock = clock or SystemClock()
         self.identity = identity
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -94,6 +96,7 @@ class Peer:
                              "last block")
         self.channel = ChannelState(ChannelConfig.decode(config_bytes))
         self._commit_hash = last_block.metadata.commit_hash
+        self._block_time = last_block.metadata.timestamp
 
     @property
     def org(self) -> str:
@@ -173,6 +176,12 @@ class Peer:
             return _refusal(STATUS_FORBIDDEN, "creator unknown or proposal signature invalid")
         if header.tx_id != compute_tx_id(header.nonce, header.creator):
             return _refusal(STATUS_BAD_PROPOSAL, "tx id is not hash(nonce + creator)")
+        skew = channel.config.max_timestamp_skew
+        now = int(self.clock.now())
+        if abs(header.timestamp - now) > skew:
+            return _refusal(STATUS_TIMESTAMP_SKEW,
+                            f"timestamp {header.timestamp} is more than {skew} s from this "
+                            f"endorser's clock ({now})")
         return _CheckedProposal(proposal, proposal_bytes, signature, creator)
 
     def _simulate(self, item: _CheckedProposal,
@@ -215,7 +224,8 @@ class Peer:
                 wire.dumps(wire_response.to_wire())  # what the client will receive
                 return ProposalResponse(wire_response, b"", None), None
             action = ChaincodeAction(rwset, simulator.event, wire_response,
-                                     invocation.chaincode, definition[0])
+                                     invocation.chaincode, definition[0],
+                                     simulator.time_bounds)
             prp_bytes = ProposalResponsePayload.encode(proposal.hash(), action)
         except (ValueError, TypeError) as exc:  # e.g. a key or message that is not UTF-8
             return _refusal(STATUS_CHAINCODE_FAILED,
@@ -234,6 +244,7 @@ class Peer:
             committed = block.with_validation(result.codes, result.commit_hash)
             self.store.commit_block(committed, result.updates)
             self._commit_hash = result.commit_hash
+            self._block_time = committed.metadata.timestamp
             if result.new_config is not None:
                 self.channel = ChannelState(result.new_config)
             self._committed.notify_all()
@@ -265,11 +276,15 @@ class Peer:
             raise BlockRejected(f"{self.name}: block {block.number} data hash mismatch")
         signer = self.channel.membership.verify_signature(
             block.metadata.orderer, block.metadata.orderer_signature,
-            orderer_signed_bytes(block.header))
+            orderer_signed_bytes(block.header, block.metadata.timestamp))
         if (signer is None or signer.org != self.channel.orderer_msp_id
                 or signer.role != ROLE_ORDERER):
             raise BlockRejected(f"{self.name}: block {block.number} lacks a valid orderer "
                                 f"signature")
+        if block.metadata.timestamp < self._block_time:
+            raise BlockRejected(f"{self.name}: block {block.number}'s time "
+                                f"{block.metadata.timestamp} is before the previous block's "
+                                f"({self._block_time})")
 
     def _commit_genesis(self, genesis_block: Block) -> None:
         committed, updates = genesis_commit(genesis_block)

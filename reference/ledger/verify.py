@@ -116,6 +116,7 @@ def _check(stored: PeerStore, report: LedgerReport) -> None:
     channel: ChannelState | None = None
     commit_hash = b""
     previous_hash = b""
+    previous_time = 0
     for expected_number, (number, stored_header_hash, encoded) in enumerate(
             stored.iter_raw_blocks()):
         report.blocks += 1
@@ -140,6 +141,10 @@ def _check(stored: PeerStore, report: LedgerReport) -> None:
             problems.append(f"block {number}: data hash does not match its transactions "
                             "(block data altered)")
         previous_hash = header_hash
+        if block.metadata.timestamp < previous_time:
+            problems.append(f"block {number}: block time {block.metadata.timestamp} is before "
+                            f"the previous block's ({previous_time})")
+        previous_time = max(previous_time, block.metadata.timestamp)
         if number == 0:
             try:
                 channel = ChannelState(config_from_genesis(block))
@@ -200,6 +205,7 @@ def _code_at(codes: bytes, index: int) -> str:
 def _check_orderer_signature(block: Block, channel: ChannelState, problems: list[str]) -> None:
     signer = channel.membership.verify_signature(block.metadata.orderer,
                                                  block.metadata.orderer_signature,
-                                                 orderer_signed_bytes(block.header))
+                                                 orderer_signed_bytes(block.header,
+                                                                      block.metadata.timestamp))
     if signer is None or signer.org != channel.orderer_msp_id or signer.role != ROLE_ORDERER:
         problems.append(f"block {block.number}: orderer signature invalid")

@@ -120,10 +120,10 @@ class BiasedChaincode(MarketplaceChaincode):
 
 
 def test_a_valid_ledger_with_a_wrong_verdict_is_caught(tmp_path) -> None:
-    clock = MarketClock()
+    clock = MarketClock(ledger=FakeClock())
     network = Network.create(tmp_path / "net", peers=4,
                              orgs=["MarketOrg", "OwnersOrg", "DevelopersOrg", "VendorsOrg"],
-                             clock=FakeClock(float(clock.now())))
+                             clock=clock.ledger)
     try:
         network.install_chaincode(CHAINCODE_NAME, BiasedChaincode)
 
@@ -157,10 +157,10 @@ def two_disputes(tmp_path_factory) -> tuple[Path, JobRun]:
     answers, but the developer leaves its narrowed step unresolved, so the timeout
     convicts the developer (the claimant bears the burden) and the job ends."""
     directory = tmp_path_factory.mktemp("disputes") / "net"
-    clock = MarketClock()
+    clock = MarketClock(ledger=FakeClock())
     network = Network.create(directory, peers=4,
                              orgs=["MarketOrg", "OwnersOrg", "DevelopersOrg", "VendorsOrg"],
-                             clock=FakeClock(float(clock.now())))
+                             clock=clock.ledger)
     try:
         network.install_chaincode(CHAINCODE_NAME, MarketplaceChaincode)
 
