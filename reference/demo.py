@@ -50,6 +50,9 @@ from reference.training.dataset import PreparedDataset
 from reference.training.recipe import ModelRecipe
 
 ORGANISATIONS = ["MarketOrg", "OwnersOrg", "DevelopersOrg", "VendorsOrg"]
+ROLE_ORGANISATIONS = {"data_owner": ["OwnersOrg"], "developer": ["DevelopersOrg"],
+                      "vendor": ["VendorsOrg"]}
+"""Which organisation's certificates may hold each role (recorded at genesis)."""
 PURPOSE = "training"
 WINDOW = 3600
 PRICE, MISUSE_VALUE, FEE, COST, CAPACITY = 100, 60, 40, 15, 2
@@ -94,7 +97,8 @@ def must(outcome: Outcome) -> Outcome:
 def set_up_market(cast: Cast, clock: MarketClock, parts: list[PreparedDataset],
                   recipe: ModelRecipe, rules_document: dict[str, Any] | None = None) -> None:
     """Genesis, identities, funding, datasets, offers and the model."""
-    must(init_market(cast.admin, cast.treasury.gateway, rules_document))
+    must(init_market(cast.admin, cast.treasury.gateway, rules_document,
+                     organisations=ROLE_ORGANISATIONS))
     for party in cast.parties():
         must(party.register_identity())
     clock.advance(10)

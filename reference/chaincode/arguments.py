@@ -59,10 +59,6 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return value
 
 
-def _reject_float(text: str) -> Any:
-    raise _Ambiguous(f"{text[:32]} is not a whole number")
-
-
 def _check_tree(value: Any, depth: int = 0) -> None:
     """Refuse nesting deeper than MAX_DEPTH and strings with lone surrogates (not
     Unicode: parsers and encoders disagree on them)."""
@@ -108,8 +104,9 @@ def _nesting_too_deep(text: str) -> bool:
 
 def decode_json_object(raw: list[bytes]) -> dict[str, Any]:
     """The one JSON-object argument of a call: strict JSON (RFC 8259) that every parser
-    reads the same way — no duplicate keys, no floats, NaN or Infinity, no lone
-    surrogates, at most :data:`MAX_DEPTH` levels deep."""
+    reads the same way — no duplicate keys, NaN or Infinity, no lone surrogates, at most
+    :data:`MAX_DEPTH` levels deep (a number where a field wants an integer is refused by
+    the field)."""
     if not isinstance(raw, list) or len(raw) != 1:
         count = len(raw) if isinstance(raw, list) else "not a list of"
         raise malformed("args", f"expected exactly one argument (a JSON object), got {count}")
@@ -124,7 +121,7 @@ def decode_json_object(raw: list[bytes]) -> dict[str, Any]:
         raise malformed("args", f"nested deeper than {MAX_DEPTH} levels")
     try:
         value = json.loads(text, parse_constant=_reject_constant,
-                           object_pairs_hook=_unique_keys, parse_float=_reject_float)
+                           object_pairs_hook=_unique_keys)
         _check_tree(value)
     except _Ambiguous as error:
         raise malformed("args", str(error)) from None

@@ -105,6 +105,10 @@ CHAINCODE_NAME = "aimarket"
 EVENT_NAME = "aimarket"
 REFUSAL_STATUS = 400
 ADMIN_ROLE = "admin"
+GOVERNING_ORGANISATION = "MarketOrg"
+"""The organisation whose admins govern the market (the governance policy
+``OR('MarketOrg.admin')``): only they may create it, and its treasury — the one identity
+that mints — must be one of its certificates."""
 X25519_KEY_BYTES = 32
 MAX_STEPS = 100_000
 """Most training steps a job may have: every step digest of every vendor's transcript is
@@ -221,7 +225,8 @@ class MarketplaceChaincode:
 
     NO_REGIONS = StakeRegions(())
 
-    def __init__(self) -> None:
+    def __init__(self, governance: str = GOVERNING_ORGANISATION) -> None:
+        self.governance = governance
         self._rules_cache: dict[bytes, StakeRules] = {}
         self._regions_cache: dict[bytes, StakeRegions] = {}
         self.transactions: dict[str, Callable[[Call], None]] = {
@@ -446,7 +451,18 @@ class MarketplaceChaincode:
         treasury = call.args.json_object("treasury")
         rules_document = call.args.json_object("rules")
         regions_document = call.args.json_object("regions", optional=True)
+        organisations = call.args.json_object("organisations", optional=True)
         call.args.done()
+        if organisations is not None:
+            for role, members in organisations.items():
+                if role not in ROLES or role == TREASURY_ROLE:
+                    raise malformed(f"organisations.{role[:64]}",
+                                    f"must be one of {', '.join(r for r in ROLES if r != TREASURY_ROLE)}")
+                if (not isinstance(members, list) or not members or len(members) > 64
+                        or not all(isinstance(m, str) and IDENTIFIER.fullmatch(m)
+                                   for m in members)):
+                    raise malformed(f"organisations.{role}",
+                                    "must be a non-empty list of MSP ids")
         treasury_args = Arguments(treasury)
         name = treasury_args.identifier("name")
         organisation = treasury_args.text("organisation")
@@ -461,14 +477,19 @@ class MarketplaceChaincode:
                 regions_from_json_value(regions_document)
             except RulesError as problem:
                 raise malformed("regions", str(problem)) from None
-        if call.creator.role != ADMIN_ROLE:
+        if call.creator.role != ADMIN_ROLE or call.creator.org != self.governance:
             raise Rejected(MarketCode.NOT_CHANNEL_ADMIN,
-                           f"init_market needs the {ADMIN_ROLE} role, signer has {call.creator.role!r}")
+                           f"init_market needs an {ADMIN_ROLE} of {self.governance}, signer is "
+                           f"a {call.creator.role!r} of {call.creator.org}")
+        if organisation != self.governance:
+            raise malformed("treasury.organisation",
+                            f"the treasury must be an identity of {self.governance}")
         if call.state.get_json(CONFIG_KEY) is not None:
             raise Rejected(MarketCode.ALREADY_INITIALISED, "the market exists already")
         state = call.state
         state.put_json(CONFIG_KEY,
-                       MarketConfig(name, rules_document, regions_document).to_json_value())
+                       MarketConfig(name, rules_document, regions_document,
+                                    organisations).to_json_value())
         record = IdentityRecord(name, TREASURY_ROLE, organisation, public_key.hex())
         state.put_json(identity_key(name), record.to_json_value())
         state.put_balance(name, 0)
@@ -492,6 +513,11 @@ class MarketplaceChaincode:
             raise Rejected(MarketCode.IDENTITY_TAKEN, f"{creator.name} is already registered")
         if role == TREASURY_ROLE:
             raise Rejected(MarketCode.TREASURY_ROLE_RESERVED, "the treasury exists from genesis only")
+        allowed = call.config.organisations_for(role)
+        if allowed is not None and creator.org not in allowed:
+            raise Rejected(MarketCode.ORGANISATION_NOT_ALLOWED,
+                           f"the role {role} belongs to {', '.join(allowed) or 'no organisation'}; "
+                           f"the signer's certificate is issued by {creator.org}")
         record = IdentityRecord(creator.name, role, creator.org, creator.public_key.hex())
         call.state.put_json(identity_key(creator.name), record.to_json_value())
         call.state.put_balance(creator.name, 0)
