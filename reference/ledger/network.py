@@ -66,7 +66,7 @@ from reference.ledger.ordering import (
     create_genesis_block,
 )
 from reference.ledger.parallel import map_in_chunks
-from reference.ledger.peer import STATUS_CHAINCODE_FAILED, Peer
+from reference.ledger.peer import STATUS_CHAINCODE_FAILED, LedgerCorrupted, Peer
 from reference.ledger.policy import Policy, minimal_endorsing_organisations, parse_policy
 
 ORDERER_MSP_ID = "OrdererOrg"
@@ -319,7 +319,7 @@ class Network:
     """An in-process channel: ``peers`` split round-robin over ``orgs`` organisations."""
 
     def __init__(self, directory: Path, layout: _Layout, clock: Clock, workers: int,
-                 ordering: OrderingFactory | None = None) -> None:
+                 ordering: OrderingFactory | None = None, repair: bool = False) -> None:
         self.directory = directory
         self.layout = layout
         self.channel_id = layout.channel_id
@@ -346,10 +346,28 @@ class Network:
         self.orderer: OrderingService = (ordering or InProcessOrderingService)(
             genesis, orderer_identity, clock, directory / "orderer" / "ledger.sqlite")
         self.peers: list[Peer] = []
+        self.repaired: list[str] = []
         for peer_name, org in layout.peers:
             identity = self._identity(org, peer_name, ROLE_PEER)
-            self.peers.append(Peer(peer_name, identity, directory / "peers" / peer_name,
-                                   genesis, layout.synchronous, clock=clock))
+            peer_dir = directory / "peers" / peer_name
+            try:
+                peer = Peer(peer_name, identity, peer_dir, genesis, layout.synchronous,
+                            clock=clock)
+            except LedgerCorrupted:
+                if not repair:
+                    raise
+                # recover: set the corrupt store aside, start again from the genesis block
+                # and refetch and re-validate every block from the orderer (sync below)
+                aside = peer_dir.with_name(f"{peer_name}.corrupt")
+                index = 0
+                while aside.exists():
+                    index += 1
+                    aside = peer_dir.with_name(f"{peer_name}.corrupt-{index}")
+                peer_dir.rename(aside)
+                peer = Peer(peer_name, identity, peer_dir, genesis, layout.synchronous,
+                            clock=clock)
+                self.repaired.append(peer_name)
+            self.peers.append(peer)
         self.admins = {org: self._identity(org, "admin", ROLE_ADMIN)
                        for org in self.organisations}
         # commit outcomes are read from the first peer's events and handed to waiting
@@ -411,14 +429,20 @@ class Network:
 
     @classmethod
     def open(cls, directory: str | Path, clock: Clock | None = None, workers: int = 2,
-             ordering: OrderingFactory | None = None) -> Network:
-        """Reopen a network; peers catch up from the orderer. Re-install chaincode code."""
+             ordering: OrderingFactory | None = None, repair: bool = False) -> Network:
+        """Reopen a network; peers catch up from the orderer. Re-install chaincode code.
+
+        Each peer checks its store against its block chain as it opens and refuses to
+        serve if they disagree (``LedgerCorrupted``); with ``repair`` such a peer's store
+        is set aside (``peers/<name>.corrupt``) and the peer rebuilt from the genesis block,
+        refetching and re-validating every block from the orderer (``network.repaired``
+        names them)."""
         root = Path(directory)
         saved = json.loads((root / _NETWORK_FILE).read_text())
         layout = _Layout(saved["channel_id"], saved["organisations"],
                          [tuple(pair) for pair in saved["peers"]], saved["default_policy"],
                          saved["synchronous"])
-        return cls(root, layout, clock or SystemClock(), workers, ordering)
+        return cls(root, layout, clock or SystemClock(), workers, ordering, repair)
 
     def _keys_dir(self, org: str) -> Path:
         return self.directory / "keys" / org

@@ -48,6 +48,10 @@ class BlockRejected(Exception):
     """A delivered block failed the peer's block checks (number, hash chain, signature)."""
 
 
+class LedgerCorrupted(Exception):
+    """A peer's store disagrees with its own block chain: the peer refuses to serve."""
+
+
 @dataclass(frozen=True)
 class _CheckedProposal:
     proposal: Proposal
@@ -67,13 +71,25 @@ class Peer:
 
     def __init__(self, name: str, identity: Identity, directory: str | Path,
                  genesis_block: Block | None = None, synchronous: str = "NORMAL",
-                 commit_hook: CommitHook | None = None, clock: Clock | None = None) -> None:
+                 commit_hook: CommitHook | None = None, clock: Clock | None = None,
+                 check_integrity: bool = True) -> None:
         self.name = name
         self.clock: Clock = clock or SystemClock()
         self.identity = identity
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
         self.store = PeerStore(self.directory / "ledger.sqlite", synchronous, commit_hook)
+        if check_integrity and self.store.height > 0:
+            # integrity at start: the stored state, history and index must be exactly what
+            # the stored blocks, re-validated from genesis, produce
+            from reference.ledger.verify import check_store
+            problems = check_store(self.store)
+            if problems:
+                self.store.close()
+                raise LedgerCorrupted(f"peer {name}: the ledger in {self.directory} does not "
+                                      f"match its block chain ({problems[0]}"
+                                      + (f"; {len(problems) - 1} more problem(s)"
+                                         if len(problems) > 1 else "") + ")")
         self._lock = threading.RLock()
         self._chaincodes: dict[str, Chaincode] = {}
         self._subscriptions: list[_Subscription] = []
