@@ -347,6 +347,25 @@ class Network:
             genesis, orderer_identity, clock, directory / "orderer" / "ledger.sqlite")
         self.peers: list[Peer] = []
         self.repaired: list[str] = []
+        try:
+            self._open_peers(directory, layout, genesis, clock, repair)
+        except BaseException:
+            self.orderer.close()
+            for peer in self.peers:
+                peer.close()
+            raise
+        self.admins = {org: self._identity(org, "admin", ROLE_ADMIN)
+                       for org in self.organisations}
+        # commit outcomes are read from the first peer's events and handed to waiting
+        # clients once EVERY peer has committed the block (see sync)
+        self._committed_events: list[BlockEvent] = []
+        self.peers[0].subscribe(self._committed_events.append,
+                                start_block=self.peers[0].height)
+        self.orderer.add_listener(lambda block: self.sync())
+        self.sync()
+
+    def _open_peers(self, directory: Path, layout: _Layout, genesis: Block, clock: Clock,
+                    repair: bool) -> None:
         for peer_name, org in layout.peers:
             identity = self._identity(org, peer_name, ROLE_PEER)
             peer_dir = directory / "peers" / peer_name
@@ -368,15 +387,6 @@ class Network:
                             clock=clock)
                 self.repaired.append(peer_name)
             self.peers.append(peer)
-        self.admins = {org: self._identity(org, "admin", ROLE_ADMIN)
-                       for org in self.organisations}
-        # commit outcomes are read from the first peer's events and handed to waiting
-        # clients once EVERY peer has committed the block (see sync)
-        self._committed_events: list[BlockEvent] = []
-        self.peers[0].subscribe(self._committed_events.append,
-                                start_block=self.peers[0].height)
-        self.orderer.add_listener(lambda block: self.sync())
-        self.sync()
 
     # -- construction --------------------------------------------------------------------
 

@@ -145,7 +145,7 @@ class Peer:
                           workers: int = 2) -> list[ProposalResponse]:
         """``process_proposal`` for a batch: the creators' signatures are verified and the
         endorsements signed as batches on ``executor``; simulations run one by one."""
-        checked = [self._check_proposal(signed) for signed in signed_proposals]
+        checked = [self._check_proposal(signed, endorse) for signed in signed_proposals]
         verified = map_in_chunks(
             lambda item: item is not None and not isinstance(item, ProposalResponse) and (
                 crypto.verify(item.creator.public_key, item.signature, item.proposal_bytes)),
@@ -174,8 +174,11 @@ class Peer:
                                                 Endorsement(endorser, signature))
         return [response for response in responses if response is not None]
 
-    def _check_proposal(self, signed_proposal: bytes) -> _CheckedProposal | ProposalResponse:
-        """Everything about a proposal except its signature; a refusal if it fails."""
+    def _check_proposal(self, signed_proposal: bytes,
+                        endorse: bool = True) -> _CheckedProposal | ProposalResponse:
+        """Everything about a proposal except its signature; a refusal if it fails. Only a
+        proposal to endorse must carry a timestamp within the channel's skew of this
+        peer's clock (a query changes nothing and is not judged on time)."""
         try:
             proposal_bytes, signature = decode_signed_proposal(signed_proposal)
             proposal = Proposal.decode(proposal_bytes)
@@ -194,7 +197,7 @@ class Peer:
             return _refusal(STATUS_BAD_PROPOSAL, "tx id is not hash(nonce + creator)")
         skew = channel.config.max_timestamp_skew
         now = int(self.clock.now())
-        if abs(header.timestamp - now) > skew:
+        if endorse and abs(header.timestamp - now) > skew:
             return _refusal(STATUS_TIMESTAMP_SKEW,
                             f"timestamp {header.timestamp} is more than {skew} s from this "
                             f"endorser's clock ({now})")
