@@ -7,7 +7,7 @@ embedded network (four organisations, four peers, the marketplace chaincode, a m
 up with identities, money, datasets, offers and models) and reports one of
 
 * ``refused`` — the ledger or the chaincode refused it, with the code it answered (an
-  ``MKT_…`` code, an endorsement status such as ``ENDORSEMENT_STATUS_412``, a broadcast
+  ``MKT_…`` code, an endorsement refusal such as ``ENDORSEMENT_TIMESTAMP_SKEW``, a broadcast
   status, or the validation code of the block it was invalidated in), and nothing changed;
 * ``detected`` — it changed something an attacker can change (a file on disk), and the
   check meant to catch it (``verify_ledger``, the peer's integrity check at start) did;
@@ -245,16 +245,27 @@ def _refused(outcome: Outcome, before: dict[str, bytes], after: dict[str, bytes]
     raise Verdict("refused", outcome.code, outcome.message[:200])
 
 
+ENDORSEMENT_STATUS_NAMES = {400: "ENDORSEMENT_BAD_PROPOSAL", 403: "ENDORSEMENT_FORBIDDEN",
+                            404: "ENDORSEMENT_CHAINCODE_NOT_FOUND",
+                            409: "ENDORSEMENT_DUPLICATE_TXID",
+                            412: "ENDORSEMENT_TIMESTAMP_SKEW", 500: "ENDORSEMENT_CHAINCODE_FAILED"}
+"""Names for the statuses a peer refuses a proposal with before the chaincode answers."""
+
+
+def endorsement_code(status: int) -> str:
+    return ENDORSEMENT_STATUS_NAMES.get(status, f"ENDORSEMENT_STATUS_{status}")
+
+
 def _status_code(outcome: Outcome) -> Outcome:
-    """An outcome whose endorsement status (e.g. 412) is named ENDORSEMENT_STATUS_412."""
+    """An outcome whose endorsement status (e.g. 412) is named (ENDORSEMENT_TIMESTAMP_SKEW)."""
     if outcome.code and outcome.code.startswith("STATUS_"):
         return Outcome(outcome.actor, outcome.function, outcome.args, outcome.time,
-                       f"ENDORSEMENT_{outcome.code}", outcome.message, outcome.payload,
-                       outcome.tx_id, outcome.block)
+                       endorsement_code(int(outcome.code.removeprefix("STATUS_"))),
+                       outcome.message, outcome.payload, outcome.tx_id, outcome.block)
     return outcome
 
 
-SKEW_REFUSAL = "ENDORSEMENT_STATUS_412"
+SKEW_REFUSAL = "ENDORSEMENT_TIMESTAMP_SKEW"
 
 
 def _try(arena: Arena, gateway: NetworkGateway, function: str, args: dict[str, Any],
@@ -271,7 +282,7 @@ def _held(arena: Arena, gateway: NetworkGateway, function: str, args: dict[str, 
     endorsed = gateway.client.endorse(gateway.chaincode, function, [canonical_json(args)],
                                       timestamp=arena.clock.now() + offset)
     if endorsed.failure is not None:
-        raise Verdict("refused", f"ENDORSEMENT_STATUS_{endorsed.failure.status}",
+        raise Verdict("refused", endorsement_code(endorsed.failure.status),
                       f"refused at endorsement already: {endorsed.failure.message}")
     arena.clock.advance(hold)
     before = arena.world.snapshot()
@@ -440,14 +451,14 @@ def registered_certificate_with_a_foreign_key(arena: Arena) -> None:
     forged = ForgedIdentity(owner.certificate, SigningKey.generate())
     gateway = NetworkGateway(arena.network, forged, arena.clock)
     _try(arena, gateway, "register_model", {"model": "stolen", "commitment": "ab" * 32},
-         "ENDORSEMENT_STATUS_403")
+         "ENDORSEMENT_FORBIDDEN")
 
 
 def certificate_from_an_unknown_ca(arena: Arena) -> None:
     rogue = CertificateAuthority("OwnersOrg", SigningKey.generate()).enroll("owner1")
     gateway = NetworkGateway(arena.network, rogue, arena.clock)
     _try(arena, gateway, "register_model", {"model": "stolen", "commitment": "ab" * 32},
-         "ENDORSEMENT_STATUS_403")
+         "ENDORSEMENT_FORBIDDEN")
 
 
 # -- arguments -------------------------------------------------------------------------------
@@ -669,7 +680,7 @@ def fuzzed_wire_messages(arena: Arena) -> None:
             return
         if response.endorsement is not None:
             problems.append("a mutated proposal was endorsed")
-        refusals[f"ENDORSEMENT_STATUS_{response.response.status}"] += 1
+        refusals[endorsement_code(response.response.status)] += 1
         bad_envelope = mutate(envelope, *envelope_mutation)
         try:
             answer = network.orderer.broadcast(bad_envelope)

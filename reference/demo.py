@@ -243,6 +243,8 @@ class DemoResult:
     ledger_problems: list[str]
     evidence: EvidenceReport
     blocks: int = 0
+    attacks: list[dict[str, Any]] = field(default_factory=list)
+    """The time attacks (``reference.attacks``), played on a fresh market after the jobs."""
 
     @property
     def tokens_conserved(self) -> bool:
@@ -267,6 +269,7 @@ class DemoResult:
                      for run in self.jobs],
             "tokens_conserved": self.tokens_conserved,
             "ledger_verified": self.ledger_verified,
+            "attacks": self.attacks,
         }
 
 
@@ -314,8 +317,13 @@ def run_demo(directory: str | Path | None = None, peers: int = 4,
     say(f"verifying the ledger of every peer ({peers}) and re-checking every verdict")
     ledger_report = verify_ledger(root)
     evidence = check_ledger(root)
+    say("playing the time attacks (backdated, postdated, late broadcast, skewed clock) on a "
+        "fresh market in attacks/")
+    from reference.attacks import run_attacks
+    attacks = run_attacks(root / "attacks", only=lambda category, _name: category == "time")
     return DemoResult(str(root), peers, runs, timeline, accounts, accuracy, ledger_report.ok,
-                      list(ledger_report.problems), evidence, blocks)
+                      list(ledger_report.problems), evidence, blocks,
+                      [attack.to_json_value() for attack in attacks.attacks])
 
 
 def describe(outcome: Outcome) -> str:

@@ -377,11 +377,12 @@ class Network:
                     raise
                 # recover: set the corrupt store aside, start again from the genesis block
                 # and refetch and re-validate every block from the orderer (sync below)
-                aside = peer_dir.with_name(f"{peer_name}.corrupt")
+                aside = directory / "quarantine" / peer_name
                 index = 0
                 while aside.exists():
                     index += 1
-                    aside = peer_dir.with_name(f"{peer_name}.corrupt-{index}")
+                    aside = directory / "quarantine" / f"{peer_name}-{index}"
+                aside.parent.mkdir(parents=True, exist_ok=True)
                 peer_dir.rename(aside)
                 peer = Peer(peer_name, identity, peer_dir, genesis, layout.synchronous,
                             clock=clock)
@@ -444,7 +445,7 @@ class Network:
 
         Each peer checks its store against its block chain as it opens and refuses to
         serve if they disagree (``LedgerCorrupted``); with ``repair`` such a peer's store
-        is set aside (``peers/<name>.corrupt``) and the peer rebuilt from the genesis block,
+        is set aside (``quarantine/<name>``) and the peer rebuilt from the genesis block,
         refetching and re-validating every block from the orderer (``network.repaired``
         names them)."""
         root = Path(directory)
