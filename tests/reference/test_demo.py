@@ -67,6 +67,15 @@ def test_demo_outcomes(demo) -> None:
     assert sum(DEMO_BALANCES.values()) == summary["minted"] == 7300
 
 
+def test_demo_reports_the_time_attacks_refused(demo) -> None:
+    attacks = demo[1]["attacks"]
+    for word in ("backdated", "postdated", "late broadcast", "skewed clock"):
+        named = [attack for attack in attacks if word in attack["name"]]
+        assert named, word
+        assert all(attack["outcome"] == "refused" and attack["code"] for attack in named)
+    assert {attack["category"] for attack in attacks} == {"time"}
+
+
 def test_demo_trains_a_real_model(demo) -> None:
     accuracy = demo[1]["accuracy"]
     assert accuracy["step_count"] == 224
