@@ -563,8 +563,9 @@ def _encodable(value: Any) -> bool:
 # -- wire ------------------------------------------------------------------------------------
 
 
-def _committed_outcome(arena: Arena, gateway: NetworkGateway, envelope: bytes, tx_id: str,
+def _committed_outcome(arena: Arena, gateway: NetworkGateway, envelope: bytes,
                        expected: str) -> None:
+    """Broadcast ``envelope``; it must be invalidated with ``expected`` (or refused)."""
     before = arena.world.snapshot()
     peer = arena.network.peers[0]
     height = peer.height
@@ -594,7 +595,7 @@ def replayed_transaction(arena: Arena) -> None:
     first = developer.client.submit_endorsed(endorsed).result()
     if not first.ok:
         raise Verdict("crashed", None, f"setup failed: {first.code}")
-    _committed_outcome(arena, developer, endorsed.envelope, endorsed.tx_id,
+    _committed_outcome(arena, developer, endorsed.envelope,
                        TxValidationCode.DUPLICATE_TXID.name)
 
 
@@ -606,7 +607,7 @@ def write_set_changed_after_endorsement(arena: Arena) -> None:
     if endorsed.envelope is None:
         raise Verdict("crashed", None, f"setup failed: {endorsed.failure}")
     forged = tamper_write_value(endorsed.envelope, treasury.identity, b"1000000000")
-    _committed_outcome(arena, treasury, forged, endorsed.tx_id,
+    _committed_outcome(arena, treasury, forged,
                        TxValidationCode.ENDORSEMENT_POLICY_FAILURE.name)
 
 
@@ -619,7 +620,7 @@ def arguments_changed_after_endorsement(arena: Arena) -> None:
         raise Verdict("crashed", None, f"setup failed: {endorsed.failure}")
     forged = tamper_args(endorsed.envelope, treasury.identity,
                          (canonical_json({"recipient": "vendor1", "amount": 10**9}),))
-    _committed_outcome(arena, treasury, forged, endorsed.tx_id,
+    _committed_outcome(arena, treasury, forged,
                        TxValidationCode.INVALID_ENDORSER_TRANSACTION.name)
 
 
