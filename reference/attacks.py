@@ -150,13 +150,14 @@ class NetworkWorld(World):
 class Arena:
     """A fresh network in ``directory`` with the market set up."""
 
-    def __init__(self, directory: Path):
+    def __init__(self, directory: Path,
+                 chaincode: Callable[[], MarketplaceChaincode] = MarketplaceChaincode):
         self.directory = directory
         self.ledger_clock = FakeClock(float(START_TIME))
         self.clock = MarketClock(ledger=self.ledger_clock)
         self.network = Network.create(directory / "network", peers=4, orgs=ORGANISATIONS,
                                       clock=self.ledger_clock, workers=1)
-        self.network.install_chaincode(CHAINCODE_NAME, MarketplaceChaincode)
+        self.network.install_chaincode(CHAINCODE_NAME, chaincode)
         self.world = NetworkWorld(self.network, self.clock)
         self.anchors = TrustAnchors.of_genesis(self.network.orderer.get_block(0))
         self.jobs = 0

@@ -228,3 +228,51 @@ def test_ledger_verify_with_anchors_and_hostile_files(tmp_path: Path) -> None:
         connection.execute("UPDATE blocks SET block=? WHERE number=1", (b"\x01\x02garbage",))
     code, out, _ = run_cli("ledger", "verify", str(ledger))
     assert code == 1 and "does not decode" in out
+
+
+# -- the evidence checker judges deadlines on the block time -----------------------------------
+
+
+class _NoBoundsStub:
+    """A stub that drops the chaincode's time bounds (a faulty chaincode's view)."""
+
+    def __init__(self, stub):
+        self._stub = stub
+
+    def require_block_time(self, after=None, until=None) -> None:
+        return None
+
+    def __getattr__(self, name):
+        return getattr(self._stub, name)
+
+
+class _ChaincodeWithoutBounds(MarketplaceChaincode):
+    def invoke(self, stub, function, args):
+        return super().invoke(_NoBoundsStub(stub), function, args)
+
+
+def test_evidence_checker_catches_a_timeout_before_the_block_time_deadline(tmp_path) -> None:
+    """Without the chaincode's bounds, a timeout stamped 20 s ahead (inside the skew) is
+    valid on the ledger and convicts the vendors; the evidence checker, judging on the
+    orderer-signed block time, disagrees."""
+    from reference.attacks import Arena, stamped
+    from reference.clients.evidence_checker import check_ledger
+
+    arena = Arena(tmp_path, chaincode=_ChaincodeWithoutBounds)
+    try:
+        job_id = arena.new_job("RUNNING")
+        deadline = arena.world.job(job_id).deadline
+        arena.advance_to(deadline - 10)
+        developer = arena.world.developers["dev1"].gateway
+        with stamped(developer, 20):
+            outcome = developer.submit("timeout", {"job": job_id})
+        assert outcome.ok, outcome  # the faulty chaincode let it through
+        assert [verdict.offence for verdict in arena.world.job(job_id).verdicts] == [
+            "MISSED_DEADLINE", "MISSED_DEADLINE"]
+    finally:
+        arena.close()
+    report = check_ledger(tmp_path / "network")
+    assert not report.ok
+    (disagreement,) = [check for check in report.checks if not check.agrees]
+    assert any("block time" in note and "not past the deadline" in note
+               for note in disagreement.notes), disagreement.notes
