@@ -43,6 +43,7 @@ check: $(STAMP)
 	$(BIN)/aimarket check --quiet --report docs/generated/proof-report.json
 	$(BIN)/aimarket vectors --check
 	$(BIN)/aimarket conform --runner reference
+	$(BIN)/aimarket attacks
 	$(BIN)/aimarket docs --proof-report docs/generated/proof-report.json
 
 test: $(STAMP)

@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "aimarket.commands.conform",
     "aimarket.commands.regions",
     "aimarket.commands.bridge",
+    "aimarket.commands.attacks",
 )
 
 

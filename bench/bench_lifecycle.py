@@ -175,6 +175,7 @@ class LifecycleBench:
     def submit_phase(self, calls: list[tuple[Identity, str, dict[str, Any]]]) -> None:
         """Endorse every call, broadcast them all, cut the blocks; all must be VALID."""
         self.now += 1
+        self.clock.advance(1)  # the ledger's clock moves with the stamps (trusted time)
         network = self.network
         pending = []
         for identity, function, args in calls:

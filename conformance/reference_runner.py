@@ -15,7 +15,8 @@ How a vector's calls become transactions:
   under the forged identity's certificate; the ledger refuses it at endorsement, which is
   the protocol's ``UNKNOWN_ACTOR`` (the signer is not a registered identity).
 * **time** — a tick is one second; the vector's tick ``t`` is the transaction timestamp
-  ``T0 + t``; deadlines and licence expiries are projected back by subtracting ``T0``.
+  ``t0 + t`` (t0: the network time the vector's market starts at); deadlines and licence
+  expiries are projected back by subtracting ``t0``.
 * **datasets** — a ``"fresh"`` commitment is a real one: eight training rows of the
   breast-cancer data set (chosen by the dataset's name) encrypted with AES-GCM, committed
   by the SHA-256 of the envelope, with the Merkle root of the rows.
@@ -254,7 +255,10 @@ class Market:
     def __init__(self, network: Network, chaincode: str, genesis: Genesis):
         self.network = network
         self.chaincode = chaincode
-        self.clock = MarketClock(T0)
+        # the market's time is the network's (trusted time: endorsers and the orderer read
+        # it); each market counts the vector's seconds from the network time it starts at
+        self.clock = MarketClock(ledger=network.clock)
+        self.t0 = self.clock.now()
         self.gateways: dict[str, NetworkGateway] = {}
         self.admin = NetworkGateway(network, network.admins[MARKET_ORG], self.clock,
                                     chaincode=chaincode)
@@ -427,7 +431,7 @@ class Market:
                      "train_rows_root": train_rows_root(part), "train_rows": part.train_row_count,
                      "feature_count": part.feature_count, "price": args["price"],
                      "misuse_value": args["misuse_value"], "purposes": sorted(args["purposes"]),
-                     "expiry": T0 + args["expiry"], "max_uses": args["max_uses"]}, owned)
+                     "expiry": self.t0 + args["expiry"], "max_uses": args["max_uses"]}, owned)
         if action == "register_model":
             recipe = recipe_of(args["model"])
             return {"model": args["model"], "commitment": recipe.commitment().hex()}, recipe
@@ -592,7 +596,7 @@ class Market:
             commitments[record.dataset] = record.commitment
             datasets[record.dataset] = AbstractDataset(
                 owner=record.owner, price=record.price, misuse_value=record.misuse_value,
-                purposes=frozenset(record.licence.purposes), expiry=record.licence.expiry - T0,
+                purposes=frozenset(record.licence.purposes), expiry=record.licence.expiry - self.t0,
                 max_uses=record.licence.max_uses, uses=record.uses)
         models = {value["model"]: value["owner"] for value in read("model/").values()}
         offers = {value["vendor"]: AbstractOffer(value["fee"], value["cost"], value["capacity"],
@@ -606,7 +610,7 @@ class Market:
             if getattr(job, "model_delivered", False):
                 model_holders.add((job.job, job.developer))
         return AbstractState(
-            now=self.clock.now() - T0, identities=dict(sorted(identities.items())),
+            now=self.clock.now() - self.t0, identities=dict(sorted(identities.items())),
             balances=dict(sorted(balances.items())), escrows=dict(sorted(escrows.items())),
             minted=minted, datasets=datasets, models=models, offers=offers, jobs=jobs,
             data_holders=frozenset(self.data_holders), model_holders=frozenset(model_holders),
@@ -636,7 +640,7 @@ class Market:
             developer=job.developer, model=job.model, datasets=tuple(job.datasets),
             vendors=tuple(job.vendors), purpose=job.purpose, steps=job.steps, window=job.window,
             vendor_stake=job.vendor_stake, developer_bond=job.developer_bond,
-            owner_bond=job.owner_bond, status=job.status, deadline=job.deadline - T0,
+            owner_bond=job.owner_bond, status=job.status, deadline=job.deadline - self.t0,
             deposits=summed(job.deposits.items()),
             deliveries={dataset: (COMMITTED if grant.delivery_digest == commitments.get(dataset)
                                   else "other")
@@ -664,7 +668,7 @@ class ReferenceRunner(Runner):
             self._temporary = tempfile.TemporaryDirectory(prefix="aimarket-conform-")
             directory = self._temporary.name
         self.network = Network.create(Path(directory) / "network", peers=peers,
-                                      orgs=[MARKET_ORG, PARTIES_ORG], clock=FakeClock(),
+                                      orgs=[MARKET_ORG, PARTIES_ORG], clock=FakeClock(T0),
                                       workers=1, synchronous="OFF")
         self.markets = 0
         self.market: Market | None = None

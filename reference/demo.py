@@ -69,6 +69,9 @@ from reference.training.dataset import PreparedDataset
 from reference.training.recipe import ModelRecipe
 
 ORGANISATIONS = ["MarketOrg", "OwnersOrg", "DevelopersOrg", "VendorsOrg"]
+ROLE_ORGANISATIONS = {"data_owner": ["OwnersOrg"], "developer": ["DevelopersOrg"],
+                      "vendor": ["VendorsOrg"]}
+"""Which organisation's certificates may hold each role (recorded at genesis)."""
 PURPOSE = "training"
 WINDOW = 3600
 PRICE, MISUSE_VALUE, FEE, COST, CAPACITY = 100, 60, 40, 15, 2
@@ -119,7 +122,8 @@ def must(outcome: Outcome) -> Outcome:
 def set_up_market(cast: Cast, clock: MarketClock, parts: list[PreparedDataset],
                   recipe: ModelRecipe, rules_document: dict[str, Any] | None = None) -> None:
     """Genesis, identities, funding, datasets, offers and the model."""
-    must(init_market(cast.admin, cast.treasury.gateway, rules_document))
+    must(init_market(cast.admin, cast.treasury.gateway, rules_document,
+                     organisations=ROLE_ORGANISATIONS))
     for party in cast.parties():
         must(party.register_identity())
     clock.advance(10)
@@ -267,6 +271,8 @@ class DemoResult:
     blocks: int = 0
     training: dict[str, Any] = field(default_factory=dict)
     privacy: dict[str, Any] = field(default_factory=dict)
+    attacks: list[dict[str, Any]] = field(default_factory=list)
+    """The time attacks (``reference.attacks``), played on a fresh market after the jobs."""
 
     @property
     def tokens_conserved(self) -> bool:
@@ -293,6 +299,7 @@ class DemoResult:
                      for run in self.jobs],
             "tokens_conserved": self.tokens_conserved,
             "ledger_verified": self.ledger_verified,
+            "attacks": self.attacks,
         }
 
 
@@ -302,9 +309,9 @@ def run_demo(directory: str | Path | None = None, peers: int = 4,
     directory when None; it must not exist or be empty)."""
     root = Path(directory) if directory is not None else Path(tempfile.mkdtemp(prefix="aimarket-demo-"))
     say = progress or (lambda message: None)
-    clock = MarketClock()
-    network = Network.create(root, peers=peers, orgs=ORGANISATIONS,
-                             clock=FakeClock(float(clock.now())))
+    ledger_clock = FakeClock(1_700_000_000.0)
+    clock = MarketClock(ledger=ledger_clock)  # the market's time is the ledger's
+    network = Network.create(root, peers=peers, orgs=ORGANISATIONS, clock=ledger_clock)
     timeline: list[Outcome] = []
     try:
         network.install_chaincode(CHAINCODE_NAME, MarketplaceChaincode)
@@ -342,8 +349,13 @@ def run_demo(directory: str | Path | None = None, peers: int = 4,
     say(f"verifying the ledger of every peer ({peers}) and re-checking every verdict")
     ledger_report = verify_ledger(root)
     evidence = check_ledger(root)
+    say("playing the time attacks (backdated, postdated, late broadcast, skewed clock) on a "
+        "fresh market in attacks/")
+    from reference.attacks import run_attacks
+    attacks = run_attacks(root / "attacks", only=lambda category, _name: category == "time")
     return DemoResult(str(root), peers, runs, timeline, accounts, accuracy, ledger_report.ok,
-                      list(ledger_report.problems), evidence, blocks, training, privacy)
+                      list(ledger_report.problems), evidence, blocks, training, privacy,
+                      [attack.to_json_value() for attack in attacks.attacks])
 
 
 def run_shared_phase(cast: Cast, clock: MarketClock, parts: list[PreparedDataset],

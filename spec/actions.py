@@ -122,7 +122,9 @@ def signer_check(market: Market, call: Call, role: Role | None) -> Rejection | N
 
 
 def deadline_passed(market: Market, job: Job) -> bool:
-    """A move is on time up to and including the deadline's tick."""
+    """A move is on time up to and including the deadline's tick (``now`` is the time of
+    the block that orders the move: a move signed before the deadline but ordered after it
+    is late)."""
     return market.now > job.deadline
 
 

@@ -6,8 +6,11 @@ about (who holds data material, who holds a trained model, which signed artefact
 Every action of :mod:`spec.actions` maps a market to the next market.
 
 Time is the ledger's clock ``now``, a whole number of ticks advanced by the environment.
-Each job phase has an absolute deadline; a party that must act does so no later than the
-deadline, and once it has passed only ``timeout`` moves the job on.
+On a ledger, ``now`` is the **block time**: the time the ordering service stamps and signs
+on the block that orders a move, not a time the mover claims. Each job phase has an
+absolute deadline; a party that must act does so no later than the deadline (its move is
+ordered in a block whose time is at most the deadline), and once it has passed only
+``timeout`` moves the job on.
 """
 
 from __future__ import annotations

@@ -15,9 +15,24 @@ from typing import Any
 from reference.chaincode.codes import MarketCode, Rejected
 from reference.chaincode.records import HEX_DIGEST, IDENTIFIER
 
-MAX_AMOUNT = 10**30
-"""Largest amount (or time) accepted: far beyond any real supply, small enough for every
-implementation's big integers."""
+MAX_TOKENS = 10**18
+"""Largest amount of tokens in one field (a price, fee, stake, bond or funding): the
+protocol's bound on any one amount (beyond any real supply; sums of a few still fit in
+every implementation's 64-bit-plus integers)."""
+
+MAX_TIME = 10**11
+"""Latest time (seconds since the epoch, about the year 5100) a field may name."""
+
+MAX_WINDOW = 366 * 86400
+"""Longest phase window: a year. A window that never ends would hold stakes forever."""
+
+MAX_COUNT = 10**9
+"""Largest count (capacity, licence uses, rows, features)."""
+
+MAX_AMOUNT = MAX_TOKENS  # kept for callers of the old name
+
+MAX_DEPTH = 32
+"""Deepest nesting of arrays and objects accepted in an argument."""
 
 MAX_LIST = 256
 """Largest number of datasets, vendors or purposes in one call."""
@@ -31,14 +46,87 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
+class _Ambiguous(ValueError):
+    """Input that JSON parsers disagree on."""
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    value: dict[str, Any] = {}
+    for key, item in pairs:
+        if key in value:
+            raise _Ambiguous(f"duplicate key {key[:64]!r}")
+        value[key] = item
+    return value
+
+
+def _check_tree(value: Any, depth: int = 0) -> None:
+    """Refuse nesting deeper than MAX_DEPTH and strings with lone surrogates (not
+    Unicode: parsers and encoders disagree on them)."""
+    if depth > MAX_DEPTH:
+        raise _Ambiguous(f"nested deeper than {MAX_DEPTH} levels")
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise _Ambiguous("a string holds a lone surrogate (\\ud800-\\udfff)") from None
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_tree(key, depth + 1)
+            _check_tree(item, depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            _check_tree(item, depth + 1)
+
+
+def _nesting_too_deep(text: str) -> bool:
+    """Whether brackets nest deeper than MAX_DEPTH (checked before parsing, so a hostile
+    argument cannot exhaust the parser's recursion)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > MAX_DEPTH + 1:
+                return True
+        elif char in "]}":
+            depth -= 1
+    return False
+
+
 def decode_json_object(raw: list[bytes]) -> dict[str, Any]:
-    """The one JSON-object argument of a call."""
-    if len(raw) != 1:
-        raise malformed("args", f"expected exactly one argument (a JSON object), got {len(raw)}")
+    """The one JSON-object argument of a call: strict JSON (RFC 8259) that every parser
+    reads the same way — no duplicate keys, NaN or Infinity, no lone surrogates, at most
+    :data:`MAX_DEPTH` levels deep (a number where a field wants an integer is refused by
+    the field)."""
+    if not isinstance(raw, list) or len(raw) != 1:
+        count = len(raw) if isinstance(raw, list) else "not a list of"
+        raise malformed("args", f"expected exactly one argument (a JSON object), got {count}")
+    data = raw[0]
+    if not isinstance(data, (bytes, bytearray)):
+        raise malformed("args", "the argument must be bytes")
     try:
-        value = json.loads(raw[0].decode("utf-8"), parse_constant=_reject_constant)
-    except (UnicodeDecodeError, ValueError) as error:
-        raise malformed("args", f"not valid UTF-8 JSON ({error})") from None
+        text = bytes(data).decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise malformed("args", f"not valid UTF-8 ({error.reason} at byte {error.start})") from None
+    if _nesting_too_deep(text):
+        raise malformed("args", f"nested deeper than {MAX_DEPTH} levels")
+    try:
+        value = json.loads(text, parse_constant=_reject_constant,
+                           object_pairs_hook=_unique_keys)
+        _check_tree(value)
+    except _Ambiguous as error:
+        raise malformed("args", str(error)) from None
+    except (ValueError, RecursionError) as error:
+        raise malformed("args", f"not valid JSON ({str(error)[:200]})") from None
     if not isinstance(value, dict):
         raise malformed("args", f"must be a JSON object, got {type(value).__name__}")
     return value
@@ -86,11 +174,13 @@ class Arguments:
             return None
         return self.text(name)
 
-    def integer(self, name: str) -> int:
-        """Any whole number within ±:data:`MAX_AMOUNT` (signs are the protocol's business)."""
+    def integer(self, name: str, limit: int = MAX_TOKENS) -> int:
+        """A whole number within ±``limit`` (default :data:`MAX_TOKENS`; signs and lower
+        bounds are the protocol's business, with codes of their own)."""
         value = self._get(name)
-        if not _is_integer(value) or abs(value) > MAX_AMOUNT:
-            raise malformed(name, f"must be a whole number within ±10**30, got {value!r}")
+        if not _is_integer(value) or abs(value) > limit:
+            shown = repr(value) if not _is_integer(value) or value.bit_length() < 200 else "…"
+            raise malformed(name, f"must be a whole number within ±{limit}, got {shown[:80]}")
         return value
 
     def digest(self, name: str) -> str:

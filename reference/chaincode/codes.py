@@ -76,6 +76,7 @@ class MarketCode(str, Enum):
     BAD_DELIVERY_RECEIPT = "MKT_BAD_DELIVERY_RECEIPT"
     BAD_STEP_EVIDENCE = "MKT_BAD_STEP_EVIDENCE"
     MISUSE_VALUE_INDIVISIBLE = "MKT_MISUSE_VALUE_INDIVISIBLE"
+    ORGANISATION_NOT_ALLOWED = "MKT_ORGANISATION_NOT_ALLOWED"
 
 
 PROTOCOL_CODE_OF: dict[MarketCode, str] = {
@@ -137,7 +138,11 @@ REFERENCE_ONLY_CODES: dict[MarketCode, str] = {
     MarketCode.UNKNOWN_FUNCTION: "the function name is not a marketplace function",
     MarketCode.NOT_INITIALISED: "the market has not been initialised (no treasury, no rules)",
     MarketCode.ALREADY_INITIALISED: "init_market after the market was initialised",
-    MarketCode.NOT_CHANNEL_ADMIN: "init_market signed by an identity without the admin role",
+    MarketCode.NOT_CHANNEL_ADMIN:
+        "init_market not signed by an admin of the market's governing organisation",
+    MarketCode.ORGANISATION_NOT_ALLOWED:
+        "register_identity for a role that the market's genesis binds to other "
+        "organisations than the signer's (the certificate's issuing MSP)",
     MarketCode.BAD_DELIVERY_RECEIPT:
         "grant_access whose signed delivery receipts or wrapped-key digests do not cover "
         "exactly the job's vendors, or a receipt signature that does not verify under the "

@@ -16,8 +16,13 @@ Argument form (``MKT_MALFORMED_ARGS``) is checked before all of them; evidence t
 protocol's abstract calls do not carry (signatures, Merkle openings, the re-executed step)
 is checked after them.
 
-Time is the transaction's signed timestamp (seconds); a deadline ``d`` has passed when the
-timestamp is greater than ``d``.
+Time is the ledger's trusted block time (seconds). A move allowed up to a deadline ``d``
+(or a licence expiry) is checked against the transaction's signed timestamp at endorsement
+and declares ``require_block_time(until=d)``; ``timeout`` declares ``after=d``; validation
+invalidates the transaction if its block's signed time falls outside
+(``TIME_BOUND_VIOLATED``). The ledger keeps the signed timestamp, which the summaries
+record as ``time`` and new deadlines count from, within the channel's skew of the block
+time.
 """
 
 from __future__ import annotations
@@ -27,7 +32,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from reference.chaincode.arguments import Arguments, decode_json_object, malformed
+from reference.chaincode.arguments import (
+    MAX_COUNT,
+    MAX_TIME,
+    MAX_WINDOW,
+    Arguments,
+    decode_json_object,
+    malformed,
+)
 from reference.chaincode.codes import MarketCode, Rejected, protocol_code
 from reference.chaincode.evidence import (
     DatasetRows,
@@ -93,6 +105,10 @@ CHAINCODE_NAME = "aimarket"
 EVENT_NAME = "aimarket"
 REFUSAL_STATUS = 400
 ADMIN_ROLE = "admin"
+GOVERNING_ORGANISATION = "MarketOrg"
+"""The organisation whose admins govern the market (the governance policy
+``OR('MarketOrg.admin')``): only they may create it, and its treasury — the one identity
+that mints — must be one of its certificates."""
 X25519_KEY_BYTES = 32
 MAX_STEPS = 100_000
 """Most training steps a job may have: every step digest of every vendor's transcript is
@@ -176,6 +192,22 @@ class Call:
     summary: dict[str, Any] = field(default_factory=dict)
     _config: MarketConfig | None = None
 
+    def on_time_for(self, limit: int) -> bool:
+        """Whether ``now`` is at or before ``limit``; if so, the transaction is made valid
+        only in a block whose (trusted) time is at or before ``limit`` too."""
+        if self.now > limit:
+            return False
+        self.state.stub.require_block_time(until=limit)
+        return True
+
+    def past(self, limit: int) -> bool:
+        """Whether ``now`` is after ``limit``; if so, the transaction is made valid only in
+        a block whose (trusted) time is after ``limit`` too."""
+        if self.now <= limit:
+            return False
+        self.state.stub.require_block_time(after=limit)
+        return True
+
     @property
     def config(self) -> MarketConfig:
         if self._config is None:
@@ -193,7 +225,8 @@ class MarketplaceChaincode:
 
     NO_REGIONS = StakeRegions(())
 
-    def __init__(self) -> None:
+    def __init__(self, governance: str = GOVERNING_ORGANISATION) -> None:
+        self.governance = governance
         self._rules_cache: dict[bytes, StakeRules] = {}
         self._regions_cache: dict[bytes, StakeRegions] = {}
         self.transactions: dict[str, Callable[[Call], None]] = {
@@ -297,7 +330,7 @@ class MarketplaceChaincode:
 
     @staticmethod
     def require_on_time(call: Call, job: JobRecord) -> None:
-        if call.now > job.deadline:
+        if not call.on_time_for(job.deadline):
             raise Rejected(MarketCode.TOO_LATE,
                            f"job {job.job}'s deadline {job.deadline} passed (now {call.now})")
 
@@ -418,7 +451,18 @@ class MarketplaceChaincode:
         treasury = call.args.json_object("treasury")
         rules_document = call.args.json_object("rules")
         regions_document = call.args.json_object("regions", optional=True)
+        organisations = call.args.json_object("organisations", optional=True)
         call.args.done()
+        if organisations is not None:
+            for role, members in organisations.items():
+                if role not in ROLES or role == TREASURY_ROLE:
+                    raise malformed(f"organisations.{role[:64]}",
+                                    f"must be one of {', '.join(r for r in ROLES if r != TREASURY_ROLE)}")
+                if (not isinstance(members, list) or not members or len(members) > 64
+                        or not all(isinstance(m, str) and IDENTIFIER.fullmatch(m)
+                                   for m in members)):
+                    raise malformed(f"organisations.{role}",
+                                    "must be a non-empty list of MSP ids")
         treasury_args = Arguments(treasury)
         name = treasury_args.identifier("name")
         organisation = treasury_args.text("organisation")
@@ -433,14 +477,19 @@ class MarketplaceChaincode:
                 regions_from_json_value(regions_document)
             except RulesError as problem:
                 raise malformed("regions", str(problem)) from None
-        if call.creator.role != ADMIN_ROLE:
+        if call.creator.role != ADMIN_ROLE or call.creator.org != self.governance:
             raise Rejected(MarketCode.NOT_CHANNEL_ADMIN,
-                           f"init_market needs the {ADMIN_ROLE} role, signer has {call.creator.role!r}")
+                           f"init_market needs an {ADMIN_ROLE} of {self.governance}, signer is "
+                           f"a {call.creator.role!r} of {call.creator.org}")
+        if organisation != self.governance:
+            raise malformed("treasury.organisation",
+                            f"the treasury must be an identity of {self.governance}")
         if call.state.get_json(CONFIG_KEY) is not None:
             raise Rejected(MarketCode.ALREADY_INITIALISED, "the market exists already")
         state = call.state
         state.put_json(CONFIG_KEY,
-                       MarketConfig(name, rules_document, regions_document).to_json_value())
+                       MarketConfig(name, rules_document, regions_document,
+                                    organisations).to_json_value())
         record = IdentityRecord(name, TREASURY_ROLE, organisation, public_key.hex())
         state.put_json(identity_key(name), record.to_json_value())
         state.put_balance(name, 0)
@@ -464,6 +513,11 @@ class MarketplaceChaincode:
             raise Rejected(MarketCode.IDENTITY_TAKEN, f"{creator.name} is already registered")
         if role == TREASURY_ROLE:
             raise Rejected(MarketCode.TREASURY_ROLE_RESERVED, "the treasury exists from genesis only")
+        allowed = call.config.organisations_for(role)
+        if allowed is not None and creator.org not in allowed:
+            raise Rejected(MarketCode.ORGANISATION_NOT_ALLOWED,
+                           f"the role {role} belongs to {', '.join(allowed) or 'no organisation'}; "
+                           f"the signer's certificate is issued by {creator.org}")
         record = IdentityRecord(creator.name, role, creator.org, creator.public_key.hex())
         call.state.put_json(identity_key(creator.name), record.to_json_value())
         call.state.put_balance(creator.name, 0)
@@ -491,13 +545,13 @@ class MarketplaceChaincode:
         dataset = args.identifier("dataset")
         commitment = args.digest("commitment")
         train_rows_root = args.digest("train_rows_root")
-        train_rows = args.integer("train_rows")
-        feature_count = args.integer("feature_count")
+        train_rows = args.integer("train_rows", MAX_COUNT)
+        feature_count = args.integer("feature_count", MAX_COUNT)
         price = args.integer("price")
         misuse_value = args.integer("misuse_value")
         purposes = args.text_list("purposes")
-        expiry = args.integer("expiry")
-        max_uses = args.integer("max_uses")
+        expiry = args.integer("expiry", MAX_TIME)
+        max_uses = args.integer("max_uses", MAX_COUNT)
         args.done()
         if train_rows < 1 or not 1 <= feature_count <= 1024:
             raise malformed("train_rows", "a dataset needs at least one row and 1-1024 features")
@@ -535,7 +589,7 @@ class MarketplaceChaincode:
     def register_vendor(self, call: Call) -> None:
         fee = call.args.integer("fee")
         cost = call.args.integer("cost")
-        capacity = call.args.integer("capacity")
+        capacity = call.args.integer("capacity", MAX_COUNT)
         exchange_key = call.args.hex_bytes("exchange_public_key", X25519_KEY_BYTES)
         call.args.done()
         self.signer(call, "vendor")
@@ -560,8 +614,8 @@ class MarketplaceChaincode:
         dataset_ids = args.identifier_list("datasets")
         vendor_ids = args.identifier_list("vendors")
         purpose = args.text("purpose")
-        steps = args.integer("steps")
-        window = args.integer("window")
+        steps = args.integer("steps", MAX_COUNT)
+        window = args.integer("window", MAX_WINDOW)
         vendor_stake = args.integer("vendor_stake")
         developer_bond = args.integer("developer_bond")
         owner_bond = args.integer("owner_bond")
@@ -602,7 +656,7 @@ class MarketplaceChaincode:
                 raise Rejected(MarketCode.PURPOSE_NOT_LICENSED,
                                f"{dataset.dataset}'s licence does not allow {purpose!r}")
         for dataset in datasets:
-            if call.now > dataset.licence.expiry:
+            if not call.on_time_for(dataset.licence.expiry):
                 raise Rejected(MarketCode.LICENCE_EXPIRED,
                                f"{dataset.dataset}'s licence expired at {dataset.licence.expiry}")
         for dataset in datasets:
@@ -784,7 +838,7 @@ class MarketplaceChaincode:
         args = call.args
         job_id = args.identifier("job")
         root = args.digest("transcript_root")
-        steps = args.integer("steps")
+        steps = args.integer("steps", MAX_COUNT)
         final_digest = args.digest("final_digest")
         final_proof = args.raw("final_proof")
         step_digests = args.digest_list("step_digests", MAX_STEPS)
@@ -840,7 +894,7 @@ class MarketplaceChaincode:
         job_id = args.identifier("job")
         vendor = args.identifier("vendor")
         root = args.digest("transcript_root")
-        steps = args.integer("steps")
+        steps = args.integer("steps", MAX_COUNT)
         final_digest = args.digest("final_digest")
         final_proof = args.raw("final_proof")
         args.done()
@@ -1032,7 +1086,7 @@ class MarketplaceChaincode:
         if job.status in Status.TERMINAL:
             raise Rejected(MarketCode.JOB_STATUS_FORBIDS, f"job {job_id} is {job.status}; "
                                                           "no deadline is running")
-        if call.now <= job.deadline:
+        if not call.past(job.deadline):
             raise Rejected(MarketCode.TOO_EARLY,
                            f"job {job_id}'s deadline {job.deadline} has not passed (now {call.now})")
         evidence: dict[str, Any] = {"status": job.status, "deadline": job.deadline,

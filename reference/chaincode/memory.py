@@ -21,6 +21,8 @@ from typing import Any
 from reference.chaincode.contract import MarketplaceChaincode
 from reference.clients.crypto import canonical_json
 from reference.ledger.chaincode_api import Chaincode, ChaincodeStub, Creator, Response
+from reference.ledger.messages import TimeBounds
+from reference.ledger.simulator import intersect_bounds
 
 
 class MemoryStub(ChaincodeStub):
@@ -31,6 +33,7 @@ class MemoryStub(ChaincodeStub):
         self.timestamp = timestamp
         self.writes: dict[str, bytes | None] = {}
         self.event: tuple[str, bytes] | None = None
+        self.time_bounds = TimeBounds()
 
     def get_state(self, key: str) -> bytes | None:
         return self.committed.get(key)
@@ -55,6 +58,11 @@ class MemoryStub(ChaincodeStub):
 
     def get_tx_timestamp(self) -> int:
         return self.timestamp
+
+    def require_block_time(self, after: int | None = None, until: int | None = None) -> None:
+        """Recorded; the memory ledger's "block time" is the call's own timestamp, which
+        the chaincode has already judged, so the bounds always hold here."""
+        self.time_bounds = intersect_bounds(self.time_bounds, after, until)
 
     def set_event(self, name: str, payload: bytes) -> None:
         self.event = (name, payload)
@@ -91,6 +99,10 @@ class MemoryLedger:
             response = self.chaincode.invoke(stub, function, raw)
         except Exception as exc:  # the ledger reports a raising chaincode as status 500
             return Response(500, f"chaincode raised {type(exc).__name__}: {exc}")
+        if response.ok and not stub.time_bounds.admits(timestamp):
+            # the ledger would invalidate it: block time (here: the call's time) out of bounds
+            return Response(409, f"TIME_BOUND_VIOLATED: time {timestamp} outside "
+                                 f"({stub.time_bounds.after}, {stub.time_bounds.until}]")
         if response.ok:
             for key, value in stub.writes.items():
                 if value is None:

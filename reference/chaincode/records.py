@@ -130,16 +130,27 @@ class MarketConfig:
     treasury: str
     rules: dict[str, Any]
     regions: dict[str, Any] | None = None
+    organisations: dict[str, list[str]] | None = None
+    """Role -> the MSP ids whose certificates may register it (None: any organisation)."""
 
     def to_json_value(self) -> dict[str, Any]:
         value = {"treasury": self.treasury, "rules": self.rules}
         if self.regions is not None:
             value["regions"] = self.regions
+        if self.organisations is not None:
+            value["organisations"] = self.organisations
         return value
 
     @classmethod
     def from_json_value(cls, value: dict[str, Any]) -> MarketConfig:
-        return cls(value["treasury"], value["rules"], value.get("regions"))
+        return cls(value["treasury"], value["rules"], value.get("regions"),
+                   value.get("organisations"))
+
+    def organisations_for(self, role: str) -> list[str] | None:
+        """The organisations that may hold ``role`` (None: any)."""
+        if self.organisations is None:
+            return None
+        return self.organisations.get(role, [])
 
 
 @dataclass

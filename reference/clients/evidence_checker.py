@@ -14,7 +14,8 @@ evidence on the ledger, with its own code:
   dataset's row root and the recipe's batch schedule, and the one training step executed
   again with :func:`reference.training.step.step`;
 * ``report_misuse`` — the vendor's signature on a statement of use outside the licence;
-* ``timeout`` — the signed timestamp against the recorded deadline, and who had to act.
+* ``timeout`` — the block's trusted time (and the signed timestamp) against the recorded
+  deadline, and who had to act.
   A running job convicts the vendors that missed the step its deadline was for: while
   some vendor has not confirmed its inputs, those that have not confirmed; once all have,
   those that have not submitted. In a dispute the respondent's silence convicts nobody:
@@ -307,9 +308,9 @@ class EvidenceChecker:
         if function == "complain_inputs":
             return self.recompute_complaint(transaction, args, job, notes)
         if function == "resolve_step":
-            if transaction.timestamp > job["deadline"]:
-                notes.append(f"resolve_step at {transaction.timestamp}, after the narrowed "
-                             f"step's deadline {job['deadline']}")
+            if trusted_time(transaction) > job["deadline"]:
+                notes.append(f"resolve_step at {trusted_time(transaction)}, after the "
+                             f"narrowed step's deadline {job['deadline']}")
             return self.recompute_step(args, job, notes)
         if function == "report_misuse":
             return self.recompute_misuse(args, job, notes)
@@ -357,6 +358,9 @@ class EvidenceChecker:
                           notes: list[str]) -> list[tuple[str, str]]:
         if transaction.timestamp <= job["deadline"]:
             notes.append(f"timestamp {transaction.timestamp} is not past the deadline "
+                         f"{job['deadline']}")
+        if trusted_time(transaction) <= job["deadline"]:
+            notes.append(f"block time {trusted_time(transaction)} is not past the deadline "
                          f"{job['deadline']}")
         status = job["status"]
         if status == "RUNNING":
@@ -571,6 +575,13 @@ def expected_ending(job: dict[str, Any], treasury: str, audit_probability: Fract
     after_delivery = status_before in ("DELIVERED", "DISPUTED") and function != "report_misuse"
     status = "SETTLED" if not verdicts else "RESOLVED"
     return status, after_delivery and not guilty, _credits(credits)
+
+
+def trusted_time(transaction: LedgerTransaction) -> int:
+    """When the ledger says ``transaction`` happened: its block's orderer-signed time (the
+    signed timestamp only where there is no block, e.g. a memory ledger)."""
+    return (transaction.block_time if transaction.block_time is not None
+            else transaction.timestamp)
 
 
 def check_ledger(directory: str | Path) -> EvidenceReport:

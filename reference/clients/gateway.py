@@ -29,16 +29,35 @@ from reference.ledger.identity import Identity
 from reference.ledger.network import Network
 
 
-class MarketClock:
-    """The run's notion of time in whole seconds; only :meth:`advance` moves it."""
+class LedgerClock(Protocol):
+    """A ledger clock the run can move (``reference.ledger.FakeClock``)."""
 
-    def __init__(self, start: int = 1_700_000_000):
-        self.current = start
+    def now(self) -> float: ...
+
+    def advance(self, seconds: float) -> None: ...
+
+
+class MarketClock:
+    """The run's notion of time in whole seconds; only :meth:`advance` moves it.
+
+    With ``ledger`` (the network's clock, e.g. a ``FakeClock``) the market's time *is* the
+    ledger's: endorsers and the orderer read the same clock, so calls are stamped with the
+    time the ledger's trusted-time checks expect, and :meth:`advance` moves both.
+    """
+
+    def __init__(self, start: int = 1_700_000_000, ledger: LedgerClock | None = None):
+        self.ledger = ledger
+        self.current = int(ledger.now()) if ledger is not None else start
 
     def now(self) -> int:
+        if self.ledger is not None:
+            return int(self.ledger.now())
         return self.current
 
     def advance(self, seconds: int) -> int:
+        if self.ledger is not None:
+            self.ledger.advance(seconds)
+            return self.now()
         self.current += seconds
         return self.current
 

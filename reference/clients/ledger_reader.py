@@ -41,6 +41,9 @@ class LedgerTransaction:
     function: str
     args: tuple[bytes, ...]
     writes: dict[str, bytes | None]  # key -> new value, None for a delete
+    block_time: int | None = None
+    """The orderer-signed time of the block (the ledger's trusted time); None when read
+    from a source without blocks."""
 
     @property
     def valid(self) -> bool:
@@ -64,7 +67,8 @@ def ledger_file(directory: str | Path) -> Path:
 
 
 def decode_transaction(block: int, position: int, envelope: bytes,
-                       code: TxValidationCode) -> LedgerTransaction | None:
+                       code: TxValidationCode,
+                       block_time: int | None = None) -> LedgerTransaction | None:
     """The endorser transaction in ``envelope``, or None for other kinds (config)."""
     payload, _signature = decode_envelope(envelope)
     header_bytes, data = decode_payload(payload)
@@ -80,7 +84,7 @@ def decode_transaction(block: int, position: int, envelope: bytes,
         block=block, position=position, tx_id=header.tx_id, code=code,
         timestamp=header.timestamp, creator=Certificate.decode(header.creator),
         chaincode=invocation.chaincode, function=invocation.function, args=invocation.args,
-        writes=writes)
+        writes=writes, block_time=block_time)
 
 
 def read_transactions(directory: str | Path, chaincode: str | None = None
@@ -93,7 +97,7 @@ def read_transactions(directory: str | Path, chaincode: str | None = None
             for position, envelope in enumerate(block.data):
                 try:
                     transaction = decode_transaction(block.number, position, envelope,
-                                                     codes[position])
+                                                     codes[position], block.metadata.timestamp)
                 except (wire.DecodeError, IndexError):
                     continue  # a malformed envelope; validation marked it invalid
                 if transaction is None:

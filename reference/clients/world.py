@@ -59,14 +59,16 @@ def small_recipe() -> ModelRecipe:
 
 class World:
     def __init__(self, rules_document: dict[str, Any] | None = None,
-                 regions_document: dict[str, Any] | None = None):
+                 regions_document: dict[str, Any] | None = None,
+                 clock: MarketClock | None = None,
+                 organisations: dict[str, list[str]] | None = None):
         self.ledger = MemoryLedger()
-        self.clock = MarketClock()
+        self.clock = clock or MarketClock()
         self.admin = self.gateway("admin", "MarketOrg", "admin")
         self.treasury = Treasury(self.gateway("treasury", "MarketOrg"))
         self.mallory = self.gateway("mallory", "OwnersOrg")
         assert init_market(self.admin, self.treasury.gateway, rules_document,
-                           regions_document).ok
+                           regions_document, organisations).ok
         self.owners = {name: DataOwner(self.gateway(name, "OwnersOrg"))
                        for name in ("owner1", "owner2", "owner3")}
         self.developers = {name: Developer(self.gateway(name, "DevelopersOrg"), spot_checks=0)

@@ -45,7 +45,7 @@ from reference.ledger.ordering import (
 )
 from reference.ledger.peer import BlockRejected, Peer
 from reference.ledger.policy import And, Or, OutOf, SignedBy, majority, parse_policy
-from reference.ledger.verify import LedgerReport, verify_ledger
+from reference.ledger.verify import LedgerReport, TrustAnchors, verify_ledger
 
 __all__ = [
     "ERROR_THRESHOLD", "OK", "And", "BatchConfig", "BlockCutter", "BlockEvent",
@@ -55,5 +55,5 @@ __all__ = [
     "InProcessOrderingService", "Invocation", "LedgerReport", "Network", "Or",
     "OrderingService", "OutOf", "PendingTransaction", "Peer", "Response", "SignedBy",
     "SystemClock", "TransactionStatus", "TxResult", "TxValidationCode", "error", "majority",
-    "parse_policy", "success", "verify_ledger", "verify_signature",
+    "parse_policy", "success", "TrustAnchors", "verify_ledger", "verify_signature",
 ]

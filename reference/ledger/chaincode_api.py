@@ -140,10 +140,27 @@ class ChaincodeStub(ABC):
 
     @abstractmethod
     def get_tx_timestamp(self) -> int:
-        """Client-supplied timestamp in seconds, signed as part of the proposal.
+        """The transaction's timestamp in seconds, signed by the client in the proposal.
 
-        Every endorser sees the same value. It is whatever the client signed; a chaincode
-        that enforces deadlines should treat it as the client's claim of the time.
+        Every endorser sees the same value. The ledger keeps it honest up to the channel's
+        ``max_timestamp_skew``: an endorser refuses a proposal whose timestamp is further
+        than that from its own clock, and validation invalidates a transaction whose
+        timestamp is further than that from its block's time (``BAD_TIMESTAMP``). A
+        deadline must not be judged on it alone: see ``require_block_time``.
+        """
+
+    @abstractmethod
+    def require_block_time(self, after: int | None = None, until: int | None = None) -> None:
+        """Make the transaction valid only in blocks whose time ``t`` has ``after < t`` and
+        ``t <= until`` (None: unbounded). Repeated calls intersect.
+
+        The block time is the orderer's signed clock, so this is how a chaincode judges a
+        deadline exactly: a move allowed up to ``deadline`` calls
+        ``require_block_time(until=deadline)``, a move allowed only after it calls
+        ``require_block_time(after=deadline)``. The bounds are part of what endorsers sign;
+        a transaction ordered outside them is invalidated (``TIME_BOUND_VIOLATED``). The
+        chaincode should also check the bound against ``get_tx_timestamp()`` so that a move
+        that is already late is refused at endorsement.
         """
 
     @abstractmethod

@@ -39,6 +39,12 @@ class TxValidationCode(IntEnum):
     ILLEGAL_WRITESET = 23
     INVALID_WRITESET = 24
     INVALID_CHAINCODE = 25
+    # codes of this ledger's trusted time (Fabric has no block time; outside its numbering)
+    BAD_TIMESTAMP = 200
+    """The signed timestamp differs from the block time by more than the channel's skew."""
+    TIME_BOUND_VIOLATED = 201
+    """The block time lies outside the time bounds the chaincode endorsed (e.g. a move
+    endorsed before its deadline but ordered after it)."""
     NOT_VALIDATED = 254
     INVALID_OTHER_REASON = 255
 

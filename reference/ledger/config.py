@@ -17,6 +17,10 @@ from reference.ledger.policy import Policy, majority, parse_policy
 
 MAJORITY = "MAJORITY Endorsement"
 
+DEFAULT_MAX_TIMESTAMP_SKEW = 30
+"""Seconds a transaction's signed timestamp may differ from an endorser's clock (at
+endorsement) and from its block's time (at validation)."""
+
 
 @dataclass(frozen=True)
 class BatchConfig:
@@ -58,10 +62,16 @@ class ChannelConfig:
     orderer_organisation: Organisation
     batch: BatchConfig = field(default_factory=BatchConfig)
     chaincodes: tuple[ChaincodeDefinition, ...] = ()
+    max_timestamp_skew: int = DEFAULT_MAX_TIMESTAMP_SKEW
+    """The channel's time tolerance in seconds (see ``DEFAULT_MAX_TIMESTAMP_SKEW``)."""
+
+    def __post_init__(self) -> None:
+        if type(self.max_timestamp_skew) is not int or self.max_timestamp_skew < 0:
+            raise ValueError("max_timestamp_skew must be a non-negative integer")
 
     def encode(self) -> bytes:
         return wire.dumps([
-            "aimarket-channel-config-v1",
+            "aimarket-channel-config-v2",
             self.channel_id,
             self.sequence,
             [[org.msp_id, org.ca_public_key] for org in self.organisations],
@@ -69,13 +79,14 @@ class ChannelConfig:
             [self.batch.max_message_count, self.batch.absolute_max_bytes,
              self.batch.preferred_max_bytes, round(self.batch.batch_timeout * 1000)],
             [[cc.name, cc.version, cc.endorsement_policy] for cc in self.chaincodes],
+            self.max_timestamp_skew,
         ])
 
     @classmethod
     def decode(cls, data: bytes) -> ChannelConfig:
         (tag, channel_id, sequence, orgs, orderer_org, batch,
-         chaincodes) = wire.fields(wire.loads(data, "config"), 7, "config")
-        if tag != "aimarket-channel-config-v1":
+         chaincodes, skew) = wire.fields(wire.loads(data, "config"), 8, "config")
+        if tag != "aimarket-channel-config-v2":
             raise wire.DecodeError("config: unknown format tag")
         count, absolute, preferred, timeout_ms = wire.fields(batch, 4, "config.batch")
         try:
@@ -87,7 +98,11 @@ class ChannelConfig:
             )
         except ValueError as exc:
             raise wire.DecodeError(f"config.batch: {exc}") from None
+        skew_seconds = wire.as_int(skew, "config.max_timestamp_skew")
+        if skew_seconds < 0:
+            raise wire.DecodeError("config.max_timestamp_skew: negative")
         return cls(
+            max_timestamp_skew=skew_seconds,
             channel_id=wire.as_str(channel_id, "config.channel_id"),
             sequence=wire.as_int(sequence, "config.sequence"),
             organisations=tuple(_decode_org(org) for org in wire.as_list(orgs, "config.orgs")),

@@ -63,7 +63,7 @@ def summarize_envelope(envelope: bytes) -> EnvelopeSummary:
         return EnvelopeSummary(tx_id, None, None)
     try:
         transaction = EndorserTransaction.decode(data)
-        _, event, _, chaincode, _ = ProposalResponsePayload.decode(
+        _, event, _, chaincode, _, _ = ProposalResponsePayload.decode(
             transaction.prp_bytes).action_fields()
     except wire.DecodeError:
         return EnvelopeSummary(tx_id, None, None)

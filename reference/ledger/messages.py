@@ -218,6 +218,30 @@ class ChaincodeEventRecord:
 
 
 @dataclass(frozen=True)
+class TimeBounds:
+    """The block times a transaction is valid in, as its chaincode declared them
+    (``ChaincodeStub.require_block_time``): ``after < block time <= until``; None means
+    unbounded on that side. Endorsers sign them; validation checks them against the
+    block's signed time."""
+
+    after: int | None = None
+    until: int | None = None
+
+    def admits(self, block_time: int) -> bool:
+        return ((self.after is None or block_time > self.after)
+                and (self.until is None or block_time <= self.until))
+
+    def to_wire(self) -> list[Any]:
+        return [self.after, self.until]
+
+    @classmethod
+    def from_wire(cls, value: Any) -> TimeBounds:
+        after, until = wire.fields(value, 2, "chaincode_action.time_bounds")
+        return cls(None if after is None else wire.as_int(after, "time_bounds.after"),
+                   None if until is None else wire.as_int(until, "time_bounds.until"))
+
+
+@dataclass(frozen=True)
 class ChaincodeAction:
     """What the endorsers signed besides the proposal hash: results, event, response."""
 
@@ -226,11 +250,16 @@ class ChaincodeAction:
     response: ChaincodeResponse
     chaincode: str
     version: str
+    time_bounds: TimeBounds = None  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.time_bounds is None:
+            object.__setattr__(self, "time_bounds", TimeBounds())
 
     def to_wire(self) -> list[Any]:
         event = None if self.event is None else [self.event.name, self.event.payload]
         return [self.rwset.to_wire(), event, self.response.to_wire(),
-                [self.chaincode, self.version]]
+                [self.chaincode, self.version], self.time_bounds.to_wire()]
 
 
 @dataclass(frozen=True)
@@ -257,10 +286,11 @@ class ProposalResponsePayload:
                    wire.as_list(action, "prp.action"))
 
     def action_fields(self) -> tuple[Any, ChaincodeEventRecord | None, ChaincodeResponse, str,
-                                     str]:
-        """(rwset wire value, event, response, chaincode, version); DecodeError if bad."""
-        rwset, event, response, chaincode_id = wire.fields(self.action_wire, 4,
-                                                           "chaincode_action")
+                                     str, TimeBounds]:
+        """(rwset wire value, event, response, chaincode, version, time bounds);
+        DecodeError if bad."""
+        rwset, event, response, chaincode_id, bounds = wire.fields(self.action_wire, 5,
+                                                                   "chaincode_action")
         decoded_event = None
         if event is not None:
             name, payload = wire.fields(event, 2, "chaincode_action.event")
@@ -269,13 +299,14 @@ class ProposalResponsePayload:
         chaincode, version = wire.fields(chaincode_id, 2, "chaincode_action.chaincode_id")
         return (rwset, decoded_event, ChaincodeResponse.from_wire(response),
                 wire.as_str(chaincode, "chaincode_id.name"),
-                wire.as_str(version, "chaincode_id.version"))
+                wire.as_str(version, "chaincode_id.version"),
+                TimeBounds.from_wire(bounds))
 
     def action(self) -> ChaincodeAction:
         """The fully decoded action; DecodeError if any part is malformed."""
-        rwset, event, response, chaincode, version = self.action_fields()
+        rwset, event, response, chaincode, version, bounds = self.action_fields()
         return ChaincodeAction(TxReadWriteSet.from_wire(rwset), event, response, chaincode,
-                               version)
+                               version, bounds)
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,13 @@ from pathlib import Path
 from reference.ledger.chaincode_api import ChaincodeFactory, Response
 from reference.ledger.block import Block
 from reference.ledger.codes import TxValidationCode
-from reference.ledger.config import MAJORITY, BatchConfig, ChaincodeDefinition, ChannelConfig
+from reference.ledger.config import (
+    DEFAULT_MAX_TIMESTAMP_SKEW,
+    MAJORITY,
+    BatchConfig,
+    ChaincodeDefinition,
+    ChannelConfig,
+)
 from reference.ledger.crypto import SigningKey
 from reference.ledger.events import BlockEvent
 from reference.ledger.identity import (
@@ -60,7 +66,7 @@ from reference.ledger.ordering import (
     create_genesis_block,
 )
 from reference.ledger.parallel import map_in_chunks
-from reference.ledger.peer import STATUS_CHAINCODE_FAILED, Peer
+from reference.ledger.peer import STATUS_CHAINCODE_FAILED, LedgerCorrupted, Peer
 from reference.ledger.policy import Policy, minimal_endorsing_organisations, parse_policy
 
 ORDERER_MSP_ID = "OrdererOrg"
@@ -306,13 +312,14 @@ class _Layout:
     default_policy: str
     synchronous: str
     batch: BatchConfig = field(default_factory=BatchConfig)
+    max_timestamp_skew: int = DEFAULT_MAX_TIMESTAMP_SKEW
 
 
 class Network:
     """An in-process channel: ``peers`` split round-robin over ``orgs`` organisations."""
 
     def __init__(self, directory: Path, layout: _Layout, clock: Clock, workers: int,
-                 ordering: OrderingFactory | None = None) -> None:
+                 ordering: OrderingFactory | None = None, repair: bool = False) -> None:
         self.directory = directory
         self.layout = layout
         self.channel_id = layout.channel_id
@@ -339,10 +346,14 @@ class Network:
         self.orderer: OrderingService = (ordering or InProcessOrderingService)(
             genesis, orderer_identity, clock, directory / "orderer" / "ledger.sqlite")
         self.peers: list[Peer] = []
-        for peer_name, org in layout.peers:
-            identity = self._identity(org, peer_name, ROLE_PEER)
-            self.peers.append(Peer(peer_name, identity, directory / "peers" / peer_name,
-                                   genesis, layout.synchronous))
+        self.repaired: list[str] = []
+        try:
+            self._open_peers(directory, layout, genesis, clock, repair)
+        except BaseException:
+            self.orderer.close()
+            for peer in self.peers:
+                peer.close()
+            raise
         self.admins = {org: self._identity(org, "admin", ROLE_ADMIN)
                        for org in self.organisations}
         # commit outcomes are read from the first peer's events and handed to waiting
@@ -353,6 +364,31 @@ class Network:
         self.orderer.add_listener(lambda block: self.sync())
         self.sync()
 
+    def _open_peers(self, directory: Path, layout: _Layout, genesis: Block, clock: Clock,
+                    repair: bool) -> None:
+        for peer_name, org in layout.peers:
+            identity = self._identity(org, peer_name, ROLE_PEER)
+            peer_dir = directory / "peers" / peer_name
+            try:
+                peer = Peer(peer_name, identity, peer_dir, genesis, layout.synchronous,
+                            clock=clock)
+            except LedgerCorrupted:
+                if not repair:
+                    raise
+                # recover: set the corrupt store aside, start again from the genesis block
+                # and refetch and re-validate every block from the orderer (sync below)
+                aside = directory / "quarantine" / peer_name
+                index = 0
+                while aside.exists():
+                    index += 1
+                    aside = directory / "quarantine" / f"{peer_name}-{index}"
+                aside.parent.mkdir(parents=True, exist_ok=True)
+                peer_dir.rename(aside)
+                peer = Peer(peer_name, identity, peer_dir, genesis, layout.synchronous,
+                            clock=clock)
+                self.repaired.append(peer_name)
+            self.peers.append(peer)
+
     # -- construction --------------------------------------------------------------------
 
     @classmethod
@@ -360,7 +396,8 @@ class Network:
                policy: str | Policy = MAJORITY, batch: BatchConfig | None = None,
                clock: Clock | None = None, synchronous: str = "NORMAL", workers: int = 2,
                channel_id: str = "aimarket",
-               ordering: OrderingFactory | None = None) -> Network:
+               ordering: OrderingFactory | None = None,
+               max_timestamp_skew: int = DEFAULT_MAX_TIMESTAMP_SKEW) -> Network:
         """A new network in an empty ``directory`` (keys, orderer and peer ledgers).
 
         ``ordering`` builds the ordering service (default: the in-process orderer); it
@@ -390,7 +427,7 @@ class Network:
             per_org[org] = number + 1
             peer_layout.append((f"peer{number}.{org}", org))
         layout = _Layout(channel_id, org_names, peer_layout, policy_text, synchronous,
-                         batch or BatchConfig())
+                         batch or BatchConfig(), max_timestamp_skew)
         root.mkdir(parents=True, exist_ok=True)
         (root / _NETWORK_FILE).write_text(json.dumps({
             "channel_id": layout.channel_id,
@@ -403,14 +440,20 @@ class Network:
 
     @classmethod
     def open(cls, directory: str | Path, clock: Clock | None = None, workers: int = 2,
-             ordering: OrderingFactory | None = None) -> Network:
-        """Reopen a network; peers catch up from the orderer. Re-install chaincode code."""
+             ordering: OrderingFactory | None = None, repair: bool = False) -> Network:
+        """Reopen a network; peers catch up from the orderer. Re-install chaincode code.
+
+        Each peer checks its store against its block chain as it opens and refuses to
+        serve if they disagree (``LedgerCorrupted``); with ``repair`` such a peer's store
+        is set aside (``quarantine/<name>``) and the peer rebuilt from the genesis block,
+        refetching and re-validating every block from the orderer (``network.repaired``
+        names them)."""
         root = Path(directory)
         saved = json.loads((root / _NETWORK_FILE).read_text())
         layout = _Layout(saved["channel_id"], saved["organisations"],
                          [tuple(pair) for pair in saved["peers"]], saved["default_policy"],
                          saved["synchronous"])
-        return cls(root, layout, clock or SystemClock(), workers, ordering)
+        return cls(root, layout, clock or SystemClock(), workers, ordering, repair)
 
     def _keys_dir(self, org: str) -> Path:
         return self.directory / "keys" / org
@@ -456,6 +499,7 @@ class Network:
             orderer_organisation=Organisation(ORDERER_MSP_ID,
                                               self._authorities[ORDERER_MSP_ID].public_key),
             batch=self.layout.batch,
+            max_timestamp_skew=self.layout.max_timestamp_skew,
         )
         orderer_identity = self._identity(ORDERER_MSP_ID, "orderer0", ROLE_ORDERER)
         genesis = create_genesis_block(config, orderer_identity, int(self.clock.now()))

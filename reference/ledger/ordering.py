@@ -433,9 +433,12 @@ class InProcessOrderingService(OrderingService):
         data = tuple(batch)
         header = BlockHeader(previous.number + 1, previous.header.hash(),
                              compute_data_hash(data))
+        # the block time: the orderer's clock, never before the previous block's
+        timestamp = max(int(self.clock.now()), previous.metadata.timestamp)
         block = Block(header, data, BlockMetadata(
             orderer=self.identity.serialized,
-            orderer_signature=self.identity.sign(orderer_signed_bytes(header))))
+            orderer_signature=self.identity.sign(orderer_signed_bytes(header, timestamp)),
+            timestamp=timestamp))
         self._ledger.append(block)
         self._last_block = block
         return block.number
@@ -475,4 +478,6 @@ def create_genesis_block(config: ChannelConfig, orderer: Identity, timestamp: in
     data = (envelope,)
     header = BlockHeader(0, b"", compute_data_hash(data))
     return Block(header, data, BlockMetadata(
-        orderer=orderer.serialized, orderer_signature=orderer.sign(orderer_signed_bytes(header))))
+        orderer=orderer.serialized,
+        orderer_signature=orderer.sign(orderer_signed_bytes(header, timestamp)),
+        timestamp=timestamp))

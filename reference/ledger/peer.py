@@ -27,7 +27,7 @@ from reference.ledger.messages import (
     decode_signed_proposal,
     endorsement_signed_bytes,
 )
-from reference.ledger.ordering import OrderingService, config_from_genesis
+from reference.ledger.ordering import Clock, OrderingService, SystemClock, config_from_genesis
 from reference.ledger.parallel import map_in_chunks
 from reference.ledger.simulator import TxSimulator
 from reference.ledger.store import BlockUpdates, CommitHook, HistoryEntry, PeerStore
@@ -38,6 +38,7 @@ STATUS_BAD_PROPOSAL = 400
 STATUS_FORBIDDEN = 403
 STATUS_CHAINCODE_NOT_FOUND = 404
 STATUS_DUPLICATE_TXID = 409
+STATUS_TIMESTAMP_SKEW = 412
 STATUS_CHAINCODE_FAILED = 500
 
 BlockEventListener = Callable[[BlockEvent], None]
@@ -45,6 +46,10 @@ BlockEventListener = Callable[[BlockEvent], None]
 
 class BlockRejected(Exception):
     """A delivered block failed the peer's block checks (number, hash chain, signature)."""
+
+
+class LedgerCorrupted(Exception):
+    """A peer's store disagrees with its own block chain: the peer refuses to serve."""
 
 
 @dataclass(frozen=True)
@@ -66,12 +71,25 @@ class Peer:
 
     def __init__(self, name: str, identity: Identity, directory: str | Path,
                  genesis_block: Block | None = None, synchronous: str = "NORMAL",
-                 commit_hook: CommitHook | None = None) -> None:
+                 commit_hook: CommitHook | None = None, clock: Clock | None = None,
+                 check_integrity: bool = True) -> None:
         self.name = name
+        self.clock: Clock = clock or SystemClock()
         self.identity = identity
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
         self.store = PeerStore(self.directory / "ledger.sqlite", synchronous, commit_hook)
+        if check_integrity and self.store.height > 0:
+            # integrity at start: the stored state, history and index must be exactly what
+            # the stored blocks, re-validated from genesis, produce
+            from reference.ledger.verify import check_store
+            problems = check_store(self.store)
+            if problems:
+                self.store.close()
+                raise LedgerCorrupted(f"peer {name}: the ledger in {self.directory} does not "
+                                      f"match its block chain ({problems[0]}"
+                                      + (f"; {len(problems) - 1} more problem(s)"
+                                         if len(problems) > 1 else "") + ")")
         self._lock = threading.RLock()
         self._chaincodes: dict[str, Chaincode] = {}
         self._subscriptions: list[_Subscription] = []
@@ -94,6 +112,7 @@ class Peer:
                              "last block")
         self.channel = ChannelState(ChannelConfig.decode(config_bytes))
         self._commit_hash = last_block.metadata.commit_hash
+        self._block_time = last_block.metadata.timestamp
 
     @property
     def org(self) -> str:
@@ -126,7 +145,7 @@ class Peer:
                           workers: int = 2) -> list[ProposalResponse]:
         """``process_proposal`` for a batch: the creators' signatures are verified and the
         endorsements signed as batches on ``executor``; simulations run one by one."""
-        checked = [self._check_proposal(signed) for signed in signed_proposals]
+        checked = [self._check_proposal(signed, endorse) for signed in signed_proposals]
         verified = map_in_chunks(
             lambda item: item is not None and not isinstance(item, ProposalResponse) and (
                 crypto.verify(item.creator.public_key, item.signature, item.proposal_bytes)),
@@ -155,8 +174,11 @@ class Peer:
                                                 Endorsement(endorser, signature))
         return [response for response in responses if response is not None]
 
-    def _check_proposal(self, signed_proposal: bytes) -> _CheckedProposal | ProposalResponse:
-        """Everything about a proposal except its signature; a refusal if it fails."""
+    def _check_proposal(self, signed_proposal: bytes,
+                        endorse: bool = True) -> _CheckedProposal | ProposalResponse:
+        """Everything about a proposal except its signature; a refusal if it fails. Only a
+        proposal to endorse must carry a timestamp within the channel's skew of this
+        peer's clock (a query changes nothing and is not judged on time)."""
         try:
             proposal_bytes, signature = decode_signed_proposal(signed_proposal)
             proposal = Proposal.decode(proposal_bytes)
@@ -173,6 +195,12 @@ class Peer:
             return _refusal(STATUS_FORBIDDEN, "creator unknown or proposal signature invalid")
         if header.tx_id != compute_tx_id(header.nonce, header.creator):
             return _refusal(STATUS_BAD_PROPOSAL, "tx id is not hash(nonce + creator)")
+        skew = channel.config.max_timestamp_skew
+        now = int(self.clock.now())
+        if endorse and abs(header.timestamp - now) > skew:
+            return _refusal(STATUS_TIMESTAMP_SKEW,
+                            f"timestamp {header.timestamp} is more than {skew} s from this "
+                            f"endorser's clock ({now})")
         return _CheckedProposal(proposal, proposal_bytes, signature, creator)
 
     def _simulate(self, item: _CheckedProposal,
@@ -215,7 +243,8 @@ class Peer:
                 wire.dumps(wire_response.to_wire())  # what the client will receive
                 return ProposalResponse(wire_response, b"", None), None
             action = ChaincodeAction(rwset, simulator.event, wire_response,
-                                     invocation.chaincode, definition[0])
+                                     invocation.chaincode, definition[0],
+                                     simulator.time_bounds)
             prp_bytes = ProposalResponsePayload.encode(proposal.hash(), action)
         except (ValueError, TypeError) as exc:  # e.g. a key or message that is not UTF-8
             return _refusal(STATUS_CHAINCODE_FAILED,
@@ -234,6 +263,7 @@ class Peer:
             committed = block.with_validation(result.codes, result.commit_hash)
             self.store.commit_block(committed, result.updates)
             self._commit_hash = result.commit_hash
+            self._block_time = committed.metadata.timestamp
             if result.new_config is not None:
                 self.channel = ChannelState(result.new_config)
             self._committed.notify_all()
@@ -265,11 +295,15 @@ class Peer:
             raise BlockRejected(f"{self.name}: block {block.number} data hash mismatch")
         signer = self.channel.membership.verify_signature(
             block.metadata.orderer, block.metadata.orderer_signature,
-            orderer_signed_bytes(block.header))
+            orderer_signed_bytes(block.header, block.metadata.timestamp))
         if (signer is None or signer.org != self.channel.orderer_msp_id
                 or signer.role != ROLE_ORDERER):
             raise BlockRejected(f"{self.name}: block {block.number} lacks a valid orderer "
                                 f"signature")
+        if block.metadata.timestamp < self._block_time:
+            raise BlockRejected(f"{self.name}: block {block.number}'s time "
+                                f"{block.metadata.timestamp} is before the previous block's "
+                                f"({self._block_time})")
 
     def _commit_genesis(self, genesis_block: Block) -> None:
         committed, updates = genesis_commit(genesis_block)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from reference.ledger.chaincode_api import ChaincodeStub, Creator
-from reference.ledger.messages import ChaincodeEventRecord
+from reference.ledger.messages import ChaincodeEventRecord, TimeBounds
 from reference.ledger.rwset import KVRead, KVWrite, RangeQueryInfo, TxReadWriteSet, Version
 
 
@@ -42,6 +42,7 @@ class TxSimulator(ChaincodeStub):
         self._range_queries: list[RangeQueryInfo] = []
         self._writes: dict[str, KVWrite] = {}
         self._event: ChaincodeEventRecord | None = None
+        self.time_bounds = TimeBounds()
 
     def get_state(self, key: str) -> bytes | None:
         _check_key(key)
@@ -79,6 +80,9 @@ class TxSimulator(ChaincodeStub):
     def get_tx_timestamp(self) -> int:
         return self._timestamp
 
+    def require_block_time(self, after: int | None = None, until: int | None = None) -> None:
+        self.time_bounds = intersect_bounds(self.time_bounds, after, until)
+
     def set_event(self, name: str, payload: bytes) -> None:
         if not isinstance(name, str) or not name:
             raise TypeError("event name must be a non-empty str")
@@ -97,3 +101,19 @@ class TxSimulator(ChaincodeStub):
             range_queries=tuple(self._range_queries),
             writes=tuple(self._writes[key] for key in sorted(self._writes)),
         )
+
+
+def intersect_bounds(bounds: TimeBounds, after: int | None, until: int | None) -> TimeBounds:
+    """``bounds`` narrowed by ``after < t <= until`` (integers or None)."""
+    for value in (after, until):
+        if value is not None and type(value) is not int:
+            raise TypeError(f"time bounds are integers or None, got {value!r}")
+    if after is not None and bounds.after is not None:
+        after = max(after, bounds.after)
+    elif after is None:
+        after = bounds.after
+    if until is not None and bounds.until is not None:
+        until = min(until, bounds.until)
+    elif until is None:
+        until = bounds.until
+    return TimeBounds(after, until)

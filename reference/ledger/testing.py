@@ -77,6 +77,20 @@ class KeyValueChaincode:
                                        creator.public_key.hex()]).encode())
         if function == "clock":
             return success(str(stub.get_tx_timestamp()).encode())
+        if function == "put_until":  # [key, value, deadline]: a write valid up to deadline
+            deadline = int(args[2].decode())
+            if stub.get_tx_timestamp() > deadline:
+                return error("too late", 400)
+            stub.require_block_time(until=deadline)
+            stub.put_state(args[0].decode(), args[1])
+            return success()
+        if function == "put_after":  # [key, value, time]: a write valid only after time
+            moment = int(args[2].decode())
+            if stub.get_tx_timestamp() <= moment:
+                return error("too early", 400)
+            stub.require_block_time(after=moment)
+            stub.put_state(args[0].decode(), args[1])
+            return success()
         if function == "txid":
             return success(stub.get_tx_id().encode())
         return error(f"unknown function {function!r}", 400)

@@ -36,6 +36,7 @@ from reference.ledger.messages import (
     Header,
     HeaderType,
     ProposalResponsePayload,
+    TimeBounds,
     compute_tx_id,
     decode_envelope,
     decode_payload,
@@ -65,6 +66,8 @@ class CheckedTransaction:
     event: ChaincodeEventRecord | None = None
     new_config: ChannelConfig | None = None
     creator: bytes | None = None
+    timestamp: int | None = None
+    time_bounds: TimeBounds | None = None
 
 
 @dataclass
@@ -173,7 +176,7 @@ def _prepare_endorser_transaction(header: Header, data: bytes, channel: ChannelS
         return
     result.chaincode = invocation.chaincode
     try:
-        rwset_wire, event, _, action_chaincode, action_version = (
+        rwset_wire, event, _, action_chaincode, action_version, bounds = (
             response_payload.action_fields())
     except wire.DecodeError as exc:
         result.code, result.reason = Code.BAD_RESPONSE_PAYLOAD, str(exc)
@@ -203,6 +206,7 @@ def _prepare_endorser_transaction(header: Header, data: bytes, channel: ChannelS
                                       f"read-write set of namespace {rwset.namespace!r}")
         return
     result.rwset, result.event = rwset, event
+    result.timestamp, result.time_bounds = header.timestamp, bounds
     signatures = SignatureSet(policy, Code.ENDORSEMENT_POLICY_FAILURE)
     for endorsement in transaction.endorsements:
         signatures.add(channel.membership.validate(endorsement.endorser),
@@ -226,9 +230,10 @@ def _prepare_config(data: bytes, channel: ChannelState, prepared: PreparedTransa
                                                f"expected {current.sequence + 1}")
         return
     unchanged = (new_config.channel_id, new_config.organisations,
-                 new_config.orderer_organisation, new_config.batch)
+                 new_config.orderer_organisation, new_config.batch,
+                 new_config.max_timestamp_skew)
     if unchanged != (current.channel_id, current.organisations, current.orderer_organisation,
-                     current.batch):
+                     current.batch, current.max_timestamp_skew):
         result.code, result.reason = failure, "only chaincode definitions may change"
         return
     try:
@@ -346,6 +351,20 @@ def validate_block(block: Block, channel: ChannelState, store: PeerStore,
             codes[index] = Code.DUPLICATE_TXID
             reasons[index] = "transaction id already used"
         seen_in_block.add(entry.tx_id)
+
+    block_time = block.metadata.timestamp
+    skew = channel.config.max_timestamp_skew
+    for index, entry in enumerate(checked):
+        if codes[index] != Code.VALID or entry.timestamp is None:
+            continue
+        if abs(entry.timestamp - block_time) > skew:
+            codes[index] = Code.BAD_TIMESTAMP
+            reasons[index] = (f"timestamp {entry.timestamp} is more than {skew} s from the "
+                              f"block time {block_time}")
+        elif entry.time_bounds is not None and not entry.time_bounds.admits(block_time):
+            codes[index] = Code.TIME_BOUND_VIOLATED
+            reasons[index] = (f"block time {block_time} outside the endorsed bounds "
+                              f"({entry.time_bounds.after}, {entry.time_bounds.until}]")
 
     committed_versions = _committed_versions(checked, codes, store)
     # (namespace, key) -> (value, version, is_delete) written by earlier valid transactions

@@ -70,6 +70,15 @@ def test_demo_outcomes(demo) -> None:
     assert sum(DEMO_BALANCES.values()) == summary["minted"] == 8800
 
 
+def test_demo_reports_the_time_attacks_refused(demo) -> None:
+    attacks = demo[1]["attacks"]
+    for word in ("backdated", "postdated", "late broadcast", "skewed clock"):
+        named = [attack for attack in attacks if word in attack["name"]]
+        assert named, word
+        assert all(attack["outcome"] == "refused" and attack["code"] for attack in named)
+    assert {attack["category"] for attack in attacks} == {"time"}
+
+
 def test_demo_trains_a_real_model(demo) -> None:
     accuracy = demo[1]["accuracy"]
     assert accuracy["step_count"] == 224
@@ -136,10 +145,10 @@ class BiasedChaincode(MarketplaceChaincode):
 
 
 def test_a_valid_ledger_with_a_wrong_verdict_is_caught(tmp_path) -> None:
-    clock = MarketClock()
+    clock = MarketClock(ledger=FakeClock())
     network = Network.create(tmp_path / "net", peers=4,
                              orgs=["MarketOrg", "OwnersOrg", "DevelopersOrg", "VendorsOrg"],
-                             clock=FakeClock(float(clock.now())))
+                             clock=clock.ledger)
     try:
         network.install_chaincode(CHAINCODE_NAME, BiasedChaincode)
 
@@ -173,10 +182,10 @@ def two_disputes(tmp_path_factory) -> tuple[Path, JobRun]:
     answers, but the developer leaves its narrowed step unresolved, so the timeout
     convicts the developer (the claimant bears the burden) and the job ends."""
     directory = tmp_path_factory.mktemp("disputes") / "net"
-    clock = MarketClock()
+    clock = MarketClock(ledger=FakeClock())
     network = Network.create(directory, peers=4,
                              orgs=["MarketOrg", "OwnersOrg", "DevelopersOrg", "VendorsOrg"],
-                             clock=FakeClock(float(clock.now())))
+                             clock=clock.ledger)
     try:
         network.install_chaincode(CHAINCODE_NAME, MarketplaceChaincode)
 

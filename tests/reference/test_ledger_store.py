@@ -115,7 +115,7 @@ def test_verify_ledger_detects_altered_validation_flags(network: Network) -> Non
     flipped = bytes([Code.MVCC_READ_CONFLICT]) + block.metadata.validation_codes[1:]
     altered = Block(block.header, block.data, BlockMetadata(
         block.metadata.orderer, block.metadata.orderer_signature, flipped,
-        block.metadata.commit_hash))
+        block.metadata.commit_hash, block.metadata.timestamp))
     _tamper(peer, "UPDATE blocks SET block=? WHERE number=?", (altered.encode(), number))
     report = verify_ledger(peer.directory)
     assert [problem for problem in report.problems if "validation codes differ" in problem] == [
@@ -145,7 +145,8 @@ def test_verify_ledger_detects_a_broken_chain_and_a_forged_orderer_signature(
     block = _stored_block(other, 4)
     forged = Block(block.header, block.data, BlockMetadata(
         block.metadata.orderer, block.metadata.orderer_signature[:-1] + b"\x00",
-        block.metadata.validation_codes, block.metadata.commit_hash))
+        block.metadata.validation_codes, block.metadata.commit_hash,
+        block.metadata.timestamp))
     _tamper(other, "UPDATE blocks SET block=? WHERE number=?", (forged.encode(), 4))
     assert "block 4: orderer signature invalid" in verify_ledger(other.directory).problems
 

@@ -18,7 +18,9 @@ from reference.ledger import (
     verify_ledger,
 )
 from reference.ledger.crypto import SigningKey
+from reference.ledger.block import Block, BlockMetadata, orderer_signed_bytes
 from reference.ledger.messages import HeaderType
+from reference.ledger.peer import BlockRejected, Peer
 from reference.ledger.testing import (
     KeyValueChaincode,
     PeerDependentChaincode,
@@ -83,7 +85,8 @@ def test_chaincode_sees_creator_timestamp_and_tx_id(network: Network) -> None:
     client = network.client(org="Org2", name="carol", role="data_owner")
     who = json.loads(client.submit("kv", "whoami").payload)
     assert who == ["Org2", "carol", "data_owner", client.identity.certificate.public_key.hex()]
-    assert client.submit("kv", "clock", timestamp=12345).payload == b"12345"
+    now = int(network.clock.now())
+    assert client.submit("kv", "clock", timestamp=now + 7).payload == str(now + 7).encode()
     result = client.submit("kv", "txid")
     assert result.payload.decode() == result.tx_id
 
@@ -387,3 +390,71 @@ def test_malformed_chaincode_results_are_refused_not_crashing(network: Network) 
         assert result.phase == "endorsement" and result.status == 500, function
     assert network.orderer.height() == height
     assert client.submit("odd", "fine").code == Code.VALID
+
+
+# -- trusted time -------------------------------------------------------------------------
+
+def test_endorsers_refuse_a_timestamp_off_their_clock(network: Network) -> None:
+    client = network.client(org="Org1", name="alice")
+    now = int(network.clock.now())
+    skew = network.config.max_timestamp_skew
+    for claimed in (now - skew - 1, now + skew + 1):  # backdated, postdated
+        result = client.submit("kv", "put", ["k", b"v"], timestamp=claimed)
+        assert (result.phase, result.status) == ("endorsement", 412), result
+        assert "from this endorser's clock" in result.message
+    assert all_states(network, "k") == {None}
+    assert client.submit("kv", "put", ["k", b"v"], timestamp=now + skew).ok
+
+
+def test_a_move_endorsed_in_time_but_ordered_after_its_deadline_is_invalidated(
+        network: Network) -> None:
+    client = network.client(org="Org1", name="alice")
+    deadline = int(network.clock.now()) + 5
+    endorsed = client.endorse("kv", "put_until", ["late", b"v", str(deadline).encode()])
+    assert endorsed.failure is None
+    network.clock.advance(6)  # held back; broadcast after the deadline
+    result = client.submit_endorsed(endorsed).result()
+    assert result.code == Code.TIME_BOUND_VIOLATED
+    assert all_states(network, "late") == {None}
+    block = network.peers[0].store.get_block(result.block)
+    assert block.metadata.timestamp == deadline + 1
+    # the same move in time is valid, and one waiting for the deadline is not valid early
+    on_time = client.submit("kv", "put_until", ["late", b"v",
+                                                str(int(network.clock.now())).encode()])
+    assert on_time.ok
+    moment = int(network.clock.now()) + 3
+    network.clock.advance(4)
+    early = client.endorse("kv", "put_after", ["early", b"v", str(moment).encode()])
+    assert early.failure is None
+    assert client.submit_endorsed(early).result().ok
+
+
+def test_a_held_transaction_whose_timestamp_left_the_skew_is_invalidated(
+        network: Network) -> None:
+    client = network.client(org="Org1", name="alice")
+    endorsed = client.endorse("kv", "put", ["held", b"v"])
+    network.clock.advance(network.config.max_timestamp_skew + 1)
+    result = client.submit_endorsed(endorsed).result()
+    assert result.code == Code.BAD_TIMESTAMP
+    assert all_states(network, "held") == {None}
+    assert verify_ledger(network.peers[0].directory).ok  # verify re-derives the code
+
+
+def test_peers_refuse_a_block_whose_time_goes_backwards(network: Network, tmp_path: Path) -> None:
+    client = network.client(org="Org1", name="alice")
+    client.submit("kv", "put", ["a", b"1"])
+    orderer = network.orderer
+    last = orderer.get_block(orderer.height() - 1)
+    genesis = orderer.get_block(0)
+    fresh = Peer("late", network.peers[0].identity, tmp_path / "late", genesis)
+    for number in range(1, orderer.height() - 1):
+        fresh.deliver(orderer.get_block(number))
+    earlier = max(0, fresh._block_time - 1)
+    identity = network._identity("OrdererOrg", "orderer0", "orderer")
+    rewound = Block(last.header, last.data, BlockMetadata(
+        identity.serialized, identity.sign(orderer_signed_bytes(last.header, earlier)),
+        timestamp=earlier))
+    assert earlier < fresh._block_time
+    with pytest.raises(BlockRejected, match="before the previous block"):
+        fresh.deliver(rewound)
+    fresh.close()
