@@ -29,6 +29,7 @@ from pathlib import Path
 MAX_REQUEST_BYTES = 32 * 1024 * 1024
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 10.0
+TERM_GRACE = 1.0  # etcd tries a leadership transfer on SIGTERM; it need not finish
 
 
 class EtcdUnavailable(RuntimeError):
@@ -65,6 +66,7 @@ class Member:
     peer_port: int
     data_dir: Path
     process: subprocess.Popen | None = None
+    killed: bool = False  # stopped on purpose (kill), so not an unexpected exit
 
     @property
     def client_url(self) -> str:
@@ -155,7 +157,8 @@ class EtcdCluster:
         last_error = "no answer"
         while time.monotonic() < deadline:
             for member in self.members:
-                if member.process is not None and member.process.poll() is not None:
+                if (not member.killed and member.process is not None
+                        and member.process.poll() is not None):
                     raise EtcdUnavailable(
                         f"etcd member {member.name} exited with code "
                         f"{member.process.returncode}; see {self.directory}/{member.name}.log")
@@ -200,6 +203,7 @@ class EtcdCluster:
         member = self.members[index]
         if member.running:
             assert member.process is not None
+            member.killed = True
             member.process.send_signal(signal.SIGKILL)
             member.process.wait(STOP_TIMEOUT)
 
@@ -208,6 +212,7 @@ class EtcdCluster:
         if self.members[index].running:
             return
         self._spawn(index, new=False)
+        self.members[index].killed = False
         self.wait_ready(timeout)
         self.write_description()
 
@@ -216,12 +221,13 @@ class EtcdCluster:
         for member in self.members:
             if member.running:
                 assert member.process is not None
+                member.killed = True
                 member.process.terminate()
         for member in self.members:
             if member.process is None:
                 continue
             try:
-                member.process.wait(STOP_TIMEOUT)
+                member.process.wait(TERM_GRACE)
             except subprocess.TimeoutExpired:
                 member.process.kill()
                 member.process.wait(STOP_TIMEOUT)
