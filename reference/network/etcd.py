@@ -86,6 +86,49 @@ class Member:
                 "pid": self.process.pid if self.process is not None else None}
 
 
+class _Attached:
+    """A ``Popen``-like handle on an etcd member started by another process."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.returncode: int | None = None
+
+    def _is_etcd(self) -> bool:
+        try:
+            command = Path(f"/proc/{self.pid}/cmdline").read_bytes().split(b"\0")[0]
+            state = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            return False
+        return command.endswith(b"etcd") and state != "Z"
+
+    def poll(self) -> int | None:
+        if self.returncode is None and not self._is_etcd():
+            self.returncode = -1
+        return self.returncode
+
+    def send_signal(self, signum: int) -> None:
+        if self._is_etcd():
+            os.kill(self.pid, signum)
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+    def wait(self, timeout: float | None = None) -> int:
+        deadline = time.monotonic() + (timeout if timeout is not None else 1e9)
+        while self.poll() is None:
+            try:
+                os.waitpid(self.pid, os.WNOHANG)
+            except ChildProcessError:
+                pass
+            if time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(f"etcd {self.pid}", timeout or 0)
+            time.sleep(0.02)
+        return self.returncode or 0
+
+
 def _get_json(url: str, timeout: float = 2.0, body: bytes | None = None) -> dict:
     request = urllib.request.Request(url, data=body, method="POST" if body else "GET")
     with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
@@ -247,7 +290,23 @@ class EtcdCluster:
 
     def write_description(self) -> None:
         (self.directory / "cluster.json").write_text(json.dumps(
-            {"members": [member.to_json() for member in self.members]}, indent=2))
+            {"token": self.token, "members": [member.to_json() for member in self.members]},
+            indent=2))
+
+    @classmethod
+    def attach(cls, directory: str | Path) -> EtcdCluster:
+        """The cluster that ``start`` left running in ``directory`` (from cluster.json);
+        its members can be killed, restarted and stopped from this process too."""
+        root = Path(directory) / "etcd"
+        saved = json.loads((root / "cluster.json").read_text())
+        members = []
+        for item in saved["members"]:
+            member = Member(item["name"], int(item["client_url"].rsplit(":", 1)[1]),
+                            int(item["peer_url"].rsplit(":", 1)[1]), Path(item["data_dir"]))
+            if item.get("pid"):
+                member.process = _Attached(item["pid"])  # type: ignore[assignment]
+            members.append(member)
+        return cls(root, members, saved["token"])
 
     def __enter__(self) -> EtcdCluster:
         return self

@@ -117,6 +117,7 @@ class RemoteNetwork:
         self._rotation = itertools.count()
         self._turn = 0
         self._lock = threading.Lock()
+        self.acknowledged: list[str] = []  # tx ids the ordering service accepted
 
     @classmethod
     def connect(cls, description: dict, identity: Identity) -> RemoteNetwork:
@@ -164,6 +165,8 @@ class RemoteNetwork:
         if not response.ok:
             return RemotePending(self, tx_id, payload, TxResult(
                 tx_id, None, None, b"", int(response.status), response.info, "ordering"))
+        with self._lock:
+            self.acknowledged.append(tx_id)
         return RemotePending(self, tx_id, payload)
 
     def broadcast_many(self, items: Sequence[tuple[str, bytes, bytes]]) -> list[RemotePending]:

@@ -80,27 +80,28 @@ def up(directory: str | Path, peers: int, orderers: int = 2, orgs: int = 3,
         endpoints = ",".join(cluster.endpoints)
         for index in range(orderers):
             name, address = f"orderer{index}", f"{host}:{ports[index]}"
-            process = _spawn([python, "-m", "reference.network.node", "orderer",
-                              "--net", str(root / "net"), "--name", name,
-                              "--address", address, "--etcd", endpoints],
-                             logs / f"{name}.log")
+            command = [python, "-m", "reference.network.node", "orderer",
+                       "--net", str(root / "net"), "--name", name,
+                       "--address", address, "--etcd", endpoints]
+            process = _spawn(command, logs / f"{name}.log")
             started.append(process)
             description["orderers"].append({"name": name, "address": address,
-                                             "pid": process.pid,
+                                             "pid": process.pid, "command": command,
                                              "region": latency.orderer_region})
         orderer_addresses = ",".join(item["address"] for item in description["orderers"])
         for index, (name, org) in enumerate(layout):
             address = f"{host}:{ports[orderers + index]}"
             region = latency.peer_region(index)
-            process = _spawn([python, "-m", "reference.network.node", "peer",
-                              "--net", str(root / "net"), "--name", name,
-                              "--address", address, "--orderers", orderer_addresses,
-                              "--workers", str(workers), "--delivery-delay",
-                              str(latency.one_way(latency.orderer_region, region))],
-                             logs / f"{name}.log")
+            command = [python, "-m", "reference.network.node", "peer",
+                       "--net", str(root / "net"), "--name", name,
+                       "--address", address, "--orderers", orderer_addresses,
+                       "--workers", str(workers), "--delivery-delay",
+                       str(latency.one_way(latency.orderer_region, region))]
+            process = _spawn(command, logs / f"{name}.log")
             started.append(process)
             description["peers"].append({"name": name, "org": org, "address": address,
-                                         "pid": process.pid, "region": region})
+                                         "pid": process.pid, "command": command,
+                                         "region": region})
         (root / DESCRIPTION).write_text(json.dumps(description, indent=2))
         wait_ready(description)
     except BaseException:
@@ -201,6 +202,14 @@ def kill_node(node: dict) -> None:
             time.sleep(0.02)
 
 
+def restart_node(description: dict, node: dict) -> None:
+    """Start a stopped node again with its command and update ``processes.json``."""
+    root = Path(description["directory"])
+    process = _spawn(node["command"], root / "logs" / f"{node['name']}.log")
+    node["pid"] = process.pid
+    (root / DESCRIPTION).write_text(json.dumps(description, indent=2))
+
+
 def down(directory: str | Path) -> dict:
     """Stop every process ``directory/processes.json`` names; etcd last. What was stopped."""
     description = load(directory)
@@ -209,7 +218,10 @@ def down(directory: str | Path) -> dict:
         for node in description[kind]:
             _stop_pid(node["pid"])
             stopped.append(node["name"])
-    for member in description["etcd"]:
+    etcd_file = Path(directory) / "etcd" / "cluster.json"
+    members = (json.loads(etcd_file.read_text())["members"] if etcd_file.exists()
+               else description["etcd"])  # cluster.json has the pids of restarted members
+    for member in members:
         if member.get("pid"):
             _stop_pid(member["pid"], grace=1.0)
             stopped.append(member["name"])
