@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "aimarket.commands.vectors",
     "aimarket.commands.conform",
     "aimarket.commands.regions",
+    "aimarket.commands.network",
 )
 
 

@@ -184,7 +184,7 @@ class EtcdCluster:
             "--initial-cluster-state", "new" if new else "existing",
             "--max-request-bytes", str(MAX_REQUEST_BYTES),
             # short election timing: a local cluster notices a dead leader fast
-            "--heartbeat-interval", "50", "--election-timeout", "500",
+            "--heartbeat-interval", "100", "--election-timeout", "1000",
             "--log-level", "warn", "--logger", "zap",
         ]
         try:

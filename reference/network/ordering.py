@@ -58,7 +58,7 @@ from reference.ledger.ordering import (
 from reference.network.store import EtcdError, EtcdLog
 
 LEASE_TTL = 2  # seconds; a dead leader's key expires within this
-POLL_INTERVAL = 0.005
+POLL_INTERVAL = 0.1  # a fallback: etcd watches wake the loops up
 _NORMAL, _CONFIG = b"N", b"C"
 
 
@@ -130,6 +130,7 @@ class EtcdOrderer:
         self.swaps_lost = 0
         self.is_leader = False
         self._cut_requested = threading.Event()
+        self._wakeup = threading.Event()
         self._bootstrap()
 
     # -- set-up ------------------------------------------------------------------------------
@@ -145,6 +146,7 @@ class EtcdOrderer:
             raise ValueError(f"etcd holds another channel under {self.root}")
 
     def start(self) -> EtcdOrderer:
+        self.log.watch(self.root + "in/", self._wakeup, self._stop)
         self._thread = threading.Thread(target=self._run, name=f"orderer-{self.name}",
                                         daemon=True)
         self._thread.start()
@@ -180,6 +182,7 @@ class EtcdOrderer:
     def request_cut(self) -> None:
         """Cut the pending batch at the next step, as if BatchTimeout had expired."""
         self._cut_requested.set()
+        self._wakeup.set()
 
     # -- the cutting loop --------------------------------------------------------------------
 
@@ -189,7 +192,7 @@ class EtcdOrderer:
                 if self._lead():
                     self._cut_while_leading()
                 else:
-                    self._stop.wait(0.1)
+                    self._stop.wait(LEASE_TTL / 4)  # a follower: try to take over now and then
             except EtcdError:
                 self.is_leader = False
                 self._stop.wait(0.1)
@@ -205,8 +208,10 @@ class EtcdOrderer:
                 return True
             self._lease = None
             self.is_leader = False
-        lease = self.log.grant(LEASE_TTL)
         leader_key = self.root + "leader"
+        if self.log.get(leader_key) is not None:
+            return False  # someone leads; its key expires with its lease if it dies
+        lease = self.log.grant(LEASE_TTL)
         if self.log.swap(leader_key, None, [(leader_key, self.name.encode())], lease):
             self._lease, self._lease_refreshed = lease, time.monotonic()
             self.is_leader = True
@@ -246,6 +251,7 @@ class EtcdOrderer:
         while not self._stop.is_set():
             if not self._lead():
                 return
+            self._wakeup.clear()
             messages = self.log.range_from(self.root + "in/", pending_last + 1, limit=500)
             for _, value, revision in messages:
                 kind, envelope = value[:1], value[1:]
@@ -279,7 +285,12 @@ class EtcdOrderer:
             elif not cutter.pending_count and len(messages) < 500:
                 self._cut_requested.clear()
             if not messages:
-                self._stop.wait(POLL_INTERVAL)
+                # wake up on a new message, or in time for the batch timeout
+                wait = POLL_INTERVAL
+                if pending_since is not None:
+                    wait = max(0.0, min(wait, pending_since + self.batch_config.batch_timeout
+                                        - time.monotonic()))
+                self._wakeup.wait(wait)
 
 
 def _is_config(envelope: bytes) -> bool:
@@ -323,6 +334,8 @@ class EtcdOrderingService(OrderingService):
         self._notified = self._height
         self._stop = threading.Event()
         self._poll_interval = poll_interval
+        self._head_changed = threading.Event()
+        self.log.watch(self.root + "head", self._head_changed, self._stop)
         self._poller = threading.Thread(target=self._poll, name="etcd-deliver", daemon=True)
         self._poller.start()
 
@@ -381,7 +394,7 @@ class EtcdOrderingService(OrderingService):
                 if head["cursor"] >= target:
                     self._refresh(head["number"] + 1)
                     return head["number"]
-            time.sleep(self._poll_interval)
+            self._head_changed.wait(0.05)
         raise TimeoutError("the ordering service did not cut the pending batch in 30 s")
 
     def _last_message_revision(self) -> int:
@@ -413,7 +426,9 @@ class EtcdOrderingService(OrderingService):
                 listener(block)
 
     def _poll(self) -> None:
-        while not self._stop.wait(self._poll_interval):
+        while not self._stop.is_set():
+            self._head_changed.wait(self._poll_interval)
+            self._head_changed.clear()
             try:
                 self._refresh(self._read_height())
             except EtcdError:

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import etcd3gw
+import requests
 from etcd3gw import exceptions as etcd_errors
 from etcd3gw.utils import _decode, _encode, _increment_last_byte
 
@@ -147,6 +148,34 @@ class EtcdLog:
 
     def revoke(self, lease_id: int) -> None:
         self._call(lambda client: etcd3gw.Lease(lease_id, client).revoke())
+
+    def watch(self, prefix: str, wakeup: threading.Event, stop: threading.Event) -> None:
+        """Set ``wakeup`` whenever a key under ``prefix`` changes, until ``stop`` is set.
+
+        Runs a daemon thread holding etcd's watch stream (the gateway's streaming
+        ``/v3/watch``) to one member, moving to the next when the stream breaks. It only
+        wakes waiters up: callers still read the state, and still poll now and then."""
+        def run() -> None:
+            turn = 0
+            request = {"create_request": {"key": _encode(prefix),
+                                          "range_end": _encode(_prefix_end(prefix))}}
+            while not stop.is_set():
+                client = self._clients[turn % len(self._clients)]
+                turn += 1
+                try:
+                    with requests.Session() as session, session.post(
+                            client.base_url + "/v3/watch", json=request, stream=True,
+                            timeout=(REQUEST_TIMEOUT, 1.0)) as response:
+                        for _ in response.iter_lines():
+                            wakeup.set()
+                            if stop.is_set():
+                                return
+                except (requests.RequestException, OSError, ValueError):
+                    pass  # a read timeout (quiet prefix) or a dead member: reconnect
+                wakeup.set()  # something may have changed while no stream was open
+                stop.wait(0.05)
+
+        threading.Thread(target=run, name=f"etcd-watch {prefix}", daemon=True).start()
 
     def delete(self, key: str) -> None:
         self._call(lambda client: client.delete(key))
