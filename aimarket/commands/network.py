@@ -83,9 +83,17 @@ def up(args) -> int:
     root = _fresh_directory(args.dir, "aimarket-net-")
     latency = _latency(args.regions)
     from reference.network import launcher
+    from reference.network.etcd import EtcdUnavailable
 
-    description = launcher.up(root, peers=args.peers, orderers=args.orderers,
-                              orgs=args.orgs, latency=latency)
+    existed = root.exists() and any(root.iterdir())
+    try:
+        description = launcher.up(root, peers=args.peers, orderers=args.orderers,
+                                  orgs=args.orgs, latency=latency)
+    except (launcher.LaunchError, EtcdUnavailable, OSError) as error:
+        if not existed:  # up stopped what it started; leave nothing half-written
+            shutil.rmtree(root, ignore_errors=True)
+        print(f"aimarket: error: network up failed: {error}", file=sys.stderr)
+        return 1
     if args.json:
         print(json.dumps({
             "directory": str(root),
