@@ -2,7 +2,9 @@
 #   make check       the main job: model checks, proofs, conformance, docs
 #   make test        the test suite
 #   make bench       benchmarks (ratios against a baseline measured in the same run)
-#   make lock        refresh requirements.lock (and the crosscheck lock) from pyproject.toml
+#   make lock        refresh requirements.lock (and the crosscheck lock) from pyproject.toml,
+#                    keeping every pin its range still admits
+#   make upgrade     the same, moving every package to the newest release its range admits
 #   make crosscheck  every committed generated file checked again under other releases of
 #                    the libraries that could leak into it (scripts/crosscheck-versions.txt)
 #
@@ -18,7 +20,7 @@ XVENV  := .venv-crosscheck
 XLOCK  := requirements-crosscheck.lock
 UV_VERSION := 0.13.9
 
-.PHONY: check test bench docs install lock crosscheck clean
+.PHONY: check test bench docs install lock upgrade crosscheck clean
 
 install: $(STAMP)
 
@@ -53,9 +55,9 @@ docs: $(STAMP)
 	$(BIN)/aimarket docs
 
 # uv is the lock tool; it is needed only to refresh the lock, so it is installed on demand.
-lock: $(STAMP)
+lock upgrade: $(STAMP)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
-	UV=$(BIN)/uv scripts/lock
+	UV=$(BIN)/uv scripts/lock $(if $(filter upgrade,$@),--upgrade)
 
 crosscheck: $(STAMP)
 	$(call locked-venv,$(XVENV),$(XLOCK))

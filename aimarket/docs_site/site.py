@@ -63,6 +63,7 @@ GENERATED_INPUTS_DIR = "generated"
 """``docs/generated/`` holds inputs (the proof report, benchmark results), not pages."""
 
 HANDWRITTEN_SECTIONS: tuple[tuple[str, Callable[[str], bool]], ...] = (
+    ("Protocol", lambda path: path == "protocol.md"),
     ("Proofs", lambda path: path in ("model-checking.md", "games.md", "proofs.md")),
     ("Conformance", lambda path: path.startswith("conformance")),
     ("Reference implementation", lambda path: path.startswith("reference")),
@@ -172,7 +173,7 @@ def navigation(pages: list[Page], handwritten: list[str], format_pages: list[str
                        key=lambda path: (posixpath.basename(path) != "README.md", path))
     nav: list = [
         entry(OVERVIEW),
-        {"Protocol": [entry(chapter.path) for chapter in CHAPTERS]},
+        {"Protocol": sections["Protocol"] + [entry(chapter.path) for chapter in CHAPTERS]},
         {"Specification": [entry(ACTIONS_PAGE), entry(REJECTIONS_PAGE), entry(INVARIANTS_PAGE),
                            entry(EXAMPLES_PAGE)]},
         {"Proofs": [entry(INCENTIVES_PAGE)] + sections["Proofs"]},
