@@ -194,7 +194,9 @@ class EtcdOrderer:
                 else:
                     self._stop.wait(LEASE_TTL / 4)  # a follower: try to take over now and then
             except EtcdError:
+                # etcd did not answer for a while: our lease may be gone; start over
                 self.is_leader = False
+                self._lease = None
                 self._stop.wait(0.1)
 
     def _lead(self) -> bool:
