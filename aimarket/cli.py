@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "aimarket.commands.regions",
     "aimarket.commands.bridge",
     "aimarket.commands.attacks",
+    "aimarket.commands.network",
 )
 
 

@@ -1,0 +1,238 @@
+"""``aimarket network up|down|bench|chaos``: the ledger as a network of processes.
+
+``up`` starts a 3-member etcd cluster (Raft), orderer processes that cut blocks through
+it and one process per peer, on 127.0.0.1 ports, and prints where each listens; ``down``
+stops them. ``bench`` runs a Caliper-style benchmark on a fresh network and writes a
+self-contained HTML report; ``chaos`` kills the etcd leader, an orderer and a peer under
+load and checks that nothing forked, had a gap or was lost.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from aimarket.cli import UsageError
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _peer_counts(text: str) -> list[int]:
+    return [_positive(part) for part in text.split(",")]
+
+
+def _rates(text: str) -> list[float]:
+    rates = []
+    for part in text.split(","):
+        try:
+            value = float(part)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be numbers, got {part!r}") from None
+        if not 0 < value <= 10_000:
+            raise argparse.ArgumentTypeError(f"a send rate must be in (0, 10000], got {value}")
+        rates.append(value)
+    return rates
+
+
+def _require_etcd() -> None:
+    if shutil.which("etcd") is None:
+        raise UsageError("etcd", "the etcd server is not installed (Debian package "
+                                 "etcd-server)")
+
+
+def _fresh_directory(directory: str | None, prefix: str) -> Path:
+    if directory is None:
+        return Path(tempfile.mkdtemp(prefix=prefix))
+    path = Path(directory)
+    if path.exists() and (not path.is_dir() or any(path.iterdir())):
+        raise UsageError("--dir", f"{directory} exists and is not an empty directory")
+    return path
+
+
+def _latency(path: str | None):
+    from reference.network.latency import LatencyError, LatencyModel
+
+    if path is None:
+        return None
+    try:
+        return LatencyModel.load(path)
+    except LatencyError as error:
+        raise UsageError("--regions", str(error)) from None
+
+
+def _check_layout(peers: int, orgs: int) -> None:
+    if peers < orgs:
+        raise UsageError("--peers", f"{peers} peers cannot cover {orgs} organisations")
+
+
+def up(args) -> int:
+    _require_etcd()
+    _check_layout(args.peers, args.orgs)
+    root = _fresh_directory(args.dir, "aimarket-net-")
+    latency = _latency(args.regions)
+    from reference.network import launcher
+    from reference.network.etcd import EtcdUnavailable
+
+    existed = root.exists() and any(root.iterdir())
+    try:
+        description = launcher.up(root, peers=args.peers, orderers=args.orderers,
+                                  orgs=args.orgs, latency=latency)
+    except (launcher.LaunchError, EtcdUnavailable, OSError) as error:
+        if not existed:  # up stopped what it started; leave nothing half-written
+            shutil.rmtree(root, ignore_errors=True)
+        print(f"aimarket: error: network up failed: {error}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps({
+            "directory": str(root),
+            "etcd": [member["client_url"] for member in description["etcd"]],
+            "orderers": [{"name": node["name"], "address": node["address"]}
+                         for node in description["orderers"]],
+            "peers": [{"name": node["name"], "org": node["org"], "address": node["address"],
+                       "region": node["region"]} for node in description["peers"]],
+        }, indent=2))
+        return 0
+    print(f"network up in {root}")
+    for member in description["etcd"]:
+        print(f"  etcd     {member['name']:<14} {member['client_url']}")
+    for node in description["orderers"]:
+        print(f"  orderer  {node['name']:<14} {node['address']}")
+    for node in description["peers"]:
+        print(f"  peer     {node['name']:<14} {node['address']}  ({node['region']})")
+    print(f"stop it with: aimarket network down --dir {root}")
+    return 0
+
+
+def down(args) -> int:
+    from reference.network import launcher
+
+    if not (Path(args.dir) / launcher.DESCRIPTION).exists():
+        raise UsageError("--dir", f"{args.dir} holds no running network "
+                                  f"({launcher.DESCRIPTION} not found)")
+    stopped = launcher.down(args.dir)
+    if args.json:
+        print(json.dumps(stopped, indent=2))
+    else:
+        print(f"stopped {len(stopped['stopped'])} processes: {', '.join(stopped['stopped'])}")
+    return 0
+
+
+def bench(args) -> int:
+    _require_etcd()
+    for peers in args.peers:
+        _check_layout(peers, 3)
+    root = _fresh_directory(args.dir, "aimarket-bench-")
+    latency = _latency(args.regions)
+    from reference.network.bench import run_bench, write_report
+
+    say = (lambda message: None) if args.json else (
+        lambda message: print(message, file=sys.stderr, flush=True))
+    results = []
+    for peers in args.peers:
+        results.append(run_bench(root / f"peers-{peers}", peers, args.rate, args.seconds,
+                                 args.orderers, latency, progress=say))
+    report = write_report(results, Path(args.report) if args.report else root / "report.html")
+    for result in results:
+        result["report"] = str(report)
+    if args.json:
+        print(json.dumps(results[0] if len(results) == 1 else results, indent=2))
+        return 0
+    for result in results:
+        print(f"{result['peers']} peers, ordering {result['ordering']} "
+              f"({result['etcd_members']} etcd members):")
+        print(f"  {'round':<18} {'succ':>5} {'fail':>5} {'send/s':>8} {'tput/s':>8} "
+              f"{'p50 s':>7} {'p95 s':>7} {'p99 s':>7} {'models/s':>9} {'CPU ms/tx':>10}")
+        for item in result["rounds"]:
+            latency_figures = item["latency"]
+            print(f"  {item['name']:<18} {item['succeeded']:>5} {item['failed']:>5} "
+                  f"{item['send_rate']:>8} {item['throughput']:>8} "
+                  f"{latency_figures['p50'] or '-':>7} {latency_figures['p95'] or '-':>7} "
+                  f"{latency_figures['p99'] or '-':>7} {item['models_per_s']:>9} "
+                  f"{item['cpu_ms_per_tx']:>10}")
+    print(f"report: {report}")
+    return 0
+
+
+def chaos(args) -> int:
+    _require_etcd()
+    _check_layout(args.peers, 3)
+    if args.peers < 4:
+        raise UsageError("--peers", "chaos needs at least 4 peers (one is killed while "
+                                    "the others serve)")
+    root = _fresh_directory(args.dir, "aimarket-chaos-")
+    from reference.network.chaos import run_chaos
+
+    say = (lambda message: None) if args.json else (
+        lambda message: print(message, file=sys.stderr, flush=True))
+    report = run_chaos(root, peers=args.peers, orderers=args.orderers, progress=say)
+    ok = (all(fault["survived"] for fault in report["faults"]) and report["lost"] == 0
+          and report["forks"] == 0 and report["gaps"] == 0 and report["converged"]
+          and report["peers_verified"] == report["peers"])
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0 if ok else 1
+    for fault in report["faults"]:
+        print(f"  {fault['kind']:<26} {'survived' if fault['survived'] else 'NOT SURVIVED'}")
+    print(f"committed {report['committed']}, lost {report['lost']}, forks {report['forks']}, "
+          f"gaps {report['gaps']}, peers verified {report['peers_verified']}/"
+          f"{report['peers']}, converged {'yes' if report['converged'] else 'NO'}")
+    print("chaos " + ("survived" if ok else "FAILED"))
+    return 0 if ok else 1
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("network", help="the ledger as a network of processes "
+                                                   "(etcd Raft ordering, gRPC)")
+    commands = parser.add_subparsers(dest="network_command", required=True)
+
+    up_parser = commands.add_parser("up", help="start etcd, orderers and peers; print where "
+                                               "each listens")
+    up_parser.add_argument("--peers", type=_positive, required=True)
+    up_parser.add_argument("--orderers", type=_positive, default=2)
+    up_parser.add_argument("--orgs", type=_positive, default=3)
+    up_parser.add_argument("--dir", help="an empty or new directory (default: a new "
+                                         "temporary one)")
+    up_parser.add_argument("--regions", metavar="FILE", help="latency model (JSON)")
+    up_parser.add_argument("--json", action="store_true")
+    up_parser.set_defaults(run=up)
+
+    down_parser = commands.add_parser("down", help="stop what up started")
+    down_parser.add_argument("--dir", required=True)
+    down_parser.add_argument("--json", action="store_true")
+    down_parser.set_defaults(run=down)
+
+    bench_parser = commands.add_parser("bench", help="Caliper-style rounds at fixed send "
+                                                     "rates; HTML report with plots")
+    bench_parser.add_argument("--peers", type=_peer_counts, required=True,
+                              help="peer count, or several comma-separated (e.g. 12,24)")
+    bench_parser.add_argument("--rate", type=_rates, default=[25.0, 50.0, 100.0],
+                              help="send rates in tx/s, comma-separated (default 25,50,100)")
+    bench_parser.add_argument("--seconds", type=_positive, default=10,
+                              help="length of each round (default 10)")
+    bench_parser.add_argument("--orderers", type=_positive, default=2)
+    bench_parser.add_argument("--regions", metavar="FILE", help="latency model (JSON)")
+    bench_parser.add_argument("--dir", help="working directory (default: a temporary one)")
+    bench_parser.add_argument("--report", metavar="FILE", help="HTML report path "
+                                                               "(default DIR/report.html)")
+    bench_parser.add_argument("--json", action="store_true")
+    bench_parser.set_defaults(run=bench)
+
+    chaos_parser = commands.add_parser("chaos", help="kill the etcd leader, an orderer and "
+                                                     "a peer under load; audit the ledgers")
+    chaos_parser.add_argument("--peers", type=_positive, default=4)
+    chaos_parser.add_argument("--orderers", type=_positive, default=2)
+    chaos_parser.add_argument("--dir", help="working directory (default: a temporary one)")
+    chaos_parser.add_argument("--json", action="store_true")
+    chaos_parser.set_defaults(run=chaos)
