@@ -221,7 +221,8 @@ def _verify_network(path: Path, anchors: TrustAnchors | None) -> LedgerReport:
     if not heads:
         combined.problems.append("no peer ledgers found")
         return combined
-    orderer = _orderer_headers(path / "orderer" / "ledger.sqlite", combined.problems)
+    orderer = _orderer_headers(path / "orderer" / "ledger.sqlite", combined.problems,
+                               combined.notes)
     if orderer is not None:
         for name in names:
             own = [header for header, _ in heads[name]]
@@ -252,10 +253,26 @@ def _commit_hash(encoded: bytes) -> bytes:
         return b""
 
 
-def _orderer_headers(ledger_file: Path, problems: list[str]) -> list[bytes] | None:
+ORDERING_NOTE = "ordering.json"
+"""Beside where an embedded orderer keeps ``ledger.sqlite``, a network whose blocks are
+ordered elsewhere (``reference.network``: on an etcd cluster) says so in this file."""
+
+
+def _orderer_headers(ledger_file: Path, problems: list[str],
+                     notes: list[str]) -> list[bytes] | None:
     """The header hashes of the orderer's block store (None if there is none)."""
     if not ledger_file.is_file():
-        problems.append(f"no orderer ledger at {ledger_file}: peers not checked against it")
+        external = ledger_file.with_name(ORDERING_NOTE)
+        try:
+            declared = json.loads(external.read_text(encoding="utf-8")) if external.is_file() else None
+        except (OSError, ValueError):
+            declared = None
+        if isinstance(declared, dict) and isinstance(declared.get("ordering"), str):
+            notes.append(f"the orderer's chain is kept by {declared['ordering']} "
+                         f"({external}), not in this directory: the peers were cross-checked "
+                         "among themselves, not against it")
+        else:
+            problems.append(f"no orderer ledger at {ledger_file}: peers not checked against it")
         return None
     headers: list[bytes] = []
     try:

@@ -29,6 +29,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Sequence
+from pathlib import Path
 
 from reference.ledger import wire
 from reference.ledger.block import (
@@ -52,7 +53,9 @@ from reference.ledger.ordering import (
     BlockCutter,
     BlockListener,
     BroadcastResponse,
+    Clock,
     OrderingService,
+    SystemClock,
     config_from_genesis,
 )
 from reference.network.store import EtcdError, EtcdLog
@@ -74,9 +77,11 @@ def decode_head(value: bytes) -> dict:
     return json.loads(value)
 
 
-def encode_head(number: int, header_hash: bytes, cursor: int) -> bytes:
-    return json.dumps({"number": number, "hash": header_hash.hex(), "cursor": cursor},
-                      sort_keys=True).encode()
+def encode_head(number: int, header_hash: bytes, cursor: int, timestamp: int) -> bytes:
+    """The chain head: the last block's number and hash, how far the inbound log has been
+    cut, and the last block's time (a new leader never stamps an earlier one)."""
+    return json.dumps({"number": number, "hash": header_hash.hex(), "cursor": cursor,
+                       "time": timestamp}, sort_keys=True).encode()
 
 
 def broadcast_filter(channel: ChannelState, batch: BatchConfig,
@@ -113,9 +118,12 @@ class EtcdOrderer:
     """One orderer node: accepts broadcasts into etcd and, while it leads, cuts blocks."""
 
     def __init__(self, name: str, identity: Identity, genesis_block: Block,
-                 endpoints: Sequence[str], retry_for: float = 15.0) -> None:
+                 endpoints: Sequence[str], retry_for: float = 15.0,
+                 clock: Clock | None = None) -> None:
         self.name = name
         self.identity = identity
+        self.clock: Clock = clock or SystemClock()
+        """This orderer's own clock: it stamps (and signs) each block's time from it."""
         self.genesis = genesis_block
         config = config_from_genesis(genesis_block)
         self.channel = ChannelState(config)
@@ -140,7 +148,7 @@ class EtcdOrderer:
         genesis_hash = self.genesis.header.hash()
         head_key = self.root + "head"
         self.log.swap(head_key, None, [(block_key(self.root, 0), self.genesis.encode()),
-                                       (head_key, encode_head(0, genesis_hash, 0))])
+                                       (head_key, encode_head(0, genesis_hash, 0, self.genesis.metadata.timestamp))])
         stored = self.log.get(block_key(self.root, 0))
         if stored is None or Block.decode(stored[0]).header.hash() != genesis_hash:
             raise ValueError(f"etcd holds another channel under {self.root}")
@@ -228,24 +236,28 @@ class EtcdOrderer:
         head = decode_head(head_value)
         number, header_hash, read_from = head["number"], bytes.fromhex(head["hash"]), \
             head["cursor"]
+        last_time = int(head["time"])
         cutter = BlockCutter(self.batch_config)
         pending_since: float | None = None
         pending_last = read_from
 
         def commit(batch: list[tuple[bytes, int]]) -> bool:
-            nonlocal number, header_hash, head_value
+            nonlocal number, header_hash, head_value, last_time
             data = tuple(envelope for envelope, _ in batch)
             header = BlockHeader(number + 1, header_hash, compute_data_hash(data))
+            timestamp = max(int(self.clock.now()), last_time)  # block time never goes back
             block = Block(header, data, BlockMetadata(
                 orderer=self.identity.serialized,
-                orderer_signature=self.identity.sign(orderer_signed_bytes(header))))
-            new_head = encode_head(header.number, header.hash(), batch[-1][1])
+                orderer_signature=self.identity.sign(orderer_signed_bytes(header, timestamp)),
+                timestamp=timestamp))
+            new_head = encode_head(header.number, header.hash(), batch[-1][1], timestamp)
             if not self.log.swap(self.root + "head", head_value,
                                  [(block_key(self.root, header.number), block.encode()),
                                   (self.root + "head", new_head)]):
                 self.swaps_lost += 1
                 return False
-            number, header_hash, head_value = header.number, header.hash(), new_head
+            number, header_hash, head_value, last_time = (header.number, header.hash(), new_head,
+                                                          timestamp)
             self.blocks_cut += 1
             return True
 
@@ -306,10 +318,21 @@ def etcd_ordering(endpoints: Sequence[str], orderers: int = 2):
     nodes (all with the network's orderer identity) cutting blocks through etcd."""
     def factory(genesis_block: Block, identity: Identity, clock: object,
                 ledger_path: object) -> EtcdOrderingService:
-        nodes = [EtcdOrderer(f"orderer{index}", identity, genesis_block, endpoints).start()
+        nodes = [EtcdOrderer(f"orderer{index}", identity, genesis_block, endpoints,
+                             clock=clock).start()  # type: ignore[arg-type]
                  for index in range(orderers)]
+        declare_external_ordering(Path(str(ledger_path)).parent, endpoints)
         return EtcdOrderingService(genesis_block, endpoints, nodes, owns_orderers=True)
     return factory
+
+
+def declare_external_ordering(orderer_dir: Path, endpoints: Sequence[str]) -> None:
+    """Write ``ordering.json`` where an embedded orderer would keep its ledger, so that
+    ``verify_ledger`` knows the orderer's chain is in etcd, not missing."""
+    orderer_dir.mkdir(parents=True, exist_ok=True)
+    (orderer_dir / "ordering.json").write_text(json.dumps(
+        {"ordering": "etcd-raft", "endpoints": list(endpoints)}, indent=2) + "\n",
+        encoding="utf-8")
 
 
 class EtcdOrderingService(OrderingService):

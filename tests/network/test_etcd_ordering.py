@@ -75,7 +75,7 @@ def test_a_swap_on_a_stale_head_is_refused(tmp_path, etcd_cluster):
         assert client.submit("kv", "put", ["k", b"v"]).ok
         head = decode_head(orderer.log.get(orderer.root + "head")[0])
         # a second orderer that still believes in the old head cannot write block n
-        forged = encode_head(decode_head(stale)["number"] + 1, b"\x01" * 32, 10**9)
+        forged = encode_head(decode_head(stale)["number"] + 1, b"\x01" * 32, 10**9, head["time"])
         assert not orderer.log.swap(orderer.root + "head", stale,
                                     [(block_key(orderer.root, head["number"]), b"fork"),
                                      (orderer.root + "head", forged)])
@@ -150,3 +150,43 @@ def test_network_survives_etcd_leader_crash_and_orderer_death(tmp_path, etcd_clu
         network.close()
     report = verify_ledger(tmp_path / "net")
     assert report.ok, report.summary()
+
+
+def test_block_time_is_the_orderers_own_clock_and_never_goes_back(tmp_path, etcd_cluster):
+    """Trusted time on etcd ordering: each block carries the time its orderer stamped and
+    signed from its own clock; a new leader whose clock is behind stamps the last block's
+    time, never an earlier one; `verify_ledger` checks every signature over it."""
+    from reference.ledger.ordering import FakeClock
+
+    start = 1_700_000_000
+    clock = FakeClock(start)
+    network = Network.create(tmp_path / "net", peers=3, orgs=3, clock=clock,
+                             ordering=etcd_ordering(etcd_cluster.endpoints, 1),
+                             batch=BatchConfig(max_message_count=1, batch_timeout=0.1))
+    network.install_chaincode("kv", KeyValueChaincode)
+    first = network.orderer.orderers[0]
+    second = None
+    try:
+        client = network.client(org="Org1", name="alice")
+        assert client.submit("kv", "put", ["a", b"v"]).ok
+        clock.advance(50)
+        assert client.submit("kv", "put", ["b", b"v"]).ok
+        network.flush()
+        stamped = _chain(first)[-1].metadata.timestamp
+        assert stamped == start + 50
+        first.stop()
+        second = EtcdOrderer("orderer-late", first.identity, network.orderer.get_block(0),
+                             etcd_cluster.endpoints, clock=FakeClock(start - 1000)).start()
+        network.orderer.orderers[:] = [second]
+        assert client.submit("kv", "put", ["c", b"v"]).ok
+        network.flush()
+        blocks = _chain(second)
+        times = [block.metadata.timestamp for block in blocks]
+        assert times == sorted(times) and times[-1] == stamped
+        assert second.blocks_cut >= 1
+        report = verify_ledger(tmp_path / "net")
+        assert report.ok, report.problems
+    finally:
+        if second is not None:
+            second.stop()
+        network.close()
