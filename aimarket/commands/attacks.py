@@ -6,21 +6,13 @@ from __future__ import annotations
 import json
 import sys
 import time
-from pathlib import Path
 
+from aimarket.arguments import check_empty_directory
 from aimarket.cli import UsageError
 
 
-def check_directory(directory: str | None) -> None:
-    if directory is None:
-        return
-    path = Path(directory)
-    if path.exists() and (not path.is_dir() or any(path.iterdir())):
-        raise UsageError("--dir", f"{directory} exists and is not an empty directory")
-
-
 def run(args) -> int:
-    check_directory(args.dir)
+    check_empty_directory(args.dir)
     categories = None
     if args.category:
         from reference.attacks import CATEGORIES

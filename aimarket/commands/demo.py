@@ -6,8 +6,8 @@ import argparse
 import json
 import sys
 import time
-from pathlib import Path
 
+from aimarket.arguments import check_empty_directory
 from aimarket.cli import UsageError
 
 MINIMUM_PEERS = 4
@@ -30,19 +30,11 @@ def peer_count(text: str) -> int:
         raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
 
 
-def check_directory(directory: str | None) -> None:
-    if directory is None:
-        return
-    path = Path(directory)
-    if path.exists() and (not path.is_dir() or any(path.iterdir())):
-        raise UsageError("--dir", f"{directory} exists and is not an empty directory")
-
-
 def run(args) -> int:
     if args.peers < MINIMUM_PEERS:
         raise UsageError("--peers", f"must be at least {MINIMUM_PEERS} (one peer per "
                                     f"organisation), got {args.peers}")
-    check_directory(args.dir)
+    check_empty_directory(args.dir)
     from reference.demo import describe, result_text, run_demo  # heavy imports after checks
 
     human = not args.json

@@ -16,21 +16,12 @@ import sys
 import tempfile
 from pathlib import Path
 
+from aimarket.arguments import positive_int
 from aimarket.cli import UsageError
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
 def _peer_counts(text: str) -> list[int]:
-    return [_positive(part) for part in text.split(",")]
+    return [positive_int(part) for part in text.split(",")]
 
 
 def _rates(text: str) -> list[float]:
@@ -199,9 +190,9 @@ def register(subparsers) -> None:
 
     up_parser = commands.add_parser("up", help="start etcd, orderers and peers; print where "
                                                "each listens")
-    up_parser.add_argument("--peers", type=_positive, required=True)
-    up_parser.add_argument("--orderers", type=_positive, default=2)
-    up_parser.add_argument("--orgs", type=_positive, default=3)
+    up_parser.add_argument("--peers", type=positive_int, required=True)
+    up_parser.add_argument("--orderers", type=positive_int, default=2)
+    up_parser.add_argument("--orgs", type=positive_int, default=3)
     up_parser.add_argument("--dir", help="an empty or new directory (default: a new "
                                          "temporary one)")
     up_parser.add_argument("--regions", metavar="FILE", help="latency model (JSON)")
@@ -219,9 +210,9 @@ def register(subparsers) -> None:
                               help="peer count, or several comma-separated (e.g. 12,24)")
     bench_parser.add_argument("--rate", type=_rates, default=[25.0, 50.0, 100.0],
                               help="send rates in tx/s, comma-separated (default 25,50,100)")
-    bench_parser.add_argument("--seconds", type=_positive, default=10,
+    bench_parser.add_argument("--seconds", type=positive_int, default=10,
                               help="length of each round (default 10)")
-    bench_parser.add_argument("--orderers", type=_positive, default=2)
+    bench_parser.add_argument("--orderers", type=positive_int, default=2)
     bench_parser.add_argument("--regions", metavar="FILE", help="latency model (JSON)")
     bench_parser.add_argument("--dir", help="working directory (default: a temporary one)")
     bench_parser.add_argument("--report", metavar="FILE", help="HTML report path "
@@ -231,8 +222,8 @@ def register(subparsers) -> None:
 
     chaos_parser = commands.add_parser("chaos", help="kill the etcd leader, an orderer and "
                                                      "a peer under load; audit the ledgers")
-    chaos_parser.add_argument("--peers", type=_positive, default=4)
-    chaos_parser.add_argument("--orderers", type=_positive, default=2)
+    chaos_parser.add_argument("--peers", type=positive_int, default=4)
+    chaos_parser.add_argument("--orderers", type=positive_int, default=2)
     chaos_parser.add_argument("--dir", help="working directory (default: a temporary one)")
     chaos_parser.add_argument("--json", action="store_true")
     chaos_parser.set_defaults(run=chaos)

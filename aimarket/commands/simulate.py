@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import random
 import sys
@@ -11,6 +10,7 @@ from collections import Counter
 from enum import Enum
 from pathlib import Path
 
+from aimarket.arguments import positive_int, whole_int
 from aimarket.cli import UsageError
 from aimarket.inputs import read_json_file
 from aimarket.instance_file import load_instance
@@ -35,23 +35,6 @@ def describe(call: Call) -> str:
             value = value.value
         parts.append(f"{name}={value}")
     return " ".join(parts)
-
-
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def whole_int(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
 
 
 def is_vector(data: dict) -> bool:

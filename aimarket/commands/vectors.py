@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
 from pathlib import Path
 
+from aimarket.arguments import whole_int
 from aimarket.cli import UsageError
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 DEFAULT_DIRECTORY = REPOSITORY / "vectors"
-
-
-def whole_int(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
 
 
 def run(args) -> int:
