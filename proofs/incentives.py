@@ -343,6 +343,12 @@ class Region:
     verified: bool = False
     """Z3 re-checked that :attr:`formula`, the sympy-simplified text, is equivalent to the
     conjunction of :attr:`conditions` under the assumptions."""
+    ties: list[dict] = field(default_factory=list)
+    """Dominance solvability only: the moves that pay their mover exactly what the honest
+    move pays (the same polynomial), and whether they are payoff-equivalent for everyone."""
+    per_outcome: "Region | None" = None
+    """Weak immunity only: the region of the per-outcome notion (no realisation of nature
+    leaves the honest player below zero), beside the expected one this region is."""
 
     @property
     def holds_everywhere(self) -> bool:
@@ -561,19 +567,75 @@ def dominance_solvability(root: Node, players: Sequence[str], solver: Solver) ->
     over nature); iterated elimination then leaves only the honest profile.
     """
     value_of = {player: HonestValue([player]) for player in players}
+    ties: list[dict] = []
+    on_path = {id(node) for node in honest_path_nodes(root)}
 
     def conditions():
         for node in nodes_of(root):
             if node.player is None:
                 continue
-            honest = value_of[node.player].value(dict(node.children)[node.honest])
+            honest_child = dict(node.children)[node.honest]
+            honest = value_of[node.player].value(honest_child)
             for label, child in node.children:
                 if label != node.honest:
                     deviating = value_of[node.player].value(child)
+                    if deviating.value == honest.value:
+                        ties.append({"node": list(node.history), "player": node.player, "move": label,
+                                     "honest": node.honest, "on_honest_path": id(node) in on_path,
+                                     "payoff_equivalent": all(
+                                         value_of[p].value(child).value == value_of[p].value(honest_child).value
+                                         for p in players)})
                     yield Condition(honest.value - deviating.value, node.history, label,
                                     honest, deviating)
 
-    return finish_region("dominance_solvability", "all players", conditions(), solver)
+    region = finish_region("dominance_solvability", "all players", conditions(), solver)
+    region.ties = ties
+    return region
+
+
+def honest_path_nodes(root: Node) -> Iterable[Node]:
+    """The nodes the honest profile reaches, under every outcome of nature."""
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        yield node
+        if node.is_chance:
+            stack.extend(child for _, child in node.children)
+        elif node.player is not None:
+            stack.append(dict(node.children)[node.honest])
+
+
+def outcome_leaves(root: Node, player: str) -> list[Node]:
+    """The leaves ``player`` can end in while playing honestly, whatever the others do and
+    whatever nature draws (at side-deal nodes as :func:`choices` says)."""
+    leaves, stack = [], [root]
+    while stack:
+        node = stack.pop()
+        if node.utilities is not None:
+            leaves.append(node)
+        elif node.is_chance:
+            stack.extend(child for _, child in node.children)
+        else:
+            stack.extend(choices(node, [player], "worst"))
+    return leaves
+
+
+def weak_immunity_per_outcome(root: Node, player: str, solver: Solver) -> Region:
+    """Weak immunity per outcome of nature: ``player``, playing honestly, ends with a
+    utility >= 0 in every leaf it can reach, whatever the others do and whatever the audits
+    draw. The conditions are the leaves' utilities themselves (no expectation)."""
+    zero = Candidate(Poly(), ())
+
+    def conditions():
+        seen: set[Poly] = set()
+        for leaf in outcome_leaves(root, player):
+            value = leaf.utilities[player]
+            if value in seen:
+                continue
+            seen.add(value)
+            yield Condition(value, (), "any", zero, Candidate(value, ((leaf.history, Poly.constant(1)),)))
+
+    return finish_region("weak_immunity_per_outcome", player, conditions(), solver)
 
 
 def weak_immunity(root: Node, player: str, solver: Solver,
@@ -854,8 +916,11 @@ def analyse(shape, progress: Callable[[str], None] | None = None, method: str = 
                       lambda: refinement.truthful_reporting(root, player, solver, refiner))
 
     def immunity(player: str) -> Region:
-        return decide(lambda: weak_immunity(root, player, solver, envelope, limit),
-                      lambda: refinement.weak_immunity(root, player, solver, refiner))
+        region = decide(lambda: weak_immunity(root, player, solver, envelope, limit),
+                        lambda: refinement.weak_immunity(root, player, solver, refiner))
+        region.per_outcome = weak_immunity_per_outcome(root, player, solver)
+        region.per_outcome.rule_outside = rule_inside(region.per_outcome, rule, solver)
+        return region
 
     def collusion(group: tuple[str, ...]) -> Region:
         return decide(lambda: collusion_resilience(root, group, solver, envelope, limit),

@@ -23,9 +23,12 @@ How the state machine becomes a game tree:
   first misuse the data (``misuse_data``). A fabricated transcript diverges at the last
   step (where it diverges changes only the number of bisection rounds).
 * **Off-chain training.** When a job ends without the developer receiving the model while
-  vendors hold the data, the first such vendor may train off-chain for the developer
-  (``spec.payoffs.offchain_training_value``): the developer gains V, the vendor pays the
-  cost of the parts of the model not yet honestly computed.
+  vendors hold the data, every such vendor may train off-chain for the developer
+  (``spec.payoffs.offchain_training_value``): the holders are offered the deal in turn, by
+  name; the first that takes it trains (the developer gains V, that vendor pays the cost of
+  the parts of the model not yet honestly computed) and the deal is closed; one that
+  abstains passes it to the next. So the deal is open to every vendor alike, each paying
+  its own cost, and a coalition of the developer with any one holder can make it.
 * **Payoffs.** Each leaf gives every party ``spec.payoffs.utilities`` of the final market.
 
 :func:`honest_choice` names the honest move at every decision node: the truthful report
@@ -129,6 +132,10 @@ class Context:
     misuse_considered: frozenset[str] = frozenset()
     audited: bool | None = None
     offchain_decided: bool = False
+    """Some vendor trained off-chain: the deal is taken."""
+    offchain_declined: frozenset[str] = frozenset()
+    """Vendors that were offered the off-chain deal and abstained (each holder is offered
+    it in turn, by name)."""
     silent: frozenset[tuple[str, int]] = frozenset()
     """Parties that chose to stay silent until a deadline, with that deadline."""
 
@@ -270,12 +277,14 @@ def turn(market: Market, context: Context, shape: MarketGameShape) -> GameNode:
     job = market.jobs[JOB]
     if is_terminal(job):
         options = None if context.offchain_decided else offchain_training_value(market, job, s["V"])
-        if not options:
+        undecided = sorted(set(options or ()) - context.offchain_declined)
+        if not undecided:
             return GameNode()
-        vendor = sorted(options)[0]
+        vendor = undecided[0]
+        declined = replace(context, offchain_declined=context.offchain_declined | {vendor})
         done = replace(context, offchain_decided=True)
         trained = replace(market, artefacts=market.artefacts | {("offchain_training", JOB, vendor)})
-        return GameNode(player=vendor, branches=[Branch("abstain", market, done),
+        return GameNode(player=vendor, branches=[Branch("abstain", market, declined),
                                               Branch("train_offchain", trained, done)],
                      honest="abstain")
     if job.status == JobStatus.DELIVERED and context.audited is None:
