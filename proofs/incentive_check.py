@@ -52,14 +52,36 @@ def region_result(region: Region, shape: MarketGameShape) -> CheckResult:
         detail += f"; the spec's stake rule admits points outside: {region.rule_outside[0]}"
     if not region.verified:
         detail += "; Z3 did NOT confirm the simplified formula equals the exact conditions"
+    data = {"role": region.subject, "region": region.formula,
+            "conditions": len(region.conditions), "comparisons": region.checked,
+            "formula_verified": region.verified,
+            "counterexamples": region.counterexamples, "rule_outside": region.rule_outside}
+    holds = inside and region.verified
+    if region.property == "dominance_solvability":
+        # ties: moves paying their mover exactly the honest payoff are not eliminated; the
+        # honest outcome is unique when every tie on the honest path is payoff-equivalent
+        unequal = [tie for tie in region.ties if not tie["payoff_equivalent"]]
+        on_path = [tie for tie in unequal if tie["on_honest_path"]]
+        data["ties"] = {"moves": len(region.ties), "not_payoff_equivalent": unequal,
+                        "not_payoff_equivalent_on_honest_path": on_path}
+        detail += (f"; {len(region.ties)} tied moves (pay their mover exactly the honest payoff), "
+                   f"{len(region.ties) - len(unequal)} payoff-equivalent for everyone, "
+                   f"{len(unequal)} not (on the honest path: {len(on_path)})")
+        holds = holds and not on_path
+    if region.per_outcome is not None:
+        # the protocol promises weak immunity in expectation over nature (this result);
+        # the per-outcome notion is reported beside it, with its region and counterexamples
+        per = region.per_outcome
+        data["per_outcome"] = {"promised": False, "region": per.formula,
+                               "formula_verified": per.verified, "rule_inside": not per.rule_outside,
+                               "rule_outside": per.rule_outside, "counterexamples": per.counterexamples}
+        detail += (f"; per outcome of nature (not promised): "
+                   + ("holds wherever the stake rule does" if not per.rule_outside else
+                      f"region {per.formula}, outside the stake rule, e.g. {per.rule_outside[0]['at']}"))
+        holds = holds and per.verified
     return CheckResult(
-        name=f"{region.property} ({region.subject})", kind="incentive", holds=inside and region.verified,
-        detail=detail,
-        instance=shape_name(shape), seconds=region.seconds,
-        data={"role": region.subject, "region": region.formula,
-              "conditions": len(region.conditions), "comparisons": region.checked,
-              "formula_verified": region.verified,
-              "counterexamples": region.counterexamples, "rule_outside": region.rule_outside})
+        name=f"{region.property} ({region.subject})", kind="incentive", holds=holds,
+        detail=detail, instance=shape_name(shape), seconds=region.seconds, data=data)
 
 
 def collusion_example(regions: list[Region], shape: MarketGameShape) -> CheckResult:

@@ -14,15 +14,41 @@ conjunction of polynomial inequalities over the parameters, computed here exactl
   acceptance or dispute, bisection moves, misuse report) the truthful branch's worst is
   at least every untruthful report branch's best — whatever the facts, whatever the
   others do. Because the branches' subtrees are disjoint, this is exactly weak dominance.
-* **Dominance solvability** (property 2): once every untruthful report is removed, the
-  same comparison holds at every node of every player against every other branch
-  (silence, defective delivery, skipped computation, misuse, off-chain training), so
-  iterated elimination leaves only the honest profile. The same conditions say, by the
-  one-shot deviation principle, that the honest profile is a subgame-perfect equilibrium
-  (CheckMate's *practicality*), so that region is this one.
-* **Weak immunity** (property 3): ``worst(i, root) >= 0`` for every player.
+* **Dominance solvability** (property 2), the one notion proved, computed as documented:
+  iterated elimination of weakly dominated moves, deepest nodes first. At every decision
+  node of every player, with everyone playing honestly below it, the honest move pays its
+  mover at least what every other move pays (expected over nature): silence, defective
+  delivery, skipped computation, misuse, off-chain training, untruthful reports. Then the
+  deepest deviations are dominated, and once the nodes below are reduced to their honest
+  move the same holds one level up, so elimination leaves the honest profile. By the
+  one-shot deviation principle the same conditions say that the honest profile is a
+  subgame-perfect equilibrium (CheckMate's *practicality*), so that region is this one.
+  This is *not* the stronger comparison "the honest move's worst against every other
+  move's best" at every node (weak dominance in every subgame whatever the others do):
+  that notion is proved only for reports (property 1); for the other moves it fails at
+  the spec's own stakes (what a deviation gets when the others play along beats what the
+  honest move guarantees against dishonest others), as the brute-force evaluator of the
+  tests shows.
+* **Ties.** Every comparison is ``>=``: a move that pays its mover exactly what the honest
+  move pays is not eliminated. :attr:`Region.ties` lists every such move. Most are
+  payoff-equivalent for every player (e.g. the developer's ``silent`` after auditing an
+  honest result pays everyone what ``accept_result`` pays: the deadline's timeout accepts);
+  merging payoff-equivalent moves, elimination leaves only the honest profile's outcome.
+  Ties that are not payoff-equivalent for everyone are reported with their node (in the
+  one-owner games: off the honest path only, e.g. a vendor's ``silent`` after a defective
+  delivery, which pays that vendor what accepting and complaining pays).
+* **Weak immunity** (property 3): ``worst(i, root) >= 0`` for every player, in expectation
+  over nature — the notion the protocol promises. The per-outcome notion (no honest party
+  loses in any realisation of the audit draws) is computed too
+  (:func:`weak_immunity_per_outcome`, :attr:`Region.per_outcome`) and reported beside it
+  with its region and counterexamples; it cannot hold under sampled audits: an honest
+  developer whose lazy vendor goes unaudited has paid for a model it does not get
+  (``-F - P >= 0`` in the one-vendor game), and an owner whose misusing vendor goes
+  undetected loses W.
 * **Collusion resilience** (property 4): for each coalition ``S`` the others play honestly
-  and ``best(S, root)`` is at most the coalition's honest expected utility.
+  and ``best(S, root)`` is at most the coalition's honest expected utility. Off-chain
+  training is a side deal: a vendor holding the data may take it only in a coalition with
+  the developer; every holder is offered it in turn (:mod:`proofs.market_game`).
 
 Candidate sets multiply at chance nodes (one pick per branch), which made jobs with two
 vendors intractable: over a thousand candidates at the root, under one nonlinear query.

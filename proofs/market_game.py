@@ -342,14 +342,59 @@ class GameBuild:
     leaves: int
 
 
-def build_market_game(shape: MarketGameShape, node_budget: int = 2_000_000) -> GameBuild:
-    """Explore the spec over one job and write the game tree."""
+def build_market_game(shape: MarketGameShape, node_budget: int = 2_000_000,
+                      memoise: bool = True) -> GameBuild:
+    """Explore the spec over one job and write the game tree.
+
+    With ``memoise`` (the default) the spec is stepped once per distinct (market, walk
+    context): a state reached again through another order of commuting moves reuses the
+    subtree already built (the same JSON object, its honest moves recorded under the new
+    history), and each payoff term is printed once. The game is identical either way
+    (``tests/incentives`` compares both); ``memoise=False`` is kept for the benchmark."""
     counts = {"nodes": 0, "leaves": 0}
     honest_strategy: dict[tuple[str, ...], str] = {}
     truthful: dict[tuple[str, ...], frozenset[str]] = {}
     actions: set[str] = set()
+    # Memo: the subtree below a (market, context) pair depends on nothing else, so a state
+    # reached again by another history (moves of different parties commute) reuses it: the
+    # same JSON subtree, and its decision nodes' honest moves under the new history.
+    subtrees: dict[tuple[Market, Context], tuple[dict, list, int, int]] = {}
+    decided: list[tuple[tuple[str, ...], str, frozenset[str]]] = []
+    texts: dict[sympy.Expr, str] = {}
+
+    def text(expression: sympy.Expr) -> str:
+        known = texts.get(expression)
+        if known is None:
+            known = texts[expression] = str(expression)
+        return known
+
+    def decide(history: tuple[str, ...], honest: str, reports: frozenset[str]) -> None:
+        honest_strategy[history] = honest
+        truthful[history] = reports
+        decided.append((history, honest, reports))
 
     def grow(market: Market, context: Context, history: tuple[str, ...]) -> dict:
+        if not memoise:
+            return grow_new(market, context, history)
+        key = (market, context)
+        known = subtrees.get(key)
+        if known is not None:
+            tree, below, nodes, leaves = known
+            for suffix, honest, reports in below:
+                decide(history + suffix, honest, reports)
+            counts["nodes"] += nodes
+            counts["leaves"] += leaves
+            if counts["nodes"] > node_budget:
+                raise GameTooLarge(f"more than {node_budget} nodes")
+            return tree
+        first, nodes, leaves = len(decided), counts["nodes"], counts["leaves"]
+        tree = grow_new(market, context, history)
+        depth = len(history)
+        subtrees[key] = (tree, [(h[depth:], honest, reports) for h, honest, reports in decided[first:]],
+                         counts["nodes"] - nodes, counts["leaves"] - leaves)
+        return tree
+
+    def grow_new(market: Market, context: Context, history: tuple[str, ...]) -> dict:
         counts["nodes"] += 1
         if counts["nodes"] > node_budget:
             raise GameTooLarge(f"more than {node_budget} nodes")
@@ -358,16 +403,15 @@ def build_market_game(shape: MarketGameShape, node_budget: int = 2_000_000) -> G
         if node.player is None and not node.chance:
             counts["leaves"] += 1
             values = leaf_utilities(market, shape)
-            return {"utility": [{"player": p, "value": str(values[p])} for p in shape.players]}
+            return {"utility": [{"player": p, "value": text(values[p])} for p in shape.players]}
         if node.chance:
             edges = []
             for branch in node.branches:
                 actions.add(branch.label)
-                edges.append({"action": branch.label, "probability": str(branch.probability),
+                edges.append({"action": branch.label, "probability": text(branch.probability),
                               "child": grow(branch.market, branch.context, history + (branch.label,))})
             return {"chance": edges}
-        honest_strategy[history] = node.honest
-        truthful[history] = node.truthful
+        decide(history, node.honest, node.truthful)
         children = []
         for branch in node.branches:
             actions.add(branch.label)
@@ -382,8 +426,7 @@ def build_market_game(shape: MarketGameShape, node_budget: int = 2_000_000) -> G
                    owners: tuple[str, ...]) -> dict:
         counts["nodes"] += 1
         found = misuse_found(market, context, vendor, owners)
-        honest_strategy[history] = found.honest
-        truthful[history] = frozenset({"report_misuse"})
+        decide(history, found.honest, frozenset({"report_misuse"}))
         children = []
         for branch in found.branches:
             actions.add(branch.label)
@@ -401,9 +444,9 @@ def build_market_game(shape: MarketGameShape, node_budget: int = 2_000_000) -> G
         actions.update(("misuse_found", "misuse_unfound"))
         s = symbols()
         return {"chance": [
-            {"action": "misuse_found", "probability": str(s["q"]),
+            {"action": "misuse_found", "probability": text(s["q"]),
              "child": grow_found(market, context, history + ("misuse_found",), vendor, owners)},
-            {"action": "misuse_unfound", "probability": str(1 - s["q"]),
+            {"action": "misuse_unfound", "probability": text(1 - s["q"]),
              "child": grow(market, context, history + ("misuse_unfound",))}]}
 
     tree = grow(opening_market(shape), Context(), ())
