@@ -38,6 +38,7 @@ pursuing a true claim and conceding a false one.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
@@ -75,7 +76,7 @@ class MarketGameShape:
     vendors: int = 1
     steps: int = 2
 
-    @property
+    @functools.cached_property
     def instance(self) -> Instance:
         template = JobTemplate(JOB, "dev1", tuple(f"data{i}" for i in range(1, self.data_owners + 1)),
                                tuple(f"vendor{i}" for i in range(1, self.vendors + 1)))
@@ -87,8 +88,13 @@ class MarketGameShape:
         return ("dev1", *self.instance.owner_names, *self.instance.vendor_names)
 
 
+@functools.cache
+def _symbols() -> tuple[tuple[str, sympy.Symbol], ...]:
+    return tuple((name, sympy.Symbol(name)) for name in CONSTANTS)
+
+
 def symbols() -> dict[str, sympy.Symbol]:
-    return {name: sympy.Symbol(name) for name in CONSTANTS}
+    return dict(_symbols())
 
 
 def accepted(market: Market, each: Call) -> Market:
@@ -358,11 +364,13 @@ def build_market_game(shape: MarketGameShape, node_budget: int = 2_000_000,
     # Memo: the subtree below a (market, context) pair depends on nothing else, so a state
     # reached again by another history (moves of different parties commute) reuses it: the
     # same JSON subtree, and its decision nodes' honest moves under the new history.
-    subtrees: dict[tuple[Market, Context], tuple[dict, list, int, int]] = {}
+    subtrees: dict[tuple[Market, Context], tuple[dict, tuple[int, int, int], int, int]] = {}
     decided: list[tuple[tuple[str, ...], str, frozenset[str]]] = []
     texts: dict[sympy.Expr, str] = {}
 
     def text(expression: sympy.Expr) -> str:
+        if not memoise:
+            return str(expression)
         known = texts.get(expression)
         if known is None:
             known = texts[expression] = str(expression)
@@ -379,9 +387,10 @@ def build_market_game(shape: MarketGameShape, node_budget: int = 2_000_000,
         key = (market, context)
         known = subtrees.get(key)
         if known is not None:
-            tree, below, nodes, leaves = known
-            for suffix, honest, reports in below:
-                decide(history + suffix, honest, reports)
+            tree, (first, last, depth), nodes, leaves = known
+            for index in range(first, last):
+                below, honest, reports = decided[index]
+                decide(history + below[depth:], honest, reports)
             counts["nodes"] += nodes
             counts["leaves"] += leaves
             if counts["nodes"] > node_budget:
@@ -389,8 +398,8 @@ def build_market_game(shape: MarketGameShape, node_budget: int = 2_000_000,
             return tree
         first, nodes, leaves = len(decided), counts["nodes"], counts["leaves"]
         tree = grow_new(market, context, history)
-        depth = len(history)
-        subtrees[key] = (tree, [(h[depth:], honest, reports) for h, honest, reports in decided[first:]],
+        # the decisions below are decided[first:last], recorded under this history
+        subtrees[key] = (tree, (first, len(decided), len(history)),
                          counts["nodes"] - nodes, counts["leaves"] - leaves)
         return tree
 
