@@ -117,18 +117,39 @@ class Node:
 
 
 def compile_tree(build: GameBuild) -> Node:
-    """Parse the game's terms into polynomials and attach the honest strategy."""
+    """Parse the game's terms into polynomials and attach the honest strategy.
+
+    The builder shares the JSON subtree of a state reached through several orders of
+    commuting moves (:func:`proofs.market_game.build_market_game`); such a subtree becomes
+    one :class:`Node` here, so the analysis values it once (its evaluators memoise by
+    node). The game is still the tree: a shared node stands for each of its copies, and
+    its ``history`` names the first path to it (the others differ only in the order of
+    moves that commute)."""
     symbols = build.game["constants"]
+    compiled: dict[int, Node] = {}
+    terms: dict[str, Poly] = {}
+
+    def poly(text: str) -> Poly:
+        known = terms.get(text)
+        if known is None:
+            known = terms[text] = parse_poly(text, symbols)
+        return known
 
     def convert(raw: dict, history: tuple[str, ...]) -> Node:
+        known = compiled.get(id(raw))
+        if known is None:
+            known = compiled[id(raw)] = convert_new(raw, history)
+        return known
+
+    def convert_new(raw: dict, history: tuple[str, ...]) -> Node:
         if "utility" in raw:
-            return Node(history, utilities={item["player"]: parse_poly(item["value"], symbols)
+            return Node(history, utilities={item["player"]: poly(item["value"])
                                             for item in raw["utility"]})
         if "chance" in raw:
             node = Node(history)
             for edge in raw["chance"]:
                 node.children.append((edge["action"], convert(edge["child"], history + (edge["action"],))))
-                node.probabilities.append(parse_poly(edge["probability"], symbols))
+                node.probabilities.append(poly(edge["probability"]))
             return node
         node = Node(history, player=raw["player"], honest=build.honest_strategy[history],
                     truthful=build.truthful[history])
@@ -140,11 +161,15 @@ def compile_tree(build: GameBuild) -> Node:
 
 
 def nodes_of(root: Node) -> Iterable[Node]:
-    stack = [root]
+    """Every distinct node below ``root`` (a shared subtree once)."""
+    stack, seen = [root], {id(root)}
     while stack:
         node = stack.pop()
         yield node
-        stack.extend(child for _, child in node.children)
+        for _, child in node.children:
+            if id(child) not in seen:
+                seen.add(id(child))
+                stack.append(child)
 
 
 # ------------------------------------------------------------------ candidate value sets
@@ -621,28 +646,37 @@ def dominance_solvability(root: Node, players: Sequence[str], solver: Solver) ->
 
 def honest_path_nodes(root: Node) -> Iterable[Node]:
     """The nodes the honest profile reaches, under every outcome of nature."""
-    stack = [root]
+    stack, seen = [root], {id(root)}
     while stack:
         node = stack.pop()
         yield node
         if node.is_chance:
-            stack.extend(child for _, child in node.children)
+            following = [child for _, child in node.children]
         elif node.player is not None:
-            stack.append(dict(node.children)[node.honest])
+            following = [dict(node.children)[node.honest]]
+        else:
+            following = []
+        for child in following:
+            if id(child) not in seen:
+                seen.add(id(child))
+                stack.append(child)
 
 
 def outcome_leaves(root: Node, player: str) -> list[Node]:
     """The leaves ``player`` can end in while playing honestly, whatever the others do and
     whatever nature draws (at side-deal nodes as :func:`choices` says)."""
-    leaves, stack = [], [root]
+    leaves, stack, seen = [], [root], {id(root)}
     while stack:
         node = stack.pop()
         if node.utilities is not None:
             leaves.append(node)
-        elif node.is_chance:
-            stack.extend(child for _, child in node.children)
-        else:
-            stack.extend(choices(node, [player], "worst"))
+            continue
+        following = ([child for _, child in node.children] if node.is_chance
+                     else choices(node, [player], "worst"))
+        for child in following:
+            if id(child) not in seen:
+                seen.add(id(child))
+                stack.append(child)
     return leaves
 
 
