@@ -34,9 +34,10 @@ conjunction of polynomial inequalities over the parameters, computed here exactl
   payoff-equivalent for every player (e.g. the developer's ``silent`` after auditing an
   honest result pays everyone what ``accept_result`` pays: the deadline's timeout accepts);
   merging payoff-equivalent moves, elimination leaves only the honest profile's outcome.
-  Ties that are not payoff-equivalent for everyone are reported with their node (in the
-  one-owner games: off the honest path only, e.g. a vendor's ``silent`` after a defective
-  delivery, which pays that vendor what accepting and complaining pays).
+  Ties that are not payoff-equivalent for everyone are reported with their node; the
+  result fails if one lies on the honest path. In every analysed shape they lie off it
+  (e.g. a vendor's ``silent`` after a defective delivery, which pays that vendor what
+  accepting and complaining pays, but not the owner).
 * **Weak immunity** (property 3): ``worst(i, root) >= 0`` for every player, in expectation
   over nature — the notion the protocol promises. The per-outcome notion (no honest party
   loses in any realisation of the audit draws) is computed too
