@@ -78,7 +78,7 @@ def run() -> dict:  # type: ignore[type-arg]
         # refinement alone spends minutes on the 2 x 2 coalition of everyone but the
         # developer (large If-terms for nlsat), which is why "auto" enumerates first
         refined = (_analyse_seconds(shape, prune=True, method="refine")[0]
-                   if shape.data_owners == 1 and shape.vendors <= 2 else None)
+                   if shape.data_owners == 1 and shape.vendors <= 2 and shape.steps <= 4 else None)
         row = {"auto_seconds": pruned, "unpruned_seconds": unpruned,
                "speedup": unpruned / pruned if unpruned else None, "refine_seconds": refined,
                "conditions": conditions, "auto_over_z3_baseline": pruned / baseline}
