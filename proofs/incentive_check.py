@@ -9,6 +9,11 @@ counterexample for each of its conditions (parameter values, the deviation, both
 are part of the result; so is a check that PROTOCOL.md's collusion example — a vendor and
 the developer complaining falsely to get the data price back and training off-chain — is
 found as a counterexample outside the region, at a vendor stake below the data price.
+Each weak-immunity result is the promised notion (in expectation over nature) and also
+carries the per-outcome region, its counterexamples and whether the stake rule lies
+inside it (``per_outcome``, decision 0050); the dominance-solvability result lists its
+ties and fails if a move paying its mover the honest payoff but someone else a different
+one lies on the honest path.
 Per shape, two more results: ``honest_play`` — the witness of every "holds", the honest
 strategy profile, whose plays (one per outcome of nature) must end with the promised
 payoffs — and ``minimum_stakes`` — property 5's closed form, the least stakes and bonds
