@@ -14,15 +14,42 @@ conjunction of polynomial inequalities over the parameters, computed here exactl
   acceptance or dispute, bisection moves, misuse report) the truthful branch's worst is
   at least every untruthful report branch's best — whatever the facts, whatever the
   others do. Because the branches' subtrees are disjoint, this is exactly weak dominance.
-* **Dominance solvability** (property 2): once every untruthful report is removed, the
-  same comparison holds at every node of every player against every other branch
-  (silence, defective delivery, skipped computation, misuse, off-chain training), so
-  iterated elimination leaves only the honest profile. The same conditions say, by the
-  one-shot deviation principle, that the honest profile is a subgame-perfect equilibrium
-  (CheckMate's *practicality*), so that region is this one.
-* **Weak immunity** (property 3): ``worst(i, root) >= 0`` for every player.
+* **Dominance solvability** (property 2), the one notion proved, computed as documented:
+  iterated elimination of weakly dominated moves, deepest nodes first. At every decision
+  node of every player, with everyone playing honestly below it, the honest move pays its
+  mover at least what every other move pays (expected over nature): silence, defective
+  delivery, skipped computation, misuse, off-chain training, untruthful reports. Then the
+  deepest deviations are dominated, and once the nodes below are reduced to their honest
+  move the same holds one level up, so elimination leaves the honest profile. By the
+  one-shot deviation principle the same conditions say that the honest profile is a
+  subgame-perfect equilibrium (CheckMate's *practicality*), so that region is this one.
+  This is *not* the stronger comparison "the honest move's worst against every other
+  move's best" at every node (weak dominance in every subgame whatever the others do):
+  that notion is proved only for reports (property 1); for the other moves it fails at
+  the spec's own stakes (what a deviation gets when the others play along beats what the
+  honest move guarantees against dishonest others), as the brute-force evaluator of the
+  tests shows.
+* **Ties.** Every comparison is ``>=``: a move that pays its mover exactly what the honest
+  move pays is not eliminated. :attr:`Region.ties` lists every such move. Most are
+  payoff-equivalent for every player (e.g. the developer's ``silent`` after auditing an
+  honest result pays everyone what ``accept_result`` pays: the deadline's timeout accepts);
+  merging payoff-equivalent moves, elimination leaves only the honest profile's outcome.
+  Ties that are not payoff-equivalent for everyone are reported with their node; the
+  result fails if one lies on the honest path. In every analysed shape they lie off it
+  (e.g. a vendor's ``silent`` after a defective delivery, which pays that vendor what
+  accepting and complaining pays, but not the owner).
+* **Weak immunity** (property 3): ``worst(i, root) >= 0`` for every player, in expectation
+  over nature — the notion the protocol promises. The per-outcome notion (no honest party
+  loses in any realisation of the audit draws) is computed too
+  (:func:`weak_immunity_per_outcome`, :attr:`Region.per_outcome`) and reported beside it
+  with its region and counterexamples; it cannot hold under sampled audits: an honest
+  developer whose lazy vendor goes unaudited has paid for a model it does not get
+  (``-F - P >= 0`` in the one-vendor game), and an owner whose misusing vendor goes
+  undetected loses W.
 * **Collusion resilience** (property 4): for each coalition ``S`` the others play honestly
-  and ``best(S, root)`` is at most the coalition's honest expected utility.
+  and ``best(S, root)`` is at most the coalition's honest expected utility. Off-chain
+  training is a side deal: a vendor holding the data may take it only in a coalition with
+  the developer; every holder is offered it in turn (:mod:`proofs.market_game`).
 
 Candidate sets multiply at chance nodes (one pick per branch), which made jobs with two
 vendors intractable: over a thousand candidates at the root, under one nonlinear query.
@@ -91,18 +118,39 @@ class Node:
 
 
 def compile_tree(build: GameBuild) -> Node:
-    """Parse the game's terms into polynomials and attach the honest strategy."""
+    """Parse the game's terms into polynomials and attach the honest strategy.
+
+    The builder shares the JSON subtree of a state reached through several orders of
+    commuting moves (:func:`proofs.market_game.build_market_game`); such a subtree becomes
+    one :class:`Node` here, so the analysis values it once (its evaluators memoise by
+    node). The game is still the tree: a shared node stands for each of its copies, and
+    its ``history`` names the first path to it (the others differ only in the order of
+    moves that commute)."""
     symbols = build.game["constants"]
+    compiled: dict[int, Node] = {}
+    terms: dict[str, Poly] = {}
+
+    def poly(text: str) -> Poly:
+        known = terms.get(text)
+        if known is None:
+            known = terms[text] = parse_poly(text, symbols)
+        return known
 
     def convert(raw: dict, history: tuple[str, ...]) -> Node:
+        known = compiled.get(id(raw))
+        if known is None:
+            known = compiled[id(raw)] = convert_new(raw, history)
+        return known
+
+    def convert_new(raw: dict, history: tuple[str, ...]) -> Node:
         if "utility" in raw:
-            return Node(history, utilities={item["player"]: parse_poly(item["value"], symbols)
+            return Node(history, utilities={item["player"]: poly(item["value"])
                                             for item in raw["utility"]})
         if "chance" in raw:
             node = Node(history)
             for edge in raw["chance"]:
                 node.children.append((edge["action"], convert(edge["child"], history + (edge["action"],))))
-                node.probabilities.append(parse_poly(edge["probability"], symbols))
+                node.probabilities.append(poly(edge["probability"]))
             return node
         node = Node(history, player=raw["player"], honest=build.honest_strategy[history],
                     truthful=build.truthful[history])
@@ -114,11 +162,15 @@ def compile_tree(build: GameBuild) -> Node:
 
 
 def nodes_of(root: Node) -> Iterable[Node]:
-    stack = [root]
+    """Every distinct node below ``root`` (a shared subtree once)."""
+    stack, seen = [root], {id(root)}
     while stack:
         node = stack.pop()
         yield node
-        stack.extend(child for _, child in node.children)
+        for _, child in node.children:
+            if id(child) not in seen:
+                seen.add(id(child))
+                stack.append(child)
 
 
 # ------------------------------------------------------------------ candidate value sets
@@ -343,6 +395,12 @@ class Region:
     verified: bool = False
     """Z3 re-checked that :attr:`formula`, the sympy-simplified text, is equivalent to the
     conjunction of :attr:`conditions` under the assumptions."""
+    ties: list[dict] = field(default_factory=list)
+    """Dominance solvability only: the moves that pay their mover exactly what the honest
+    move pays (the same polynomial), and whether they are payoff-equivalent for everyone."""
+    per_outcome: "Region | None" = None
+    """Weak immunity only: the region of the per-outcome notion (no realisation of nature
+    leaves the honest player below zero), beside the expected one this region is."""
 
     @property
     def holds_everywhere(self) -> bool:
@@ -561,19 +619,84 @@ def dominance_solvability(root: Node, players: Sequence[str], solver: Solver) ->
     over nature); iterated elimination then leaves only the honest profile.
     """
     value_of = {player: HonestValue([player]) for player in players}
+    ties: list[dict] = []
+    on_path = {id(node) for node in honest_path_nodes(root)}
 
     def conditions():
         for node in nodes_of(root):
             if node.player is None:
                 continue
-            honest = value_of[node.player].value(dict(node.children)[node.honest])
+            honest_child = dict(node.children)[node.honest]
+            honest = value_of[node.player].value(honest_child)
             for label, child in node.children:
                 if label != node.honest:
                     deviating = value_of[node.player].value(child)
+                    if deviating.value == honest.value:
+                        ties.append({"node": list(node.history), "player": node.player, "move": label,
+                                     "honest": node.honest, "on_honest_path": id(node) in on_path,
+                                     "payoff_equivalent": all(
+                                         value_of[p].value(child).value == value_of[p].value(honest_child).value
+                                         for p in players)})
                     yield Condition(honest.value - deviating.value, node.history, label,
                                     honest, deviating)
 
-    return finish_region("dominance_solvability", "all players", conditions(), solver)
+    region = finish_region("dominance_solvability", "all players", conditions(), solver)
+    region.ties = ties
+    return region
+
+
+def honest_path_nodes(root: Node) -> Iterable[Node]:
+    """The nodes the honest profile reaches, under every outcome of nature."""
+    stack, seen = [root], {id(root)}
+    while stack:
+        node = stack.pop()
+        yield node
+        if node.is_chance:
+            following = [child for _, child in node.children]
+        elif node.player is not None:
+            following = [dict(node.children)[node.honest]]
+        else:
+            following = []
+        for child in following:
+            if id(child) not in seen:
+                seen.add(id(child))
+                stack.append(child)
+
+
+def outcome_leaves(root: Node, player: str) -> list[Node]:
+    """The leaves ``player`` can end in while playing honestly, whatever the others do and
+    whatever nature draws (at side-deal nodes as :func:`choices` says)."""
+    leaves, stack, seen = [], [root], {id(root)}
+    while stack:
+        node = stack.pop()
+        if node.utilities is not None:
+            leaves.append(node)
+            continue
+        following = ([child for _, child in node.children] if node.is_chance
+                     else choices(node, [player], "worst"))
+        for child in following:
+            if id(child) not in seen:
+                seen.add(id(child))
+                stack.append(child)
+    return leaves
+
+
+def weak_immunity_per_outcome(root: Node, player: str, solver: Solver) -> Region:
+    """Weak immunity per outcome of nature: ``player``, playing honestly, ends with a
+    utility >= 0 in every leaf it can reach, whatever the others do and whatever the audits
+    draw. The conditions are the leaves' utilities themselves (no expectation)."""
+    zero = Candidate(Poly(), ())
+
+    def conditions():
+        seen: set[Poly] = set()
+        for leaf in outcome_leaves(root, player):
+            value = leaf.utilities[player]
+            if value in seen:
+                continue
+            seen.add(value)
+            yield Condition(value, (), "any", zero, Candidate(value, ((leaf.history, Poly.constant(1)),)))
+
+    return finish_region("weak_immunity_per_outcome", player, conditions(), solver)
 
 
 def weak_immunity(root: Node, player: str, solver: Solver,
@@ -854,8 +977,11 @@ def analyse(shape, progress: Callable[[str], None] | None = None, method: str = 
                       lambda: refinement.truthful_reporting(root, player, solver, refiner))
 
     def immunity(player: str) -> Region:
-        return decide(lambda: weak_immunity(root, player, solver, envelope, limit),
-                      lambda: refinement.weak_immunity(root, player, solver, refiner))
+        region = decide(lambda: weak_immunity(root, player, solver, envelope, limit),
+                        lambda: refinement.weak_immunity(root, player, solver, refiner))
+        region.per_outcome = weak_immunity_per_outcome(root, player, solver)
+        region.per_outcome.rule_outside = rule_inside(region.per_outcome, rule, solver)
+        return region
 
     def collusion(group: tuple[str, ...]) -> Region:
         return decide(lambda: collusion_resilience(root, group, solver, envelope, limit),

@@ -23,9 +23,12 @@ How the state machine becomes a game tree:
   first misuse the data (``misuse_data``). A fabricated transcript diverges at the last
   step (where it diverges changes only the number of bisection rounds).
 * **Off-chain training.** When a job ends without the developer receiving the model while
-  vendors hold the data, the first such vendor may train off-chain for the developer
-  (``spec.payoffs.offchain_training_value``): the developer gains V, the vendor pays the
-  cost of the parts of the model not yet honestly computed.
+  vendors hold the data, every such vendor may train off-chain for the developer
+  (``spec.payoffs.offchain_training_value``): the holders are offered the deal in turn, by
+  name; the first that takes it trains (the developer gains V, that vendor pays the cost of
+  the parts of the model not yet honestly computed) and the deal is closed; one that
+  abstains passes it to the next. So the deal is open to every vendor alike, each paying
+  its own cost, and a coalition of the developer with any one holder can make it.
 * **Payoffs.** Each leaf gives every party ``spec.payoffs.utilities`` of the final market.
 
 :func:`honest_choice` names the honest move at every decision node: the truthful report
@@ -35,6 +38,7 @@ pursuing a true claim and conceding a false one.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
@@ -72,7 +76,7 @@ class MarketGameShape:
     vendors: int = 1
     steps: int = 2
 
-    @property
+    @functools.cached_property
     def instance(self) -> Instance:
         template = JobTemplate(JOB, "dev1", tuple(f"data{i}" for i in range(1, self.data_owners + 1)),
                                tuple(f"vendor{i}" for i in range(1, self.vendors + 1)))
@@ -84,8 +88,13 @@ class MarketGameShape:
         return ("dev1", *self.instance.owner_names, *self.instance.vendor_names)
 
 
+@functools.cache
+def _symbols() -> tuple[tuple[str, sympy.Symbol], ...]:
+    return tuple((name, sympy.Symbol(name)) for name in CONSTANTS)
+
+
 def symbols() -> dict[str, sympy.Symbol]:
-    return {name: sympy.Symbol(name) for name in CONSTANTS}
+    return dict(_symbols())
 
 
 def accepted(market: Market, each: Call) -> Market:
@@ -129,6 +138,10 @@ class Context:
     misuse_considered: frozenset[str] = frozenset()
     audited: bool | None = None
     offchain_decided: bool = False
+    """Some vendor trained off-chain: the deal is taken."""
+    offchain_declined: frozenset[str] = frozenset()
+    """Vendors that were offered the off-chain deal and abstained (each holder is offered
+    it in turn, by name)."""
     silent: frozenset[tuple[str, int]] = frozenset()
     """Parties that chose to stay silent until a deadline, with that deadline."""
 
@@ -270,12 +283,14 @@ def turn(market: Market, context: Context, shape: MarketGameShape) -> GameNode:
     job = market.jobs[JOB]
     if is_terminal(job):
         options = None if context.offchain_decided else offchain_training_value(market, job, s["V"])
-        if not options:
+        undecided = sorted(set(options or ()) - context.offchain_declined)
+        if not undecided:
             return GameNode()
-        vendor = sorted(options)[0]
+        vendor = undecided[0]
+        declined = replace(context, offchain_declined=context.offchain_declined | {vendor})
         done = replace(context, offchain_decided=True)
         trained = replace(market, artefacts=market.artefacts | {("offchain_training", JOB, vendor)})
-        return GameNode(player=vendor, branches=[Branch("abstain", market, done),
+        return GameNode(player=vendor, branches=[Branch("abstain", market, declined),
                                               Branch("train_offchain", trained, done)],
                      honest="abstain")
     if job.status == JobStatus.DELIVERED and context.audited is None:
@@ -333,14 +348,62 @@ class GameBuild:
     leaves: int
 
 
-def build_market_game(shape: MarketGameShape, node_budget: int = 2_000_000) -> GameBuild:
-    """Explore the spec over one job and write the game tree."""
+def build_market_game(shape: MarketGameShape, node_budget: int = 2_000_000,
+                      memoise: bool = True) -> GameBuild:
+    """Explore the spec over one job and write the game tree.
+
+    With ``memoise`` (the default) the spec is stepped once per distinct (market, walk
+    context): a state reached again through another order of commuting moves reuses the
+    subtree already built (the same JSON object, its honest moves recorded under the new
+    history), and each payoff term is printed once. The game is identical either way
+    (``tests/incentives`` compares both); ``memoise=False`` is kept for the benchmark."""
     counts = {"nodes": 0, "leaves": 0}
     honest_strategy: dict[tuple[str, ...], str] = {}
     truthful: dict[tuple[str, ...], frozenset[str]] = {}
     actions: set[str] = set()
+    # Memo: the subtree below a (market, context) pair depends on nothing else, so a state
+    # reached again by another history (moves of different parties commute) reuses it: the
+    # same JSON subtree, and its decision nodes' honest moves under the new history.
+    subtrees: dict[tuple[Market, Context], tuple[dict, tuple[int, int, int], int, int]] = {}
+    decided: list[tuple[tuple[str, ...], str, frozenset[str]]] = []
+    texts: dict[sympy.Expr, str] = {}
+
+    def text(expression: sympy.Expr) -> str:
+        if not memoise:
+            return str(expression)
+        known = texts.get(expression)
+        if known is None:
+            known = texts[expression] = str(expression)
+        return known
+
+    def decide(history: tuple[str, ...], honest: str, reports: frozenset[str]) -> None:
+        honest_strategy[history] = honest
+        truthful[history] = reports
+        decided.append((history, honest, reports))
 
     def grow(market: Market, context: Context, history: tuple[str, ...]) -> dict:
+        if not memoise:
+            return grow_new(market, context, history)
+        key = (market, context)
+        known = subtrees.get(key)
+        if known is not None:
+            tree, (first, last, depth), nodes, leaves = known
+            for index in range(first, last):
+                below, honest, reports = decided[index]
+                decide(history + below[depth:], honest, reports)
+            counts["nodes"] += nodes
+            counts["leaves"] += leaves
+            if counts["nodes"] > node_budget:
+                raise GameTooLarge(f"more than {node_budget} nodes")
+            return tree
+        first, nodes, leaves = len(decided), counts["nodes"], counts["leaves"]
+        tree = grow_new(market, context, history)
+        # the decisions below are decided[first:last], recorded under this history
+        subtrees[key] = (tree, (first, len(decided), len(history)),
+                         counts["nodes"] - nodes, counts["leaves"] - leaves)
+        return tree
+
+    def grow_new(market: Market, context: Context, history: tuple[str, ...]) -> dict:
         counts["nodes"] += 1
         if counts["nodes"] > node_budget:
             raise GameTooLarge(f"more than {node_budget} nodes")
@@ -349,16 +412,15 @@ def build_market_game(shape: MarketGameShape, node_budget: int = 2_000_000) -> G
         if node.player is None and not node.chance:
             counts["leaves"] += 1
             values = leaf_utilities(market, shape)
-            return {"utility": [{"player": p, "value": str(values[p])} for p in shape.players]}
+            return {"utility": [{"player": p, "value": text(values[p])} for p in shape.players]}
         if node.chance:
             edges = []
             for branch in node.branches:
                 actions.add(branch.label)
-                edges.append({"action": branch.label, "probability": str(branch.probability),
+                edges.append({"action": branch.label, "probability": text(branch.probability),
                               "child": grow(branch.market, branch.context, history + (branch.label,))})
             return {"chance": edges}
-        honest_strategy[history] = node.honest
-        truthful[history] = node.truthful
+        decide(history, node.honest, node.truthful)
         children = []
         for branch in node.branches:
             actions.add(branch.label)
@@ -373,8 +435,7 @@ def build_market_game(shape: MarketGameShape, node_budget: int = 2_000_000) -> G
                    owners: tuple[str, ...]) -> dict:
         counts["nodes"] += 1
         found = misuse_found(market, context, vendor, owners)
-        honest_strategy[history] = found.honest
-        truthful[history] = frozenset({"report_misuse"})
+        decide(history, found.honest, frozenset({"report_misuse"}))
         children = []
         for branch in found.branches:
             actions.add(branch.label)
@@ -392,9 +453,9 @@ def build_market_game(shape: MarketGameShape, node_budget: int = 2_000_000) -> G
         actions.update(("misuse_found", "misuse_unfound"))
         s = symbols()
         return {"chance": [
-            {"action": "misuse_found", "probability": str(s["q"]),
+            {"action": "misuse_found", "probability": text(s["q"]),
              "child": grow_found(market, context, history + ("misuse_found",), vendor, owners)},
-            {"action": "misuse_unfound", "probability": str(1 - s["q"]),
+            {"action": "misuse_unfound", "probability": text(1 - s["q"]),
              "child": grow(market, context, history + ("misuse_unfound",))}]}
 
     tree = grow(opening_market(shape), Context(), ())
