@@ -2,7 +2,7 @@
 
 The spec's :data:`spec.invariants.INVARIANTS` say that tokens are conserved, escrows paid
 once, data and models reach only the right parties and verdicts rest on evidence. Two
-promises of the protocol design (``PROTOCOL.md``) are not among them, and the model
+promises of the protocol (``docs/protocol.md``) are not among them, and the model
 checker states them here, read from the design, not from the spec's payout code:
 
 * **settlement pays as promised** — "``accept_result`` → settlement: price to data

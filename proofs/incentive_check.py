@@ -1,12 +1,12 @@
 """The incentive proofs as a check provider of ``aimarket check`` (``kind="incentive"``).
 
 For each game shape in :data:`SHAPES` the marketplace game is derived from the spec and
-every property of PROTOCOL.md is decided exactly (:func:`proofs.incentives.analyse`). A
+every incentive property of the protocol (docs/protocol.md) is decided exactly (:func:`proofs.incentives.analyse`). A
 result *holds* when the spec's own stake rule (``spec.params.stake_requirements``) lies
 inside the exact region where the property holds — so the protocol as specified enjoys
 the property for every parameter value it admits. The region itself, simplified, and a
 counterexample for each of its conditions (parameter values, the deviation, both payoffs)
-are part of the result; so is a check that PROTOCOL.md's collusion example — a vendor and
+are part of the result; so is a check that the protocol's collusion example — a vendor and
 the developer complaining falsely to get the data price back and training off-chain — is
 found as a counterexample outside the region, at a vendor stake below the data price.
 Each weak-immunity result is the promised notion (in expectation over nature) and also
@@ -94,7 +94,7 @@ def region_result(region: Region, shape: MarketGameShape) -> CheckResult:
 
 
 def collusion_example(regions: list[Region], shape: MarketGameShape) -> CheckResult:
-    """PROTOCOL.md's example must appear as a counterexample at a stake below the price."""
+    """The protocol's collusion example must appear as a counterexample at a stake below the price."""
     found = []
     for region in regions:
         if region.property != "collusion_resilience" or set(region.subject.split("+")) != {"dev1", "vendor1"}:

@@ -1,7 +1,7 @@
 """Incentive proofs for the marketplace game: exact regions, witnesses, counterexamples.
 
 The marketplace game (:mod:`proofs.market_game`) comes with the honest strategy: a move
-at every decision node. For that strategy each property of PROTOCOL.md is a finite
+at every decision node. For that strategy each incentive property of the protocol (docs/protocol.md) is a finite
 conjunction of polynomial inequalities over the parameters, computed here exactly:
 
 * ``worst(i, n)`` — the least expected utility player ``i`` can get below node ``n`` when
@@ -948,7 +948,7 @@ AUTO_LIMIT = 5_000
 
 
 def analyse(shape, progress: Callable[[str], None] | None = None, method: str = "auto") -> list[Region]:
-    """Every property of PROTOCOL.md on the game of ``shape``: regions, counterexamples,
+    """Every incentive property of the protocol on the game of ``shape``: regions, counterexamples,
     and whether the spec's stake rule lies inside each region."""
     from proofs import refinement
     from proofs.market_game import build_market_game

@@ -1,7 +1,7 @@
 """The synthesised incentive regions, exported for the reference chaincode to enforce.
 
 :func:`proofs.incentives.analyse` gives, per game shape (owners, vendors, steps), the exact
-region where each property of PROTOCOL.md holds: a conjunction of polynomial inequalities
+region where each incentive property of the protocol (docs/protocol.md) holds: a conjunction of polynomial inequalities
 over the game's constants. This module rewrites every condition of those regions in the
 quantities the reference chaincode knows when a job is requested (the formula language of
 ``reference/chaincode/params.json``) and writes them, shape by shape, to
