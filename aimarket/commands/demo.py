@@ -56,11 +56,14 @@ def run(args) -> int:
         and privacy["max_views_opened_per_sharing"] <= training["threshold"]
         and not privacy["leaks"]
         and [dispute["convicted"] for dispute in privacy["disputes"]] == ["vendor4"])
+    attacks_refused = bool(result.attacks) and all(
+        attack["outcome"] in ("refused", "detected") for attack in result.attacks)
     success = (outcomes_as_expected and shared_as_expected and result.tokens_conserved
-               and result.ledger_verified and result.evidence.ok)
+               and result.ledger_verified and result.evidence.ok and attacks_refused)
     summary = result.to_json_value()
     summary["outcomes_as_expected"] = outcomes_as_expected
     summary["secret_shared_as_expected"] = shared_as_expected
+    summary["attacks_refused"] = attacks_refused
     summary["seconds"] = round(time.perf_counter() - started, 2)
     if args.json:
         ordered = {key: value for key, value in summary.items()
@@ -115,6 +118,9 @@ def run(args) -> int:
           f"{'all agree' if evidence.ok else 'DISAGREEMENT'}")
     for problem in evidence.problems:
         print(f"  - {problem}")
+    print(f"\ntime attacks on a fresh market ({len(result.attacks)}), each must be refused:")
+    for attack in result.attacks:
+        print(f"  {attack['outcome']:<9} {attack['code'] or '':<28} {attack['name']}")
     print(f"\nledger kept in {result.directory}; check it again with: "
           f"aimarket ledger verify {result.directory}")
     print("demo " + ("succeeded" if success else "FAILED") + f" ({summary['seconds']} s)")

@@ -77,6 +77,7 @@ def test_demo_reports_the_time_attacks_refused(demo) -> None:
         assert named, word
         assert all(attack["outcome"] == "refused" and attack["code"] for attack in named)
     assert {attack["category"] for attack in attacks} == {"time"}
+    assert demo[1]["attacks_refused"] is True  # and the demo's exit code counts them
 
 
 def test_demo_trains_a_real_model(demo) -> None:
