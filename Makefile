@@ -1,6 +1,6 @@
 # aimarket — everything a user runs goes through this file.
 #   make check       the main job: model checks, proofs, conformance, docs
-#   make test        the test suite
+#   make test        the linter (ruff), then the test suite
 #   make bench       benchmarks (ratios against a baseline measured in the same run)
 #   make lock        refresh requirements.lock (and the crosscheck lock) from pyproject.toml,
 #                    keeping every pin its range still admits
@@ -47,6 +47,7 @@ check: $(STAMP)
 	$(BIN)/aimarket docs --proof-report docs/generated/proof-report.json
 
 test: $(STAMP)
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)

@@ -84,7 +84,7 @@ def region_result(region: Region, shape: MarketGameShape) -> CheckResult:
         data["per_outcome"] = {"promised": False, "region": per.formula,
                                "formula_verified": per.verified, "rule_inside": not per.rule_outside,
                                "rule_outside": per.rule_outside, "counterexamples": per.counterexamples}
-        detail += (f"; per outcome of nature (not promised): "
+        detail += ("; per outcome of nature (not promised): "
                    + ("holds wherever the stake rule does" if not per.rule_outside else
                       f"region {per.formula}, outside the stake rule, e.g. {per.rule_outside[0]['at']}"))
         holds = holds and per.verified

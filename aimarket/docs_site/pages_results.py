@@ -99,6 +99,13 @@ def history_text(history: list[str]) -> str:
     return code("[" + ", ".join(history) + "]")
 
 
+def payoff_text(example: dict, key: str) -> str:
+    """A counterexample's payoff ``key`` and, in parentheses, its term (``key``_term)."""
+    parts = [code(example[key]) if key in example else "",
+             f"({code(example[key + '_term'])})" if key + "_term" in example else ""]
+    return " ".join(filter(None, parts))
+
+
 def counterexample_doc(example: dict[str, Any], title: str) -> str:
     parameters = example.get("parameters", {})
     lines = [f"**{title}**", ""]
@@ -108,11 +115,9 @@ def counterexample_doc(example: dict[str, Any], title: str) -> str:
         ("deviating", ", ".join(code(player) for player in example.get("players", []))),
         ("payoff of", ", ".join(code(player) for player in example.get("payoff_of", []))),
         ("deviation", history_text(example.get("deviation", [])) if "deviation" in example else ""),
-        ("its payoff", " ".join(filter(None, [code(example["deviation_payoff"]) if "deviation_payoff" in example else "",
-                                             f"({code(example['deviation_payoff_term'])})" if "deviation_payoff_term" in example else ""]))),
+        ("its payoff", payoff_text(example, "deviation_payoff")),
         ("honest play", history_text(example.get("honest_play", [])) if "honest_play" in example else ""),
-        ("honest payoff", " ".join(filter(None, [code(example["honest_payoff"]) if "honest_payoff" in example else "",
-                                                f"({code(example['honest_payoff_term'])})" if "honest_payoff_term" in example else ""]))),
+        ("honest payoff", payoff_text(example, "honest_payoff")),
         ("relation", code(example["relation"]) if "relation" in example else ""),
     ]
     lines += [f"* {name}: {value}" for name, value in described if value]

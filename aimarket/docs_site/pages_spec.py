@@ -310,8 +310,9 @@ def action_doc(context: Context, action: Action, page: str) -> str:
     else:
         parts.append("**State machine:** names no job, so it is no edge of the state machines.")
     count = sum(1 for each in context.runs if each.example.action == action.name)
-    parts += ["", f"**Worked examples:** {link(f'{count} for this action', page, EXAMPLES_PAGE, f'examples-{action.name}')}; "
-              f"**traceability:** {link('vectors, invariants, proofs, chaincode', page, TRACEABILITY_PAGE, f'trace-{action.name}')}.", ""]
+    examples = link(f"{count} for this action", page, EXAMPLES_PAGE, f"examples-{action.name}")
+    trace = link("vectors, invariants, proofs, chaincode", page, TRACEABILITY_PAGE, f"trace-{action.name}")
+    parts += ["", f"**Worked examples:** {examples}; **traceability:** {trace}.", ""]
     return "\n".join(parts)
 
 

@@ -26,6 +26,7 @@ from reference.chaincode.rules import DEFAULT_PARAMS_PATH, StakeRules, least_sta
 
 __all__ = [
     "CHAINCODE_NAME", "DEFAULT_PARAMS_PATH", "DEFAULT_REGIONS_PATH", "EVENT_NAME",
-    "MARKET_CODE_OF", "PROTOCOL_CODE_OF", "REFERENCE_ONLY_CODES", "MarketCode", "MarketplaceChaincode", "StakeRegions", "StakeRules",
+    "MARKET_CODE_OF", "PROTOCOL_CODE_OF", "REFERENCE_ONLY_CODES", "MarketCode", "MarketplaceChaincode",
+    "StakeRegions", "StakeRules",
     "least_stakes", "load_regions", "load_rules", "protocol_code",
 ]

@@ -81,7 +81,7 @@ def _check_tree(value: Any, depth: int = 0) -> None:
 def _nesting_too_deep(text: str) -> bool:
     """Whether brackets nest deeper than MAX_DEPTH (checked before parsing, so a hostile
     argument cannot exhaust the parser's recursion)."""
-    depth = deepest = 0
+    depth = 0
     in_string = escaped = False
     for char in text:
         if in_string:

@@ -64,7 +64,8 @@ class _Load:
             try:
                 results = self.client.submit_many(invocations)
             except (grpc.RpcError, OSError) as exc:
-                self.errors.append(str(getattr(exc, "code", lambda: exc)()))
+                code = getattr(exc, "code", None)  # a gRPC call error names its status
+                self.errors.append(str(code() if callable(code) else exc))
                 self._stop.wait(0.2)
                 continue
             now = time.monotonic()

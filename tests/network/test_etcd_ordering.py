@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import threading
 
-import pytest
 
 from reference.ledger import BatchConfig, Invocation, Network, TxValidationCode, verify_ledger
 from reference.ledger.block import Block

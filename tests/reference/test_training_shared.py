@@ -16,7 +16,6 @@ from reference.training import make_recipe, prepare_breast_cancer
 from reference.training.shared import accountability, hooks, session
 from reference.training.shared.field import (
     deal,
-    field,
     lies_on_degree,
     modulus,
     odd_one_out,

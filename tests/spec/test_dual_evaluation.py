@@ -10,7 +10,7 @@ import sympy
 import z3
 
 from spec.actions import Call
-from spec.machine import step, symbolic_step
+from spec.machine import symbolic_step
 from spec.scenarios import make_instance, random_walk
 from spec.state import genesis
 
