@@ -106,3 +106,21 @@ def read_json_file(path: str | Path, expect: type | None = dict, what: str = "JS
                  type(None): "null"}.get(type(value), "a number")
         raise UsageError(where, f"must hold a {what}, found {found}")
     return value
+
+
+def write_vector_file(path: str, vector, field: str = "--out-itf") -> None:
+    """Write ``vector`` as a self-contained ITF vector file (prelude calls written out),
+    aside and then renamed, so a failure leaves no half-written file."""
+    from dataclasses import replace
+
+    from conformance.vectors import vector_text
+
+    target = Path(path)
+    whole = replace(vector, prelude=None, prelude_steps=0)
+    temporary = target.with_name(f".{target.name}.partial")
+    try:
+        temporary.write_text(vector_text(whole), encoding="utf-8")
+        temporary.replace(target)
+    except OSError as error:
+        temporary.unlink(missing_ok=True)
+        raise UsageError(field, f"cannot write {path} ({error.strerror or error})") from None

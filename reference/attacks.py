@@ -585,14 +585,20 @@ def _committed_outcome(arena: Arena, gateway: NetworkGateway, envelope: bytes,
     _refused(outcome, before, arena.world.snapshot(), expected)
 
 
-def replayed_transaction(arena: Arena) -> None:
-    developer = arena.world.developers["dev2"].gateway
-    endorsed = developer.client.endorse(CHAINCODE_NAME, "register_model",
-                                        [canonical_json({"model": "model-r",
-                                                         "commitment": "cd" * 32})],
-                                        timestamp=arena.clock.now())
+def _endorsed(arena: Arena, gateway, function: str, arguments: dict):
+    """A proposal of ``function`` endorsed now, as the setup of a transaction attack (a
+    failed endorsement is the attack suite's own failure, reported as crashed)."""
+    endorsed = gateway.client.endorse(CHAINCODE_NAME, function, [canonical_json(arguments)],
+                                      timestamp=arena.clock.now())
     if endorsed.envelope is None:
         raise Verdict("crashed", None, f"setup failed: {endorsed.failure}")
+    return endorsed
+
+
+def replayed_transaction(arena: Arena) -> None:
+    developer = arena.world.developers["dev2"].gateway
+    endorsed = _endorsed(arena, developer, "register_model",
+                         {"model": "model-r", "commitment": "cd" * 32})
     first = developer.client.submit_endorsed(endorsed).result()
     if not first.ok:
         raise Verdict("crashed", None, f"setup failed: {first.code}")
@@ -602,11 +608,7 @@ def replayed_transaction(arena: Arena) -> None:
 
 def write_set_changed_after_endorsement(arena: Arena) -> None:
     treasury = arena.world.treasury.gateway
-    endorsed = treasury.client.endorse(CHAINCODE_NAME, "fund",
-                                       [canonical_json({"recipient": "vendor1", "amount": 1})],
-                                       timestamp=arena.clock.now())
-    if endorsed.envelope is None:
-        raise Verdict("crashed", None, f"setup failed: {endorsed.failure}")
+    endorsed = _endorsed(arena, treasury, "fund", {"recipient": "vendor1", "amount": 1})
     forged = tamper_write_value(endorsed.envelope, treasury.identity, b"1000000000")
     _committed_outcome(arena, treasury, forged,
                        TxValidationCode.ENDORSEMENT_POLICY_FAILURE.name)
@@ -614,11 +616,7 @@ def write_set_changed_after_endorsement(arena: Arena) -> None:
 
 def arguments_changed_after_endorsement(arena: Arena) -> None:
     treasury = arena.world.treasury.gateway
-    endorsed = treasury.client.endorse(CHAINCODE_NAME, "fund",
-                                       [canonical_json({"recipient": "vendor1", "amount": 1})],
-                                       timestamp=arena.clock.now())
-    if endorsed.envelope is None:
-        raise Verdict("crashed", None, f"setup failed: {endorsed.failure}")
+    endorsed = _endorsed(arena, treasury, "fund", {"recipient": "vendor1", "amount": 1})
     forged = tamper_args(endorsed.envelope, treasury.identity,
                          (canonical_json({"recipient": "vendor1", "amount": 10**9}),))
     _committed_outcome(arena, treasury, forged,
@@ -648,12 +646,8 @@ def fuzzed_wire_messages(arena: Arena) -> None:
                                       (canonical_json({"model": "fuzzed",
                                                        "commitment": "ef" * 32}),),
                                       arena.clock.now())
-    endorsed = developer.client.endorse(CHAINCODE_NAME, "register_model",
-                                        [canonical_json({"model": "fuzzed-2",
-                                                         "commitment": "ef" * 32})],
-                                        timestamp=arena.clock.now())
-    if endorsed.envelope is None:
-        raise Verdict("crashed", None, f"setup failed: {endorsed.failure}")
+    endorsed = _endorsed(arena, developer, "register_model",
+                         {"model": "fuzzed-2", "commitment": "ef" * 32})
     envelope = endorsed.envelope
     problems: list[str] = []
     refusals: Counter[str] = Counter()

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from aimarket.cli import UsageError
+from aimarket.inputs import read_json_file, write_vector_file
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 DEFAULT_VECTORS = REPOSITORY / "vectors"
@@ -32,7 +33,6 @@ def select_vectors(corpus, wanted: list[str]):
     """The vectors named by ``--vector`` (a name, a corpus path, or a vector file)."""
     from conformance.conform import SUFFIX
     from conformance.vectors import VectorFormatError, resolve_prelude, vector_from_json
-    from aimarket.inputs import read_json_file
 
     by_name = {vector.name: vector for vector in corpus.vectors}
     preludes = {vector.name: vector for vector in corpus.vectors if vector.kind == "prelude"}
@@ -55,22 +55,6 @@ def select_vectors(corpus, wanted: list[str]):
             raise UsageError("--vector", f"no vector {text!r} in {corpus.directory} "
                                          f"(names look like {example!r}; or give a .itf.json file)")
     return chosen
-
-
-def write_itf(path: str, vector) -> None:
-    """Write ``vector`` as a self-contained ITF file (written aside, then renamed)."""
-    from dataclasses import replace
-    from conformance.vectors import vector_text
-
-    target = Path(path)
-    whole = replace(vector, prelude=None, prelude_steps=0)
-    temporary = target.with_name(f".{target.name}.partial")
-    try:
-        temporary.write_text(vector_text(whole), encoding="utf-8")
-        temporary.replace(target)
-    except OSError as error:
-        temporary.unlink(missing_ok=True)
-        raise UsageError("--out-itf", f"cannot write {path} ({error.strerror or error})") from None
 
 
 def indented_tail(text: str, lines: int = 12, indent: str = "      | ") -> str:
@@ -147,7 +131,7 @@ def run(args) -> int:
     if args.out_itf:
         source = shrunk[0][1].vector if shrunk else (failures[0][0] if failures else None)
         if source is not None:
-            write_itf(args.out_itf, source)
+            write_vector_file(args.out_itf, source)
             saved = args.out_itf
 
     summary = {

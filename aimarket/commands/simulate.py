@@ -12,7 +12,7 @@ from pathlib import Path
 
 from aimarket.arguments import positive_int, whole_int
 from aimarket.cli import UsageError
-from aimarket.inputs import read_json_file
+from aimarket.inputs import read_json_file, write_vector_file
 from aimarket.instance_file import load_instance
 from spec.actions import Call
 from spec.invariants import IncrementalChecker, outcome_of
@@ -275,20 +275,13 @@ def write_walk(path: str, instance: Instance, calls: list, seed: int) -> None:
     from fractions import Fraction
 
     from conformance.generate import Planned, build_vector
-    from conformance.vectors import Genesis, vector_text
+    from conformance.vectors import Genesis
 
     vector = build_vector(Path(path).name.removesuffix(".itf.json"), "walk",
                           f"aimarket simulate --seed {seed} --steps {len(calls)}",
                           Genesis(instance.dispute_cost, Fraction(instance.audit_probability)),
                           [Planned(made) for made in calls], seed)
-    target = Path(path)
-    temporary = target.with_name(f".{target.name}.partial")
-    try:
-        temporary.write_text(vector_text(vector), encoding="utf-8")
-        temporary.replace(target)
-    except OSError as error:
-        temporary.unlink(missing_ok=True)
-        raise UsageError("--out-itf", f"cannot write {path} ({error.strerror or error})") from None
+    write_vector_file(path, vector)
 
 
 DESCRIPTION = """\
