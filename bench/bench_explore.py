@@ -27,7 +27,7 @@ import gc
 import time
 from typing import Any
 
-from proofs.check import default_instance
+from proofs.instances import default_instance
 from proofs.explore import explore
 from proofs.explore_keys import make_keys
 from proofs.explore_properties import protocol_violations

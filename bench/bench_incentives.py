@@ -1,9 +1,9 @@
 """The marketplace incentive analysis, per job shape, by each method.
 
-For each shape of ``aimarket check`` (``proofs.incentive_check.SHAPES``): seconds to build
+For each shape of ``aimarket check`` (``proofs.incentives.report.SHAPES``): seconds to build
 the game from the spec and decide every property (all regions, counterexamples, the spec
 rule's inclusion) with the default ``auto`` method (enumeration with the exact envelope
-pruning of ``proofs.incentives.Envelope``, refinement where candidates explode); for the
+pruning of ``proofs.incentives.candidates.Envelope``, refinement where candidates explode); for the
 one-vendor shapes also without pruning (the ratio is printed: without it the two-vendor
 shapes do not finish in ten minutes), and with one owner and up to two vendors by
 refinement alone (on 2 x 2 it spends minutes on one coalition). A
@@ -20,21 +20,22 @@ from __future__ import annotations
 import time
 
 from bench.bench_games import _baseline_z3
-from proofs import incentives
-from proofs.incentive_check import SHAPES, shape_name
+from proofs.incentives.analysis import analyse
+from proofs.incentives.candidates import Envelope
+from proofs.incentives.report import SHAPES, shape_name
 from proofs.market_game import build_market_game
 
 
 def _analyse_seconds(shape, prune: bool, method: str = "auto") -> tuple[float, int]:
-    original = incentives.Envelope.prune
+    original = Envelope.prune
     if not prune:
-        incentives.Envelope.prune = lambda self, candidates, keep: candidates
+        Envelope.prune = lambda self, candidates, keep: candidates
     try:
         started = time.perf_counter()
-        regions = incentives.analyse(shape, method=method)
+        regions = analyse(shape, method=method)
         return time.perf_counter() - started, sum(len(region.conditions) for region in regions)
     finally:
-        incentives.Envelope.prune = original
+        Envelope.prune = original
 
 
 BUILD_AIM = 10.0

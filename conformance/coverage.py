@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from conformance.itf import ACCEPTED
+from traces.itf import ACCEPTED
 from conformance.projection import AbstractState
 from conformance.vectors import Vector
 from spec.actions import CATALOGUE

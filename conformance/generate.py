@@ -41,7 +41,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
-from conformance.itf import ACCEPTED
+from traces.itf import ACCEPTED
 from conformance.projection import project
 from conformance.semantics import DigestLabeller, describe_call
 from conformance.vectors import Genesis, Vector, VectorCall, VectorStep

@@ -9,7 +9,7 @@ implementation for the duration of the ``with`` block, and restores it after. A 
 
 :data:`SPEC_MUTANTS` mutate the spec (the spec runners run the spec, so a fault in the spec
 is a fault in that implementation) and the spec runners' two "ledger" functions
-(:func:`conformance.spec_runner.read_conflict`, :func:`conformance.spec_runner.signer_of`).
+(:func:`conformance.spec_ledger.read_conflict`, :func:`conformance.spec_ledger.signer_of`).
 The reference runner's mutants live with it (:mod:`conformance.reference_runner`).
 """
 
@@ -138,13 +138,13 @@ def _timeout_one_tick_early():
 
 
 def _read_conflict_off():
-    import conformance.spec_runner as spec_runner
-    return patched(spec_runner, "read_conflict", lambda first, second: False)
+    import conformance.spec_ledger as spec_ledger
+    return patched(spec_ledger, "read_conflict", lambda first, second: False)
 
 
 def _forged_signature_believed():
-    import conformance.spec_runner as spec_runner
-    return patched(spec_runner, "signer_of", lambda call: call.forges or call.actor)
+    import conformance.spec_ledger as spec_ledger
+    return patched(spec_ledger, "signer_of", lambda call: call.forges or call.actor)
 
 
 SPEC_MUTANTS: tuple[Mutant, ...] = (

@@ -12,9 +12,9 @@
 Both honour :meth:`~conformance.runner.Runner.step_concurrently` like a ledger with
 optimistic concurrency control: both calls are evaluated against the state before them;
 the first is applied; the second is re-run on the new state when it was refused, or when
-it read anything the first one wrote (:func:`read_conflict`, the "MVCC" check); only a
+it read anything the first one wrote (:func:`~conformance.spec_ledger.read_conflict`, the "MVCC" check); only a
 conflict-free second call keeps the writes it computed on the old state. Two functions are
-the runners' "ledger": :func:`read_conflict` and :func:`signer_of` (whose signature a call
+the runners' "ledger" (:mod:`conformance.spec_ledger`): ``read_conflict`` and ``signer_of`` (whose signature a call
 carries); the mutation tests disable them.
 """
 
@@ -23,9 +23,10 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from conformance.itf import ACCEPTED
+from traces.itf import ACCEPTED
 from conformance.projection import AbstractState, project
 from conformance.runner import Runner
+from conformance import spec_ledger
 from conformance.semantics import (
     COMMITTED,
     HONEST,
@@ -41,21 +42,6 @@ from spec.base import FrozenMap
 from spec.machine import Step, step
 from spec.state import Market, genesis
 from spec.transcript import DIGEST_MODULUS, honest_transcript
-
-
-def signer_of(call: VectorCall) -> str:
-    """The identity whose signature the call carries. A forged call presents another
-    identity's credentials but is signed by its actual (unregistered) signer."""
-    return call.actor
-
-
-def read_conflict(first: Step, second_on_old_state: Step) -> bool:
-    """Whether the second of two calls in one block read something the first wrote.
-
-    The spec does not track read sets, so the check is conservative: an accepted first
-    call may have written anything the second one read.
-    """
-    return first.accepted
 
 
 # ---------------------------------------------------------------------------------------
@@ -126,7 +112,7 @@ class SpecRunner(Runner):
     def realise(self, call: VectorCall) -> Call:
         """The spec call this runner makes for ``call``."""
         made = call.spec_call()
-        return replace(made, actor=signer_of(call))
+        return replace(made, actor=spec_ledger.signer_of(call))
 
     def evaluate(self, market: Market, call: VectorCall) -> Step:
         made = self.realise(call)
@@ -142,7 +128,7 @@ class SpecRunner(Runner):
         old = self.market
         first_result = self.evaluate(old, first)
         second_stale = step(old, self.realise(second))
-        if second_stale.accepted and not read_conflict(first_result, second_stale):
+        if second_stale.accepted and not spec_ledger.read_conflict(first_result, second_stale):
             self.market = apply_writes(first_result.market, old, second_stale.market)
             return outcome_of(first_result), ACCEPTED
         second_result = self.evaluate(first_result.market, second)
@@ -262,7 +248,7 @@ class RemappedSpecRunner(SpecRunner):
         old = self.market
         first_result = self.evaluate(old, first)
         second_stale = self.evaluate(old, second)
-        if second_stale.accepted and not read_conflict(first_result, second_stale):
+        if second_stale.accepted and not spec_ledger.read_conflict(first_result, second_stale):
             self.market = apply_writes(first_result.market, old, second_stale.market)
             return outcome_of(first_result), ACCEPTED
         second_result = self.evaluate(first_result.market, second)
@@ -273,4 +259,4 @@ class RemappedSpecRunner(SpecRunner):
         return project(self.market, self.digests)
 
 
-__all__ = ["RemappedSpecRunner", "SpecRunner", "apply_writes", "read_conflict", "signer_of"]
+__all__ = ["RemappedSpecRunner", "SpecRunner", "apply_writes"]

@@ -45,7 +45,7 @@ from conformance.conform import (
     load_corpus,
     run_vector,
 )
-from conformance.itf import ACCEPTED
+from traces.itf import ACCEPTED
 from conformance.projection import differences, project
 from conformance.runner import Runner
 from conformance.semantics import DigestLabeller, describe_call

@@ -11,7 +11,7 @@ Informal Trace Format of Apalache and Quint) with these state variables:
     the action's name (``"init"`` in state 0);
 ``mbt::nondetPicks``
     the call: ``actor`` and each argument as ITF ``Option`` values (``Some``), exactly as
-    :func:`conformance.itf.call_picks` writes them, plus ``meaning``: ``Some`` of a record
+    :func:`traces.itf.call_picks` writes them, plus ``meaning``: ``Some`` of a record
     from argument name to what its abstract value means (:mod:`conformance.semantics`);
 ``outcome``
     ``"accepted"`` or the rejection code (``"init"`` in state 0);
@@ -37,7 +37,7 @@ from typing import Any
 
 from itf_py import value_to_json
 
-from conformance.itf import (
+from traces.itf import (
     ACCEPTED,
     FORMAT_DESCRIPTION,
     ItfError,

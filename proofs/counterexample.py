@@ -15,7 +15,7 @@ from dataclasses import asdict
 from enum import Enum
 from pathlib import Path
 
-from conformance.itf import ACCEPTED, RunTrace, TraceStep, write_trace
+from traces.itf import ACCEPTED, RunTrace, TraceStep, write_trace
 from proofs.explore import Exploration
 from proofs.explore_checks import PropertyResult
 from spec.actions import Call

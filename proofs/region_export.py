@@ -1,6 +1,6 @@
 """The synthesised incentive regions, exported for the reference chaincode to enforce.
 
-:func:`proofs.incentives.analyse` gives, per game shape (owners, vendors, steps), the exact
+:func:`proofs.incentives.analysis.analyse` gives, per game shape (owners, vendors, steps), the exact
 region where each incentive property of the protocol (docs/protocol.md) holds: a conjunction of polynomial inequalities
 over the game's constants. This module rewrites every condition of those regions in the
 quantities the reference chaincode knows when a job is requested (the formula language of
@@ -30,7 +30,8 @@ from pathlib import Path
 import sympy
 from sympy.printing.str import StrPrinter
 
-from proofs.incentives import SYMPY, Region, positive_power_of_q, to_sympy
+from proofs.incentives.formulas import SYMPY, positive_power_of_q, to_sympy
+from proofs.incentives.regions import Region
 from proofs.market_game import MarketGameShape
 
 REGIONS_FORMAT = "aimarket/stake-regions/v1"

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from conformance.itf import ACCEPTED, RunTrace
+from traces.itf import ACCEPTED, RunTrace
 from proofs.explore import stuck_jobs
 from proofs.explore_keys import SymmetryKeys, TimeKeys
 from proofs.explore_properties import protocol_violations

@@ -351,7 +351,7 @@ def run_demo(directory: str | Path | None = None, peers: int = 4,
     evidence = check_ledger(root)
     say("playing the time attacks (backdated, postdated, late broadcast, skewed clock) on a "
         "fresh market in attacks/")
-    from reference.attacks import run_attacks
+    from reference.attacks.catalogue import run_attacks
     attacks = run_attacks(root / "attacks", only=lambda category, _name: category == "time")
     return DemoResult(str(root), peers, runs, timeline, accounts, accuracy, ledger_report.ok,
                       list(ledger_report.problems), evidence, blocks, training, privacy,

@@ -21,7 +21,7 @@ def run(args) -> int:
             raise UsageError("--category", f"unknown category {unknown[0]!r}; one of "
                                            f"{', '.join(CATEGORIES)}")
         categories = set(args.category)
-    from reference.attacks import run_attacks  # heavy imports after the checks
+    from reference.attacks.catalogue import run_attacks  # heavy imports after the checks
 
     started = time.perf_counter()
 

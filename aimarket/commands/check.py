@@ -1,6 +1,6 @@
 """``aimarket check``: model-check the spec, prove its invariants, and try its mutants.
 
-Runs every check provider of :mod:`proofs.check` (explicit-state exploration of the
+Runs every check provider of :mod:`proofs.suite` (explicit-state exploration of the
 default instances, the abstractions' soundness, the Z3 inductive invariants, the mutant
 catalogue, and any provider other modules register), shows progress on stderr, prints a
 table of verdicts and exits 1 if any check fails. Shortest counterexamples are written as
@@ -125,7 +125,7 @@ class RichTask:
 
 
 def build_context(args):
-    from proofs.check import default_context
+    from proofs.instances import default_context
     from spec.scenarios import SetupFailed, make_instance, setup
 
     knobs = instance_knobs(args)
@@ -184,8 +184,8 @@ def print_table(console: Console, report) -> None:
 
 
 def run(args) -> int:
-    from proofs.check import Progress as SilentProgress
-    from proofs.check import run_checks
+    from proofs.results import Progress as SilentProgress
+    from proofs.suite import run_checks
 
     context = build_context(args)
     console = Console(stderr=True)

@@ -11,7 +11,7 @@ from aimarket.cli import UsageError
 
 
 def run(args) -> int:
-    from proofs.incentive_check import analyse_shapes, shape_name
+    from proofs.incentives.report import analyse_shapes, shape_name
     from proofs.region_export import DEFAULT_PATH, export_document, is_current, write_document
 
     target = Path(args.out) if args.out else DEFAULT_PATH

@@ -137,7 +137,7 @@ def replay_vector(args, data: dict) -> int:
 
 def replay_file(args) -> int:
     """``--replay FILE``: apply an ITF trace's calls one by one and compare with it."""
-    from conformance.itf import ItfError, trace_from_json
+    from traces.itf import ItfError, trace_from_json
     from proofs.replay import replay
 
     data = read_json_file(args.replay, dict, "ITF trace (an object with states)", option="--replay")

@@ -10,9 +10,9 @@ from typing import Any
 
 import sympy
 
-import conformance.itf
+import traces.itf
 import conformance.vectors
-import proofs.incentive_check
+import proofs.incentives.report
 import proofs.incentives
 import proofs.market_game
 import proofs.refinement
@@ -247,7 +247,7 @@ def incentives_page(context: Context) -> Page:
              "## The market game", "", object_doc(proofs.market_game), "",
              "## How the regions are decided", "", object_doc(proofs.incentives), "",
              "### Without enumerating candidates", "", object_doc(proofs.refinement), "",
-             "## What `aimarket check` reports", "", object_doc(proofs.incentive_check), "",
+             "## What `aimarket check` reports", "", object_doc(proofs.incentives.report), "",
              "## The export the reference enforces", "", object_doc(proofs.region_export), "",
              "## Results of the proof report", ""]
     report = context.proof_report
@@ -392,7 +392,7 @@ def vectors_page(context: Context, format_pages: list[str]) -> Page:
                              "below is what the vector writer's own documentation says."), ""]
     parts += ["## What a vector is", "", object_doc(conformance.vectors), "",
               "## How spec values are written", "",
-              object_doc(conformance.itf), ""]
+              object_doc(traces.itf), ""]
     vectors = context.vectors
     parts += ["## The released vectors", ""]
     if isinstance(vectors, Missing):

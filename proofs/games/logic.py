@@ -10,15 +10,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import TYPE_CHECKING, Iterable, Mapping, Union
+from typing import Any, Iterable, Mapping, Protocol, Union
 
 import sympy
 import z3
 
 from .terms import ZERO, Comparison, Formula, Junction, LexValue, Negation, Poly, Truth
 
-if TYPE_CHECKING:
-    from .point import Point
+
+
+class Valuation(Protocol):
+    """A parameter point that evaluates polynomials (:class:`~proofs.games.point.Point`);
+    named by what it does so that this module does not import the module that imports it."""
+
+    def poly(self, poly: Poly) -> Any: ...
 
 
 def _normalise(value: LexValue) -> LexValue:
@@ -66,7 +71,7 @@ class Atom:
                 return rest > 0 if self.strict else rest >= 0
         return None
 
-    def holds_at(self, point: "Point") -> bool:
+    def holds_at(self, point: Valuation) -> bool:
         real = point.poly(self.difference.real)
         infinitesimal = point.poly(self.difference.infinitesimal)
         pair = (real, infinitesimal)
@@ -172,7 +177,7 @@ def negation(part: Condition) -> Condition:
     return conjunction(negation(item) for item in part.parts)
 
 
-def holds_at(condition: Condition, point: "Point") -> bool:
+def holds_at(condition: Condition, point: Valuation) -> bool:
     if isinstance(condition, Constant):
         return condition.value
     if isinstance(condition, Atom):

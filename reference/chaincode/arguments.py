@@ -29,6 +29,10 @@ MAX_WINDOW = 366 * 86400
 MAX_COUNT = 10**9
 """Largest count (capacity, licence uses, rows, features)."""
 
+MAX_STEPS = 100_000
+"""Most training steps a job may have: every step digest of every vendor's transcript is
+published on the ledger with ``submit_result`` (a reference restriction)."""
+
 MAX_AMOUNT = MAX_TOKENS  # kept for callers of the old name
 
 MAX_DEPTH = 32

@@ -1,9 +1,10 @@
 """The marketplace chaincode's error codes and their one-to-one map to the protocol's codes.
 
 Every refusal of the chaincode carries exactly one :class:`MarketCode`. The codes in the
-first group correspond one to one to the rejection codes of the published protocol
-specification (``aimarket spec``): :data:`PROTOCOL_CODE_OF` maps each of them to the
-protocol's wire name, and every protocol code has exactly one chaincode code. A
+first group are the rejection codes of the published protocol specification (``aimarket
+spec``) under the same names, prefixed ``MKT_`` on the wire: :data:`PROTOCOL_CODE_OF` maps
+each of them to the protocol's name (the prefix removed), and every protocol code has
+exactly one chaincode code. A
 conformance run compares the protocol name of the chaincode's code with the code the
 specification expects.
 
@@ -22,50 +23,50 @@ class MarketCode(str, Enum):
     """Why the marketplace chaincode refused a call. The value is the stable wire name."""
 
     # --- codes with a protocol counterpart --------------------------------------------
-    SIGNER_NOT_REGISTERED = "MKT_SIGNER_NOT_REGISTERED"
-    ROLE_NOT_ALLOWED = "MKT_ROLE_NOT_ALLOWED"
-    IDENTITY_TAKEN = "MKT_IDENTITY_TAKEN"
-    TREASURY_ROLE_RESERVED = "MKT_TREASURY_ROLE_RESERVED"
-    RECIPIENT_NOT_REGISTERED = "MKT_RECIPIENT_NOT_REGISTERED"
-    AMOUNT_NOT_POSITIVE = "MKT_AMOUNT_NOT_POSITIVE"
-    AMOUNT_NEGATIVE = "MKT_AMOUNT_NEGATIVE"
-    BALANCE_TOO_LOW = "MKT_BALANCE_TOO_LOW"
-    DATASET_ID_TAKEN = "MKT_DATASET_ID_TAKEN"
-    MODEL_ID_TAKEN = "MKT_MODEL_ID_TAKEN"
-    OFFER_EXISTS = "MKT_OFFER_EXISTS"
-    LICENCE_INVALID = "MKT_LICENCE_INVALID"
-    CAPACITY_INVALID = "MKT_CAPACITY_INVALID"
-    JOB_ID_TAKEN = "MKT_JOB_ID_TAKEN"
-    MODEL_NOT_FOUND = "MKT_MODEL_NOT_FOUND"
-    MODEL_NOT_OWNED = "MKT_MODEL_NOT_OWNED"
-    DATASET_NOT_FOUND = "MKT_DATASET_NOT_FOUND"
-    OFFER_NOT_FOUND = "MKT_OFFER_NOT_FOUND"
-    PARTIES_INVALID = "MKT_PARTIES_INVALID"
-    TERMS_INVALID = "MKT_TERMS_INVALID"
+    UNKNOWN_ACTOR = "MKT_UNKNOWN_ACTOR"
+    WRONG_ROLE = "MKT_WRONG_ROLE"
+    ALREADY_REGISTERED = "MKT_ALREADY_REGISTERED"
+    ROLE_RESERVED = "MKT_ROLE_RESERVED"
+    UNKNOWN_IDENTITY = "MKT_UNKNOWN_IDENTITY"
+    NON_POSITIVE_AMOUNT = "MKT_NON_POSITIVE_AMOUNT"
+    NEGATIVE_AMOUNT = "MKT_NEGATIVE_AMOUNT"
+    INSUFFICIENT_FUNDS = "MKT_INSUFFICIENT_FUNDS"
+    DATASET_EXISTS = "MKT_DATASET_EXISTS"
+    MODEL_EXISTS = "MKT_MODEL_EXISTS"
+    VENDOR_EXISTS = "MKT_VENDOR_EXISTS"
+    INVALID_LICENCE = "MKT_INVALID_LICENCE"
+    INVALID_CAPACITY = "MKT_INVALID_CAPACITY"
+    JOB_EXISTS = "MKT_JOB_EXISTS"
+    UNKNOWN_MODEL = "MKT_UNKNOWN_MODEL"
+    NOT_MODEL_OWNER = "MKT_NOT_MODEL_OWNER"
+    UNKNOWN_DATASET = "MKT_UNKNOWN_DATASET"
+    UNKNOWN_VENDOR = "MKT_UNKNOWN_VENDOR"
+    INVALID_PARTIES = "MKT_INVALID_PARTIES"
+    INVALID_TERMS = "MKT_INVALID_TERMS"
     PURPOSE_NOT_LICENSED = "MKT_PURPOSE_NOT_LICENSED"
     LICENCE_EXPIRED = "MKT_LICENCE_EXPIRED"
-    LICENCE_USED_UP = "MKT_LICENCE_USED_UP"
-    STAKE_TOO_LOW = "MKT_STAKE_TOO_LOW"
-    BOND_TOO_LOW = "MKT_BOND_TOO_LOW"
-    JOB_NOT_FOUND = "MKT_JOB_NOT_FOUND"
-    JOB_STATUS_FORBIDS = "MKT_JOB_STATUS_FORBIDS"
+    LICENCE_EXHAUSTED = "MKT_LICENCE_EXHAUSTED"
+    STAKE_BELOW_MINIMUM = "MKT_STAKE_BELOW_MINIMUM"
+    BOND_BELOW_MINIMUM = "MKT_BOND_BELOW_MINIMUM"
+    UNKNOWN_JOB = "MKT_UNKNOWN_JOB"
+    WRONG_STATUS = "MKT_WRONG_STATUS"
     NOT_JOB_PARTY = "MKT_NOT_JOB_PARTY"
     DATASET_NOT_IN_JOB = "MKT_DATASET_NOT_IN_JOB"
     VENDOR_NOT_IN_JOB = "MKT_VENDOR_NOT_IN_JOB"
-    ALREADY_MOVED = "MKT_ALREADY_MOVED"
-    TOO_LATE = "MKT_TOO_LATE"
-    TOO_EARLY = "MKT_TOO_EARLY"
-    VENDOR_FULL = "MKT_VENDOR_FULL"
-    INPUTS_UNCONFIRMED = "MKT_INPUTS_UNCONFIRMED"
-    DELIVERY_DEFECTIVE = "MKT_DELIVERY_DEFECTIVE"
-    TRANSCRIPT_INVALID = "MKT_TRANSCRIPT_INVALID"
+    ALREADY_ANSWERED = "MKT_ALREADY_ANSWERED"
+    DEADLINE_PASSED = "MKT_DEADLINE_PASSED"
+    DEADLINE_NOT_PASSED = "MKT_DEADLINE_NOT_PASSED"
+    VENDOR_AT_CAPACITY = "MKT_VENDOR_AT_CAPACITY"
+    INPUTS_NOT_CONFIRMED = "MKT_INPUTS_NOT_CONFIRMED"
+    INPUTS_DEFECTIVE = "MKT_INPUTS_DEFECTIVE"
+    INVALID_TRANSCRIPT = "MKT_INVALID_TRANSCRIPT"
     ALREADY_CONVICTED = "MKT_ALREADY_CONVICTED"
-    NOTHING_TO_DISPUTE = "MKT_NOTHING_TO_DISPUTE"
+    NO_DISAGREEMENT = "MKT_NO_DISAGREEMENT"
     NOT_YOUR_TURN = "MKT_NOT_YOUR_TURN"
-    OPENING_NOT_COMMITTED = "MKT_OPENING_NOT_COMMITTED"
-    BISECTION_OVER = "MKT_BISECTION_OVER"
-    BISECTION_NOT_OVER = "MKT_BISECTION_NOT_OVER"
-    NO_MISUSE_EVIDENCE = "MKT_NO_MISUSE_EVIDENCE"
+    NOT_COMMITTED = "MKT_NOT_COMMITTED"
+    BISECTION_FINISHED = "MKT_BISECTION_FINISHED"
+    BISECTION_UNFINISHED = "MKT_BISECTION_UNFINISHED"
+    EVIDENCE_MISSING = "MKT_EVIDENCE_MISSING"
 
     # --- codes with no protocol counterpart -------------------------------------------
     MALFORMED_ARGS = "MKT_MALFORMED_ARGS"
@@ -78,58 +79,6 @@ class MarketCode(str, Enum):
     MISUSE_VALUE_INDIVISIBLE = "MKT_MISUSE_VALUE_INDIVISIBLE"
     ORGANISATION_NOT_ALLOWED = "MKT_ORGANISATION_NOT_ALLOWED"
 
-
-PROTOCOL_CODE_OF: dict[MarketCode, str] = {
-    MarketCode.SIGNER_NOT_REGISTERED: "UNKNOWN_ACTOR",
-    MarketCode.ROLE_NOT_ALLOWED: "WRONG_ROLE",
-    MarketCode.IDENTITY_TAKEN: "ALREADY_REGISTERED",
-    MarketCode.TREASURY_ROLE_RESERVED: "ROLE_RESERVED",
-    MarketCode.RECIPIENT_NOT_REGISTERED: "UNKNOWN_IDENTITY",
-    MarketCode.AMOUNT_NOT_POSITIVE: "NON_POSITIVE_AMOUNT",
-    MarketCode.AMOUNT_NEGATIVE: "NEGATIVE_AMOUNT",
-    MarketCode.BALANCE_TOO_LOW: "INSUFFICIENT_FUNDS",
-    MarketCode.DATASET_ID_TAKEN: "DATASET_EXISTS",
-    MarketCode.MODEL_ID_TAKEN: "MODEL_EXISTS",
-    MarketCode.OFFER_EXISTS: "VENDOR_EXISTS",
-    MarketCode.LICENCE_INVALID: "INVALID_LICENCE",
-    MarketCode.CAPACITY_INVALID: "INVALID_CAPACITY",
-    MarketCode.JOB_ID_TAKEN: "JOB_EXISTS",
-    MarketCode.MODEL_NOT_FOUND: "UNKNOWN_MODEL",
-    MarketCode.MODEL_NOT_OWNED: "NOT_MODEL_OWNER",
-    MarketCode.DATASET_NOT_FOUND: "UNKNOWN_DATASET",
-    MarketCode.OFFER_NOT_FOUND: "UNKNOWN_VENDOR",
-    MarketCode.PARTIES_INVALID: "INVALID_PARTIES",
-    MarketCode.TERMS_INVALID: "INVALID_TERMS",
-    MarketCode.PURPOSE_NOT_LICENSED: "PURPOSE_NOT_LICENSED",
-    MarketCode.LICENCE_EXPIRED: "LICENCE_EXPIRED",
-    MarketCode.LICENCE_USED_UP: "LICENCE_EXHAUSTED",
-    MarketCode.STAKE_TOO_LOW: "STAKE_BELOW_MINIMUM",
-    MarketCode.BOND_TOO_LOW: "BOND_BELOW_MINIMUM",
-    MarketCode.JOB_NOT_FOUND: "UNKNOWN_JOB",
-    MarketCode.JOB_STATUS_FORBIDS: "WRONG_STATUS",
-    MarketCode.NOT_JOB_PARTY: "NOT_JOB_PARTY",
-    MarketCode.DATASET_NOT_IN_JOB: "DATASET_NOT_IN_JOB",
-    MarketCode.VENDOR_NOT_IN_JOB: "VENDOR_NOT_IN_JOB",
-    MarketCode.ALREADY_MOVED: "ALREADY_ANSWERED",
-    MarketCode.TOO_LATE: "DEADLINE_PASSED",
-    MarketCode.TOO_EARLY: "DEADLINE_NOT_PASSED",
-    MarketCode.VENDOR_FULL: "VENDOR_AT_CAPACITY",
-    MarketCode.INPUTS_UNCONFIRMED: "INPUTS_NOT_CONFIRMED",
-    MarketCode.DELIVERY_DEFECTIVE: "INPUTS_DEFECTIVE",
-    MarketCode.TRANSCRIPT_INVALID: "INVALID_TRANSCRIPT",
-    MarketCode.ALREADY_CONVICTED: "ALREADY_CONVICTED",
-    MarketCode.NOTHING_TO_DISPUTE: "NO_DISAGREEMENT",
-    MarketCode.NOT_YOUR_TURN: "NOT_YOUR_TURN",
-    MarketCode.OPENING_NOT_COMMITTED: "NOT_COMMITTED",
-    MarketCode.BISECTION_OVER: "BISECTION_FINISHED",
-    MarketCode.BISECTION_NOT_OVER: "BISECTION_UNFINISHED",
-    MarketCode.NO_MISUSE_EVIDENCE: "EVIDENCE_MISSING",
-}
-"""Chaincode code -> protocol rejection code, one to one."""
-
-MARKET_CODE_OF: dict[str, MarketCode] = {
-    protocol: market for market, protocol in PROTOCOL_CODE_OF.items()}
-"""Protocol rejection code -> chaincode code (the inverse of :data:`PROTOCOL_CODE_OF`)."""
 
 REFERENCE_ONLY_CODES: dict[MarketCode, str] = {
     MarketCode.MALFORMED_ARGS:
@@ -158,7 +107,20 @@ REFERENCE_ONLY_CODES: dict[MarketCode, str] = {
 }
 """Codes for refusals the protocol's abstract calls cannot express, with their meaning."""
 
+PREFIX = "MKT_"
+"""Every chaincode code's wire name starts with this (the ledger's own codes do not)."""
+
+PROTOCOL_CODE_OF: dict[MarketCode, str] = {
+    code: code.value.removeprefix(PREFIX) for code in MarketCode if code not in REFERENCE_ONLY_CODES}
+"""Chaincode code -> protocol rejection code, one to one: the protocol's name is the
+chaincode's without its prefix (``MKT_DEADLINE_PASSED`` is ``DEADLINE_PASSED``)."""
+
+MARKET_CODE_OF: dict[str, MarketCode] = {
+    protocol: market for market, protocol in PROTOCOL_CODE_OF.items()}
+"""Protocol rejection code -> chaincode code (the inverse of :data:`PROTOCOL_CODE_OF`)."""
+
 assert len(MARKET_CODE_OF) == len(PROTOCOL_CODE_OF), "the map must be one to one"
+assert all(code.value == PREFIX + code.name for code in MarketCode), "one vocabulary: MKT_ + the name"
 assert set(PROTOCOL_CODE_OF) | set(REFERENCE_ONLY_CODES) == set(MarketCode)
 assert not set(PROTOCOL_CODE_OF) & set(REFERENCE_ONLY_CODES)
 

@@ -63,8 +63,8 @@ VENDOR_QUANTITIES: dict[str, str] = {
 }
 """Quantities of one vendor; a constraint using them holds for every vendor of the job."""
 
-RULE_CODES = {"STAKE_BELOW_MINIMUM": MarketCode.STAKE_TOO_LOW,
-              "BOND_BELOW_MINIMUM": MarketCode.BOND_TOO_LOW}
+RULE_CODES = {"STAKE_BELOW_MINIMUM": MarketCode.STAKE_BELOW_MINIMUM,
+              "BOND_BELOW_MINIMUM": MarketCode.BOND_BELOW_MINIMUM}
 """The protocol codes a constraint may name, and the chaincode code each one gives."""
 
 

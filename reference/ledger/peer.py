@@ -14,6 +14,7 @@ from reference.ledger.chaincode_api import ERROR_THRESHOLD, Chaincode, Creator, 
 from reference.ledger.codes import TxValidationCode
 from reference.ledger.config import ChannelConfig, ChannelState
 from reference.ledger.events import BlockEvent
+from reference.ledger.genesis import BlockRejected, genesis_commit
 from reference.ledger.identity import ROLE_ORDERER, Identity, ValidatedIdentity
 from reference.ledger.messages import (
     ChaincodeAction,
@@ -27,11 +28,12 @@ from reference.ledger.messages import (
     decode_signed_proposal,
     endorsement_signed_bytes,
 )
-from reference.ledger.ordering import Clock, OrderingService, SystemClock, config_from_genesis
+from reference.ledger.ordering import Clock, OrderingService, SystemClock
 from reference.ledger.parallel import map_in_chunks
 from reference.ledger.simulator import TxSimulator
-from reference.ledger.store import BlockUpdates, CommitHook, HistoryEntry, PeerStore
+from reference.ledger.store import CommitHook, HistoryEntry, PeerStore
 from reference.ledger.validation import validate_block
+from reference.ledger.verify import check_store
 
 # Statuses a peer answers a proposal with when it does not reach the chaincode.
 STATUS_BAD_PROPOSAL = 400
@@ -42,10 +44,6 @@ STATUS_TIMESTAMP_SKEW = 412
 STATUS_CHAINCODE_FAILED = 500
 
 BlockEventListener = Callable[[BlockEvent], None]
-
-
-class BlockRejected(Exception):
-    """A delivered block failed the peer's block checks (number, hash chain, signature)."""
 
 
 class LedgerCorrupted(Exception):
@@ -82,7 +80,6 @@ class Peer:
         if check_integrity and self.store.height > 0:
             # integrity at start: the stored state, history and index must be exactly what
             # the stored blocks, re-validated from genesis, produce
-            from reference.ledger.verify import check_store
             problems = check_store(self.store)
             if problems:
                 self.store.close()
@@ -366,18 +363,6 @@ class Peer:
             if subscription.next_block == event.block_number:
                 subscription.next_block += 1
                 subscription.listener(event)
-
-
-def genesis_commit(genesis_block: Block) -> tuple[Block, BlockUpdates]:
-    """The genesis block as committed (trusted, not validated) and its store updates."""
-    config = config_from_genesis(genesis_block)
-    if genesis_block.header.previous_hash != b"" or (
-            genesis_block.header.data_hash != compute_data_hash(genesis_block.data)):
-        raise BlockRejected("malformed genesis block")
-    codes = bytes([TxValidationCode.VALID])
-    commit_hash = crypto.sha256(wire.dumps([b"", 0, codes, []]))
-    return (genesis_block.with_validation(codes, commit_hash),
-            BlockUpdates(config=config.encode()))
 
 
 def _refusal(status: int, message: str) -> ProposalResponse:

@@ -39,8 +39,8 @@ from reference.ledger import wire
 from reference.ledger.block import Block, compute_data_hash, orderer_signed_bytes
 from reference.ledger.config import ChannelState
 from reference.ledger.identity import ROLE_ORDERER
+from reference.ledger.genesis import genesis_commit
 from reference.ledger.ordering import config_from_genesis
-from reference.ledger.peer import genesis_commit
 from reference.ledger.store import PeerStore
 from reference.ledger.validation import validate_block
 

@@ -4,7 +4,7 @@ import functools
 
 import pytest
 
-from proofs.incentives import analyse
+from proofs.incentives.analysis import analyse
 
 
 @functools.cache
@@ -14,5 +14,5 @@ def _analysis(shape):
 
 @pytest.fixture(scope="session")
 def analysis():
-    """``analysis(shape)``: the regions of :func:`proofs.incentives.analyse`, computed once."""
+    """``analysis(shape)``: the regions of :func:`proofs.incentives.analysis.analyse`, computed once."""
     return _analysis

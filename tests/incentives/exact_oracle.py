@@ -1,6 +1,6 @@
 """An independent brute-force evaluator of the market game's properties, in exact fractions.
 
-It shares no code with the Z3 analysis (``proofs.incentives``, ``proofs.refinement``,
+It shares no code with the Z3 analysis (``proofs.incentives``, ``proofs.incentives.refinement``,
 ``proofs.games``): it reads the game as the builder writes it (CheckMate JSON, the honest
 move and the truthful reports at every decision node), evaluates every payoff term at one
 parameter point with its own little arithmetic over :class:`fractions.Fraction`, and

@@ -173,8 +173,8 @@ def test_per_outcome_immunity_fails_for_the_developer_at_the_spec_stake_rule():
 def test_the_check_fails_dominance_on_an_unequal_tie_on_the_honest_path():
     """A move paying its mover exactly the honest payoff but others differently, on the
     honest path, would leave the honest outcome not unique: the result must fail."""
-    from proofs.incentive_check import region_result
-    from proofs.incentives import Region
+    from proofs.incentives.report import region_result
+    from proofs.incentives.regions import Region
     shape = MarketGameShape(1, 1, 2)
     tie = {"node": ["grant"], "player": "vendor1", "move": "silent", "honest": "accept_job",
            "on_honest_path": False, "payoff_equivalent": False}

@@ -5,8 +5,10 @@ from fractions import Fraction
 import pytest
 
 import spec.params
-from proofs.incentives import (Solver, analyse, compile_tree, rule_inside, spec_rule,
-                               truthful_reporting, weak_immunity)
+from proofs.incentives.analysis import analyse, rule_inside, spec_rule
+from proofs.incentives.properties import truthful_reporting, weak_immunity
+from proofs.incentives.solver import Solver
+from proofs.incentives.tree import compile_tree
 from proofs.market_game import MarketGameShape, build_market_game
 from proofs.games.terms import parse_poly
 
@@ -116,7 +118,8 @@ def test_every_simplified_region_is_checked_back_by_z3(regions):
 
 
 def test_a_wrong_simplification_is_caught():
-    from proofs.incentives import Condition, formula_verified
+    from proofs.incentives.formulas import formula_verified
+    from proofs.incentives.regions import Condition
     from proofs.games.terms import parse_poly
     build = build_market_game(MarketGameShape(1, 1, 2))
     solver = Solver(build.game["constants"], build.game["initial_constraints"])
@@ -126,9 +129,9 @@ def test_a_wrong_simplification_is_caught():
 
 
 def test_the_minimum_stakes_are_the_region_in_closed_form(analysis):
-    from proofs.incentive_check import minimum_stakes_result
+    from proofs.incentives.report import minimum_stakes_result
     import sympy
-    from proofs.incentives import SYMPY, minimum_stakes, minimum_stakes_verified
+    from proofs.incentives.formulas import SYMPY, minimum_stakes, minimum_stakes_verified
     from proofs.market_game import CONSTANTS, participation_constraints
     shape = MarketGameShape(1, 2, 2)
     found = analysis(shape)
@@ -145,7 +148,7 @@ def test_the_minimum_stakes_are_the_region_in_closed_form(analysis):
 
 def test_the_honest_profile_witness_pays_what_the_protocol_promises(monkeypatch):
     from proofs import market_game
-    from proofs.incentive_check import honest_play_result
+    from proofs.incentives.report import honest_play_result
     shape = MarketGameShape(1, 2, 2)
     result = honest_play_result(shape)
     assert result.holds, result.detail
@@ -174,10 +177,11 @@ def test_refinement_finds_the_same_regions_as_enumeration(analysis):
 
 
 def test_auto_falls_back_to_refinement_when_candidates_explode(monkeypatch, analysis):
-    import proofs.incentives
+    import proofs.incentives.analysis as incentive_analysis
+    import proofs.incentives.candidates as candidates
     shape = MarketGameShape(2, 1, 2)
-    monkeypatch.setattr(proofs.incentives, "AUTO_LIMIT", 1)
-    with pytest.raises(proofs.incentives.CandidateExplosion):
+    monkeypatch.setattr(incentive_analysis, "AUTO_LIMIT", 1)
+    with pytest.raises(candidates.CandidateExplosion):
         weak_immunity(compile_tree(build_market_game(shape)), "dev1",
                       Solver(*_game_solver_args(shape)), limit=1)
     fallen_back = analyse(shape)

@@ -6,8 +6,8 @@ from fractions import Fraction
 
 import pytest
 
-from proofs.incentive_check import SHAPES
-from proofs.incentives import to_sympy
+from proofs.incentives.report import SHAPES
+from proofs.incentives.formulas import to_sympy
 from proofs.market_game import MarketGameShape
 from proofs.region_export import DEFAULT_PATH, REGIONS_FORMAT, constraint, export_document, shape_entry
 from reference.chaincode.rules import evaluate, parse_constraint, _compare

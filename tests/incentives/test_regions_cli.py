@@ -4,7 +4,7 @@ whole or not at all."""
 import json
 
 from aimarket.cli import main
-from proofs import incentive_check
+from proofs.incentives import report as incentive_report
 from proofs.market_game import MarketGameShape
 
 
@@ -19,7 +19,7 @@ def test_an_output_that_is_a_directory_is_refused(tmp_path, capsys):
 
 
 def test_writes_then_checks_the_export(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(incentive_check, "SHAPES", (MarketGameShape(1, 1, 2),))
+    monkeypatch.setattr(incentive_report, "SHAPES", (MarketGameShape(1, 1, 2),))
     target = tmp_path / "regions.json"
     assert main(["regions", "--out", str(target), "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from proofs.check import default_instance, shared_licence_instance, shared_vendor_instance, soundness_instance
+from proofs.instances import default_instance, shared_licence_instance, shared_vendor_instance, soundness_instance
 from proofs.explore import explore
 
 

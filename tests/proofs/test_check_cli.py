@@ -4,18 +4,13 @@ import json
 
 import pytest
 
-import proofs.check as check
+import proofs.suite as suite
 import proofs.mutants as mutants
 from aimarket.cli import main
-from conformance.itf import read_trace
-from proofs.check import (
-    CheckContext,
-    CheckProvider,
-    CheckResult,
-    ProviderReport,
-    default_context,
-    run_checks,
-)
+from traces.itf import read_trace
+from proofs.instances import default_context
+from proofs.results import CheckContext, CheckProvider, CheckResult, ProviderReport
+from proofs.suite import run_checks
 from proofs.mutants import MUTANTS_BY_NAME, applied
 from proofs.replay import replay
 
@@ -89,7 +84,7 @@ def test_a_params_file_is_read_and_validated(tmp_path, capsys):
 def test_a_failing_provider_makes_check_exit_1(monkeypatch, capsys):
     def failing(context: CheckContext) -> ProviderReport:
         return ProviderReport([CheckResult("always_wrong", "incentive", False, "a planted failure")])
-    monkeypatch.setattr(check, "providers", lambda: [CheckProvider("planted", "incentive", failing)])
+    monkeypatch.setattr(suite, "providers", lambda: [CheckProvider("planted", "incentive", failing)])
     assert main(["check", "--quiet", "--no-traces"]) == 1
     out = capsys.readouterr().out
     assert "always_wrong" in out and "FAILS" in out
@@ -109,7 +104,7 @@ def test_providers_are_filtered_by_kind():
 
 
 def test_the_registry_lists_the_model_checkers_providers():
-    names = [provider.name for provider in check.providers()]
+    names = [provider.name for provider in suite.providers()]
     assert names[:4] == ["explicit-state", "abstraction-soundness", "inductive", "mutants"]
 
 

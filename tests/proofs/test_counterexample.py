@@ -5,7 +5,7 @@ import json
 import pytest
 
 from aimarket.cli import main
-from conformance.itf import RunTrace, TraceStep, read_trace, write_trace
+from traces.itf import RunTrace, TraceStep, read_trace, write_trace
 from proofs.counterexample import counterexample_trace, describe_trace, write_counterexample
 from proofs.explore import explore
 from proofs.explore_checks import exploration_results

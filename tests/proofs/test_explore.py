@@ -2,7 +2,7 @@
 
 import pytest
 
-from proofs.check import default_instance, shared_licence_instance, shared_vendor_instance
+from proofs.instances import default_instance, shared_licence_instance, shared_vendor_instance
 from proofs.explore import explore, stuck_jobs
 from proofs.explore_checks import COVERAGE_EXCLUSIONS, coverage_result, exploration_results
 from proofs.explore_coverage import Coverage, expected_outcomes

@@ -5,7 +5,7 @@ from dataclasses import replace
 import pytest
 import z3
 
-from proofs.check import proof_instance, shared_licence_instance
+from proofs.instances import proof_instance, shared_licence_instance
 from proofs.inductive import (
     blank_market,
     invariant,

@@ -6,7 +6,7 @@ from fractions import Fraction
 
 import pytest
 
-from conformance.itf import (
+from traces.itf import (
     ItfError,
     RunTrace,
     TraceStep,

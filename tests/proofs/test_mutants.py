@@ -3,7 +3,7 @@
 import pytest
 
 import spec.actions as actions
-from proofs.check import default_instance
+from proofs.instances import default_instance
 from proofs.mutants import MUTANTS, MUTANTS_BY_NAME, applied, baseline, run_mutant
 from spec.actions import CATALOGUE
 from spec.machine import step

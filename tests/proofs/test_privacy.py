@@ -5,7 +5,7 @@ import json
 
 from aimarket.cli import main
 from proofs.explore import explore
-from proofs.privacy_check import knowledge_results, mutant_results, privacy_mutant_instance
+from proofs.privacy import knowledge_results, mutant_results, privacy_mutant_instance
 from spec import knowledge
 from spec.scenarios import make_instance
 

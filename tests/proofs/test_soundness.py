@@ -4,7 +4,7 @@ from dataclasses import replace
 
 import pytest
 
-from proofs.check import default_instance, proof_instance, shared_licence_instance
+from proofs.instances import default_instance, proof_instance, shared_licence_instance
 from proofs.explore import explore
 from proofs.explore_keys import (
     PASSED,

@@ -1,4 +1,4 @@
-"""The attack catalogue (``reference/attacks.py``) as tests: every attack is played on one
+"""The attack catalogue (``reference/attacks/``) as tests: every attack is played on one
 fresh market and must be refused with the code named here, or detected."""
 
 from __future__ import annotations
@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 
 from aimarket.cli import main
-from reference.attacks import CATALOGUE, CATEGORIES, Arena, play
+from reference.attacks import CATEGORIES
+from reference.attacks.arena import Arena
+from reference.attacks.catalogue import CATALOGUE, play
 
 EXPECTED = {
     "backdated request_training with an expired licence": ("refused", "ENDORSEMENT_TIMESTAMP_SKEW"),
@@ -21,11 +23,11 @@ EXPECTED = {
     "late broadcast beyond the timestamp skew": ("refused", "BAD_TIMESTAMP"),
     "init_market first by another organisation's admin": ("refused", "MKT_NOT_CHANNEL_ADMIN"),
     "treasury named from another organisation": ("refused", "MKT_MALFORMED_ARGS"),
-    "mint by a vendor": ("refused", "MKT_ROLE_NOT_ALLOWED"),
+    "mint by a vendor": ("refused", "MKT_WRONG_ROLE"),
     "chaincode definition changed by one organisation's admin":
         ("refused", "INVALID_CONFIG_TRANSACTION"),
     "squat a role of another organisation": ("refused", "MKT_ORGANISATION_NOT_ALLOWED"),
-    "same name from another organisation": ("refused", "MKT_SIGNER_NOT_REGISTERED"),
+    "same name from another organisation": ("refused", "MKT_UNKNOWN_ACTOR"),
     "registered certificate with a foreign key": ("refused", "ENDORSEMENT_FORBIDDEN"),
     "certificate from an unknown CA": ("refused", "ENDORSEMENT_FORBIDDEN"),
     "duplicate JSON keys": ("refused", "MKT_MALFORMED_ARGS"),

@@ -341,7 +341,7 @@ def test_training_starts_only_once_every_vendor_confirmed_its_inputs() -> None:
     assert world.job().confirmed == ["vendor1"]
     vendor1.train("job1")
     refused = vendor1.submit("job1")
-    assert refused.code == "MKT_INPUTS_UNCONFIRMED"
+    assert refused.code == "MKT_INPUTS_NOT_CONFIRMED"
     assert refused.payload["protocol_code"] == "INPUTS_NOT_CONFIRMED"
     assert "vendor2" in refused.message
     assert world.job().results == {}
@@ -359,7 +359,7 @@ def test_a_late_false_complaint_leaves_the_confirmed_vendor_whole() -> None:
     world.deliver()
     world.must(vendor1.report_inputs("job1"))
     vendor1.train("job1")
-    assert vendor1.submit("job1").code == "MKT_INPUTS_UNCONFIRMED"
+    assert vendor1.submit("job1").code == "MKT_INPUTS_NOT_CONFIRMED"
     world.must(vendor2.report_inputs("job1"))  # the false complaint ends the job
     assert [(v.convicted, v.offence) for v in world.job().verdicts] == [("vendor2", "FALSE_COMPLAINT")]
     assert delta(before, balances(world)) == {"owner1": 10, "owner2": 10, "vendor2": -58,
@@ -400,10 +400,10 @@ def test_a_move_on_the_deadline_is_on_time_and_one_second_later_is_late() -> Non
     world.clock.current = deadline
     world.must(world.owners["owner1"].grant("job1", "data1"))
     early = world.developers["dev1"].gateway.submit("timeout", {"job": "job1"})
-    assert early.code == "MKT_TOO_EARLY"
+    assert early.code == "MKT_DEADLINE_NOT_PASSED"
     world.clock.current = deadline + 1
     late = world.owners["owner2"].grant("job1", "data2")
-    assert late.code == "MKT_TOO_LATE"
+    assert late.code == "MKT_DEADLINE_PASSED"
 
 
 def test_phase_deadlines_restart_from_the_signed_timestamp() -> None:
@@ -422,14 +422,14 @@ def test_a_signer_with_a_registered_name_but_another_key_is_unknown() -> None:
         "dataset": "fake", "commitment": "ab" * 32, "train_rows_root": "cd" * 32,
         "train_rows": 4, "feature_count": 30, "price": 1, "misuse_value": 1,
         "purposes": ["training"], "expiry": world.clock.now() + 10, "max_uses": 1})
-    assert outcome.code == "MKT_SIGNER_NOT_REGISTERED"
+    assert outcome.code == "MKT_UNKNOWN_ACTOR"
     other_org = world.gateway("owner1", "VendorsOrg")
     other_org.signing_key = world.owners["owner1"].gateway.signing_key
     other_org.public_key = world.owners["owner1"].gateway.public_key
     from reference.ledger.chaincode_api import Creator
     other_org.creator = Creator("VendorsOrg", "owner1", "client", other_org.public_key)
     assert other_org.submit("deny_access", {"job": "j", "dataset": "d"}).code == \
-        "MKT_SIGNER_NOT_REGISTERED"
+        "MKT_UNKNOWN_ACTOR"
 
 
 def test_the_data_key_reaches_only_the_jobs_staked_vendors() -> None:
@@ -510,10 +510,10 @@ def test_a_narrowed_step_left_unresolved_convicts_the_claimant_at_its_deadline()
     assert job.dispute.turn == "resolve" and (job.dispute.rounds, job.dispute.answers) == (2, 2)
     world.clock.current = job.deadline
     early = world.owners["owner1"].gateway.submit("timeout", {"job": "job1"})
-    assert early.code == "MKT_TOO_EARLY"
+    assert early.code == "MKT_DEADLINE_NOT_PASSED"
     world.clock.advance(1)
     late = world.developers["dev1"].resolve("job1", world.vendors)
-    assert late.code == "MKT_TOO_LATE"
+    assert late.code == "MKT_DEADLINE_PASSED"
     outcome = world.must(world.owners["owner1"].gateway.submit("timeout", {"job": "job1"}))
     job = world.job()
     (verdict,) = job.verdicts
@@ -538,7 +538,7 @@ def test_a_silent_respondents_committed_digest_is_opened_for_it_by_timeout() -> 
     job = world.job()
     assert (job.dispute.turn, job.dispute.midpoint) == ("respondent", 2)
     world.clock.current = job.deadline
-    assert dev.gateway.submit("timeout", {"job": "job1"}).code == "MKT_TOO_EARLY"
+    assert dev.gateway.submit("timeout", {"job": "job1"}).code == "MKT_DEADLINE_NOT_PASSED"
     world.clock.advance(1)
     outcome = world.must(world.owners["owner2"].gateway.submit("timeout", {"job": "job1"}))
     assert outcome.payload["answered_by_respondent"] is False
@@ -570,7 +570,7 @@ def test_confirming_inputs_the_ledger_shows_defective_is_refused() -> None:
     before = world.snapshot()
     vendor2 = world.vendors["vendor2"]
     refused = vendor2.gateway.submit("confirm_inputs", {"job": "job1"})
-    assert refused.code == "MKT_DELIVERY_DEFECTIVE"
+    assert refused.code == "MKT_INPUTS_DEFECTIVE"
     assert refused.payload["protocol_code"] == "INPUTS_DEFECTIVE"
     assert world.snapshot() == before
     world.deliver()

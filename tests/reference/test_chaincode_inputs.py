@@ -150,7 +150,7 @@ def test_resolve_step_evidence_must_open_the_commitments() -> None:
 
 def test_refusals_carry_both_codes_in_the_payload(world: World) -> None:
     outcome = world.mallory.submit("fund", {"recipient": "owner1", "amount": 1})
-    assert outcome.payload == {"code": "MKT_SIGNER_NOT_REGISTERED", "protocol_code": "UNKNOWN_ACTOR",
+    assert outcome.payload == {"code": "MKT_UNKNOWN_ACTOR", "protocol_code": "UNKNOWN_ACTOR",
                                "reason": outcome.payload["reason"]}
     malformed = world.mallory.submit("fund", [b"{"])
     assert malformed.payload["protocol_code"] is None

@@ -72,12 +72,12 @@ def test_a_job_of_an_exported_shape_must_lie_in_its_region() -> None:
     assert (terms["steps"], terms["vendor_stake"], terms["owner_bond"]) == (2, 200, 42)
     stakes = {"vendor_stake": 200, "developer_bond": terms["developer_bond"], "owner_bond": 42}
     refused = request(world, **{**stakes, "vendor_stake": 199})
-    assert refused.code == "MKT_STAKE_TOO_LOW"
+    assert refused.code == "MKT_STAKE_BELOW_MINIMUM"
     assert refused.payload["protocol_code"] == "STAKE_BELOW_MINIMUM"
     assert "synthesised incentive region of shape 1 dataset, 1 vendor, 2 steps" in refused.message
     assert "weak_immunity (dev1)" in refused.message and "Bv >= 50 * F_j" in refused.message
     refused = request(world, **{**stakes, "owner_bond": 41})
-    assert refused.code == "MKT_BOND_TOO_LOW"
+    assert refused.code == "MKT_BOND_BELOW_MINIMUM"
     assert "synthesised incentive region" in refused.message
     assert "collusion_resilience (dev1+owner1+vendor1)" in refused.message
     assert world.ledger.value("job/j") is None
@@ -89,7 +89,7 @@ def test_the_parameters_file_is_checked_before_the_region() -> None:
     """A job that breaks both is refused with the parameters file's constraint."""
     world = World(regions_document=fixture_document())
     refused = request(world, vendor_stake=11, developer_bond=2, owner_bond=42)
-    assert refused.code == "MKT_STAKE_TOO_LOW"
+    assert refused.code == "MKT_STAKE_BELOW_MINIMUM"
     assert "q * Bv >= W" in refused.message and "synthesised" not in refused.message
 
 
@@ -318,7 +318,7 @@ def test_the_shipped_regions_are_enforced_for_the_shapes_the_world_can_request(
         if terms[stake] > floor[stake]:
             refused = developer.gateway.submit("request_training",
                                                {**args, **terms, stake: terms[stake] - 1})
-            assert refused.code in ("MKT_STAKE_TOO_LOW", "MKT_BOND_TOO_LOW")
+            assert refused.code in ("MKT_STAKE_BELOW_MINIMUM", "MKT_BOND_BELOW_MINIMUM")
             assert f"synthesised incentive region of shape {region.describe()}" in refused.message
     assert developer.gateway.submit("request_training", {**args, **terms}).ok
 

@@ -29,7 +29,7 @@ def test_the_shipped_file_states_the_protocol_minimums() -> None:
         "q * (Bv + F_j - G * (R + 1)) >= P + F", "q * (Bv + F_j) >= q * (P + F) + W",
         "Ba >= G * R", "Bd >= G + P", "Bd >= G + P + F - C"]
     assert rules.constraints[-1].name == "owner bond outweighs the vendors' margins"
-    assert rules.constraints[-1].code.value == "MKT_BOND_TOO_LOW"
+    assert rules.constraints[-1].code.value == "MKT_BOND_BELOW_MINIMUM"
 
 
 @pytest.mark.parametrize("fees, costs, least_bond", [
@@ -45,7 +45,7 @@ def test_the_owner_bond_outweighs_the_vendors_margins(fees, costs, least_bond) -
     assert least_stakes(rules, prices, fees, costs, misuse, 224)[2] == least_bond
     terms = JobTerms(prices, fees, costs, misuse, 224, 10**6, 10**6, least_bond - 1)
     failure = rules.first_failure(terms)
-    assert failure is not None and failure.code.value == "MKT_BOND_TOO_LOW"
+    assert failure is not None and failure.code.value == "MKT_BOND_BELOW_MINIMUM"
     assert rules.first_failure(JobTerms(prices, fees, costs, misuse, 224, 10**6, 10**6,
                                         least_bond)) is None
 
@@ -59,7 +59,7 @@ def test_the_owner_bond_rule_is_enforced_on_the_ledger() -> None:
     args = {"job": "j", "model": "model1", "datasets": ["data1", "data2"],
             "vendors": ["vendor1", "vendor2"], "purpose": "training", "window": 10, **terms}
     refused = dev.gateway.submit("request_training", {**args, "owner_bond": 25})
-    assert refused.code == "MKT_BOND_TOO_LOW"
+    assert refused.code == "MKT_BOND_BELOW_MINIMUM"
     assert refused.payload["protocol_code"] == "BOND_BELOW_MINIMUM"
     assert "owner bond outweighs the vendors' margins" in refused.message
     assert "Bd >= G + P + F - C" in refused.message
@@ -155,7 +155,7 @@ def test_a_stricter_rules_file_is_enforced_on_the_ledger() -> None:
     args = {"job": "j", "model": "model1", "datasets": ["data1"], "vendors": ["vendor1"],
             "purpose": "training", "steps": 2, "window": 10, "vendor_stake": 399,
             "developer_bond": 100, "owner_bond": 100}
-    assert dev.submit("request_training", args).code == "MKT_STAKE_TOO_LOW"
+    assert dev.submit("request_training", args).code == "MKT_STAKE_BELOW_MINIMUM"
     assert dev.submit("request_training", {**args, "vendor_stake": 400}).ok
 
 
@@ -169,19 +169,19 @@ def test_the_safety_floor_holds_whatever_the_file_says() -> None:
             "purpose": "training", "steps": 2, "window": 10, "vendor_stake": 9,
             "developer_bond": 100, "owner_bond": 100}
     outcome = dev.submit("request_training", args)  # Bv = 9 < P = 10: a false complaint could not pay
-    assert outcome.code == "MKT_STAKE_TOO_LOW" and "Bv >= P" in outcome.message
-    assert dev.submit("request_training", {**args, "owner_bond": 1}).code == "MKT_STAKE_TOO_LOW"
+    assert outcome.code == "MKT_STAKE_BELOW_MINIMUM" and "Bv >= P" in outcome.message
+    assert dev.submit("request_training", {**args, "owner_bond": 1}).code == "MKT_STAKE_BELOW_MINIMUM"
     # Bv = 10 covers the price but not the misuse compensation W / q = 6 / (1/2) = 12
     outcome = dev.submit("request_training", {**args, "vendor_stake": 10})
-    assert outcome.code == "MKT_STAKE_TOO_LOW" and "q * Bv >= W" in outcome.message
+    assert outcome.code == "MKT_STAKE_BELOW_MINIMUM" and "q * Bv >= W" in outcome.message
     # T = 2: one round, so a false dispute pays the respondent at most G * R = 2
     outcome = dev.submit("request_training", {**args, "vendor_stake": 12, "developer_bond": 1})
-    assert outcome.code == "MKT_BOND_TOO_LOW" and "Ba >= G * R" in outcome.message
+    assert outcome.code == "MKT_BOND_BELOW_MINIMUM" and "Ba >= G * R" in outcome.message
     assert dev.submit("request_training", {**args, "vendor_stake": 12, "owner_bond": 1}).code \
-        == "MKT_BOND_TOO_LOW"
+        == "MKT_BOND_BELOW_MINIMUM"
     # a defective-inputs conviction pays G and the other owners' prices: Bd >= G + P = 12
     outcome = dev.submit("request_training", {**args, "vendor_stake": 12, "developer_bond": 2,
                                               "owner_bond": 11})
-    assert outcome.code == "MKT_BOND_TOO_LOW" and "Bd >= G + P" in outcome.message
+    assert outcome.code == "MKT_BOND_BELOW_MINIMUM" and "Bd >= G + P" in outcome.message
     assert dev.submit("request_training", {**args, "vendor_stake": 12, "developer_bond": 2,
                                            "owner_bond": 12}).ok

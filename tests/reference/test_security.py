@@ -104,7 +104,7 @@ def test_protocol_bounds_on_windows_and_times(world: World) -> None:
     assert outcome.code == "MKT_MALFORMED_ARGS" and outcome.message.startswith(
         "MKT_MALFORMED_ARGS: window:")
     assert developer.gateway.submit("request_training", {**args, "window": 0}).code == (
-        "MKT_TERMS_INVALID")  # below one second stays the protocol's own refusal
+        "MKT_INVALID_TERMS")  # below one second stays the protocol's own refusal
 
 
 # -- governance and identities ----------------------------------------------------------------
@@ -255,7 +255,7 @@ def test_evidence_checker_catches_a_timeout_before_the_block_time_deadline(tmp_p
     """Without the chaincode's bounds, a timeout stamped 20 s ahead (inside the skew) is
     valid on the ledger and convicts the vendors; the evidence checker, judging on the
     orderer-signed block time, disagrees."""
-    from reference.attacks import Arena, stamped
+    from reference.attacks.arena import Arena, stamped
     from reference.clients.evidence_checker import check_ledger
 
     arena = Arena(tmp_path, chaincode=_ChaincodeWithoutBounds)

@@ -63,7 +63,7 @@ def test_a_vendor_that_confirmed_is_not_convicted_while_another_has_not() -> Non
     world.deliver()
     world.must(vendor1.report_inputs("job1"))
     vendor1.train("job1")
-    assert vendor1.submit("job1").code == "MKT_INPUTS_UNCONFIRMED"  # it had to wait
+    assert vendor1.submit("job1").code == "MKT_INPUTS_NOT_CONFIRMED"  # it had to wait
     outcome = timeout(world)
     job = world.job()
     assert [(v.convicted, v.offence) for v in job.verdicts] == [("vendor2", "MISSED_DEADLINE")]
@@ -107,7 +107,7 @@ def test_after_training_started_a_silent_vendor_is_convicted_and_the_job_is_deli
     # the silent vendor can no longer submit, nor be disputed
     vendor2 = world.vendors["vendor2"]
     vendor2.train("job1")
-    assert vendor2.submit("job1").code == "MKT_JOB_STATUS_FORBIDS"
+    assert vendor2.submit("job1").code == "MKT_WRONG_STATUS"
     dev = world.developers["dev1"]
     claim = world.vendors["vendor1"].step_digests("job1")
     leaves = [bytes.fromhex(digest[::-1]) for digest in claim]

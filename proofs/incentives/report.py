@@ -1,7 +1,7 @@
 """The incentive proofs as a check provider of ``aimarket check`` (``kind="incentive"``).
 
 For each game shape in :data:`SHAPES` the marketplace game is derived from the spec and
-every incentive property of the protocol (docs/protocol.md) is decided exactly (:func:`proofs.incentives.analyse`). A
+every incentive property of the protocol (docs/protocol.md) is decided exactly (:func:`proofs.incentives.analysis.analyse`). A
 result *holds* when the spec's own stake rule (``spec.params.stake_requirements``) lies
 inside the exact region where the property holds — so the protocol as specified enjoys
 the property for every parameter value it admits. The region itself, simplified, and a
@@ -30,10 +30,13 @@ from fractions import Fraction
 
 import sympy
 
-from proofs.check import CheckContext, CheckProvider, CheckResult, ProviderReport
-from proofs.incentives import Region, Solver, analyse, minimum_stakes, minimum_stakes_verified
+from proofs.incentives.analysis import analyse
+from proofs.incentives.formulas import minimum_stakes, minimum_stakes_verified
+from proofs.incentives.regions import Region
+from proofs.incentives.solver import Solver
 from proofs.market_game import CONSTANTS, MarketGameShape, build_market_game, participation_constraints
 from proofs.region_export import DEFAULT_PATH, export_document, is_current
+from proofs.results import CheckContext, CheckProvider, CheckResult, ProviderReport
 
 SHAPES = (MarketGameShape(data_owners=1, vendors=1, steps=2),
           MarketGameShape(data_owners=2, vendors=1, steps=2),

@@ -22,9 +22,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import spec.knowledge as knowledge
-from proofs.check import CheckContext, CheckProvider, CheckResult, ProviderReport
 from proofs.explore import explore
 from proofs.mutants import MUTANTS_BY_NAME, applied
+from proofs.results import CheckContext, CheckProvider, CheckResult, ProviderReport
 from spec.scenarios import Instance, make_instance
 from spec.state import Market
 

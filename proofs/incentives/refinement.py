@@ -1,6 +1,6 @@
 """Counterexample-guided computation of the incentive regions (no candidate enumeration).
 
-:mod:`proofs.incentives` states every min/max property as "for every pair of candidate
+:mod:`proofs.incentives.properties` states every min/max property as "for every pair of candidate
 polynomials, one minus the other >= 0", and enumerates the candidates bottom-up. With
 three vendors the candidate sets stay in the thousands even after exact pruning. Yet only
 few candidates are ever the least (or greatest) one somewhere in the region. This module
@@ -32,12 +32,15 @@ from typing import Any
 import z3
 
 from proofs.games.terms import Poly
-from proofs.incentives import (Candidate, Condition, HonestValue, Node, Region, Solver, choices,
-                               finish_region, is_report, leaf_candidates, nodes_of)
+from proofs.incentives.candidates import choices, leaf_candidates
+from proofs.incentives.properties import HonestValue, finish_region
+from proofs.incentives.regions import Candidate, Condition, Region
+from proofs.incentives.solver import Solver
+from proofs.incentives.tree import Node, is_report, nodes_of
 
 Side = tuple[Node, tuple[str, ...], str] | Candidate
 """One side of an obligation: a node valued for a group in a mode (``"worst"``, ``"best"``
-or ``"coalition"``, as in :class:`proofs.incentives.Evaluator`), or a fixed candidate."""
+or ``"coalition"``, as in :class:`proofs.incentives.candidates.Evaluator`), or a fixed candidate."""
 
 
 @dataclass(frozen=True)
@@ -50,7 +53,7 @@ class Obligation:
     right: Side
     immunity: bool = False
     """A weak-immunity obligation (``right`` is zero): its condition shows the player's
-    own play as the deviating one, as :func:`proofs.incentives.weak_immunity` does."""
+    own play as the deviating one, as :func:`proofs.incentives.properties.weak_immunity` does."""
 
 
 class RefinementError(RuntimeError):
@@ -185,7 +188,7 @@ ZERO = Candidate(Poly(), ())
 
 
 def truthful_reporting(root: Node, player: str, solver: Solver, refiner: Refiner) -> Region:
-    """As :func:`proofs.incentives.truthful_reporting`, by refinement."""
+    """As :func:`proofs.incentives.properties.truthful_reporting`, by refinement."""
     group = (player,)
     obligations = [
         Obligation(node.history, label, (dict(node.children)[node.honest], group, "worst"),
@@ -196,14 +199,14 @@ def truthful_reporting(root: Node, player: str, solver: Solver, refiner: Refiner
 
 
 def weak_immunity(root: Node, player: str, solver: Solver, refiner: Refiner) -> Region:
-    """As :func:`proofs.incentives.weak_immunity`, by refinement."""
+    """As :func:`proofs.incentives.properties.weak_immunity`, by refinement."""
     obligation = Obligation((), "any", (root, (player,), "worst"), ZERO, immunity=True)
     return finish_region("weak_immunity", player, refiner.conditions([obligation]), solver)
 
 
 def collusion_resilience(root: Node, coalition: Sequence[str], solver: Solver,
                          refiner: Refiner) -> Region:
-    """As :func:`proofs.incentives.collusion_resilience`, by refinement."""
+    """As :func:`proofs.incentives.properties.collusion_resilience`, by refinement."""
     group = tuple(coalition)
     honest = HonestValue(group).value(root)
     obligation = Obligation((), "coalition deviation", honest, (root, group, "coalition"))

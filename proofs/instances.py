@@ -1,0 +1,58 @@
+"""The instances ``aimarket check`` explores and proves by default, and the default context
+that names them."""
+
+from __future__ import annotations
+
+from proofs.results import CheckContext
+from spec.scenarios import Instance, make_instance
+
+
+def default_instance() -> Instance:
+    """The main instance: one job over two datasets and two vendors, two training steps
+    (bisection has a round), idle parties of every role (a third owner, a second
+    developer, a third vendor) so that "not a party of this job" can be tried, and
+    single-use licences so that a second request finds them exhausted."""
+    return make_instance(data_owners=3, developers=2, vendors=3, jobs=1, datasets_per_job=2,
+                         vendors_per_job=2, steps=2, window=1, licence_uses=1)
+
+
+def shared_vendor_instance() -> Instance:
+    """Two concurrent jobs of two developers sharing one vendor of capacity one."""
+    return make_instance(data_owners=2, developers=2, vendors=1, jobs=2, datasets_per_job=1,
+                         vendors_per_job=1, steps=1, vendor_capacity=1)
+
+
+def shared_licence_instance() -> Instance:
+    """Two concurrent jobs sharing one dataset whose licence has a single use and expires
+    at time 0 (a request after the first tick finds it expired)."""
+    return make_instance(data_owners=1, developers=2, vendors=2, jobs=2, datasets_per_job=1,
+                         vendors_per_job=1, steps=1, licence_uses=1, licence_expiry=0)
+
+
+def proof_instance() -> Instance:
+    """The inductive proof's main instance: one job, one dataset, two vendors (disputes
+    one vendor after another), two training steps."""
+    return make_instance(data_owners=1, developers=1, vendors=2, jobs=1, datasets_per_job=1,
+                         vendors_per_job=2, steps=2)
+
+
+def soundness_instance() -> Instance:
+    """A small instance explored without abstraction to check the abstractions: two
+    interchangeable owners, two training steps (bisection digests), one vendor."""
+    return make_instance(data_owners=2, developers=1, vendors=1, jobs=1, datasets_per_job=2,
+                         vendors_per_job=1, steps=2)
+
+
+def default_context(**overrides) -> CheckContext:
+    context = CheckContext(
+        instances=[("single-job", default_instance()), ("shared-vendor", shared_vendor_instance()),
+                   ("shared-licence", shared_licence_instance())],
+        proof_instances=[("proof-single-job", proof_instance()),
+                         ("shared-licence", shared_licence_instance())],
+        soundness_instances=[("two-owners", soundness_instance()),
+                             ("shared-licence", shared_licence_instance())],
+        mutant_instance=("single-job", default_instance()),
+    )
+    for name, value in overrides.items():
+        setattr(context, name, value)
+    return context
