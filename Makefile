@@ -1,6 +1,6 @@
 # aimarket — everything a user runs goes through this file.
 #   make check       the main job: model checks, proofs, conformance, docs
-#   make test        the linter (ruff), then the test suite
+#   make test        the linter (ruff), the type checker (mypy), then the test suite
 #   make bench       benchmarks (ratios against a baseline measured in the same run)
 #   make lock        refresh requirements.lock (and the crosscheck lock) from pyproject.toml,
 #                    keeping every pin its range still admits
@@ -48,6 +48,7 @@ check: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)

@@ -25,7 +25,7 @@ def positive_int(text: str) -> int:
 
 def check_empty_directory(directory: str | None, field: str = "--dir") -> None:
     """A directory a command will create and fill: absent, or an empty directory."""
-    from aimarket.cli import UsageError
+    from aimarket.errors import UsageError
 
     if directory is None:
         return

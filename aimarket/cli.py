@@ -9,27 +9,18 @@ input into one line on stderr naming the field and the reason, with exit code 2.
 from __future__ import annotations
 
 import argparse
-import importlib
 import shutil
 import sys
 import textwrap
 from importlib import metadata
+from typing import NoReturn
 
-COMMAND_MODULES = (
-    "aimarket.commands.spec",
-    "aimarket.commands.simulate",
-    "aimarket.commands.check",
-    "aimarket.commands.demo",
-    "aimarket.commands.ledger",
-    "aimarket.commands.games",
-    "aimarket.commands.docs",
-    "aimarket.commands.vectors",
-    "aimarket.commands.conform",
-    "aimarket.commands.regions",
-    "aimarket.commands.bridge",
-    "aimarket.commands.attacks",
-    "aimarket.commands.network",
-)
+from aimarket.commands import (attacks, bridge, check, conform, demo, docs, games, ledger, network, regions, simulate,
+                               spec, vectors)
+from aimarket.errors import UsageError
+
+COMMANDS = (spec, simulate, check, demo, ledger, games, docs, vectors, conform, regions, bridge, attacks, network)
+"""The commands, in the order ``aimarket --help`` lists them; each module registers its parser."""
 
 
 COMMAND_HELP: dict[str, tuple[str, str]] = {
@@ -86,15 +77,6 @@ def describe_commands(parser: argparse.ArgumentParser, prefix: str = "") -> None
             describe_commands(sub, key + " ")
 
 
-class UsageError(Exception):
-    """Bad input from the user: printed as one line, exit code 2."""
-
-    def __init__(self, field: str, reason: str):
-        super().__init__(f"{field}: {reason}")
-        self.field = field
-        self.reason = reason
-
-
 EXAMPLES = """\
 examples:
   aimarket spec                      the actions, their parameters and rejection codes
@@ -119,7 +101,7 @@ class _Parser(argparse.ArgumentParser):
         kwargs.setdefault("formatter_class", _Formatter)
         super().__init__(*args, **kwargs)
 
-    def error(self, message: str) -> None:  # one line, exit 2, no usage dump
+    def error(self, message: str) -> NoReturn:  # one line, exit 2, no usage dump
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
@@ -135,8 +117,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"aimarket {version()}")
     subparsers = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND",
                                        title="commands")
-    for module_name in COMMAND_MODULES:
-        importlib.import_module(module_name).register(subparsers)
+    for command in COMMANDS:
+        command.register(subparsers)
     describe_commands(parser)
     return parser
 

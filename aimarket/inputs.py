@@ -16,7 +16,7 @@ import zlib
 from pathlib import Path
 from typing import Any
 
-from aimarket.cli import UsageError
+from aimarket.errors import UsageError
 
 MAX_BYTES = 256 * 1024 * 1024
 """The largest file (after decompression) a command reads."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from aimarket.cli import UsageError
+from aimarket.errors import UsageError
 from spec.scenarios import Instance
 
 WHOLE_AT_LEAST = {

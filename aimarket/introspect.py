@@ -17,7 +17,9 @@ from functools import cache
 def attribute_docs(cls: type) -> dict[str, str]:
     """``{attribute name: the string literal written directly under it}`` for ``cls``."""
     tree = ast.parse(textwrap.dedent(inspect.getsource(cls)))
-    body = tree.body[0].body
+    definition = tree.body[0]
+    assert isinstance(definition, ast.ClassDef)
+    body = definition.body
     docs: dict[str, str] = {}
     for current, following in zip(body, body[1:]):
         if (isinstance(current, (ast.Assign, ast.AnnAssign))

@@ -200,7 +200,7 @@ class ExecRunner(Runner):
             raise ValueError("exec: needs a command, e.g. exec:'node runner.js'")
         self.timeout = timeout
         self.cwd = cwd
-        self.process: subprocess.Popen | None = None
+        self.process: subprocess.Popen[str] | None = None
         self.lines: queue.Queue[str | None] = queue.Queue()
         self.stderr_tail: deque[str] = deque(maxlen=STDERR_LINES)
         self.counter = 0
@@ -210,7 +210,7 @@ class ExecRunner(Runner):
 
     # -- the process -------------------------------------------------------------------
 
-    def start(self) -> None:
+    def start(self) -> subprocess.Popen[str]:
         try:
             self.process = subprocess.Popen(
                 self.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -221,14 +221,16 @@ class ExecRunner(Runner):
         self.lines = queue.Queue()
         self.stderr_tail.clear()
         process = self.process
+        stdout, stderr = process.stdout, process.stderr
+        assert stdout is not None and stderr is not None  # both are pipes
 
         def read_stdout() -> None:
-            for line in process.stdout:
+            for line in stdout:
                 self.lines.put(line)
             self.lines.put(None)
 
         def read_stderr() -> None:
-            for line in process.stderr:
+            for line in stderr:
                 self.stderr_tail.append(line.rstrip("\n"))
 
         threading.Thread(target=read_stdout, daemon=True).start()
@@ -241,6 +243,7 @@ class ExecRunner(Runner):
         self.name = str(hello.get("name") or self.name)
         mutants = hello.get("mutants") or []
         self._mutants = [item for item in mutants if isinstance(item, dict) and "name" in item]
+        return process
 
     def stderr_text(self) -> str:
         return "\n".join(self.stderr_tail)
@@ -250,7 +253,8 @@ class ExecRunner(Runner):
         if process is None:
             return
         with contextlib.suppress(OSError, ValueError):
-            process.stdin.close()
+            if process.stdin is not None:
+                process.stdin.close()
         try:
             process.wait(timeout=5)
         except subprocess.TimeoutExpired:
@@ -271,22 +275,22 @@ class ExecRunner(Runner):
         return BridgeError(reason, self.stderr_text())
 
     def request(self, op: str, **fields: Any) -> dict[str, Any]:
-        if self.process is None:
-            self.start()
+        process = self.process if self.process is not None else self.start()
         self.counter += 1
         message = json.dumps({"id": self.counter, "op": op, **fields}, separators=(",", ":"))
         try:
-            self.process.stdin.write(message + "\n")
-            self.process.stdin.flush()
+            assert process.stdin is not None  # a pipe
+            process.stdin.write(message + "\n")
+            process.stdin.flush()
         except (OSError, ValueError):
-            raise self.broken(f"the program exited (code {self.process.poll()}) "
+            raise self.broken(f"the program exited (code {process.poll()}) "
                               f"before the {op} request") from None
         try:
             line = self.lines.get(timeout=self.timeout)
         except queue.Empty:
             raise self.broken(f"no response to {op} within {self.timeout:g} s") from None
         if line is None:
-            code = self.process.wait(timeout=5)
+            code = process.wait(timeout=5)
             raise self.broken(f"the program exited (code {code}) during {op}")
         try:
             reply = json.loads(line)

@@ -60,7 +60,9 @@ MEANINGS: dict[str, str] = {
 def rejection_meanings() -> dict[str, str]:
     """Each code's docstring in :mod:`spec.rejections` (read from the source)."""
     tree = ast.parse(textwrap.dedent(inspect.getsource(Rejection)))
-    body = tree.body[0].body
+    definition = tree.body[0]
+    assert isinstance(definition, ast.ClassDef)
+    body = definition.body
     found: dict[str, str] = {}
     for current, following in zip(body, body[1:]):
         if (isinstance(current, ast.Assign) and isinstance(following, ast.Expr)

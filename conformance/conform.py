@@ -210,17 +210,22 @@ class CountingRunner(Runner):
         self.current = vector.name
         self.calls[vector.name] = 0
 
+    def count(self, calls: int) -> None:
+        if self.current is None:
+            raise RuntimeError("start() names the vector before its calls")
+        self.calls[self.current] += calls
+
     def init(self, genesis: Genesis) -> None:
         self.inner.init(genesis)
 
     def step(self, call: VectorCall) -> str:
         outcome = self.inner.step(call)
-        self.calls[self.current] = self.calls.get(self.current, 0) + 1
+        self.count(1)
         return outcome
 
     def step_concurrently(self, first: VectorCall, second: VectorCall) -> tuple[str, str]:
         outcomes = self.inner.step_concurrently(first, second)
-        self.calls[self.current] = self.calls.get(self.current, 0) + 2
+        self.count(2)
         return outcomes
 
     def project(self):

@@ -20,8 +20,9 @@ entry to be covered at least once.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from traces.itf import ACCEPTED
 from conformance.projection import AbstractState
@@ -166,10 +167,11 @@ class CoverageReport:
                      {edge: [] for edge in JOB_EDGES}, {ending: [] for ending in ENDINGS})
         for vector in vectors:
             covered = coverage_of(vector)
-            for table, found, describe in (
-                    (report.outcomes, covered.outcomes, lambda key: f"{key[0]} {key[1]}"),
-                    (report.edges, covered.edges, edge_name),
-                    (report.endings, covered.endings, str)):
+            tables: tuple[tuple[dict[Any, list[str]], Iterable[Any], Callable[[Any], str]], ...] = (
+                (report.outcomes, covered.outcomes, lambda key: f"{key[0]} {key[1]}"),
+                (report.edges, covered.edges, edge_name),
+                (report.endings, covered.endings, str))
+            for table, found, describe in tables:
                 for key in found:
                     if key in table:
                         table[key].append(vector.name)
@@ -180,10 +182,11 @@ class CoverageReport:
     def rows(self) -> list[tuple[str, str, int, str]]:
         """``(table, entry, vectors, note)`` for every entry, excluded ones noted."""
         rows = []
-        for table, entries, describe in (
-                ("action x outcome", self.outcomes, lambda key: f"{key[0]} {key[1]}"),
-                ("job edge", self.edges, edge_name),
-                ("ending", self.endings, str)):
+        tables: tuple[tuple[str, dict[Any, list[str]], Callable[[Any], str]], ...] = (
+            ("action x outcome", self.outcomes, lambda key: f"{key[0]} {key[1]}"),
+            ("job edge", self.edges, edge_name),
+            ("ending", self.endings, str))
+        for table, entries, describe in tables:
             for key, names in entries.items():
                 exclusion = EXCLUSIONS.get(key if isinstance(key, tuple) else (key,))
                 rows.append((table, describe(key), len(names),

@@ -83,13 +83,13 @@ def build_vector(name: str, kind: str, description: str, parameters: Genesis,
     market = genesis(parameters.dispute_cost, parameters.audit_probability)
     labeller = DigestLabeller()
     initial = project(market, labeller)
-    steps = []
+    steps: list[VectorStep] = []
     for index, item in enumerate(planned):
         concurrent = item.concurrent and index > 0 and not steps[-1].concurrent
         meaning = describe_call(market, item.call, labeller, item.forges)
         result = step(market, item.call)
         market = result.market
-        outcome = ACCEPTED if result.accepted else result.rejection.value
+        outcome = ACCEPTED if result.rejection is None else result.rejection.value
         steps.append(VectorStep(VectorCall.from_spec(item.call, meaning), outcome,
                                 project(market, labeller), concurrent))
     return Vector(name, kind, description, parameters, initial, steps, seed)
@@ -121,7 +121,7 @@ WORLD_GENESIS = Genesis(worked.WORLD.dispute_cost, Fraction(worked.WORLD.audit_p
 
 def story_names() -> dict[tuple[Call, ...], str]:
     """The stories :mod:`spec.examples` names (``SETUP``, ``DELIVERED_LAZY``...)."""
-    names = {}
+    names: dict[tuple[Call, ...], str] = {}
     for name, value in vars(worked).items():
         if isinstance(value, worked.Story) and name.isupper():
             names.setdefault(value.calls, slug(name))
@@ -413,7 +413,7 @@ def expressible(vector: Vector) -> Vector:
     from conformance.spec_runner import RemappedSpecRunner
 
     result = run_vector(RemappedSpecRunner(), vector)
-    if result.passed:
+    if result.passed or result.failed_step is None:
         return vector
     keep = result.failed_step - 1
     if keep >= 1 and vector.steps[keep - 1].concurrent:

@@ -20,9 +20,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields, is_dataclass
 from fractions import Fraction
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Protocol
 
-from conformance.semantics import COMMITTED, OTHER, DigestLabeller
+from conformance.semantics import COMMITTED, OTHER, Context
 from spec.state import Job, Market
 
 def whole(amount: Any, where: str) -> int:
@@ -136,7 +137,15 @@ def summed(pairs: Any, where: str) -> dict[str, int]:
     return {account: totals[account] for account in sorted(totals) if totals[account] != 0}
 
 
-def project_job(market: Market, job: Job, labeller: DigestLabeller) -> AbstractJob:
+class Labeller(Protocol):
+    """Names a transcript's digests (:class:`~conformance.semantics.DigestLabeller` for the
+    spec's own digests, the remapped runner's for its own)."""
+
+    def labels(self, market: Market, context: Context | None,
+               transcript: Sequence[int]) -> tuple[str, ...]: ...
+
+
+def project_job(market: Market, job: Job, labeller: Labeller) -> AbstractJob:
     where = f"job {job.ident}"
     disputes = tuple(
         AbstractDispute(respondent=dispute.respondent,
@@ -165,7 +174,7 @@ def project_job(market: Market, job: Job, labeller: DigestLabeller) -> AbstractJ
     )
 
 
-def project(market: Market, labeller: DigestLabeller) -> AbstractState:
+def project(market: Market, labeller: Labeller) -> AbstractState:
     """The abstract state of a spec market (``labeller`` names its digests)."""
     return AbstractState(
         now=market.now,

@@ -171,12 +171,12 @@ class Market:
         dispute = job.disputes[-1] if job is not None and job.disputes else None
         if dispute is not None:
             if call.action == "bisect_query":
-                committed = self.claims.digests.get((job.job, dispute.respondent,
+                committed = self.claims.digests.get((job.job_id, dispute.respondent,
                                                      dispute.claimant_root))
             else:
                 result = job.results.get(dispute.respondent)
                 committed = self.transcripts.digests.get(
-                    (job.job, dispute.respondent, result.transcript_root)) if result else None
+                    (job.job_id, dispute.respondent, result.transcript_root)) if result else None
         proof = (inclusion_proof(committed, position - 1).to_json_value()
                  if committed and 1 <= position <= len(committed) else EMPTY_PROOF)
         return {"digest": digest.hex(), "proof": proof}
@@ -214,7 +214,7 @@ class Market:
         job = self.job(job_id)
         empty = {"job": job_id, "recipe": {}, "pre_state": {}, "batch": []}
         dispute = job.disputes[-1] if job is not None and job.disputes else None
-        training = self.training(job.job) if job is not None else None
+        training = self.training(job.job_id) if job is not None else None
         if dispute is None or training is None or job.status != "DISPUTED":
             return empty
         if dispute.low == 0:
@@ -223,7 +223,7 @@ class Market:
             pre_state = training.by_digest.get(bytes.fromhex(dispute.low_digest or ""))
         if pre_state is None:
             return empty
-        return {"job": job.job, "recipe": training.recipe.to_json_value(),
+        return {"job": job.job_id, "recipe": training.recipe.to_json_value(),
                 "pre_state": pre_state.to_json_value(), "batch": training.batch(dispute.low)}
 
     def arguments(self, call: VectorCall) -> tuple[dict[str, Any], Any]:
@@ -375,16 +375,16 @@ class Market:
             if job.status not in STAKED:
                 continue
             for dataset in job.datasets:
-                grant = self.grants.get((job.job, dataset))
+                grant = self.grants.get((job.job_id, dataset))
                 owned = self.data.get(dataset)
                 if grant is None or owned is None:
                     continue
                 for vendor in job.vendors:
-                    holder = (job.job, dataset, vendor)
+                    holder = (job.job_id, dataset, vendor)
                     if holder in self.data_holders or vendor not in grant.wrapped:
                         continue
                     data_key = unwrap_data_key(WrappedKey.from_bytes(grant.wrapped[vendor]),
-                                               self.exchange_keys[vendor], job_id=job.job,
+                                               self.exchange_keys[vendor], job_id=job.job_id,
                                                dataset_id=dataset, recipient_id=vendor)
                     decrypt_dataset(EncryptedDataset.from_envelope(dataset, grant.envelope),
                                     data_key)

@@ -43,9 +43,9 @@ def project(market: Market) -> AbstractState:
     model_holders = set()
     for value in read("job/").values():
         job = JobRecord.from_json_value(value)
-        jobs[job.job] = project_job(market, job, commitments)
+        jobs[job.job_id] = project_job(market, job, commitments)
         if getattr(job, "model_delivered", False):
-            model_holders.add((job.job, job.developer))
+            model_holders.add((job.job_id, job.developer))
     return AbstractState(
         now=market.clock.now() - market.t0, identities=dict(sorted(identities.items())),
         balances=dict(sorted(balances.items())), escrows=dict(sorted(escrows.items())),
@@ -63,11 +63,11 @@ def project_job(market: Market, job: JobRecord, commitments: dict[str, str]) -> 
     results = {}
     for vendor, result in sorted(job.results.items()):
         results[vendor] = market.transcripts.labels.get(
-            (job.job, vendor, result.transcript_root), ("unknown-root",))
+            (job.job_id, vendor, result.transcript_root), ("unknown-root",))
     disputes = tuple(
         AbstractDispute(respondent=dispute.respondent,
                         claim=market.claims.labels.get(
-                            (job.job, dispute.respondent, dispute.claimant_root),
+                            (job.job_id, dispute.respondent, dispute.claimant_root),
                             ("unknown-root",)),
                         low=dispute.low, high=dispute.high, turn=dispute.turn,
                         rounds=dispute.rounds,
@@ -82,7 +82,7 @@ def project_job(market: Market, job: JobRecord, commitments: dict[str, str]) -> 
         deliveries={dataset: (COMMITTED if grant.delivery_digest == commitments.get(dataset)
                               else "other")
                     for dataset, grant in sorted(job.grants.items())},
-        accepted=frozenset(job.accepted), confirmed=frozenset(job.confirmed),
+        accepted=frozenset(job.accepted_by), confirmed=frozenset(job.confirmed),
         results=results, disputes=disputes,
         verdicts=tuple(AbstractVerdict(verdict.convicted, verdict.offence)
                        for verdict in job.verdicts),

@@ -149,7 +149,7 @@ def _status_as_wrong_party():
 
     def require_status(job, *statuses):
         if job.status not in statuses:
-            raise Rejected(MarketCode.NOT_JOB_PARTY, f"job {job.job} is {job.status}")
+            raise Rejected(MarketCode.NOT_JOB_PARTY, f"job {job.job_id} is {job.status}")
     return _patch(SharedChecks, "require_status", staticmethod(require_status))
 
 

@@ -20,13 +20,14 @@ carries); the mutation tests disable them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
+from fractions import Fraction
 from typing import Any
 
-from traces.itf import ACCEPTED
+from conformance import spec_ledger
 from conformance.projection import AbstractState, project
 from conformance.runner import Runner
-from conformance import spec_ledger
 from conformance.semantics import (
     COMMITTED,
     HONEST,
@@ -42,7 +43,7 @@ from spec.base import FrozenMap
 from spec.machine import Step, step
 from spec.state import Market, genesis
 from spec.transcript import DIGEST_MODULUS, honest_transcript
-
+from traces.itf import ACCEPTED
 
 # ---------------------------------------------------------------------------------------
 # Writes of a call, at the granularity of a ledger's keys
@@ -88,7 +89,7 @@ def apply_writes(base: Market, before: Market, after: Market) -> Market:
 
 
 def outcome_of(result: Step) -> str:
-    return ACCEPTED if result.accepted else result.rejection.value
+    return ACCEPTED if result.rejection is None else result.rejection.value
 
 
 class SpecRunner(Runner):
@@ -102,7 +103,8 @@ class SpecRunner(Runner):
         return SPEC_MUTANTS
 
     def __init__(self) -> None:
-        self.market: Market | None = None
+        self.market: Market = genesis(0, Fraction(0))
+        """The market of the vector being run (:meth:`init` starts it from the vector's genesis)."""
         self.labeller = DigestLabeller()
 
     def init(self, parameters: Genesis) -> None:
@@ -190,7 +192,7 @@ class RealisedDigests:
         key = (context if honest is not None else None, position, digest)
         return self.others.get(key, f"unrealised:{digest}")
 
-    def labels(self, market: Market, context: Context | None, transcript) -> tuple[str, ...]:
+    def labels(self, market: Market, context: Context | None, transcript: Sequence[int]) -> tuple[str, ...]:
         return tuple(self.label(market, context, position, digest)
                      for position, digest in enumerate(transcript, start=1))
 
@@ -219,7 +221,7 @@ class RemappedSpecRunner(SpecRunner):
             base = DATASET_COMMITMENT_BASE if call.action == "register_dataset" else MODEL_COMMITMENT_BASE
             args["commitment"] = base + self.commitments
         if "delivery_digest" in meaning:
-            dataset = market.datasets.get(args.get("dataset"))
+            dataset = market.datasets.get(args.get("dataset", ""))
             commitment = dataset.commitment if dataset is not None else 0
             args["delivery_digest"] = (commitment if meaning["delivery_digest"] == COMMITTED
                                        else commitment + DEFECTIVE_OFFSET)

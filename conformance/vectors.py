@@ -33,7 +33,7 @@ import json
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, cast
 
 from itf_py import value_to_json
 
@@ -369,6 +369,14 @@ def _tuples(value: Any, width: int, where: str) -> frozenset[tuple[str, ...]]:
     return frozenset(value)
 
 
+def _pairs(value: Any, where: str) -> frozenset[tuple[str, str]]:
+    return cast(frozenset[tuple[str, str]], _tuples(value, 2, where))
+
+
+def _triples(value: Any, where: str) -> frozenset[tuple[str, str, str]]:
+    return cast(frozenset[tuple[str, str, str]], _tuples(value, 3, where))
+
+
 def decode_job(value: Any, where: str) -> AbstractJob:
     disputes_value = _get(value, "disputes", where)
     if not isinstance(disputes_value, list):
@@ -462,10 +470,9 @@ def decode_state(raw: Any, where: str = "state") -> AbstractState:
             for name, item in offers.items()},
         jobs={_text(ident, where): decode_job(item, f"{where}.jobs[{ident!r}]")
               for ident, item in jobs.items()},
-        data_holders=_tuples(_get(value, "data_holders", where), 3, f"{where}.data_holders"),
-        model_holders=_tuples(_get(value, "model_holders", where), 2, f"{where}.model_holders"),
-        misuse_artefacts=_tuples(_get(value, "misuse_artefacts", where), 2,
-                                 f"{where}.misuse_artefacts"),
+        data_holders=_triples(_get(value, "data_holders", where), f"{where}.data_holders"),
+        model_holders=_pairs(_get(value, "model_holders", where), f"{where}.model_holders"),
+        misuse_artefacts=_pairs(_get(value, "misuse_artefacts", where), f"{where}.misuse_artefacts"),
     )
 
 
@@ -515,7 +522,7 @@ def vector_from_json(data: Any, name: str | None = None) -> Vector:
     if not isinstance(first, dict) or first.get(ACTION_TAKEN) != INIT:
         raise VectorFormatError(f"state 0: {ACTION_TAKEN} must be {INIT!r}")
     initial = decode_state(_get(first, STATE, "state 0"), "state 0")
-    steps = []
+    steps: list[VectorStep] = []
     for index, raw in enumerate(states[1:], start=1):
         where = f"state {index}"
         if not isinstance(raw, dict):

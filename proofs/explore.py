@@ -126,7 +126,7 @@ def setup_path(instance: Instance) -> tuple[list[Call], list[Market]]:
     markets = [market]
     for made in calls:
         result = step(market, made)
-        if not result.accepted:
+        if result.rejection is not None:
             raise ValueError(f"the instance is inconsistent: setup call {made.action} by "
                              f"{made.actor} was refused with {result.rejection.value}")
         market = result.market

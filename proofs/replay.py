@@ -100,7 +100,7 @@ def replay(trace: RunTrace) -> ReplayReport:
             if not matches and diverged_at is None:
                 diverged_at = index
             break
-        outcome = ACCEPTED if result.accepted else result.rejection.value
+        outcome = ACCEPTED if result.rejection is None else result.rejection.value
         market = result.market
         matches = outcome == recorded.outcome and market == recorded.market
         problems = violations(market) + protocol_violations(market)

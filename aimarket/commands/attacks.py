@@ -8,7 +8,7 @@ import sys
 import time
 
 from aimarket.arguments import check_empty_directory
-from aimarket.cli import UsageError
+from aimarket.errors import UsageError
 
 
 def run(args) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from aimarket.cli import UsageError
+from aimarket.errors import UsageError
 
 DESCRIPTION = """\
 Serve a Python conformance runner over the bridge protocol: one JSON request per line on

@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from aimarket.cli import UsageError
+from aimarket.errors import UsageError
 
 INSTANCE_KNOBS: dict[str, int] = {
     "data_owners": 1, "developers": 1, "vendors": 1, "jobs": 1, "datasets_per_job": 1,

@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from aimarket.cli import UsageError
+from aimarket.errors import UsageError
 from aimarket.inputs import read_json_file, write_vector_file
 
 REPOSITORY = Path(__file__).resolve().parents[2]
@@ -182,10 +182,10 @@ def run(args) -> int:
             print(f"\n{item['vector']} was not shrunk: {item['reason']}")
         if mutant_results:
             print("\nmutant kill matrix:")
-            for item in mutant_results:
-                verdict = (f"killed by {item.killed_by} at step {item.step}" if item.killed
+            for killed in mutant_results:
+                verdict = (f"killed by {killed.killed_by} at step {killed.step}" if killed.killed
                            else "SURVIVED")
-                print(f"  {item.mutant.kind:<34} {item.mutant.name:<40} {verdict}")
+                print(f"  {killed.mutant.kind:<34} {killed.mutant.name:<40} {verdict}")
         elif args.mutants:
             print(f"\n{runner.name} declares no mutants (a runner class lists them in `mutants`)")
         executed = len(vectors) - len(problems)

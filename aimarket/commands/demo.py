@@ -8,7 +8,7 @@ import sys
 import time
 
 from aimarket.arguments import check_empty_directory
-from aimarket.cli import UsageError
+from aimarket.errors import UsageError
 
 MINIMUM_PEERS = 4
 """The demo's channel has four organisations; each needs at least one peer."""

@@ -12,7 +12,7 @@ import json
 import sys
 from pathlib import Path
 
-from aimarket.cli import UsageError
+from aimarket.errors import UsageError
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 

@@ -13,8 +13,9 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
-from aimarket.cli import UsageError
+from aimarket.errors import UsageError
 from aimarket.inputs import read_json_file
 
 DESCRIPTION = """\
@@ -58,7 +59,7 @@ def run_check(args: argparse.Namespace) -> int:
     from proofs.games.properties.solvability import GameTooLarge
     from proofs.games.model import count_nodes
     from proofs.games import report
-    from proofs.games.synthesis import synthesise
+    from proofs.games.synthesis import Region, synthesise
 
     names = args.properties or list(ALL_PROPERTIES)
     for name in names:
@@ -86,7 +87,7 @@ def run_check(args: argparse.Namespace) -> int:
 
     workspace = Workspace(game)
     results = []
-    regions = {}
+    regions: dict[tuple[tuple[str, ...], str], Region | str] = {}
     try:
         for history in game.honest_histories:
             for name in names:
@@ -103,7 +104,8 @@ def run_check(args: argparse.Namespace) -> int:
         raise UsageError(str(path), str(error)) from None
 
     if args.json:
-        payload = {"game": game.name, "results": []}
+        entries: list[dict[str, Any]] = []
+        payload: dict[str, Any] = {"game": game.name, "results": entries}
         for result in results:
             entry = report.result_to_dict(result, counterexamples=args.counterexamples)
             if args.preconditions:
@@ -111,7 +113,7 @@ def run_check(args: argparse.Namespace) -> int:
                 if region is not None:
                     entry["precondition"] = (report.region_to_dict(region) if not isinstance(region, str)
                                              else {"error": region})
-            payload["results"].append(entry)
+            entries.append(entry)
         payload["failed"] = sum(1 for result in results if result.verdict == "fails")
         print(json.dumps(payload, indent=2))
         return 1 if payload["failed"] else 0

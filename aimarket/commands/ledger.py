@@ -7,7 +7,7 @@ import json
 import sqlite3
 from pathlib import Path
 
-from aimarket.cli import UsageError
+from aimarket.errors import UsageError
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 

@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 
 from aimarket.arguments import positive_int
-from aimarket.cli import UsageError
+from aimarket.errors import UsageError
 
 
 def _peer_counts(text: str) -> list[int]:

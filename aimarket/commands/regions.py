@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from aimarket.cli import UsageError
+from aimarket.errors import UsageError
 
 
 def run(args) -> int:

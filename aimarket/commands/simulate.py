@@ -11,7 +11,7 @@ from enum import Enum
 from pathlib import Path
 
 from aimarket.arguments import positive_int, whole_int
-from aimarket.cli import UsageError
+from aimarket.errors import UsageError
 from aimarket.inputs import read_json_file, write_vector_file
 from aimarket.instance_file import load_instance
 from spec.actions import Call
@@ -94,7 +94,7 @@ def replay_vector(args, data: dict) -> int:
         if index + 1 < len(vector.steps) and vector.steps[index + 1].concurrent:
             group.append(index + 1)
         if len(group) == 2:
-            outcomes = runner.step_concurrently(vector.steps[index].call,
+            outcomes: tuple[str, ...] = runner.step_concurrently(vector.steps[index].call,
                                                 vector.steps[index + 1].call)
         else:
             outcomes = (runner.step(vector.steps[index].call),)
@@ -208,7 +208,8 @@ def run(args) -> int:
         raise UsageError("--jobs", f"must be at least 1, got {args.concurrency}")
     rng = random.Random(args.seed)
     checker = IncrementalChecker()
-    accepted, rejected = Counter(), Counter()
+    accepted: Counter[str] = Counter()
+    rejected: Counter[str] = Counter()
     started = time.perf_counter()
     market = None
     violation = None
@@ -219,12 +220,12 @@ def run(args) -> int:
     for index, result in enumerate(random_walk(instance, rng, args.steps, args.concurrency), start=1):
         market = result.market
         calls.append(result.call)
-        if result.accepted:
+        if result.rejection is None:
             accepted[result.call.action] += 1
         else:
             rejected[result.rejection.value] += 1
         if human and not args.quiet:
-            verdict = "ok" if result.accepted else f"REJECTED {result.rejection.value}"
+            verdict = "ok" if result.rejection is None else f"REJECTED {result.rejection.value}"
             print(f"{index:>6} t={market.now:<4} {result.call.action:<17} {result.call.actor:<9} "
                   f"{describe(result.call)}  -> {verdict}")
         found = checker.violations(market)

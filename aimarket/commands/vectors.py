@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from aimarket.arguments import whole_int
-from aimarket.cli import UsageError
+from aimarket.errors import UsageError
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 DEFAULT_DIRECTORY = REPOSITORY / "vectors"

@@ -20,6 +20,7 @@ probabilities are constrained to lie in [0, 1] and to sum to 1 at each chance no
 
 from __future__ import annotations
 
+import builtins
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Sequence
@@ -61,7 +62,7 @@ class PropertyResult:
     reason: str = ""
     details: dict[str, object] = field(default_factory=dict)
 
-    @property
+    @builtins.property  # the class has a field named `property`
     def holds(self) -> bool:
         return self.verdict == "holds"
 

@@ -33,6 +33,7 @@ comparisons and Z3 decides them with its non-linear real arithmetic (nlsat).
 
 from __future__ import annotations
 
+import builtins
 import time
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -80,11 +81,11 @@ class Region:
     seconds: float
     notes: list[str] = field(default_factory=list)
 
-    @property
+    @builtins.property  # the class has a field named `property`
     def always(self) -> bool:
         return self.expression == sympy.true
 
-    @property
+    @builtins.property  # the class has a field named `property`
     def never(self) -> bool:
         return self.expression == sympy.false
 

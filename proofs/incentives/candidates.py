@@ -18,7 +18,7 @@ from proofs.incentives.tree import Node
 def leaf_candidates(node: Node, players: Sequence[str]) -> Candidates:
     total = Poly()
     for player in players:
-        total = total + node.utilities[player]
+        total = total + node.payoffs[player]
     return {total: Candidate(total, ((node.history, Poly.constant(1)),))}
 
 
@@ -126,7 +126,7 @@ def choices(node: Node, group: Sequence[str], mode: str) -> list[Node]:
     :class:`Evaluator`): the honest child alone where the mover plays honestly (or where
     only a coalition of the developer and the mover could make the side deal), else every
     child, to be minimised (``"worst"``) or maximised over."""
-    honest = dict(node.children)[node.honest]
+    honest = node.honest_child
     ours = node.player in group
     if side_deal(node) and not {DEVELOPER, node.player} <= set(group):
         return [honest]

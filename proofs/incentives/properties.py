@@ -97,9 +97,9 @@ def truthful_reporting(root: Node, player: str, solver: Solver,
 
     def conditions():
         for node in nodes_of(root):
-            if node.player != player or not is_report(node.honest):
+            if node.player != player or not is_report(node.honest_move):
                 continue
-            honest = worst.candidates(dict(node.children)[node.honest])
+            honest = worst.candidates(node.honest_child)
             for label, child in node.children:
                 if is_report(label) and label not in node.truthful:
                     yield from pairs(node, honest, best.candidates(child), label)
@@ -125,7 +125,7 @@ def dominance_solvability(root: Node, players: Sequence[str], solver: Solver) ->
         for node in nodes_of(root):
             if node.player is None:
                 continue
-            honest_child = dict(node.children)[node.honest]
+            honest_child = node.honest_child
             honest = value_of[node.player].value(honest_child)
             for label, child in node.children:
                 if label != node.honest:
@@ -153,7 +153,7 @@ def honest_path_nodes(root: Node) -> Iterable[Node]:
         if node.is_chance:
             following = [child for _, child in node.children]
         elif node.player is not None:
-            following = [dict(node.children)[node.honest]]
+            following = [node.honest_child]
         else:
             following = []
         for child in following:
@@ -189,7 +189,7 @@ def weak_immunity_per_outcome(root: Node, player: str, solver: Solver) -> Region
     def conditions():
         seen: set[Poly] = set()
         for leaf in outcome_leaves(root, player):
-            value = leaf.utilities[player]
+            value = leaf.payoffs[player]
             if value in seen:
                 continue
             seen.add(value)
@@ -247,7 +247,7 @@ class HonestValue:
                 total = total + probability * part.value
                 play += [(history, probability * weight) for history, weight in part.play]
             return Candidate(total, tuple(play))
-        return self.value(dict(node.children)[node.honest])
+        return self.value(node.honest_child)
 
 
 def finish_region(name: str, subject: str, conditions: Iterable[Condition], solver: Solver) -> Region:

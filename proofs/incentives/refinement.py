@@ -191,9 +191,9 @@ def truthful_reporting(root: Node, player: str, solver: Solver, refiner: Refiner
     """As :func:`proofs.incentives.properties.truthful_reporting`, by refinement."""
     group = (player,)
     obligations = [
-        Obligation(node.history, label, (dict(node.children)[node.honest], group, "worst"),
+        Obligation(node.history, label, (node.honest_child, group, "worst"),
                    (child, group, "best"))
-        for node in nodes_of(root) if node.player == player and is_report(node.honest)
+        for node in nodes_of(root) if node.player == player and is_report(node.honest_move)
         for label, child in node.children if is_report(label) and label not in node.truthful]
     return finish_region("truthful_reporting", player, refiner.conditions(obligations), solver)
 

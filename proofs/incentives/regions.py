@@ -56,7 +56,3 @@ class Region:
     per_outcome: "Region | None" = None
     """Weak immunity only: the region of the per-outcome notion (no realisation of nature
     leaves the honest player below zero), beside the expected one this region is."""
-
-    @property
-    def holds_everywhere(self) -> bool:
-        return not self.conditions

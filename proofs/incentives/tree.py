@@ -36,6 +36,25 @@ class Node:
     def is_chance(self) -> bool:
         return self.player is None and self.utilities is None
 
+    @property
+    def honest_move(self) -> str:
+        """The honest move of a decision node."""
+        if self.honest is None:
+            raise ValueError(f"{'/'.join(self.history)} is not a decision node")
+        return self.honest
+
+    @property
+    def honest_child(self) -> Node:
+        """The child the honest move leads to."""
+        return dict(self.children)[self.honest_move]
+
+    @property
+    def payoffs(self) -> dict[str, Poly]:
+        """A leaf's utility per player."""
+        if self.utilities is None:
+            raise ValueError(f"{'/'.join(self.history)} is not a leaf")
+        return self.utilities
+
 
 def compile_tree(build: GameBuild) -> Node:
     """Parse the game's terms into polynomials and attach the honest strategy.

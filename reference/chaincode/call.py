@@ -92,7 +92,7 @@ class StateView:
         self.put_json(balance_key(name), amount)
 
     def put_job(self, job: JobRecord) -> None:
-        self.put_json(job_key(job.job), job.to_json_value())
+        self.put_json(job_key(job.job_id), job.to_json_value())
 
     def put_escrow(self, job: str, amount: int) -> None:
         self.put_json(escrow_key(job), amount)

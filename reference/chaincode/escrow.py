@@ -26,26 +26,26 @@ class Escrow:
         """Move ``amount`` from ``party``'s balance into the job's escrow."""
         state = call.state
         state.put_balance(party, state.balance(party) - amount)
-        state.put_escrow(job.job, state.escrow(job.job) + amount)
+        state.put_escrow(job.job_id, state.escrow(job.job_id) + amount)
         job.deposits[party] = job.deposits.get(party, 0) + amount
 
     def close(self, call: Call, job: JobRecord, status: str, payouts: Payouts,
               verdicts: list[VerdictRecord] | None = None) -> None:
         """Pay the whole escrow out once, end the job in ``status`` and free vendor capacity."""
         state = call.state
-        escrow = state.escrow(job.job)
+        escrow = state.escrow(job.job_id)
         paid = sum(amount for _, amount in payouts)
         if paid != escrow or escrow != sum(job.deposits.values()):
-            raise RuntimeError(f"payout of {paid} for job {job.job} whose escrow holds {escrow}")
+            raise RuntimeError(f"payout of {paid} for job {job.job_id} whose escrow holds {escrow}")
         if any(amount < 0 for _, amount in payouts):
-            raise RuntimeError(f"negative payout for job {job.job}: {payouts}")
+            raise RuntimeError(f"negative payout for job {job.job_id}: {payouts}")
         credits: dict[str, int] = {}
         for account, amount in payouts:
             credits[account] = credits.get(account, 0) + amount
         for account in sorted(credits):
             state.put_balance(account, state.balance(account) + credits[account])
-        state.put_escrow(job.job, 0)
-        for vendor in job.accepted:
+        state.put_escrow(job.job_id, 0)
+        for vendor in job.accepted_by:
             offer = state.offer(vendor)
             assert offer is not None
             offer.active_jobs -= 1
@@ -96,7 +96,7 @@ class Escrow:
 
     @staticmethod
     def job_summary(job: JobRecord) -> dict[str, Any]:
-        return {"job": job.job, "status": job.status, "deadline": job.deadline,
+        return {"job": job.job_id, "status": job.status, "deadline": job.deadline,
                 "verdicts": [verdict.to_json_value() for verdict in job.verdicts]}
 
     def store(self, call: Call, job: JobRecord) -> None:

@@ -400,7 +400,7 @@ class JobRecord:
     developer.
     """
 
-    job: str
+    job_id: str
     developer: str
     model: str
     datasets: list[str]
@@ -421,7 +421,8 @@ class JobRecord:
     deadline: int
     deposits: dict[str, int] = field(default_factory=dict)
     grants: dict[str, GrantRecord] = field(default_factory=dict)
-    accepted: list[str] = field(default_factory=list)
+    accepted_by: list[str] = field(default_factory=list)
+    """The vendors that have taken the job on (``accept_job``), in order."""
     confirmed: list[str] = field(default_factory=list)
     results: dict[str, ResultRecord] = field(default_factory=dict)
     disputes: list[DisputeRecord] = field(default_factory=list)
@@ -431,7 +432,7 @@ class JobRecord:
 
     def to_json_value(self) -> dict[str, Any]:
         return {
-            "job": self.job, "developer": self.developer, "model": self.model,
+            "job": self.job_id, "developer": self.developer, "model": self.model,
             "datasets": self.datasets, "vendors": self.vendors, "purpose": self.purpose,
             "steps": self.steps, "window": self.window, "vendor_stake": self.vendor_stake,
             "developer_bond": self.developer_bond, "owner_bond": self.owner_bond,
@@ -440,7 +441,7 @@ class JobRecord:
             "dispute_cost": self.dispute_cost, "status": self.status, "deadline": self.deadline,
             "deposits": self.deposits,
             "grants": {name: grant.to_json_value() for name, grant in self.grants.items()},
-            "accepted": self.accepted, "confirmed": self.confirmed,
+            "accepted": self.accepted_by, "confirmed": self.confirmed,
             "results": {name: result.to_json_value() for name, result in self.results.items()},
             "disputes": [dispute.to_json_value() for dispute in self.disputes],
             "verdicts": [verdict.to_json_value() for verdict in self.verdicts],
@@ -450,7 +451,7 @@ class JobRecord:
     @classmethod
     def from_json_value(cls, value: dict[str, Any]) -> JobRecord:
         return cls(
-            job=value["job"], developer=value["developer"], model=value["model"],
+            job_id=value["job"], developer=value["developer"], model=value["model"],
             datasets=list(value["datasets"]), vendors=list(value["vendors"]),
             purpose=value["purpose"], steps=value["steps"], window=value["window"],
             vendor_stake=value["vendor_stake"], developer_bond=value["developer_bond"],
@@ -462,7 +463,7 @@ class JobRecord:
             deposits=dict(value["deposits"]),
             grants={name: GrantRecord.from_json_value(grant)
                     for name, grant in value["grants"].items()},
-            accepted=list(value["accepted"]), confirmed=list(value["confirmed"]),
+            accepted_by=list(value["accepted"]), confirmed=list(value["confirmed"]),
             results={name: ResultRecord.from_json_value(result)
                      for name, result in value["results"].items()},
             disputes=[DisputeRecord.from_json_value(dispute) for dispute in value["disputes"]],

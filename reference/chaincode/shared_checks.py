@@ -75,13 +75,13 @@ class SharedChecks:
     def require_status(job: JobRecord, *statuses: str) -> None:
         if job.status not in statuses:
             raise Rejected(MarketCode.WRONG_STATUS,
-                           f"job {job.job} is {job.status}, not {' or '.join(statuses)}")
+                           f"job {job.job_id} is {job.status}, not {' or '.join(statuses)}")
 
     @staticmethod
     def require_on_time(call: Call, job: JobRecord) -> None:
         if not call.on_time_for(job.deadline):
             raise Rejected(MarketCode.DEADLINE_PASSED,
-                           f"job {job.job}'s deadline {job.deadline} passed (now {call.now})")
+                           f"job {job.job_id}'s deadline {job.deadline} passed (now {call.now})")
 
     def vendor_move(self, call: Call, job_id: str, status: str) -> JobRecord:
         """The checks every vendor move on a job starts with, in order."""

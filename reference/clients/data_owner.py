@@ -94,14 +94,14 @@ class DataOwner:
         for vendor in job.vendors:
             offer = self.gateway.read(f"offer/{vendor}")
             exchange_key = decode_exchange_public_key(bytes.fromhex(offer["exchange_public_key"]))
-            wrapped = wrap_data_key(owned.data_key, exchange_key, job_id=job.job,
+            wrapped = wrap_data_key(owned.data_key, exchange_key, job_id=job.job_id,
                                     dataset_id=dataset_id, recipient_id=vendor)
             key_digests[vendor] = wrapped.digest()
-            receipt = delivery_receipt(job.job, dataset_id, delivery_digest, vendor)
+            receipt = delivery_receipt(job.job_id, dataset_id, delivery_digest, vendor)
             receipts[vendor] = self.gateway.sign(receipt.canonical_bytes()).hex()
-            self.deliveries[(job.job, dataset_id, vendor)] = Delivery(
-                job.job, dataset_id, envelope, wrapped.to_bytes())
-        return {"job": job.job, "dataset": dataset_id, "delivery_digest": delivery_digest,
+            self.deliveries[(job.job_id, dataset_id, vendor)] = Delivery(
+                job.job_id, dataset_id, envelope, wrapped.to_bytes())
+        return {"job": job.job_id, "dataset": dataset_id, "delivery_digest": delivery_digest,
                 "key_digests": key_digests, "receipts": receipts}
 
     def grant(self, job_id: str, dataset_id: str) -> Outcome:

@@ -201,16 +201,16 @@ class Developer:
         (pre-state and batch), every opening checked; the recomputed post-state digest.
         The honest step from one agreed pre-state is executed once per job."""
         agreed = None if step_index == 0 else digests[step_index - 1]
-        cache = self.jobs[job.job].re_executed
+        cache = self.jobs[job.job_id].re_executed
         if (step_index, agreed) in cache:
             return cache[(step_index, agreed)]
-        recipe = self.recipe_for(job.job)
+        recipe = self.recipe_for(job.job_id)
         model = ModelRecord.from_json_value(self.gateway.read(f"model/{job.model}"))
         try:
             outcome = re_execute_step(
                 recipe.to_json_value(), model.commitment,
-                vendor.open_state(job.job, step_index).to_json_value(), agreed, step_index,
-                self._dataset_rows(job), vendor.open_batch(job.job, step_index),
+                vendor.open_state(job.job_id, step_index).to_json_value(), agreed, step_index,
+                self._dataset_rows(job), vendor.open_batch(job.job_id, step_index),
                 digests[step_index])
         except (EvidenceError, IndexError, KeyError) as error:
             raise AuditFailed(f"{vendor.name}'s openings of step {step_index} do not check: "

@@ -156,14 +156,14 @@ class Vendor:
         if delivered != grant.delivery_digest:
             return "the envelope is not the one the owner's receipt names"
         owner_key = self.gateway.read(f"identity/{record.owner}")["public_key"]
-        if not receipt_is_signed(owner_key, job.job, dataset_id, delivered, self.name,
+        if not receipt_is_signed(owner_key, job.job_id, dataset_id, delivered, self.name,
                                  bytes.fromhex(grant.receipts[self.name])):
             return "the delivery receipt is not signed by the owner"
         if delivered != record.commitment:
             return "the delivered envelope is not the registered commitment"
         try:
             data_key = unwrap_data_key(WrappedKey.from_bytes(delivery.wrapped_key),
-                                       self.exchange_key, job_id=job.job, dataset_id=dataset_id,
+                                       self.exchange_key, job_id=job.job_id, dataset_id=dataset_id,
                                        recipient_id=self.name)
             plaintext = decrypt_dataset(EncryptedDataset.from_envelope(dataset_id, delivery.envelope),
                                         data_key)

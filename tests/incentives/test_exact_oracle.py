@@ -19,7 +19,7 @@ from .exact_oracle import (GameView, Oracle, admissible, formula_holds, honest_d
                            value_of)
 
 SMALL_SHAPES = [MarketGameShape(1, 1, 2), MarketGameShape(2, 1, 2), MarketGameShape(1, 1, 4),
-                pytest.param(MarketGameShape(1, 2, 2), marks=pytest.mark.slow)]
+                MarketGameShape(1, 2, 2)]
 STAKES = ("Bv", "Ba", "Bd")
 EPSILON = Fraction(1, 10**12)
 

@@ -78,7 +78,6 @@ def kill_matrix():
             for mutant in MUTANTS}
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("name", [mutant.name for mutant in MUTANTS])
 def test_every_mutant_is_killed(kill_matrix, name):
     outcome = kill_matrix[name]
@@ -86,7 +85,6 @@ def test_every_mutant_is_killed(kill_matrix, name):
     assert EXPECTED_KILLERS[name] in outcome.killed_by, outcome.killed_by
 
 
-@pytest.mark.slow
 def test_the_spec_is_restored_after_the_matrix(kill_matrix):
     instance = default_instance()
     market = setup(instance)

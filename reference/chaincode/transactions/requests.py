@@ -104,7 +104,7 @@ class RequestTransactions(SharedChecks, Escrow):
             region, constraint = outside
             raise Rejected(constraint.code, refusal_reason(region, constraint))
         job = JobRecord(
-            job=job_id, developer=developer, model=model_id, datasets=dataset_ids,
+            job_id=job_id, developer=developer, model=model_id, datasets=dataset_ids,
             vendors=vendor_ids, purpose=purpose, steps=steps, window=window,
             vendor_stake=vendor_stake, developer_bond=developer_bond, owner_bond=owner_bond,
             owners={dataset.dataset: dataset.owner for dataset in datasets},

@@ -39,7 +39,7 @@ class VendorTransactions(SharedChecks, Escrow):
         call.args.done()
         job = self.vendor_move(call, job_id, Status.LICENSED)
         vendor = call.creator.name
-        if vendor in job.accepted:
+        if vendor in job.accepted_by:
             raise Rejected(MarketCode.ALREADY_ANSWERED, f"{vendor} already accepted {job_id}")
         self.require_on_time(call, job)
         offer = call.state.offer(vendor)
@@ -51,8 +51,8 @@ class VendorTransactions(SharedChecks, Escrow):
         self.lock(call, job, vendor, job.vendor_stake)
         offer.active_jobs += 1
         call.state.put_json(offer_key(vendor), offer.to_json_value())
-        job.accepted.append(vendor)
-        if len(job.accepted) == len(job.vendors):
+        job.accepted_by.append(vendor)
+        if len(job.accepted_by) == len(job.vendors):
             job.status = Status.RUNNING
             job.deadline = call.now + job.window
         self.store(call, job)
