@@ -14,6 +14,7 @@ import gzip
 import json
 import zlib
 from pathlib import Path
+from collections.abc import Iterable
 from typing import Any
 
 from aimarket.errors import UsageError
@@ -61,6 +62,7 @@ def depth_of(value: Any) -> int:
     stack = [(value, 1)]
     while stack:
         item, depth = stack.pop()
+        children: Iterable[Any]
         if isinstance(item, dict):
             children = item.values()
         elif isinstance(item, list):

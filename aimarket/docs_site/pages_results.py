@@ -15,7 +15,7 @@ import conformance.vectors
 import proofs.incentives.report
 import proofs.incentives
 import proofs.market_game
-import proofs.refinement
+import proofs.incentives.refinement
 import proofs.region_export
 import spec.params
 import spec.payoffs
@@ -246,7 +246,7 @@ def incentives_page(context: Context) -> Page:
              stake_rule_table(), "",
              "## The market game", "", object_doc(proofs.market_game), "",
              "## How the regions are decided", "", object_doc(proofs.incentives), "",
-             "### Without enumerating candidates", "", object_doc(proofs.refinement), "",
+             "### Without enumerating candidates", "", object_doc(proofs.incentives.refinement), "",
              "## What `aimarket check` reports", "", object_doc(proofs.incentives.report), "",
              "## The export the reference enforces", "", object_doc(proofs.region_export), "",
              "## Results of the proof report", ""]

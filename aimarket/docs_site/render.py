@@ -7,6 +7,7 @@ import inspect
 from enum import Enum
 from fractions import Fraction
 from types import ModuleType
+from collections.abc import Callable
 from typing import Any
 
 from aimarket.docs_site.markdown import code, prose, table
@@ -27,6 +28,8 @@ class Constant:
 def source_path(thing: object) -> str:
     module = thing.module if isinstance(thing, Constant) else (
         thing if isinstance(thing, ModuleType) else inspect.getmodule(thing))
+    if module is None:
+        raise ValueError(f"{thing!r} belongs to no module")
     return module.__name__.replace(".", "/") + ".py"
 
 
@@ -56,7 +59,7 @@ def format_call(made: Call) -> str:
     return code(f"{made.actor}: {made.action}({arguments})")
 
 
-def signature_text(function: object) -> str:
+def signature_text(function: Callable[..., Any]) -> str:
     parameters = inspect.signature(function).parameters
     return f"{function.__name__}({', '.join(parameters)})"
 
@@ -105,7 +108,7 @@ def enum_doc(cls: type[Enum], heading: str = "###", anchor_prefix: str = "",
     return "\n".join(parts)
 
 
-def function_doc(function: object, heading: str = "###", anchor: str = "") -> str:
+def function_doc(function: Callable[..., Any], heading: str = "###", anchor: str = "") -> str:
     anchor_text = f" {{#{anchor}}}" if anchor else ""
     return "\n".join([f"{heading} {code(function.__name__ + '()')}{anchor_text}", "",
                       source_note(function), "", code(signature_text(function)), "",

@@ -59,7 +59,7 @@ is dropped (:class:`Envelope`). Each such drop is proved by Z3; random admissibl
 only choose which pairs are worth asking about. The region is unchanged, and the largest
 candidate set of the two-vendor game has 99 members. With three vendors even the pruned
 sets keep thousands of members, so beyond :data:`AUTO_LIMIT` the candidates are not
-enumerated at all: :mod:`proofs.refinement` asks Z3 for a point where the property fails
+enumerated at all: :mod:`proofs.incentives.refinement` asks Z3 for a point where the property fails
 and adds the condition of the play that fails there, until none is left (``analyse``'s
 ``method``).
 

@@ -62,7 +62,7 @@ def coalitions(players: Sequence[str]) -> list[tuple[str, ...]]:
 METHODS = ("auto", "enumerate", "refine")
 """How min/max properties are decided: by enumerating candidates with exact pruning
 (:class:`Evaluator`, :class:`Envelope`), by counterexample-guided refinement
-(:mod:`proofs.refinement`), or ``auto`` (the default): enumeration while a chance node
+(:mod:`proofs.incentives.refinement`), or ``auto`` (the default): enumeration while a chance node
 combines at most :data:`AUTO_LIMIT` candidates, refinement beyond. Enumeration is faster
 on small sets (its Z3 queries are small); refinement never builds the sets, so it decides
 games whose sets explode (three vendors). Both give the same exact regions."""

@@ -167,7 +167,7 @@ def test_the_honest_profile_witness_pays_what_the_protocol_promises(monkeypatch)
 
 def test_refinement_finds_the_same_regions_as_enumeration(analysis):
     """Two independent ways to the exact region: enumerating candidates (with exact
-    pruning) and counterexample-guided refinement (proofs.refinement)."""
+    pruning) and counterexample-guided refinement (proofs.incentives.refinement)."""
     shape = MarketGameShape(1, 2, 2)
     enumerated = analysis(shape)
     refined = analyse(shape, method="refine")
