@@ -75,7 +75,7 @@ def _time_game(path: Path) -> tuple[float, float, int]:
     return best_load, best_check, rounds
 
 
-def run() -> dict:  # type: ignore[type-arg]
+def run() -> dict:
     directory = _games_directory()
     baseline = {"z3_pigeonhole_seconds": min(_baseline_z3() for _ in range(3)),
                 "python_loop_seconds": min(_baseline_python() for _ in range(3))}

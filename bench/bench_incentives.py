@@ -17,7 +17,9 @@ The "auto s" column includes building.
 
 from __future__ import annotations
 
+import contextlib
 import time
+from unittest import mock
 
 from bench.bench_games import _baseline_z3
 from proofs.incentives.analysis import analyse
@@ -27,15 +29,12 @@ from proofs.market_game import build_market_game
 
 
 def _analyse_seconds(shape, prune: bool, method: str = "auto") -> tuple[float, int]:
-    original = Envelope.prune
-    if not prune:
-        Envelope.prune = lambda self, candidates, keep: candidates
-    try:
+    with contextlib.ExitStack() as stack:
+        if not prune:
+            stack.enter_context(mock.patch.object(Envelope, "prune", lambda self, candidates, keep: candidates))
         started = time.perf_counter()
         regions = analyse(shape, method=method)
         return time.perf_counter() - started, sum(len(region.conditions) for region in regions)
-    finally:
-        Envelope.prune = original
 
 
 BUILD_AIM = 10.0
@@ -48,7 +47,7 @@ def _build_seconds(shape, memoise: bool) -> tuple[float, int]:
     return time.process_time() - started, build.nodes
 
 
-def building() -> dict:  # type: ignore[type-arg]
+def building() -> dict:
     header = f"{'shape':34s} {'nodes':>8s} {'plain s':>8s} {'memo s':>8s} {'x faster':>9s} {'of 10x aim':>10s}"
     print(header)
     print("-" * len(header))
@@ -63,7 +62,7 @@ def building() -> dict:  # type: ignore[type-arg]
     return rows
 
 
-def run() -> dict:  # type: ignore[type-arg]
+def run() -> dict:
     baseline = min(_baseline_z3() for _ in range(3))
     print(f"baseline: Z3 pigeonhole 8/7 {baseline:.3f} s")
     print("game building (CPU s):")

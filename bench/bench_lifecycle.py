@@ -235,7 +235,7 @@ class LifecycleBench:
         plaintext = prepared.canonical_bytes()
         rows_root = train_rows_root(prepared)
         self.commitments = {}
-        registrations = []
+        registrations: list[tuple[Identity, str, dict[str, Any]]] = []
         for group in self.groups:
             dataset_id = f"data{group.index}"
             encrypted = encrypt_dataset(plaintext, group.data_key, dataset_id)

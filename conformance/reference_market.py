@@ -50,10 +50,11 @@ from reference.clients.crypto import (
 from reference.clients.datasets import train_rows_root
 from reference.clients.gateway import MarketClock, NetworkGateway, Outcome
 from reference.clients.treasury import init_market
-from reference.ledger import Network
+from reference.ledger import FakeClock, Network
 from reference.ledger.identity import Identity
 from reference.training.merkle import inclusion_proof
 from reference.training.recipe import ModelRecipe
+from reference.training.step import TrainingState
 from traces.itf import ACCEPTED
 
 
@@ -66,6 +67,8 @@ class Market:
         self.chaincode = chaincode
         # the market's time is the network's (trusted time: endorsers and the orderer read
         # it); each market counts the vector's seconds from the network time it starts at
+        if not isinstance(network.clock, FakeClock):
+            raise TypeError("the reference runner's network must run on a FakeClock (its time is the vectors')")
         self.clock = MarketClock(ledger=network.clock)
         self.t0 = self.clock.now()
         self.gateways: dict[str, NetworkGateway] = {}
@@ -169,7 +172,7 @@ class Market:
         committed = None
         job = self.job(call.args.get("job"))
         dispute = job.disputes[-1] if job is not None and job.disputes else None
-        if dispute is not None:
+        if job is not None and dispute is not None:
             if call.action == "bisect_query":
                 committed = self.claims.digests.get((job.job_id, dispute.respondent,
                                                      dispute.claimant_root))
@@ -213,10 +216,13 @@ class Market:
     def resolve_arguments(self, job_id: Any) -> dict[str, Any]:
         job = self.job(job_id)
         empty = {"job": job_id, "recipe": {}, "pre_state": {}, "batch": []}
-        dispute = job.disputes[-1] if job is not None and job.disputes else None
-        training = self.training(job.job_id) if job is not None else None
-        if dispute is None or training is None or job.status != "DISPUTED":
+        if job is None or not job.disputes or job.status != "DISPUTED":
             return empty
+        dispute = job.disputes[-1]
+        training = self.training(job.job_id)
+        if training is None:
+            return empty
+        pre_state: TrainingState | None
         if dispute.low == 0:
             pre_state = training.honest[0]
         else:

@@ -97,18 +97,25 @@ class ReferenceRunner(Runner):
         self.network.install_chaincode(chaincode, MarketplaceChaincode)
         self.market = Market(self.network, chaincode, genesis)
 
+    @property
+    def current(self) -> Market:
+        """The market of the vector being run."""
+        if self.market is None:
+            raise RuntimeError("init() starts a market before the vector's calls")
+        return self.market
+
     def step(self, call: VectorCall) -> str:
-        outcome = self.market.submit(call)
-        self.market.hand_over()
+        outcome = self.current.submit(call)
+        self.current.hand_over()
         return outcome
 
     def step_concurrently(self, first: VectorCall, second: VectorCall) -> tuple[str, str]:
-        outcomes = self.market.submit_together(first, second)
-        self.market.hand_over()
+        outcomes = self.current.submit_together(first, second)
+        self.current.hand_over()
         return outcomes
 
     def project(self) -> AbstractState:
-        return project(self.market)
+        return project(self.current)
 
     def close(self) -> None:
         self.network.close()

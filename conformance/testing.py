@@ -43,6 +43,7 @@ from conformance.conform import (
     CountingRunner,
     describe,
     load_corpus,
+    VectorResult,
     run_vector,
 )
 from traces.itf import ACCEPTED
@@ -92,7 +93,7 @@ class SpecOracle:
     def apply(self, made: Call) -> str:
         result = step(self.market, made)
         self.market = result.market
-        return ACCEPTED if result.accepted else result.rejection.value
+        return ACCEPTED if result.rejection is None else result.rejection.value
 
     def state(self):
         return project(self.market, self.labeller)
@@ -210,7 +211,7 @@ class SuiteState:
         self.factory = factory
         self.vectors = vectors
         self.counting: CountingRunner | None = None
-        self.results = []
+        self.results: list[VectorResult] = []
 
     def runner(self) -> CountingRunner:
         if self.counting is None:

@@ -42,6 +42,8 @@ def _loop_steps(exploration: Exploration, start: int, cycle) -> list[TraceStep]:
     """The loop replayed from the concrete market of ``start``; each call is the edge's
     own call when it leads to the right class, else the protocol move that does."""
     keys = exploration.keys
+    if keys is None:
+        raise ValueError("the exploration recorded no abstraction")
     market = exploration.markets[start]
     steps = []
     for target, made in cycle:

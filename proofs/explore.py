@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 import networkx as nx
 
 from proofs.explore_coverage import Coverage, variant_calls
-from proofs.explore_keys import make_keys, static_horizon
+from proofs.explore_keys import StateKeys, make_keys, static_horizon
 from proofs.explore_properties import protocol_violations
 from spec.actions import Call
 from spec.invariants import outcome_of, violations
@@ -73,7 +73,7 @@ class Exploration:
     """Node -> open jobs with no progress move accepted (deadlock)."""
     exceptions: list[tuple[int, Call, str]] = field(default_factory=list)
     """(node, call, error) for every call on which the spec raised."""
-    variant_exceptions: list[tuple[object, Call, str]] = field(default_factory=list)
+    variant_exceptions: list[tuple[int | tuple[str, int], Call, str]] = field(default_factory=list)
     """(where, call, error) for every malformed call on which the spec raised."""
     outcomes: dict[str, int] = field(default_factory=dict)
     """Job outcome -> first node where some job ended that way."""
@@ -87,7 +87,7 @@ class Exploration:
     """Markets the symmetric encoding could not classify (given their finer time key)."""
     symmetries: int = 1
     """Size of the symmetry group used (1: only the identity)."""
-    keys: object = None
+    keys: StateKeys | None = None
     """The key function object (``keys.key(market)`` names a market's class)."""
     move_outcomes: dict[int, tuple] | None = None
     """With ``record_outcomes``: per node, the sorted (action, outcome) of every protocol move."""
@@ -292,7 +292,7 @@ def _explore(instance: Instance, abstraction: str = "symmetry", *, coverage: boo
     return result
 
 
-def _try_variant(result: Exploration, market: Market, variant: Call, where) -> None:
+def _try_variant(result: Exploration, market: Market, variant: Call, where: int | tuple[str, int]) -> None:
     """Evaluate a malformed call for coverage; a spec that raises on it is a finding
     (every call must be accepted or refused with a code)."""
     try:

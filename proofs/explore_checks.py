@@ -31,6 +31,7 @@ verifies it, and a violation is reported as a lasso (a path and a loop).
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,7 +86,7 @@ class PropertyResult:
         return "holds" if self.holds else "fails"
 
 
-def _first(nodes) -> int | None:
+def _first(nodes: Iterable[int]) -> int | None:
     """The node found first by the BFS (smallest number, so on a shortest path)."""
     return min(nodes, default=None)
 
@@ -101,15 +102,15 @@ def invariant_results(exploration: Exploration) -> list[PropertyResult]:
     extra = sorted(set(failing) - {name for name, _ in names})
     names += [(name, "the invariants could be evaluated") for name in extra]
     for name, description in names:
-        node = _first(failing.get(name, ()))
-        if node is None:
+        first = _first(failing.get(name, ()))
+        if first is None:
             results.append(PropertyResult(name, "invariant", True, description))
         else:
-            problem = dict(exploration.violations[node])[name]
+            problem = dict(exploration.violations[first])[name]
             results.append(PropertyResult(
                 name, "invariant", False,
-                f"{problem} (after {exploration.depth[node]} moves)",
-                Witness(node), {"violating_states": len(failing[name])}))
+                f"{problem} (after {exploration.depth[first]} moves)",
+                Witness(first), {"violating_states": len(failing[name])}))
     return results
 
 
@@ -125,8 +126,8 @@ def exception_result(exploration: Exploration) -> PropertyResult:
     if variant_crashes:
         where, made, error = variant_crashes[0]
         in_setup = not isinstance(where, int)
-        witness = Witness(0 if in_setup else where, final_call=made, final_error=error,
-                          setup_position=where[1] if in_setup else None)
+        witness = (Witness(where, final_call=made, final_error=error) if isinstance(where, int) else
+                   Witness(0, final_call=made, final_error=error, setup_position=where[1]))
         return PropertyResult("no_exceptions", "safety", False,
                               f"malformed {made.action} by {made.actor} raised {error}"
                               + (" during setup" if in_setup else ""),
@@ -156,7 +157,7 @@ def _cyclic_components(graph: nx.DiGraph) -> list[set[int]]:
 def _shortest_cycle(exploration: Exploration, start: int, members: set[int]) -> list[tuple[int, Any]]:
     """The shortest cycle from ``start`` back to itself inside ``members``."""
     previous: dict[int, tuple[int, Any]] = {}
-    queue = deque()
+    queue: deque[int] = deque()
     for target, made in exploration.successors[start]:
         if target == start:
             return [(start, made)]
@@ -267,7 +268,7 @@ def horizon_result(exploration: Exploration, longest: tuple[int, int] | None) ->
                           f"runs take at most {longest[1]} ticks, before the earliest expiry "
                           f"taken as never reached ({earliest}): the licences of "
                           f"{', '.join(sorted(far))} never expire in any run",
-                          {"horizon": exploration.horizon, "longest_run_ticks": longest[1]})
+                          data={"horizon": exploration.horizon, "longest_run_ticks": longest[1]})
 
 
 def outcome_result(exploration: Exploration) -> PropertyResult:

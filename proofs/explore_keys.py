@@ -51,7 +51,8 @@ and equal sets of successor keys — the definition of a bisimulation.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
+from typing import Protocol
 from dataclasses import dataclass, fields
 from enum import Enum
 from itertools import permutations, product
@@ -88,9 +89,10 @@ def missed_deadline_facts(evidence: tuple[tuple[str, object], ...], relative: bo
     if not relative:
         return evidence
     facts = dict(evidence)
-    if "now" not in facts or "deadline" not in facts:
+    now, deadline = facts.get("now"), facts.get("deadline")
+    if not isinstance(now, int) or not isinstance(deadline, int):
         return evidence
-    passed = facts["now"] > facts["deadline"]
+    passed = now > deadline
     return tuple((name, value) for name, value in evidence if name not in ("now", "deadline")) \
         + (("now_after_deadline", passed),)
 
@@ -332,10 +334,12 @@ class SymmetryEncoder:
         """
         codes = []
         for verdict in job.verdicts:
-            facts = []
+            facts: list[tuple[str, object]] = []
             evidence = dict(verdict.evidence)
             if verdict.offence in (Offence.DEFECTIVE_INPUTS, Offence.FALSE_COMPLAINT):
                 dataset = evidence.get("dataset")
+                if not isinstance(dataset, str):
+                    raise Unclassifiable(f"an inputs verdict about dataset {dataset!r}")
                 for fact, value in verdict.evidence:
                     if fact in ("delivery_digest", "commitment"):
                         facts.append((fact, self.commitment_offset(market, dataset, value)))
@@ -582,6 +586,12 @@ class SymmetryKeys:
         return key
 
 
+class StateKeys(Protocol):
+    """What the explorer asks of an abstraction: the key of a market's class."""
+
+    def key(self, market: Market) -> Hashable: ...
+
+
 class RawKeys:
     """No abstraction: the market is its own key."""
 
@@ -593,7 +603,7 @@ ABSTRACTIONS = ("none", "time", "symmetry")
 """Names of the keys, finest first: no abstraction, time, time and symmetry."""
 
 
-def make_keys(abstraction: str, instance: Instance, initial: Market, horizon: int | None):
+def make_keys(abstraction: str, instance: Instance, initial: Market, horizon: int | None) -> StateKeys:
     """The key function object for ``abstraction`` (one of :data:`ABSTRACTIONS`)."""
     if abstraction == "none":
         return RawKeys()

@@ -37,7 +37,8 @@ def observation(exploration: Exploration, node: int) -> tuple:
     """What the checks can see of a node, without names."""
     market = exploration.markets[node]
     try:
-        outcomes = tuple(sorted(Counter(str(outcome_of(job)) for job in market.jobs.values()).items()))
+        outcomes: tuple[tuple[str, object], ...] = tuple(
+            sorted(Counter(str(outcome_of(job)) for job in market.jobs.values()).items()))
     except Exception as error:
         outcomes = (("error", type(error).__name__),)
     moves = exploration.move_outcomes.get(node, ()) if exploration.move_outcomes is not None else ()

@@ -49,7 +49,7 @@ from spec.base import Amount
 from spec.machine import symbolic_step
 from spec.payoffs import did_honest_work, offchain_training_cost, offchain_training_value, utilities
 from spec.scenarios import Instance, JobTemplate, PURPOSE, commitment_of, protocol_moves
-from spec.state import TREASURY, JobStatus, Market, Role, Turn, genesis, is_terminal
+from spec.state import TREASURY, Dispute, Job, JobStatus, Market, Role, Turn, genesis, is_terminal
 
 JOB = "job1"
 CONSTANTS = ("P", "F", "C", "V", "Bv", "Ba", "Bd", "G", "q", "K")
@@ -164,6 +164,20 @@ class GameNode:
     honest: str | None = None
     truthful: frozenset[str] = frozenset()
 
+    @property
+    def decision(self) -> tuple[str, str]:
+        """``(player, honest move)`` of a decision node."""
+        if self.player is None or self.honest is None:
+            raise ValueError("not a decision node")
+        return self.player, self.honest
+
+
+def the_dispute(job: Job) -> Dispute:
+    """The dispute being played (the job is DISPUTED, or a dispute move is considered)."""
+    if job.dispute is None:
+        raise ValueError(f"job {job.ident} has no dispute")
+    return job.dispute
+
 
 def label_of(market: Market, move: Call) -> str:
     """A short action name for a spec call, naming the variant where one action has several."""
@@ -214,7 +228,7 @@ def truthful_reports(market: Market, labels: list[str]) -> frozenset[str]:
                 truthful.add(label)
         elif label in ("confirm_inputs", "bisect_answer", "report_misuse"):
             truthful.add(label)
-        elif label == "bisect_query" and not did_honest_work(market, job, job.dispute.respondent):
+        elif label == "bisect_query" and not did_honest_work(market, job, the_dispute(job).respondent):
             truthful.add(label)
     return frozenset(truthful)
 
@@ -241,10 +255,10 @@ def honest_choice(market: Market, player: str, labels: list[str]) -> str:
                 if not did_honest_work(market, job, v) and v not in job.convicted_vendors]
         return f"dispute_{lazy[0]}" if lazy else "accept_result"
     if job.status == JobStatus.DISPUTED:
-        if job.dispute.turn == Turn.RESPONDENT:
+        if the_dispute(job).turn == Turn.RESPONDENT:
             return "bisect_answer"
         # a claimant pursues a true claim; one whose claim is false concedes by silence
-        return "silent" if did_honest_work(market, job, job.dispute.respondent) else "bisect_query"
+        return "silent" if did_honest_work(market, job, the_dispute(job).respondent) else "bisect_query"
     raise AssertionError(f"no honest move defined in {job.status}")
 
 
@@ -265,7 +279,7 @@ def automatic_moves(market: Market, context: Context, shape: MarketGameShape) ->
         job = market.jobs[JOB]
         if is_terminal(job):
             return market
-        if job.status == JobStatus.DISPUTED and job.dispute.turn == Turn.RESOLVE:
+        if job.status == JobStatus.DISPUTED and the_dispute(job).turn == Turn.RESOLVE:
             market = accepted(market, call("resolve_step", TREASURY, job=JOB))
         elif job.status == JobStatus.DELIVERED and context.audited is None:
             return market  # nature decides on an audit first
@@ -420,12 +434,13 @@ def build_market_game(shape: MarketGameShape, node_budget: int = 2_000_000,
                 edges.append({"action": branch.label, "probability": text(branch.probability),
                               "child": grow(branch.market, branch.context, history + (branch.label,))})
             return {"chance": edges}
-        decide(history, node.honest, node.truthful)
+        player, honest = node.decision
+        decide(history, honest, node.truthful)
         children = []
         for branch in node.branches:
             actions.add(branch.label)
             if branch.label == "misuse_data":
-                child = grow_misuse(branch.market, branch.context, history + (branch.label,), node.player)
+                child = grow_misuse(branch.market, branch.context, history + (branch.label,), player)
             else:
                 child = grow(branch.market, branch.context, history + (branch.label,))
             children.append({"action": branch.label, "child": child})
@@ -435,7 +450,7 @@ def build_market_game(shape: MarketGameShape, node_budget: int = 2_000_000,
                    owners: tuple[str, ...]) -> dict:
         counts["nodes"] += 1
         found = misuse_found(market, context, vendor, owners)
-        decide(history, found.honest, frozenset({"report_misuse"}))
+        decide(history, found.decision[1], frozenset({"report_misuse"}))
         children = []
         for branch in found.branches:
             actions.add(branch.label)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from typing import Any
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
@@ -29,7 +30,7 @@ import spec.actions as actions
 from proofs.explore import Exploration, explore
 from proofs.explore_checks import PropertyResult, exploration_results
 from proofs.explore_coverage import Coverage
-from spec.actions import CATALOGUE
+from spec.actions import CATALOGUE, Action
 from spec.rejections import Rejection
 from spec.scenarios import Instance
 from spec.state import STAKED_STATUSES, JobStatus, Offence, Turn, Verdict
@@ -52,13 +53,15 @@ class Mutant:
 def applied(mutant: Mutant) -> Iterator[None]:
     """Run the body with ``mutant`` in force; everything is restored on exit."""
     replacements = mutant.patches()
-    saved: list[tuple[str, str, object]] = []
+    saved: list[tuple[str, str, Any]] = []
     try:
         for (where, name), replacement in replacements.items():
             if where == "module":
                 saved.append((where, name, getattr(actions, name)))
                 setattr(actions, name, replacement)
             elif where == "catalogue":
+                if not isinstance(replacement, Action):
+                    raise TypeError(f"the catalogue entry of {name} must be an Action")
                 saved.append((where, name, CATALOGUE[name]))
                 CATALOGUE[name] = replacement
             else:

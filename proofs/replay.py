@@ -91,6 +91,8 @@ def replay(trace: RunTrace) -> ReplayReport:
     for index, recorded in enumerate(trace.steps[1:], start=1):
         made = recorded.call
         try:
+            if made is None:
+                raise ValueError(f"step {index} of the trace records no call")
             result = step(market, made)
         except Exception as error:
             message = f"{type(error).__name__}: {error}"
@@ -130,6 +132,8 @@ def replay(trace: RunTrace) -> ReplayReport:
 
 def _loop_claim(trace: RunTrace, instance: Instance) -> str | None:
     """Check that the last market is in the same class as the loop's first one."""
+    if trace.loop is None:
+        return None
     first, last = trace.steps[trace.loop].market, trace.steps[-1].market
     horizon = trace.meta.get("horizon")
     for keys, how in ((TimeKeys(horizon), "with every time value shifted"),

@@ -451,7 +451,7 @@ def privacy_summary(jobs: list[SharedJob]) -> dict[str, Any]:
         for sharing, vendors in job.holdings.views.items():
             merged.views[sharing] |= vendors
     report = privacy_report(merged, max(job.threshold for job in jobs), entitled)
-    report["disputes"] = [{"job": job.job_id, **judgement} for job in jobs
+    report["disputes"] = [{"job": job.job, **judgement} for job in jobs
                           for judgement in job.judgements]
     report["scope"] = ("the secret-shared jobs; job-honest, job-lazy and job-complaint on the "
                        "ledger still deliver decryptable datasets to their vendors")

@@ -9,12 +9,14 @@ ITF traces (replay them with ``aimarket simulate --replay FILE``).
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
-from rich.console import Console
+from rich.console import Console, JustifyMethod
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -66,9 +68,9 @@ def parse_knob(field: str, value: object) -> object:
     return value
 
 
-def instance_knobs(args) -> dict[str, object]:
+def instance_knobs(args: argparse.Namespace) -> dict[str, Any]:
     """The knobs of ``--params FILE`` and of every ``--instance KEY=VALUE`` (later wins)."""
-    knobs: dict[str, object] = {}
+    knobs: dict[str, Any] = {}
     if args.params:
         from aimarket.inputs import read_json_file
         values = read_json_file(args.params, dict, "JSON object of instance knobs")
@@ -147,9 +149,10 @@ def build_context(args):
 
 def print_table(console: Console, report) -> None:
     table = Table(title="aimarket check", show_lines=False)
-    for column, justify in (("property", "left"), ("kind", "left"), ("instance", "left"),
-                            ("states", "right"), ("transitions", "right"), ("verdict", "left"),
-                            ("seconds", "right")):
+    columns: tuple[tuple[str, JustifyMethod], ...] = (
+        ("property", "left"), ("kind", "left"), ("instance", "left"), ("states", "right"),
+        ("transitions", "right"), ("verdict", "left"), ("seconds", "right"))
+    for column, justify in columns:
         table.add_column(column, justify=justify)
     for result in report.results:
         verdict = "[green]holds[/green]" if result.holds else "[bold red]FAILS[/bold red]"

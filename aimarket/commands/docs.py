@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import Any
 from pathlib import Path
 
 from aimarket.errors import UsageError
@@ -17,7 +18,7 @@ from aimarket.errors import UsageError
 REPOSITORY = Path(__file__).resolve().parents[2]
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("docs", help="build the documentation site (mkdocs build --strict)")
     parser.add_argument("--proof-report", type=Path, metavar="FILE",
                         help="proof report JSON (default: docs/generated/proof-report.json)")
@@ -64,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
     except (DocsBuildError, GraphvizMissing, ChapterMismatch) as error:
         print(f"aimarket: docs: {error}", file=sys.stderr)
         return 1
-    summary = {
+    summary: dict[str, Any] = {
         "site_dir": str(result.site_dir) if options.run_mkdocs else None,
         "docs_source": str(result.docs_source),
         "config": str(result.config),

@@ -31,7 +31,7 @@ examples:
   aimarket games check game.json --preconditions --json"""
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction) -> None:
     games = subparsers.add_parser(
         "games", help="game-theoretic security properties of extensive-form games",
         description="Game-theoretic security properties of extensive-form games "

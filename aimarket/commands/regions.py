@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from typing import Any
 from pathlib import Path
 
 from aimarket.errors import UsageError
@@ -30,7 +31,7 @@ def run(args) -> int:
             write_document(document, target)
         except OSError as error:
             raise UsageError("--out", f"cannot write {target}: {error.strerror or error}") from None
-    summary = {
+    summary: dict[str, Any] = {
         "path": str(target),
         "checked": bool(args.check),
         "current": current,

@@ -78,6 +78,7 @@ def load_proof_report(path: Path) -> ProofReport | Missing:
     if isinstance(data, Missing):
         return data
     report = ProofReport(path)
+    rest: dict[str, Any]
     if is_game_results(data):
         games, rest = [data], {}
     elif isinstance(data, list) and all(is_game_results(item) for item in data):

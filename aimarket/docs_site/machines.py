@@ -28,7 +28,7 @@ from spec.actions import Call
 from spec.invariants import outcome_of
 from spec.machine import step
 from spec.scenarios import Instance, make_instance
-from spec.state import TERMINAL_STATUSES, JobStatus, Market, Turn
+from spec.state import TERMINAL_STATUSES, Job, JobStatus, Market, Turn
 
 NO_JOB = "no job"
 """The source of ``request_training``: the job does not exist yet."""
@@ -87,13 +87,26 @@ def job_transitions(before: Market, made: Call, after: Market) -> tuple[Transiti
     dispute_edge = None
     was_disputed = old is not None and old.status == JobStatus.DISPUTED
     if was_disputed or new.status == JobStatus.DISPUTED:
-        dispute_source = old.dispute.turn.value if was_disputed else old.status.value
+        dispute_source = _turn(old) if was_disputed else _status(old)
         if new.status == JobStatus.DISPUTED:
-            dispute_target = new.dispute.turn.value
+            dispute_target = _turn(new)
         else:
             dispute_target = outcome_of(new) or new.status.value
         dispute_edge = Transition(dispute_source, made.action, dispute_target)
     return job_edge, dispute_edge, offences
+
+
+def _turn(job: Job | None) -> str:
+    """Whose turn it is in a disputed job's dispute."""
+    if job is None or job.dispute is None:
+        raise ValueError("a disputed job has a dispute")
+    return job.dispute.turn.value
+
+
+def _status(job: Job | None) -> str:
+    if job is None:
+        raise ValueError("a job enters a dispute from an earlier status")
+    return job.status.value
 
 
 def changed_fields(before: Market, after: Market) -> set[str]:

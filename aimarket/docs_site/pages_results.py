@@ -141,7 +141,8 @@ def game_section(game: GameResults) -> str:
     parts = [f"### Game {code(game.game)}", ""]
     rows = []
     for result in game.results:
-        precondition = result.get("precondition") if isinstance(result.get("precondition"), dict) else {}
+        found = result.get("precondition")
+        precondition: dict[str, Any] = found if isinstance(found, dict) else {}
         verified = precondition.get("verified")
         rows.append((code(result.get("property", "?")), history_text(result.get("history", [])),
                      f"**{result.get('verdict', '?')}**", region_cell(result),
@@ -149,7 +150,8 @@ def game_section(game: GameResults) -> str:
     parts += [table(("property", "honest history", "verdict", "holds exactly where", "region verified by Z3"),
                     rows), ""]
     for result in game.results:
-        precondition = result.get("precondition") if isinstance(result.get("precondition"), dict) else {}
+        found = result.get("precondition")
+        precondition = found if isinstance(found, dict) else {}
         examples = []
         if isinstance(result.get("counterexample"), dict):
             examples.append(("Counterexample", result["counterexample"]))
@@ -422,10 +424,10 @@ def vectors_page(context: Context, format_pages: list[str]) -> Page:
         parts += ["No goal is excluded.", ""]
     parts += ["### Actions and outcomes", ""]
     for name in CATALOGUE:
-        rows = [(code(outcome), vector_list(vectors.action_outcomes.get((name, outcome), [])))
-                for outcome in outcomes_of(name)]
+        outcome_rows = [(code(outcome), vector_list(vectors.action_outcomes.get((name, outcome), [])))
+                        for outcome in outcomes_of(name)]
         parts += [f'<a id="vectors-{name}"></a>{action_link(context, name, page)}', "",
-                  table(("outcome", "vectors"), rows), ""]
+                  table(("outcome", "vectors"), outcome_rows), ""]
     unknown = sorted(key for key in vectors.action_outcomes
                      if key[0] not in CATALOGUE or key[1] not in outcomes_of(key[0]))
     if unknown:
@@ -434,15 +436,15 @@ def vectors_page(context: Context, format_pages: list[str]) -> Page:
     diagram = {(edge.source, edge.action, edge.target) for edge in context.machines.job_edges}
     declared = {(VECTOR_NO_JOB_MARK_TO_SOURCE.get(source, source), action, target): names
                 for (source, action, target), names in vectors.job_edges.items()}
-    rows = []
+    edge_rows = []
     for edge in sorted(diagram | set(declared)):
-        rows.append((code(edge[0]), action_link(context, edge[1], page), code(edge[2]),
+        edge_rows.append((code(edge[0]), action_link(context, edge[1], page), code(edge[2]),
                      vector_list(declared.get(edge, [])),
                      "yes" if edge in diagram else "**no**"))
     parts += ["### Job status machine edges", "",
               "Each edge of the job status machine (as the model checker derives it for the "
               "diagram) next to the vectors the manifest says take it:", "",
-              table(("from", "action", "to", "vectors", "in the diagram"), rows), ""]
+              table(("from", "action", "to", "vectors", "in the diagram"), edge_rows), ""]
     if vectors.endings:
         parts += ["### Endings", "",
                   table(("ending", "vectors"), [(code(ending), vector_list(names))

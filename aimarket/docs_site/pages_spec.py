@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
+from typing import Any
 
 import proofs.explore_properties
 import spec.actions
@@ -250,7 +252,7 @@ def diagram_section(context: Context, which: str, page: str) -> str:
 
 # --- one action ---------------------------------------------------------------------------
 
-def payout_functions() -> list[object]:
+def payout_functions() -> list[Callable[..., Any]]:
     return functions_in_section(spec.actions, PAYOUT_SECTION)
 
 
@@ -286,13 +288,13 @@ def action_doc(context: Context, action: Action, page: str) -> str:
     if run is not None:
         requirements = action.requirements(run.before, run.example.calls[-1])
         if requirements:
-            rows = [(requirement.name, code(requirement.code.value),
+            requirement_rows = [(requirement.name, code(requirement.code.value),
                      code(f"{format_value(requirement.amount)} {'>' if requirement.strict else '≥'} "
                           f"{format_value(requirement.bound)}"))
                     for requirement in requirements]
             parts += [f"**Amount requirements**, as evaluated in the accepted worked example "
                       f"“{run.example.name}”:", "",
-                      table(("requirement", "code if it fails", "amount vs bound"), rows), ""]
+                      table(("requirement", "code if it fails", "amount vs bound"), requirement_rows), ""]
     job_moves = sorted(transition for transition in context.machines.job_edges
                        if transition.action == action.name)
     dispute_moves = sorted(transition for transition in context.machines.dispute_edges
@@ -561,14 +563,15 @@ def examples_page(context: Context) -> Page:
     parts += ["## Stories", "", "The named runs of `spec/examples.py` the examples start from; "
               "each continues a shorter story or starts at genesis.", ""]
     stories = context.stories
-    for name, calls in stories.items():
+    for name, story_calls in stories.items():
         base, base_length = None, 0
         for other, other_calls in stories.items():
-            if other != name and base_length < len(other_calls) < len(calls) and calls[:len(other_calls)] == other_calls:
+            if (other != name and base_length < len(other_calls) < len(story_calls)
+                    and story_calls[:len(other_calls)] == other_calls):
                 base, base_length = other, len(other_calls)
         origin = link(code(base), page, page, f"story-{base}") if base else "genesis"
         parts += [f"### {code(name)} {{#story-{name}}}", "", f"From {origin}:", ""]
-        parts += [f"{number}. {format_call(made)}" for number, made in enumerate(calls[base_length:], 1)]
+        parts += [f"{number}. {format_call(made)}" for number, made in enumerate(story_calls[base_length:], 1)]
         parts.append("")
     return Page(page, "Worked examples", "\n".join(parts))
 

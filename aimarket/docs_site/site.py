@@ -313,7 +313,8 @@ def build_site(options: BuildOptions, progress: Callable[[str], None] = lambda m
     timings["generate"] = time.perf_counter() - generating
 
     taken = set(handwritten) | set(format_pages)
-    for item in [*pages, *assets]:
+    written: list[Page | Asset] = [*pages, *assets]
+    for item in written:
         if item.path in taken:
             raise DocsBuildError(f"docs/{item.path} is hand-written but the site generates "
                                  f"{item.path}; rename one of them")

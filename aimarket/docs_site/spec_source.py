@@ -16,9 +16,11 @@ from __future__ import annotations
 import ast
 import inspect
 import textwrap
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from types import ModuleType
+from typing import Any
 
 import spec.actions
 from spec.actions import Action
@@ -70,7 +72,7 @@ def action_section(action: Action) -> str:
     return title
 
 
-def functions_in_section(module: ModuleType, title: str) -> list[object]:
+def functions_in_section(module: ModuleType, title: str) -> list[Callable[..., Any]]:
     """The top-level functions of ``module`` written in section ``title``, in source order."""
     wanted = next((section for section in sections(module) if section.title == title), None)
     if wanted is None:
@@ -100,7 +102,7 @@ def module_attribute_docs(module: ModuleType) -> dict[str, str]:
     return docs
 
 
-def called_names(function: object) -> set[str]:
+def called_names(function: Callable[..., Any]) -> set[str]:
     """Names of the functions ``function`` calls directly (``f(...)`` and ``m.f(...)``)."""
     tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
     names = set()
@@ -113,12 +115,12 @@ def called_names(function: object) -> set[str]:
     return names
 
 
-def attribute_names(function: object, modules: tuple[ModuleType, ...]) -> set[str]:
+def attribute_names(function: Callable[..., Any], modules: tuple[ModuleType, ...]) -> set[str]:
     """Attribute names read by ``function`` and, transitively, by the functions of
     ``modules`` it calls (``market.balances`` contributes ``balances``)."""
     seen: set[int] = set()
     names: set[str] = set()
-    pending = [function]
+    pending: list[Callable[..., Any]] = [function]
     while pending:
         current = pending.pop()
         if id(current) in seen:

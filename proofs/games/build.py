@@ -62,7 +62,8 @@ def make_game(players: Sequence[str], tree: NodeData, honest: Iterable[Sequence[
               constraints: Sequence[str] = (), property_constraints: Mapping[str, Sequence[str]] | None = None,
               name: str = "game") -> Game:
     """A validated :class:`~proofs.games.model.Game` (the actions are collected from the tree)."""
-    per_property = {key: [] for key in ("weak_immunity", "weaker_immunity", "collusion_resilience", "practicality")}
+    per_property: dict[str, list[Any]] = {
+        key: [] for key in ("weak_immunity", "weaker_immunity", "collusion_resilience", "practicality")}
     for key, extra in (property_constraints or {}).items():
         per_property[key] = list(extra)
     data = {

@@ -142,7 +142,7 @@ class Encoder:
             result = _select(self.choice[index] == position, values[position], result)
         return result
 
-    def value(self, index: int, objective: tuple[int, ...], rule, real_only: bool, memo: dict) -> Pair:  # type: ignore[no-untyped-def]
+    def value(self, index: int, objective: tuple[int, ...], rule, real_only: bool, memo: dict) -> Pair:
         """Value of the summed utility of ``objective`` players at node ``index``; ``rule(owner)``
         says what happens at a decision node: "sigma", "max" or "min"."""
         if index in memo:
@@ -190,7 +190,7 @@ class Encoder:
 
     def practicality(self) -> z3.BoolRef:
         parts = []
-        memos: list[dict] = [{} for _ in self.compiled.players]  # type: ignore[type-arg]
+        memos: list[dict] = [{} for _ in self.compiled.players]
         for index, node in enumerate(self.nodes):
             shape = self.compiled.shapes[node.shape]
             if shape.kind != DECISION:
@@ -204,8 +204,8 @@ class Encoder:
     def honest_dominance(self) -> z3.BoolRef:
         parts = []
         for player in range(len(self.compiled.players)):
-            worst_memo: dict = {}  # type: ignore[type-arg]
-            best_memo: dict = {}  # type: ignore[type-arg]
+            worst_memo: dict = {}
+            best_memo: dict = {}
             for index, node in enumerate(self.nodes):
                 shape = self.compiled.shapes[node.shape]
                 if shape.kind != DECISION or shape.owner != player:

@@ -173,13 +173,13 @@ def history_problem(tree: Node, history: tuple[str, ...]) -> str | None:
 
 def _term(raw: Any, field: str, symbols: frozenset[str], infinitesimals: frozenset[str]) -> Term:
     try:
-        return _cached_term(type(raw), raw, symbols, infinitesimals)
+        return _cached_term(type(raw).__name__, raw, symbols, infinitesimals)
     except TermError as error:
         raise GameFormatError(field, str(error)) from None
 
 
 @functools.lru_cache(maxsize=65536)
-def _cached_term(kind: type, raw: Any, symbols: frozenset[str], infinitesimals: frozenset[str]) -> Term:
+def _cached_term(kind: str, raw: Any, symbols: frozenset[str], infinitesimals: frozenset[str]) -> Term:
     """Parse a term once per distinct text (large trees repeat a handful of terms)."""
     poly = parse_poly(raw, symbols)
     return Term(raw, split_lexicographic(poly, infinitesimals, str(raw)))
@@ -299,7 +299,7 @@ def _node_to_dict(node: Node) -> dict[str, Any]:
 
 
 def game_to_dict(game: Game) -> dict[str, Any]:
-    property_constraints = {key: [] for key in PROPERTY_CONSTRAINT_KEYS}
+    property_constraints: dict[str, list[str]] = {key: [] for key in PROPERTY_CONSTRAINT_KEYS}
     for key, constraints in game.property_constraints:
         property_constraints[key] = [constraint.source for constraint in constraints]
     return {

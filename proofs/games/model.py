@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterator, Union
 
+from .logic import Atom
 from .terms import LexValue, Poly, Formula
 
 PROPERTY_CONSTRAINT_KEYS = ("weak_immunity", "weaker_immunity", "collusion_resilience", "practicality")
@@ -103,7 +104,9 @@ def iter_nodes(node: Node) -> Iterator[Node]:
     while stack:
         current = stack.pop()
         yield current
-        if isinstance(current, (Decision, Chance)):
+        if isinstance(current, Decision):
+            stack.extend(branch.child for branch in reversed(current.branches))
+        elif isinstance(current, Chance):
             stack.extend(branch.child for branch in reversed(current.branches))
 
 
@@ -125,7 +128,7 @@ class ValueTable:
         self._index: dict[LexValue, int] = {}
         self._sums: dict[tuple[int, ...], int] = {}
         self._weighted: dict[tuple[tuple[Poly, int], ...], int] = {}
-        self.atom_cache: dict[tuple[int, int, bool, bool], object] = {}  # see point.comparison_atom
+        self.atom_cache: dict[tuple[int, int, bool, bool], Atom] = {}  # see point.comparison_atom
 
     def intern(self, value: LexValue) -> int:
         index = self._index.get(value)
@@ -242,7 +245,7 @@ def compile_game(game: Game) -> CompiledGame:
     return CompiledGame(game, shapes, root, table, zero, size, contains_chance)
 
 
-def _with_recursion_limit(tree: Node, build) -> int:  # type: ignore[no-untyped-def]
+def _with_recursion_limit(tree: Node, build) -> int:
     """Run ``build`` with a recursion limit that fits deep trees."""
     import sys
 

@@ -41,7 +41,7 @@ class Algebraic:
 
     @staticmethod
     def _wrap(value: object) -> "Algebraic":
-        return value if isinstance(value, Algebraic) else Algebraic(value)  # type: ignore[arg-type]
+        return value if isinstance(value, Algebraic) else Algebraic(value)
 
     def __add__(self, other: object) -> "Algebraic":
         return Algebraic(z3.simplify(self.expression + Algebraic._wrap(other).expression))
@@ -69,7 +69,7 @@ class Algebraic:
         return hash(str(self.expression))
 
     def __float__(self) -> float:
-        return float(self.expression.approx(20).as_fraction())  # type: ignore[union-attr]
+        return float(self.expression.approx(20).as_fraction())
 
     def __repr__(self) -> str:
         return f"Algebraic({self.expression})"
@@ -80,9 +80,9 @@ Real = Union[Fraction, Algebraic]
 
 def z3_number(value: z3.ExprRef) -> Real:
     if z3.is_rational_value(value):
-        return Fraction(value.numerator_as_long(), value.denominator_as_long())  # type: ignore[attr-defined]
+        return Fraction(value.numerator_as_long(), value.denominator_as_long())
     if z3.is_algebraic_value(value):
-        return Algebraic(value)  # type: ignore[arg-type]
+        return Algebraic(value)
     raise ValueError(f"not a number: {value}")
 
 
@@ -136,11 +136,11 @@ def format_real(value: Real) -> str:
         return format_real(z3_number(expression))
     simplified = z3.simplify(expression)
     if z3.is_algebraic_value(simplified):
-        coefficients = simplified.poly()  # type: ignore[attr-defined]
+        coefficients = simplified.poly()
         polynomial = Poly([(((("x", power),) if power else ()), Fraction(int(str(coefficient))))
                            for power, coefficient in enumerate(coefficients)])
-        approximation = simplified.approx(10).as_decimal(10).rstrip("?")  # type: ignore[attr-defined]
-        return f"root {simplified.index()} of {polynomial} (~{approximation})"  # type: ignore[attr-defined]
+        approximation = simplified.approx(10).as_decimal(10).rstrip("?")
+        return f"root {simplified.index()} of {polynomial} (~{approximation})"
     return str(simplified)
 
 

@@ -222,7 +222,7 @@ def _as_dnf(condition: Condition, limit: int = 4096) -> list[frozenset[Condition
     return result
 
 
-def simplify_region(condition: Condition, assumptions: z3.BoolRef, context, max_literals: int = 400) -> Condition:  # type: ignore[no-untyped-def]
+def simplify_region(condition: Condition, assumptions: z3.BoolRef, context, max_literals: int = 400) -> Condition:
     """An equivalent (under ``assumptions``) and usually much shorter condition.
 
     Sub-formulas are simplified bottom-up (so that e.g. ``a > 0 ∨ (a >= 0 ∧ a <= 0)`` becomes
@@ -237,7 +237,7 @@ def simplify_region(condition: Condition, assumptions: z3.BoolRef, context, max_
     return _simplify_dnf(condition, assumptions, context, max_literals)
 
 
-def _simplify_dnf(condition: Condition, assumptions: z3.BoolRef, context, max_literals: int) -> Condition:  # type: ignore[no-untyped-def]
+def _simplify_dnf(condition: Condition, assumptions: z3.BoolRef, context, max_literals: int) -> Condition:
     """Works on the disjunctive normal form: drops cases that contradict the assumptions,
     literals implied by the rest of their case, then every literal whose removal leaves the
     region unchanged (checked with Z3), then every case that the others already cover."""
@@ -463,7 +463,7 @@ def _constraint_symbols(game: Game, key: str) -> set[str]:
     return result
 
 
-def _constants_only_assumptions(game: Game, key: str, context, constraints: z3.BoolRef,  # type: ignore[no-untyped-def]
+def _constants_only_assumptions(game: Game, key: str, context, constraints: z3.BoolRef,
                                 infinitesimals: list[z3.ArithRef]) -> z3.BoolRef:
     """The constraints projected on the constants: ``∃ infinitesimals. constraints``."""
     goal = z3.Goal()
@@ -477,7 +477,7 @@ def _constants_only_assumptions(game: Game, key: str, context, constraints: z3.B
     return z3.BoolVal(True)
 
 
-def _counterexample_outside(workspace: Workspace, checker, constraints: z3.BoolRef,  # type: ignore[no-untyped-def]
+def _counterexample_outside(workspace: Workspace, checker, constraints: z3.BoolRef,
                             region: z3.BoolRef) -> Counterexample | None:
     solver = z3.Solver()
     solver.add(constraints, z3.Not(region))

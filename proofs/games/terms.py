@@ -31,9 +31,19 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Callable, Iterable, Mapping, TypeVar, Union
+from typing import Any, Callable, Iterable, Mapping, Protocol, TypeVar, Union
 
-Number = TypeVar("Number")
+
+class RingElement(Protocol):
+    """What :meth:`Poly.evaluate` computes with: elements that add and multiply with each
+    other and with Fractions (Fraction, Z3 or sympy numbers)."""
+
+    def __add__(self, other: Any, /) -> Any: ...
+
+    def __mul__(self, other: Any, /) -> Any: ...
+
+
+Number = TypeVar("Number", bound=RingElement)
 
 # A monomial is a sorted tuple of (symbol name, exponent >= 1); () is the constant monomial.
 Monomial = tuple[tuple[str, int], ...]
@@ -76,11 +86,13 @@ class Poly:
     # -- constructors -------------------------------------------------------------------
     @staticmethod
     def constant(value: int | Fraction) -> "Poly":
-        return Poly({(): Fraction(value)})
+        constant: dict[Monomial, Fraction] = {(): Fraction(value)}
+        return Poly(constant)
 
     @staticmethod
     def symbol(name: str) -> "Poly":
-        return Poly({((name, 1),): Fraction(1)})
+        linear: dict[Monomial, Fraction] = {((name, 1),): Fraction(1)}
+        return Poly(linear)
 
     # -- inspection ---------------------------------------------------------------------
     @property

@@ -4,6 +4,7 @@ checked against each region.
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Callable, Sequence
 
@@ -109,12 +110,12 @@ def analyse(shape, progress: Callable[[str], None] | None = None, method: str = 
                       lambda: refinement.collusion_resilience(root, group, solver, refiner))
     jobs: list[tuple[str, Callable[[], Region]]] = []
     for player in players:
-        jobs.append((f"truthful reporting: {player}", lambda p=player: truthful(p)))
+        jobs.append((f"truthful reporting: {player}", functools.partial(truthful, player)))
     jobs.append(("dominance solvability", lambda: dominance_solvability(root, players, solver)))
     for player in players:
-        jobs.append((f"weak immunity: {player}", lambda p=player: immunity(p)))
+        jobs.append((f"weak immunity: {player}", functools.partial(immunity, player)))
     for group in coalitions(players):
-        jobs.append((f"collusion resilience: {'+'.join(group)}", lambda g=group: collusion(g)))
+        jobs.append((f"collusion resilience: {'+'.join(group)}", functools.partial(collusion, group)))
     regions = []
     for title, job in jobs:
         if progress:

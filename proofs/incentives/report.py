@@ -136,7 +136,7 @@ def minimum_stakes_result(regions: list[Region], shape: MarketGameShape) -> Chec
 def leaf_at(tree: dict, history: list[str]) -> dict:
     node = tree
     for label in history:
-        edges = node.get("children") or node.get("chance")
+        edges = node.get("children") or node.get("chance") or []
         node = next(edge["child"] for edge in edges if edge["action"] == label)
     return node
 

@@ -14,7 +14,7 @@ from typing import Any
 from reference.chaincode.contract import CHAINCODE_NAME, MarketplaceChaincode
 from reference.chaincode.records import JobRecord
 from reference.clients.crypto import canonical_json
-from reference.clients.gateway import MarketClock, NetworkGateway, Outcome
+from reference.clients.gateway import MarketClock, MemoryGateway, NetworkGateway, Outcome
 from reference.clients.vendor import Vendor
 from reference.clients.world import COST, FEE, World
 from reference.ledger import FakeClock, Network, TrustAnchors
@@ -123,7 +123,10 @@ class Arena:
                                       clock=self.ledger_clock, workers=1)
         self.network.install_chaincode(CHAINCODE_NAME, chaincode)
         self.world = NetworkWorld(self.network, self.clock)
-        self.anchors = TrustAnchors.of_genesis(self.network.orderer.get_block(0))
+        genesis = self.network.orderer.get_block(0)
+        if genesis is None:
+            raise RuntimeError("a new network has a genesis block")
+        self.anchors = TrustAnchors.of_genesis(genesis)
         self.jobs = 0
         self.vendors_made = 0
 
@@ -182,6 +185,13 @@ class _OffsetClock:
 
     def advance(self, seconds: int) -> int:
         return self.clock.advance(seconds) + self.offset
+
+
+def on_network(gateway: NetworkGateway | MemoryGateway) -> NetworkGateway:
+    """A party's gateway in the arena, which is always a network one."""
+    if not isinstance(gateway, NetworkGateway):
+        raise TypeError("the attacks are played on the network")
+    return gateway
 
 
 @contextmanager

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from reference.attacks.arena import FUZZ_EXAMPLES, Arena, Verdict, verdict_of_refusal, with_status_named, try_refused
+from reference.attacks.arena import FUZZ_EXAMPLES, Arena, Verdict, on_network, try_refused, verdict_of_refusal, with_status_named
 from reference.chaincode.contract import CHAINCODE_NAME, MarketplaceChaincode
 from reference.clients.crypto import canonical_json
 from reference.clients.gateway import NetworkGateway
@@ -23,7 +23,7 @@ def _raw_call(arena: Arena, gateway: NetworkGateway, function: str, raw: bytes) 
 
 
 def duplicate_keys(arena: Arena) -> None:
-    treasury = arena.world.treasury.gateway
+    treasury = on_network(arena.world.treasury.gateway)
     _raw_call(arena, treasury, "fund", b'{"recipient": "owner1", "amount": 1, "amount": 9}')
 
 
@@ -31,23 +31,23 @@ def endless_deadline_window(arena: Arena) -> None:
     developer = arena.world.developers["dev1"]
     vendors = list(arena.fresh_vendors(1))
     terms = developer.job_terms("model1", ["data1"], vendors)
-    try_refused(arena, developer.gateway, "request_training", {
+    try_refused(arena, on_network(developer.gateway), "request_training", {
         "job": "job-forever", "model": "model1", "datasets": ["data1"], "vendors": vendors,
         "purpose": PURPOSE, **terms, "window": 10**15}, "MKT_MALFORMED_ARGS")
 
 
 def mint_beyond_the_protocol_bound(arena: Arena) -> None:
-    try_refused(arena, arena.world.treasury.gateway, "fund", {"recipient": "owner1", "amount": 10**30},
+    try_refused(arena, on_network(arena.world.treasury.gateway), "fund", {"recipient": "owner1", "amount": 10**30},
          "MKT_MALFORMED_ARGS")
 
 
 def deeply_nested_argument(arena: Arena) -> None:
     raw = b'{"recipient": "owner1", "amount": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
-    _raw_call(arena, arena.world.treasury.gateway, "fund", raw)
+    _raw_call(arena, on_network(arena.world.treasury.gateway), "fund", raw)
 
 
 def lone_surrogate(arena: Arena) -> None:
-    _raw_call(arena, arena.world.developers["dev1"].gateway, "register_model",
+    _raw_call(arena, on_network(arena.world.developers["dev1"].gateway), "register_model",
               b'{"model": "m\\ud800", "commitment": "' + b"ab" * 32 + b'"}')
 
 
@@ -70,7 +70,7 @@ def fuzzed_chaincode_arguments(arena: Arena) -> None:
         if _encodable(fields) else b"{}{")
     payloads = hostile_object | st.binary(max_size=200)
     peer = arena.network.peers[0]
-    gateway = arena.world.developers["dev1"].gateway
+    gateway = on_network(arena.world.developers["dev1"].gateway)
     answers: Counter[str] = Counter()
     failures: list[str] = []
 

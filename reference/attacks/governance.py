@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from reference.attacks.arena import Arena, Verdict, try_refused
+from reference.attacks.arena import Arena, Verdict, on_network, try_refused
 from reference.chaincode.contract import CHAINCODE_NAME, MarketplaceChaincode
 from reference.clients.treasury import init_market
 from reference.ledger import TxValidationCode
@@ -38,7 +38,7 @@ def treasury_named_from_another_organisation(arena: Arena) -> None:
 
 
 def mint_by_a_vendor(arena: Arena) -> None:
-    vendor = arena.world.vendors["vendor1"].gateway
+    vendor = on_network(arena.world.vendors["vendor1"].gateway)
     try_refused(arena, vendor, "fund", {"recipient": "vendor1", "amount": 10**6},
          "MKT_WRONG_ROLE")
 

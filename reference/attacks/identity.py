@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from reference.attacks.arena import Arena, ForgedIdentity, Verdict, verdict_of_refusal, try_refused
+from reference.attacks.arena import Arena, ForgedIdentity, Verdict, try_refused, verdict_of_refusal
 from reference.clients.gateway import NetworkGateway
 from reference.ledger.crypto import SigningKey
 from reference.ledger.identity import CertificateAuthority

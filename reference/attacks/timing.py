@@ -3,8 +3,16 @@
 
 from __future__ import annotations
 
-from reference.attacks.arena import (SKEW_REFUSAL, Arena, stamped, try_held_back, try_refused, verdict_of_refusal,
-                                    with_status_named)
+from reference.attacks.arena import (
+    SKEW_REFUSAL,
+    Arena,
+    on_network,
+    stamped,
+    try_held_back,
+    try_refused,
+    verdict_of_refusal,
+    with_status_named,
+)
 from reference.clients.world import MISUSE_VALUE, PRICE, PURPOSE, small_parts
 from reference.ledger import TxValidationCode
 
@@ -19,7 +27,7 @@ def backdated_request_with_an_expired_licence(arena: Arena) -> None:
     arena.clock.advance(100)
     developer = world.developers["dev1"]
     before = world.snapshot()
-    with stamped(developer.gateway, expiry - arena.clock.now()):
+    with stamped(on_network(developer.gateway), expiry - arena.clock.now()):
         outcome = with_status_named(world.request("job-expired", datasets=("data-expiring",),
                                              vendors=("vendor3",)))
     verdict_of_refusal(outcome, before, world.snapshot(), SKEW_REFUSAL)
@@ -28,7 +36,7 @@ def backdated_request_with_an_expired_licence(arena: Arena) -> None:
 def postdated_timeout_by_the_developer(arena: Arena) -> None:
     job_id = arena.new_job("RUNNING")
     job = arena.world.job(job_id)
-    developer = arena.world.developers["dev1"].gateway
+    developer = on_network(arena.world.developers["dev1"].gateway)
     early = job.deadline + 1 - arena.clock.now()  # the attack: 100 s early
     try_refused(arena, developer, "timeout", {"job": job_id}, SKEW_REFUSAL, offset=early)
 
@@ -40,7 +48,7 @@ def postdated_timeout_by_a_lazy_vendor(arena: Arena) -> None:
     world.vendors[lazy].plan_lazy(job_id, 1)  # its transcript is garbage from step 1
     world.submit_all(job_id)
     job = world.job(job_id)
-    try_refused(arena, world.vendors[lazy].gateway, "timeout", {"job": job_id}, SKEW_REFUSAL,
+    try_refused(arena, on_network(world.vendors[lazy].gateway), "timeout", {"job": job_id}, SKEW_REFUSAL,
          offset=job.deadline + 1 - arena.clock.now())
 
 
@@ -52,7 +60,7 @@ def backdated_submit_after_the_deadline(arena: Arena) -> None:
     vendor.train(job_id)
     arena.advance_to(job.deadline + 50)  # 50 s late, signed as if in time
     before = world.snapshot()
-    with stamped(vendor.gateway, job.deadline - arena.clock.now()):
+    with stamped(on_network(vendor.gateway), job.deadline - arena.clock.now()):
         outcome = with_status_named(vendor.submit(job_id))
     verdict_of_refusal(outcome, before, world.snapshot(), SKEW_REFUSAL)
 
@@ -63,7 +71,7 @@ def skewed_clock_timeout_inside_the_tolerance(arena: Arena) -> None:
     job_id = arena.new_job("DELIVERED")
     job = arena.world.job(job_id)
     arena.advance_to(job.deadline - arena.skew // 3)
-    developer = arena.world.developers["dev1"].gateway
+    developer = on_network(arena.world.developers["dev1"].gateway)
     try_refused(arena, developer, "timeout", {"job": job_id},
          TxValidationCode.TIME_BOUND_VIOLATED.name, offset=arena.skew // 3 * 2)
 
@@ -72,13 +80,13 @@ def late_broadcast_of_a_move_endorsed_in_time(arena: Arena) -> None:
     job_id = arena.new_job("DELIVERED")
     job = arena.world.job(job_id)
     arena.advance_to(job.deadline - 5)
-    developer = arena.world.developers["dev1"].gateway
+    developer = on_network(arena.world.developers["dev1"].gateway)
     try_held_back(arena, developer, "accept_result", {"job": job_id}, hold=10,
           expected=TxValidationCode.TIME_BOUND_VIOLATED.name)
 
 
 def late_broadcast_beyond_the_skew(arena: Arena) -> None:
     job_id = arena.new_job("RUNNING")
-    vendor = arena.world.vendors[arena.world.job(job_id).vendors[0]].gateway
+    vendor = on_network(arena.world.vendors[arena.world.job(job_id).vendors[0]].gateway)
     try_held_back(arena, vendor, "confirm_inputs", {"job": job_id}, hold=arena.skew + 5,
           expected=TxValidationCode.BAD_TIMESTAMP.name)

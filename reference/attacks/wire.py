@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from reference.attacks.arena import FUZZ_EXAMPLES, Arena, Verdict, verdict_of_refusal, endorsement_code
+from reference.attacks.arena import FUZZ_EXAMPLES, Arena, Verdict, endorsement_code, on_network, verdict_of_refusal
 from reference.chaincode.contract import CHAINCODE_NAME
 from reference.clients.crypto import canonical_json
 from reference.clients.gateway import NetworkGateway, Outcome
@@ -48,7 +48,7 @@ def _endorsed(arena: Arena, gateway, function: str, arguments: dict):
 
 
 def replayed_transaction(arena: Arena) -> None:
-    developer = arena.world.developers["dev2"].gateway
+    developer = on_network(arena.world.developers["dev2"].gateway)
     endorsed = _endorsed(arena, developer, "register_model",
                          {"model": "model-r", "commitment": "cd" * 32})
     first = developer.client.submit_endorsed(endorsed).result()
@@ -59,7 +59,7 @@ def replayed_transaction(arena: Arena) -> None:
 
 
 def write_set_changed_after_endorsement(arena: Arena) -> None:
-    treasury = arena.world.treasury.gateway
+    treasury = on_network(arena.world.treasury.gateway)
     endorsed = _endorsed(arena, treasury, "fund", {"recipient": "vendor1", "amount": 1})
     forged = tamper_write_value(endorsed.envelope, treasury.identity, b"1000000000")
     _committed_outcome(arena, treasury, forged,
@@ -67,7 +67,7 @@ def write_set_changed_after_endorsement(arena: Arena) -> None:
 
 
 def arguments_changed_after_endorsement(arena: Arena) -> None:
-    treasury = arena.world.treasury.gateway
+    treasury = on_network(arena.world.treasury.gateway)
     endorsed = _endorsed(arena, treasury, "fund", {"recipient": "vendor1", "amount": 1})
     forged = tamper_args(endorsed.envelope, treasury.identity,
                          (canonical_json({"recipient": "vendor1", "amount": 10**9}),))
@@ -92,7 +92,7 @@ def fuzzed_wire_messages(arena: Arena) -> None:
 
     network = arena.network
     peer = network.peers[0]
-    developer = arena.world.developers["dev2"].gateway
+    developer = on_network(arena.world.developers["dev2"].gateway)
     _, proposal = create_signed_proposal(developer.identity, network.channel_id, CHAINCODE_NAME,
                                       "register_model",
                                       (canonical_json({"model": "fuzzed",

@@ -10,7 +10,7 @@ call changes nothing.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Literal, overload
 
 from reference.chaincode.codes import MarketCode, Rejected
 from reference.chaincode.records import HEX_DIGEST, IDENTIFIER
@@ -249,6 +249,12 @@ class Arguments:
                 raise malformed(f"{name}.{key}", "keys must be identifiers")
             decoded[key] = hex_value(item, f"{name}.{key}", None)
         return decoded
+
+    @overload
+    def json_object(self, name: str, optional: Literal[False] = False) -> dict[str, Any]: ...
+
+    @overload
+    def json_object(self, name: str, optional: bool) -> dict[str, Any] | None: ...
 
     def json_object(self, name: str, optional: bool = False) -> dict[str, Any] | None:
         value = self._get(name, optional=optional)

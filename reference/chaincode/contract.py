@@ -111,6 +111,7 @@ class MarketplaceChaincode(AccountTransactions, CatalogueTransactions, RequestTr
                 answer = query(call)
                 call.args.done()
                 return success(encode(answer))
+            assert handler is not None  # a function is a transaction or a query
             handler(call)
         except Rejected as rejection:
             return refusal(rejection)

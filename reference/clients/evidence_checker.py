@@ -339,6 +339,8 @@ class EvidenceChecker:
         vendor = args["vendor"]
         artefact = args.get("artefact")
         try:
+            if not isinstance(artefact, dict):
+                raise TypeError("no artefact")
             statement = artefact["statement"]
             signature = bytes.fromhex(artefact["signature"])
             dataset = self.state[f"dataset/{statement['dataset_id']}"]
@@ -509,9 +511,9 @@ class EvidenceChecker:
                                         "were minted")
 
 
-def _credits(payouts: Iterable[tuple[str, int] | list[Any]]) -> dict[str, int]:
+def _credits(payouts: Iterable[tuple[str, int | Fraction] | list[Any]]) -> dict[str, int | Fraction]:
     """Payouts summed per account, accounts that receive nothing left out."""
-    totals: dict[str, int] = {}
+    totals: dict[str, int | Fraction] = {}
     for account, amount in payouts:
         totals[account] = totals.get(account, 0) + amount
     return {account: amount for account, amount in sorted(totals.items()) if amount != 0}
@@ -519,11 +521,11 @@ def _credits(payouts: Iterable[tuple[str, int] | list[Any]]) -> dict[str, int]:
 
 def expected_ending(job: dict[str, Any], treasury: str, audit_probability: Fraction,
                     status_before: str, function: str,
-                    dispute: _FollowedDispute | None) -> tuple[str, bool, dict[str, int]]:
+                    dispute: _FollowedDispute | None) -> tuple[str, bool, dict[str, int | Fraction]]:
     """``(status, model delivered, credits per account)`` the payout rules give a job that
     ends with ``job``'s verdicts (all of them, earlier disputes' included)."""
     verdicts = [(verdict["convicted"], verdict["offence"]) for verdict in job["verdicts"]]
-    credits: list[tuple[str, int]] = []
+    credits: list[tuple[str, int | Fraction]] = []
     if not verdicts and (function == "deny_access"
                          or status_before in ("REQUESTED", "LICENSED")):
         status = "CANCELLED" if function == "deny_access" else "EXPIRED"

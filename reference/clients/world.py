@@ -27,7 +27,7 @@ from reference.chaincode.records import JobRecord
 from reference.clients.data_owner import DataOwner
 from reference.clients.datasets import split_into_parts
 from reference.clients.developer import AuditReport, Developer, Finding, narrowed_step
-from reference.clients.gateway import MarketClock, MemoryGateway, Outcome
+from reference.clients.gateway import MarketClock, MemoryGateway, NetworkGateway, Outcome
 from reference.clients.treasury import Treasury, init_market
 from reference.clients.vendor import Vendor
 from reference.training import make_recipe, prepare_breast_cancer
@@ -94,7 +94,7 @@ class World:
 
     # -- plumbing -----------------------------------------------------------------------
 
-    def gateway(self, name: str, organisation: str, role: str = "client") -> MemoryGateway:
+    def gateway(self, name: str, organisation: str, role: str = "client") -> MemoryGateway | NetworkGateway:
         return MemoryGateway(self.ledger, name, organisation, self.clock, role)
 
     def parties(self) -> list[Any]:

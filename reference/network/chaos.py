@@ -120,6 +120,8 @@ def run_chaos(directory: str | Path, peers: int = 4, orderers: int = 2,
         progress("killing the etcd leader under load")
         cluster = EtcdCluster.attach(root)
         leader = cluster.leader()
+        if leader is None:
+            raise RuntimeError("the etcd cluster has no leader")
         moment = time.monotonic()
         cluster.kill(leader)
         survived = _wait_for_progress(load, moment)
@@ -175,7 +177,10 @@ def _head(description: dict) -> tuple[EtcdLog, str, dict]:
     channel = config_from_genesis(Block.decode((net / "genesis.block").read_bytes())).channel_id
     log = EtcdLog([member["client_url"] for member in description["etcd"]])
     root = channel_root(channel)
-    return log, root, decode_head(log.get(root + "head")[0])
+    head = log.get(root + "head")
+    if head is None:
+        raise RuntimeError(f"the channel {channel} has no head in etcd")
+    return log, root, decode_head(head[0])
 
 
 def _etcd_gaps(description: dict) -> int:

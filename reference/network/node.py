@@ -21,6 +21,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -28,6 +29,7 @@ import grpc
 
 from reference.ledger import wire
 from reference.ledger.block import Block
+from reference.ledger.chaincode_api import Chaincode
 from reference.ledger.crypto import SigningKey
 from reference.ledger.identity import Certificate, Identity
 from reference.ledger.peer import BlockRejected, Peer
@@ -44,7 +46,7 @@ def load_identity(net: Path, org: str, name: str) -> Identity:
                     SigningKey.from_pem((folder / f"{name}.key.pem").read_bytes()))
 
 
-def installed_chaincodes() -> dict[str, object]:
+def installed_chaincodes() -> dict[str, Callable[[], Chaincode]]:
     """The chaincode code every peer process installs (definitions come from the channel)."""
     from reference.chaincode.contract import CHAINCODE_NAME, MarketplaceChaincode
     from reference.ledger.testing import KeyValueChaincode

@@ -52,7 +52,7 @@ _ROW_DTYPE = np.dtype("<i8")
 
 def load_breast_cancer_raw() -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
     """The shipped breast-cancer features (569 x 30, float64) and labels (0/1)."""
-    from sklearn.datasets import load_breast_cancer  # type: ignore[import-untyped]
+    from sklearn.datasets import load_breast_cancer
 
     bunch = load_breast_cancer()
     return np.asarray(bunch.data, dtype=np.float64), np.asarray(bunch.target, dtype=np.int64)

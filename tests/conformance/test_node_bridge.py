@@ -39,6 +39,7 @@ def test_the_node_client_answers_a_bad_request_on_the_wire():
         json.dumps({"id": 2, "op": "step", "call": {"action": "fund", "picks": {}}}),
         json.dumps({"id": 3, "op": "close"}),
     ]) + "\n"
+    assert NODE is not None
     done = subprocess.run([NODE, str(CLIENT), "--", *delegate.split()], input=requests,
                           capture_output=True, text=True, timeout=120)
     replies = [json.loads(line) for line in done.stdout.splitlines()]

@@ -113,7 +113,9 @@ def test_page_renders_with_its_diagrams_and_tables_from_this_host_only(served: s
         diagram = re.search(r'<div class="diagram"[^>]*>(.*?)</div>', dom, flags=re.S)
         assert diagram, f"{page} has no diagram"
         svg = diagram.group(1)
-        width, height = re.search(r'<svg[^>]*width="([\d.]+)pt"[^>]*height="([\d.]+)pt"', svg).groups()
+        size = re.search(r'<svg[^>]*width="([\d.]+)pt"[^>]*height="([\d.]+)pt"', svg)
+        assert size, f"{page}'s diagram has no size"
+        width, height = size.groups()
         assert float(width) > 100 and float(height) > 100
         assert svg.count('class="node"') >= 4 and svg.count('class="edge"') >= 4
         assert re.search(r'<path[^>]* d="M[^"]+"', svg), "the diagram's edges have no drawing"

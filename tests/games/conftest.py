@@ -48,5 +48,5 @@ def checkmate_workspace(name: str) -> Workspace:
 
 
 @pytest.fixture
-def audit_game():  # type: ignore[no-untyped-def]
+def audit_game():
     return load_game(DATA / "audit.json")

@@ -32,7 +32,7 @@ def test_the_suite_is_complete() -> None:
     assert {case[2] for case in CASES} == set(CHECKMATE_PROPERTIES)
 
 
-def _history(workspace, text: str) -> tuple[str, ...]:  # type: ignore[no-untyped-def]
+def _history(workspace, text: str) -> tuple[str, ...]:
     for history in workspace.game.honest_histories:
         if f"[{', '.join(history)}]" == text:
             return history

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from proofs.games import GameFormatError, game_to_dict, load_game, parse_game, save_game
-from proofs.games.model import Chance, count_nodes
+from proofs.games.model import Chance, Decision, count_nodes
 
 from .conftest import DATA, checkmate_game_path, checkmate_verdicts
 
@@ -170,8 +170,9 @@ def test_round_trip_keeps_chance_nodes(tmp_path: Path) -> None:
     chance = written["tree"]["children"][1]["child"]["children"][1]["child"]
     assert [edge["probability"] for edge in chance["chance"]] == ["q", "1 - q"]
     again = load_game(target)
+    assert isinstance(again.tree, Decision)
     hire = again.tree.branches[1].child
-    assert isinstance(hire.branches[1].child, Chance)  # type: ignore[union-attr]
+    assert isinstance(hire, Decision) and isinstance(hire.branches[1].child, Chance)
 
 
 def test_a_changed_game_is_not_equal() -> None:

@@ -21,7 +21,7 @@ def audit_data() -> dict[str, Any]:
     return json.loads((DATA / "audit.json").read_text())
 
 
-def equivalent_under(region, expected: str, workspace: Workspace) -> bool:  # type: ignore[no-untyped-def]
+def equivalent_under(region, expected: str, workspace: Workspace) -> bool:
     """Z3: given the constraints, the region is the expected formula."""
     symbols = {name: sympy.Symbol(name) for name in workspace.game.symbols}
     expected_z3 = _sympy_to_z3(sympy.sympify(expected, locals=symbols), workspace)
@@ -55,7 +55,7 @@ def _sympy_to_z3(expression: sympy.Basic, workspace: Workspace) -> z3.ExprRef:
     raise ValueError(expression)
 
 
-def assert_exact(region, workspace: Workspace) -> None:  # type: ignore[no-untyped-def]
+def assert_exact(region, workspace: Workspace) -> None:
     """Re-prove, on the *simplified* region, that it is exactly where the property holds."""
     encoder = Encoder(workspace.compiled, region.history, workspace.context)
     formula = encoder.formula(region.property)

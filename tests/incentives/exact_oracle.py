@@ -59,7 +59,7 @@ def value_of(text: str, point: dict[str, Fraction]) -> Fraction:
             return -value if isinstance(node.op, ast.USub) else value
         if isinstance(node, ast.Name):
             return point[node.id]
-        if isinstance(node, ast.Constant):
+        if isinstance(node, ast.Constant) and isinstance(node.value, (int, str)):
             return Fraction(node.value)
         raise ValueError(f"unexpected term {ast.dump(node)}")
     return walk(parsed(text))
@@ -182,7 +182,8 @@ class Oracle:
     # -- properties -------------------------------------------------------------------
     def truthful_reporting(self, player: str) -> bool:
         group = frozenset({player})
-        worst, best = {}, {}
+        worst: dict[int, Fraction] = {}
+        best: dict[int, Fraction] = {}
         for index in self._decision_nodes():
             node = self.nodes[index]
             honest = self.honest[node["history"]]
@@ -196,7 +197,7 @@ class Oracle:
         return True
 
     def dominance_solvability(self) -> bool:
-        memos = {player: {} for player in self.players}
+        memos: dict[str, dict[int, Fraction]] = {player: {} for player in self.players}
         for index in self._decision_nodes():
             node = self.nodes[index]
             group = frozenset({node["player"]})

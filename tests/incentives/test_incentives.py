@@ -119,11 +119,12 @@ def test_every_simplified_region_is_checked_back_by_z3(regions):
 
 def test_a_wrong_simplification_is_caught():
     from proofs.incentives.formulas import formula_verified
-    from proofs.incentives.regions import Condition
-    from proofs.games.terms import parse_poly
+    from proofs.games.terms import Poly, parse_poly
+    from proofs.incentives.regions import Candidate, Condition
     build = build_market_game(MarketGameShape(1, 1, 2))
     solver = Solver(build.game["constants"], build.game["initial_constraints"])
-    condition = Condition(parse_poly("q*Bv - P", build.game["constants"]), (), "x", None, None)
+    nothing = Candidate(Poly(), ())
+    condition = Condition(parse_poly("q*Bv - P", build.game["constants"]), (), "x", nothing, nothing)
     assert formula_verified("Bv >= P/q", [condition], solver)
     assert not formula_verified("Bv >= P", [condition], solver)
 

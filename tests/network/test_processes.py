@@ -117,6 +117,7 @@ def test_latency_model_rejects_bad_files(tmp_path):
     (["network", "bench", "--peers", "0"], "--peers"),
 ])
 def test_bad_input_is_one_line_and_exit_2(argv, field, capsys):
+    code: int | str | None
     try:
         code = main(argv)
     except SystemExit as exit_:  # argparse's own errors

@@ -35,7 +35,7 @@ class CollusionResilience(GameProperty):
     name = "collusion_resilience"
     constraint_key = "collusion_resilience"
 
-    def __init__(self, compiled, history):  # type: ignore[no-untyped-def]
+    def __init__(self, compiled, history):
         super().__init__(compiled, history)
         player_count = len(self.players)
         self.coalitions = list(range(1, (1 << player_count) - 1))  # proper, non-empty
@@ -114,7 +114,7 @@ class CollusionResilience(GameProperty):
         counterexample = self._counterexample(point, strategy, judge)
         return PointVerdict(False, strategy, counterexample, judge.facts)
 
-    def _strategy_from_choices(self, choose) -> Strategy:  # type: ignore[no-untyped-def]
+    def _strategy_from_choices(self, choose) -> Strategy:
         """σ top-down: a node reached in context T takes ``choose(n, T)`` (first branch if none)."""
         compiled, shapes, path = self.compiled, self.compiled.shapes, self.path
         store = StrategyStore()
@@ -159,11 +159,11 @@ class CollusionResilience(GameProperty):
         # A profile: (tuple of best-deviation values per coalition, tuple of σ values per
         # player, provenance) with provenance (choice, tuple of child profiles).
 
-        def dominates(left, right) -> bool:  # type: ignore[no-untyped-def]
+        def dominates(left, right) -> bool:
             return all(judge.ge(b, a) for a, b in zip(left[0], right[0])) and \
                 all(judge.ge(a, b) for a, b in zip(left[1], right[1]))
 
-        def prune(profiles):  # type: ignore[no-untyped-def]
+        def prune(profiles):
             kept: list = []
             for candidate in profiles:
                 if any(dominates(other, candidate) for other in kept):
@@ -172,7 +172,7 @@ class CollusionResilience(GameProperty):
                 kept.append(candidate)
             return kept
 
-        def combine_decision(shape_index: int, options_per_child, forced: int | None):  # type: ignore[no-untyped-def]
+        def combine_decision(shape_index: int, options_per_child, forced: int | None):
             shape = shapes[shape_index]
             owner_bit = 1 << shape.owner
             results = []
@@ -195,7 +195,7 @@ class CollusionResilience(GameProperty):
                         results.append((tuple(deviation), mine[1], (chosen, tuple(children))))
             return prune(results)
 
-        def combine_chance(shape_index: int, options_per_child):  # type: ignore[no-untyped-def]
+        def combine_chance(shape_index: int, options_per_child):
             results = []
             for combination in product(*options_per_child):
                 deviation = tuple(weighted(compiled, shape_index, [child[0][index] for child in combination])
@@ -207,7 +207,7 @@ class CollusionResilience(GameProperty):
 
         memo: dict[int, list] = {}
 
-        def frontier(shape_index: int):  # type: ignore[no-untyped-def]
+        def frontier(shape_index: int):
             cached = memo.get(shape_index)
             if cached is None:
                 shape = shapes[shape_index]
@@ -221,7 +221,7 @@ class CollusionResilience(GameProperty):
                 memo[shape_index] = cached
             return cached
 
-        def frontier_on_path(depth: int):  # type: ignore[no-untyped-def]
+        def frontier_on_path(depth: int):
             shape_index = path.shapes[depth]
             if depth == path.last:
                 return frontier(shape_index)
@@ -233,7 +233,7 @@ class CollusionResilience(GameProperty):
                 return combine_chance(shape_index, options)
             return combine_decision(shape_index, options, honest)
 
-        def satisfied(profile) -> bool:  # type: ignore[no-untyped-def]
+        def satisfied(profile) -> bool:
             return all(judge.ge(coalition_value(compiled, profile[1], coalition), profile[0][index])
                        for index, coalition in enumerate(coalitions))
 
@@ -244,11 +244,11 @@ class CollusionResilience(GameProperty):
             return PointVerdict(True, strategy, None, judge.facts)
         return PointVerdict(False, strategy, self._counterexample(point, strategy, judge), judge.facts)
 
-    def _strategy_from_profile(self, profile) -> Strategy:  # type: ignore[no-untyped-def]
+    def _strategy_from_profile(self, profile) -> Strategy:
         store = StrategyStore()
         memo: dict[int, int] = {}
 
-        def build(shape_index: int, item) -> int:  # type: ignore[no-untyped-def]
+        def build(shape_index: int, item) -> int:
             key = id(item)
             if key not in memo:
                 choice, children = item[2]

@@ -116,7 +116,7 @@ class HonestDominance(GameProperty):
                 failure["player"] = player
             failures.extend(player_failures)
         strategy = self._strategy(choice)
-        details = {"players": per_player}
+        details: dict[str, object] = {"players": per_player}
         if not failures:
             return PointVerdict(True, strategy, None, judge.facts, details)
         counterexample = self._counterexample(point, failures[0], strategy, per_player)
@@ -207,14 +207,14 @@ class HonestDominance(GameProperty):
         return conjunction(judge.atoms())
 
     def _counterexample(self, point: Point, failure: dict, strategy: Strategy,
-                        per_player: dict[str, str]) -> Counterexample:  # type: ignore[type-arg]
+                        per_player: dict[str, str]) -> Counterexample:
         compiled, shapes = self.compiled, self.compiled.shapes
         player = failure["player"]
         shape = shapes[failure["shape"]]
         history = failure["history"]
         worst_branch, best_branch = failure["worst_branch"], failure["best_branch"]
 
-        def play(start_shape: int, prefix: tuple[str, ...], pick) -> tuple[str, ...]:  # type: ignore[no-untyped-def]
+        def play(start_shape: int, prefix: tuple[str, ...], pick) -> tuple[str, ...]:
             actions = list(prefix)
             current = start_shape
             while shapes[current].kind != LEAF:
@@ -224,14 +224,14 @@ class HonestDominance(GameProperty):
                 current = node.children[position]
             return tuple(actions)
 
-        def worst_pick(shape_index: int, node) -> int:  # type: ignore[no-untyped-def]
+        def worst_pick(shape_index: int, node) -> int:
             if node.kind == CHANCE:
                 return 0
             if node.owner == player:
                 return strategy_choice_for_shape(strategy, shape_index, compiled)
             return worst_branch.get(shape_index, 0)
 
-        def best_pick(shape_index: int, node) -> int:  # type: ignore[no-untyped-def]
+        def best_pick(shape_index: int, node) -> int:
             return 0 if node.kind == CHANCE else best_branch.get(shape_index, 0)
 
         attempt, rival = failure["attempt"], failure["rival"]
@@ -260,7 +260,7 @@ class HonestDominance(GameProperty):
         )
 
 
-def strategy_choice_for_shape(strategy: Strategy, shape_index: int, compiled) -> int:  # type: ignore[no-untyped-def]
+def strategy_choice_for_shape(strategy: Strategy, shape_index: int, compiled) -> int:
     for node in strategy.store.nodes:
         if node.shape == shape_index and node.choice >= 0:
             return node.choice

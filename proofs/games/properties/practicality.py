@@ -58,7 +58,7 @@ class Practicality(GameProperty):
             result: dict[Vector, object] = {}
             positions = [forced] if forced is not None else range(len(children))
             for position in positions:
-                rivals = [floors[other] for other in range(len(children)) if other != position]
+                rivals = [floor for other, floor in enumerate(floors) if other != position and floor is not None]
                 threshold = judge.maximum(rivals) if rivals else None
                 for vector in child_sets[position]:
                     if threshold is None or judge.ge(vector[owner], threshold):
@@ -110,7 +110,7 @@ class Practicality(GameProperty):
         strategy = realise(next(iter(path_outcomes[0])))
         return PointVerdict(True, strategy, None, judge.facts)
 
-    def _realiser(self, outcomes, worst_for, path_outcomes):  # type: ignore[no-untyped-def]
+    def _realiser(self, outcomes, worst_for, path_outcomes):
         """A function building σ whose outcome from the root is the given vector."""
         compiled, shapes, path = self.compiled, self.compiled.shapes, self.path
         store = StrategyStore()
@@ -179,7 +179,7 @@ class Practicality(GameProperty):
         return conjunction(comparison_atom(compiled.table, mine, other, False, False) for mine, other in pairs)
 
     def _counterexample(self, point: Point, depth: int, continuing: dict[Vector, object], worst_for,
-                        equilibria) -> Counterexample:  # type: ignore[no-untyped-def]
+                        equilibria) -> Counterexample:
         compiled, shapes, path = self.compiled, self.compiled.shapes, self.path
         quiet = Judge(point, record=False)
         shape_index = path.shapes[depth]
@@ -218,7 +218,7 @@ class Practicality(GameProperty):
                      "deviating_action": shape.actions[position]},
         )
 
-    def _realiser_for_subtree(self, root_shape: int, vector: Vector, worst_for, equilibria) -> Strategy:  # type: ignore[no-untyped-def]
+    def _realiser_for_subtree(self, root_shape: int, vector: Vector, worst_for, equilibria) -> Strategy:
         shapes = self.compiled.shapes
         store = StrategyStore()
         memo: dict[tuple[int, Vector], int] = {}

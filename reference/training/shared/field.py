@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from mpyc import finfields, thresha
 
@@ -23,7 +24,7 @@ SECURITY_PARAMETER = 30  # MPyC's default statistical security (leak probability
 
 
 @functools.cache
-def field() -> type:
+def field() -> Any:
     """The prime field of MPyC's ``SecFxp(32, 16)`` at the default security parameter."""
     return finfields.GF(finfields.find_prime_root(BIT_LENGTH + FRACTION_BITS
                                                   + SECURITY_PARAMETER + 2, n=2))
@@ -54,7 +55,7 @@ def deal(secrets_q16: Sequence[int], threshold: int, parties: int) -> list[list[
     return [[int(share) for share in row] for row in shares]
 
 
-def recombine(points: dict[int, Sequence[int]]) -> list[int]:
+def recombine(points: Mapping[int, Sequence[int]]) -> list[int]:
     """The Q16 values from shares ``{party index: shares}`` (any threshold + 1 parties)."""
     gf = field()
     combined = thresha.recombine(gf, [(index + 1, [gf(v) for v in values])

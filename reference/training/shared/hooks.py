@@ -83,8 +83,8 @@ def install_coins(runtime: Any) -> StepCoins:
     import mpyc.thresha
 
     coins = StepCoins(runtime)
-    mpyc.runtime.secrets = coins  # type: ignore[attr-defined]
-    mpyc.thresha.secrets = coins  # type: ignore[attr-defined]
+    mpyc.runtime.secrets = coins
+    mpyc.thresha.secrets = coins
     return coins
 
 
