@@ -94,7 +94,8 @@ def test_least_stakes_match_the_closed_form() -> None:
                       Fraction(280) * 2 - 40 + 2 * 9)
     assert vendor == closed_form == 538 and developer == 2 * 8 and owner == 2 + 200 + 80 - 30
     terms = JobTerms(prices, fees, costs, misuse, steps, vendor - 1, developer, owner)
-    assert rules.first_failure(terms).name == "an audited developer is made whole"
+    failure = rules.first_failure(terms)
+    assert failure is not None and failure.name == "an audited developer is made whole"
 
 
 @pytest.mark.parametrize("text, value", [
@@ -141,7 +142,8 @@ def test_division_by_zero_fails_the_constraint() -> None:
                                 "require": "Ba / (Bd - Bd) >= 0"}]
     rules = rules_from_json_value(document)
     terms = JobTerms([1], [1], [1], [1], 4, 100, 100, 100)
-    assert rules.first_failure(terms).name == "ratio"
+    failure = rules.first_failure(terms)
+    assert failure is not None and failure.name == "ratio"
 
 
 def test_a_stricter_rules_file_is_enforced_on_the_ledger() -> None:

@@ -59,7 +59,7 @@ def test_coins_depend_on_key_and_program_counter_not_on_draw_order() -> None:
     with pytest.raises(RuntimeError):
         coins.randbelow(10)
     coins.set_step_key(b"k" * 32)
-    draws = {}
+    draws: dict[int, list[int]] = {}
     for pc in (5, 9, 5):
         runtime._program_counter = [pc, 1]
         draws.setdefault(pc, []).append(coins.randbelow(modulus()))
