@@ -32,6 +32,7 @@ def test_the_counterexample_is_a_shortest_run(paid_twice):
                    if "token_conservation" in dict(found))
     for abstraction, exploration in paid_twice.items():
         trace = counterexample_trace(exploration, failing(exploration, "token_conservation"))
+        assert trace is not None
         assert len(trace.steps) - 1 - len(exploration.setup) == shortest, abstraction
 
 
@@ -39,9 +40,11 @@ def test_the_counterexample_starts_at_genesis_and_ends_in_the_violation(paid_twi
     exploration = paid_twice["symmetry"]
     trace = counterexample_trace(exploration, failing(exploration, "token_conservation"),
                                  "settle_pays_twice")
+    assert trace is not None
     assert trace.steps[0].call is None and trace.steps[0].market.minted == 0
     assert [item.call for item in trace.steps[1:len(exploration.setup) + 1]] == list(exploration.setup)
-    assert trace.steps[-1].call.action == "accept_result"
+    final = trace.steps[-1].call
+    assert final is not None and final.action == "accept_result"
     assert trace.meta["mutant"] == "settle_pays_twice"
     lines = describe_trace(trace, len(exploration.setup))
     assert "accept_result" in lines[-1] and "SETTLED" in lines[-1]
@@ -52,6 +55,7 @@ def test_a_mutant_counterexample_reproduces_under_the_mutant_and_diverges_on_the
     exploration = paid_twice["symmetry"]
     trace = counterexample_trace(exploration, failing(exploration, "token_conservation"),
                                  "settle_pays_twice")
+    assert trace is not None
     path = write_counterexample(trace, tmp_path, "paid-twice")
     with applied(MUTANTS_BY_NAME["settle_pays_twice"]):
         report = replay(read_trace(path))
@@ -80,6 +84,7 @@ def test_a_deadlock_counterexample_shows_the_stuck_job(small_instance):
     with applied(MUTANTS_BY_NAME["dispute_never_times_out"]):
         exploration = explore(small_instance, "symmetry", coverage=False)
         trace = counterexample_trace(exploration, failing(exploration, "deadlock_freedom"))
+        assert trace is not None
         report = replay(trace)
     assert report.stuck == ["job1"]
     assert trace.steps[-1].market.jobs["job1"].status.value == "DISPUTED"
@@ -89,20 +94,26 @@ def test_a_termination_counterexample_is_a_lasso_that_replays(small_instance):
     with applied(MUTANTS_BY_NAME["bisection_never_narrows"]):
         exploration = explore(small_instance, "symmetry", coverage=False)
         trace = counterexample_trace(exploration, failing(exploration, "termination"))
+        assert trace is not None
         report = replay(trace)
     assert trace.loop is not None and trace.loop < len(trace.steps) - 1
     assert report.loop and "repeat forever" in report.loop
-    assert [item.call.action for item in trace.steps[trace.loop + 1:]] == ["bisect_query", "bisect_answer"]
+    assert [item.call.action for item in trace.steps[trace.loop + 1:] if item.call is not None] == [
+        "bisect_query", "bisect_answer"]
+    assert all(item.call is not None for item in trace.steps[trace.loop + 1:])
 
 
 def test_a_crash_counterexample_ends_with_the_call_that_raised(small_instance):
     with applied(MUTANTS_BY_NAME["complaint_reads_wrong_record"]):
         exploration = explore(small_instance, "symmetry", coverage=False)
         trace = counterexample_trace(exploration, failing(exploration, "no_exceptions"))
+        assert trace is not None
         report = replay(trace)
     assert trace.steps[-1].outcome == "exception"
-    assert trace.steps[-1].call.action == "complain_inputs"
-    assert report.diverged_at is None and report.steps[-1].error.startswith("KeyError")
+    final = trace.steps[-1].call
+    assert final is not None and final.action == "complain_inputs"
+    error = report.steps[-1].error
+    assert report.diverged_at is None and error is not None and error.startswith("KeyError")
 
 
 def test_replay_refuses_a_file_that_is_not_a_trace(tmp_path, capsys):
