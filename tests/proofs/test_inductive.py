@@ -36,7 +36,6 @@ def test_the_invariant_is_inductive_with_two_concurrent_jobs():
     assert result.holds, result.failures[:1]
 
 
-@pytest.mark.slow
 def test_the_invariant_is_inductive_with_disputes_against_two_vendors():
     result = prove(proof_instance())
     assert result.holds, result.failures[:1]

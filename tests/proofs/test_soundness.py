@@ -2,7 +2,6 @@
 
 from dataclasses import replace
 
-import pytest
 
 from proofs.instances import default_instance, proof_instance, shared_licence_instance
 from proofs.explore import explore
@@ -55,7 +54,6 @@ def test_symmetry_reduction_is_a_bisimulation_on_the_full_graph(small_raw, small
     assert report.holds, report.detail
 
 
-@pytest.mark.slow
 def test_symmetry_reduction_is_a_bisimulation_with_two_vendors_and_disputes():
     # Vendors swap positions (their training digests differ), disputes follow one another.
     instance = proof_instance()
