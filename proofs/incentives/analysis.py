@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 
 import z3
 
+import spec.params  # read at call time: tests replace the rule
 from proofs.incentives import refinement
 from proofs.incentives.candidates import CandidateExplosion, Envelope
 from proofs.incentives.formulas import as_bound, to_sympy
@@ -24,7 +25,6 @@ from proofs.incentives.regions import Region
 from proofs.incentives.solver import Solver
 from proofs.incentives.tree import compile_tree
 from proofs.market_game import build_market_game
-from spec.params import stake_requirements
 
 
 def spec_rule(shape, solver: Solver) -> list[z3.BoolRef]:
@@ -32,7 +32,7 @@ def spec_rule(shape, solver: Solver) -> list[z3.BoolRef]:
     game's job, as Z3 constraints over the game's constants (W written K*q)."""
     v = solver.variables
     misuse = v["K"] * v["q"]
-    requirements = stake_requirements(
+    requirements = spec.params.stake_requirements(
         prices=[v["P"]] * shape.data_owners, fees=[v["F"]] * shape.vendors,
         costs=[v["C"]] * shape.vendors, misuse_values=[misuse] * shape.data_owners,
         audit_probability=v["q"], dispute_cost=v["G"], steps=shape.steps,
