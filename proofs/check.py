@@ -43,7 +43,7 @@ from proofs.explore_checks import (
 from proofs.explore_coverage import Coverage, expected_outcomes
 from proofs.explore_keys import SymmetryKeys, TimeKeys, static_horizon
 from proofs.explore_soundness import check_bisimulation, verdicts_agree
-from spec.scenarios import Instance, make_instance, setup
+from spec.world import Instance, make_instance, setup
 
 PROVIDER_MODULES: tuple[str, ...] = (
     "proofs.check",

@@ -31,7 +31,7 @@ from proofs.explore_checks import PropertyResult, exploration_results
 from proofs.explore_coverage import Coverage
 from spec.actions import CATALOGUE
 from spec.rejections import Rejection
-from spec.scenarios import Instance
+from spec.world import Instance
 from spec.state import STAKED_STATUSES, JobStatus, Offence, Turn, Verdict
 
 R = Rejection

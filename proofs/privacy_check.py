@@ -25,7 +25,7 @@ import spec.knowledge as knowledge
 from proofs.check import CheckContext, CheckProvider, CheckResult, ProviderReport
 from proofs.explore import explore
 from proofs.mutants import MUTANTS_BY_NAME, applied
-from spec.scenarios import Instance, make_instance
+from spec.world import Instance, make_instance
 from spec.state import Market
 
 KIND = "privacy"

@@ -16,7 +16,7 @@ from proofs.inductive import (
 )
 from proofs.mutants import MUTANTS_BY_NAME, applied
 from spec.actions import call
-from spec.scenarios import make_instance
+from spec.world import make_instance
 
 
 @pytest.fixture(scope="module")

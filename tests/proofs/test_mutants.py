@@ -7,7 +7,7 @@ from proofs.check import default_instance
 from proofs.mutants import MUTANTS, MUTANTS_BY_NAME, applied, baseline, run_mutant
 from spec.actions import CATALOGUE
 from spec.machine import step
-from spec.scenarios import setup
+from spec.world import setup
 
 EXPECTED_KILLERS = {
     "settle_pays_twice": "token_conservation",
