@@ -24,7 +24,8 @@ from contextlib import contextmanager
 import spec.knowledge as knowledge
 from proofs.check import CheckContext, CheckProvider, CheckResult, ProviderReport
 from proofs.explore import explore
-from proofs.mutants import MUTANTS_BY_NAME, applied
+from mutation.patching import applied
+from proofs.mutants import MUTANTS_BY_NAME
 from spec.world import Instance, make_instance
 from spec.state import Market
 

@@ -16,7 +16,8 @@ from proofs.check import (
     default_context,
     run_checks,
 )
-from proofs.mutants import MUTANTS_BY_NAME, applied
+from mutation.patching import applied
+from proofs.mutants import MUTANTS_BY_NAME
 from proofs.replay import replay
 
 SMALL = ["--instance", "data_owners=2", "--instance", "vendors=1", "--instance", "developers=1",
