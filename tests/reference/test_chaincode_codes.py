@@ -5,9 +5,10 @@ The per-code cases are the worked examples of :mod:`spec.examples` (the same one
 conformance vectors come from): each refused example of a ledger action is turned into a
 vector (``conformance.generate.build_vector``) and run on the reference through the
 conformance suite's reference runner (an embedded network: real keys, encryption,
-training, endorsement and validation). The test checks the chaincode's code is the
-example's, that the projected state is the spec's, and that every peer's committed state
-is byte for byte what it was before the refused call.
+training, endorsement and validation). Each story is run once and the refusals that
+continue it are submitted in turn, as the coverage vectors probe them. The test checks
+the chaincode's code is the example's, that the projected state is the spec's, and that
+every peer's committed state is byte for byte what it was before the refused call.
 
 Beside them: a few more refusals the spec can express, written as variants of the
 examples' stories (the examples hold one refusal per code; these pin the order of two
@@ -27,14 +28,14 @@ from typing import Any
 import pytest
 
 from conformance.conform import run_vector
-from conformance.generate import WORLD_GENESIS, Planned, build_vector
+from conformance.generate import WORLD_GENESIS, Planned, build_vector, story_names
 from conformance.projection import difference_items
 from conformance.reference_runner import ReferenceRunner
 from reference.chaincode.codes import PROTOCOL_CODE_OF, MarketCode, protocol_code
 from reference.clients.gateway import MemoryGateway
 from reference.clients.world import World
 from spec import examples as worked
-from spec.actions import CATALOGUE, call
+from spec.actions import CATALOGUE, Call, call
 from spec.examples import Example
 from spec.machine import step
 from spec.rejections import Rejection
@@ -95,19 +96,35 @@ def test_a_variant_is_refused_by_the_spec_with_its_code(example: Example) -> Non
     assert step(market, example.calls[-1]).rejection == example.expected
 
 
-@pytest.mark.parametrize("example", REFUSED, ids=[f"{e.action}-{e.expected.value}-{e.name}" for e in REFUSED])
+def stories() -> dict[tuple[Call, ...], list[Example]]:
+    """The refused examples grouped by the story they continue, in the examples' order."""
+    grouped: dict[tuple[Call, ...], list[Example]] = {}
+    for example in REFUSED:
+        grouped.setdefault(example.calls[:-1], []).append(example)
+    return grouped
+
+
+STORIES = stories()
+NAMES = story_names()
+STORY_IDS = [f"{NAMES.get(story, 'story')}-{index}" for index, story in enumerate(STORIES)]
+
+
+@pytest.mark.parametrize("story", list(STORIES), ids=STORY_IDS)
 def test_refused_with_the_protocol_code_and_nothing_changes(runner: ReferenceRunner,
-                                                            example: Example) -> None:
-    vector = build_vector(f"codes/{example.action}", "coverage", example.name, WORLD_GENESIS,
-                          [Planned(made) for made in example.calls])
-    *story, last = vector.steps
-    assert last.outcome == example.expected.value
-    result = run_vector(runner, replace(vector, steps=story))
+                                                            story: tuple[Call, ...]) -> None:
+    """The story is run once; then every refused example that continues it is submitted in
+    turn: a refusal changes nothing, so each finds the story's state."""
+    result = run_vector(runner, build_vector("codes/story", "coverage", "story", WORLD_GENESIS,
+                                             [Planned(made) for made in story]))
     assert result.passed, result.message
-    before = committed(runner)
-    assert runner.step(last.call) == example.expected.value
-    assert committed(runner) == before, "a refused call changed the committed state"
-    assert difference_items(last.state, runner.project()) == []
+    for example in STORIES[story]:
+        last = build_vector(f"codes/{example.action}", "coverage", example.name, WORLD_GENESIS,
+                            [Planned(made) for made in example.calls]).steps[-1]
+        assert last.outcome == example.expected.value, example.name
+        before = committed(runner)
+        assert runner.step(last.call) == example.expected.value, example.name
+        assert committed(runner) == before, f"{example.name}: the refusal changed the committed state"
+        assert difference_items(last.state, runner.project()) == [], example.name
 
 
 def test_every_code_of_every_ledger_action_has_an_example() -> None:

@@ -19,7 +19,7 @@ from spec.actions import CATALOGUE, Action, Chapter
 from spec.examples import WORLD, Example, examples
 from spec.machine import step
 from spec.rejections import Rejection
-from spec.state import Market, genesis
+from spec.state import JobStatus, Market, Role, genesis
 
 TRACED = frozenset(module.__file__ for module in (spec.actions, spec.machine, spec.params))
 """Where an action's checks run: its guard and requirements, and the loop of
@@ -123,10 +123,10 @@ def test_order_check_fails_on_a_swapped_guard(monkeypatch: pytest.MonkeyPatch) -
     original = CATALOGUE["accept_job"]
 
     def swapped(market: Market, call: spec.actions.Call) -> Rejection | None:
-        rejection, job = spec.actions.guard_party_move(market, call, spec.state.Role.VENDOR,
-                                                       spec.state.JobStatus.LICENSED)
+        rejection, job = spec.actions.guard_party_move(market, call, Role.VENDOR, JobStatus.LICENSED)
         if rejection:
             return rejection
+        assert job is not None
         if spec.actions.deadline_passed(market, job):
             return Rejection.DEADLINE_PASSED
         if call.actor in job.accepted:
