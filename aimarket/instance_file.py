@@ -6,7 +6,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from aimarket.errors import UsageError
-from spec.scenarios import Instance
+from spec.world import Instance
 
 WHOLE_AT_LEAST = {
     "data_owners": 1, "developers": 1, "vendors": 1, "steps": 1, "window": 1,

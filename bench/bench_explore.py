@@ -33,7 +33,7 @@ from proofs.explore_keys import make_keys
 from proofs.explore_properties import protocol_violations
 from spec.invariants import violations
 from spec.machine import step
-from spec.scenarios import protocol_moves
+from walks.moves import protocol_moves
 
 TARGET_STATES_PER_SECOND = 50_000
 

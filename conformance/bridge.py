@@ -78,6 +78,7 @@ from conformance.vectors import (
     picks_value,
     state_value,
 )
+from mutation.patching import Mutant, applied
 
 PROTOCOL = 1
 EXEC_PREFIX = "exec:"
@@ -165,7 +166,7 @@ def serve(runner: Runner, requests: IO[str], responses: IO[str]) -> int:
                     if name not in mutants:
                         raise ValueError(f"mutant: no mutant named {name!r}")
                     injected.close()
-                    injected.enter_context(mutants[name].inject())
+                    injected.enter_context(applied(mutants[name]))
                 elif op == "restore":
                     injected.close()
                 elif op == "close":
@@ -335,10 +336,9 @@ class ExecRunner(Runner):
             raise BridgeError(f"project: {error}") from None
 
     @property
-    def mutants(self):
-        from conformance.mutants import Mutant
-        return tuple(Mutant(item["name"], str(item.get("kind", "")),
-                            str(item.get("description", "")), self._injector(item["name"]))
+    def mutants(self) -> tuple[Mutant, ...]:
+        return tuple(Mutant(item["name"], str(item.get("description", "")),
+                            kind=str(item.get("kind", "")), injector=self._injector(item["name"]))
                      for item in self._mutants)
 
     def _injector(self, name: str):

@@ -16,7 +16,7 @@ Four kinds:
   refused call changes nothing); each refusal of an unregistered signer is probed a second
   time with forged credentials. Then :func:`scenarios`: runs that reach the job edges and
   endings the examples do not, and pairs of calls submitted in one block.
-* **walk** — :func:`spec.scenarios.random_walk` with a fixed seed, several jobs open at
+* **walk** — :func:`walks.walk.random_walk` with a fixed seed, several jobs open at
   once, some consecutive moves on a job marked as submitted in one block.
 * **sequence** — sequences over several concurrent jobs whose choices are drawn by the
   corpus's own seeded generator (:func:`sequence_choices`, Python's ``random.Random``,
@@ -49,16 +49,11 @@ from spec import examples as worked
 from spec.actions import CATALOGUE, ANYONE, ENVIRONMENT, Call, call
 from spec.machine import step
 from spec.rejections import Rejection
-from spec.scenarios import (
-    Instance,
-    adversarial_moves,
-    make_instance,
-    protocol_moves,
-    random_walk,
-    setup_calls,
-)
+from spec.world import Instance, make_instance, setup_calls
 from spec.state import TREASURY, Market, genesis
 from spec.transcript import divergent_transcript, honest_transcript
+from walks.moves import adversarial_moves, protocol_moves
+from walks.walk import random_walk
 
 DEFAULT_SEED = 20240601
 WALK_COUNT = 3
@@ -431,7 +426,7 @@ def walk_vectors(seed: int) -> list[Vector]:
         planned = mark_pairs(calls, random.Random(walk_seed * 7 + 1))
         vector = build_vector(
             f"walks/walk-{number}", "walk",
-            f"spec.scenarios.random_walk(seed={walk_seed}, steps={WALK_STEPS}, concurrency=3) on "
+            f"walks.walk.random_walk(seed={walk_seed}, steps={WALK_STEPS}, concurrency=3) on "
             "three owners, two developers, three vendors, three-step jobs", genesis_of(WALK_INSTANCE),
             planned, walk_seed)
         vectors.append(expressible(vector))

@@ -1,8 +1,10 @@
 """Mutation testing: faults injected into an implementation, which the corpus must catch.
 
-A :class:`Mutant` is a named fault of one of five kinds (:data:`FAULT_KINDS`) and a context
-manager that injects it in memory — it replaces a function or a table entry of the
-implementation for the duration of the ``with`` block, and restores it after. A vector
+A mutant (:class:`mutation.patching.Mutant`, the project's one mutation framework) is a
+named fault of one of five kinds (:data:`FAULT_KINDS`) made of patches that
+:func:`~mutation.patching.applied` puts in force in memory — each replaces a function or a
+table entry of the implementation for the duration of the ``with`` block, and restores it
+after. A vector
 *kills* a mutant when it fails while the mutant is active and passes without it;
 :func:`kill_matrix` runs the corpus under each mutant and records the first killing vector
 (and the step at which it fails).
@@ -15,14 +17,13 @@ The reference runner's mutants live with it (:mod:`conformance.reference_runner`
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
 
 from conformance.conform import FAILED, run_vector
 from conformance.runner import Runner
 from conformance.vectors import Vector
+from mutation.patching import Mutant, Patch, applied
 
 FAULT_KINDS = (
     "pays the wrong party",
@@ -33,44 +34,26 @@ FAULT_KINDS = (
 )
 
 
-@dataclass(frozen=True)
-class Mutant:
-    name: str
-    kind: str
-    description: str
-    inject: Callable[[], contextlib.AbstractContextManager]
-
-
-@contextlib.contextmanager
-def patched(target: Any, attribute: str, value: Any) -> Iterator[None]:
-    """Replace ``target.attribute`` (a module, class or mapping entry) for the block."""
-    if isinstance(target, dict):
-        original = target[attribute]
-        target[attribute] = value
-        try:
-            yield
-        finally:
-            target[attribute] = original
-        return
-    original = getattr(target, attribute)
-    setattr(target, attribute, value)
-    try:
-        yield
-    finally:
-        setattr(target, attribute, original)
+def fault(name: str, kind: str, description: str,
+          patches: Callable[[], Sequence[Patch]]) -> Mutant:
+    """A mutant of the conformance suite: a fault of one of :data:`FAULT_KINDS`."""
+    if kind not in FAULT_KINDS:
+        raise ValueError(f"mutant {name}: unknown fault kind {kind!r}")
+    return Mutant(name, description, patches, kind)
 
 
 # ---------------------------------------------------------------------------------------
 # Faults in the spec
 # ---------------------------------------------------------------------------------------
 
-def _catalogue_guard(action: str, make_guard: Callable[[Callable], Callable]):
-    """A mutant replacing the guard of ``action`` in the catalogue with ``make_guard(old)``."""
-    def inject() -> contextlib.AbstractContextManager:
+def _catalogue_guard(action: str, make_guard: Callable[[Callable], Callable]
+                     ) -> Callable[[], tuple[Patch, ...]]:
+    """Patches replacing the guard of ``action`` in the catalogue with ``make_guard(old)``."""
+    def patches() -> tuple[Patch, ...]:
         from spec.actions import CATALOGUE
         original = CATALOGUE[action]
-        return patched(CATALOGUE, action, replace(original, guard=make_guard(original.guard)))
-    return inject
+        return (Patch(CATALOGUE, action, replace(original, guard=make_guard(original.guard))),)
+    return patches
 
 
 def _settlement_pays_fees_to_developer():
@@ -88,7 +71,7 @@ def _settlement_pays_fees_to_developer():
             else:
                 moved.append((account, amount))
         return moved
-    return patched(actions, "pay_settlement", pay_settlement)
+    return (Patch(actions, "pay_settlement", pay_settlement),)
 
 
 def _refund_all_to_developer():
@@ -96,7 +79,7 @@ def _refund_all_to_developer():
 
     def refund_everyone(market, job):
         return [(job.developer, amount) for _, amount in job.deposits.items()]
-    return patched(actions, "refund_everyone", refund_everyone)
+    return (Patch(actions, "refund_everyone", refund_everyone),)
 
 
 def _false_complaint_stake_to_complainant():
@@ -106,7 +89,7 @@ def _false_complaint_stake_to_complainant():
     def pay_false_complaint(market, job, complainant):
         return [(complainant if account == actions.TREASURY else account, amount)
                 for account, amount in original(market, job, complainant)]
-    return patched(actions, "pay_false_complaint", pay_false_complaint)
+    return (Patch(actions, "pay_false_complaint", pay_false_complaint),)
 
 
 def _without_code(code_name: str):
@@ -134,50 +117,50 @@ def _code_swapped(from_code: str, to_code: str):
 
 def _timeout_one_tick_early():
     import spec.actions as actions
-    return patched(actions, "deadline_passed", lambda market, job: market.now >= job.deadline)
+    return (Patch(actions, "deadline_passed", lambda market, job: market.now >= job.deadline),)
 
 
 def _read_conflict_off():
     import conformance.spec_ledger as spec_ledger
-    return patched(spec_ledger, "read_conflict", lambda first, second: False)
+    return (Patch(spec_ledger, "read_conflict", lambda first, second: False),)
 
 
 def _forged_signature_believed():
     import conformance.spec_ledger as spec_ledger
-    return patched(spec_ledger, "signer_of", lambda call: call.forges or call.actor)
+    return (Patch(spec_ledger, "signer_of", lambda call: call.forges or call.actor),)
 
 
 SPEC_MUTANTS: tuple[Mutant, ...] = (
-    Mutant("settlement-pays-fees-to-developer", "pays the wrong party",
-           "every settlement pays the vendors' fees to the developer", _settlement_pays_fees_to_developer),
-    Mutant("refund-all-to-developer", "pays the wrong party",
-           "a cancelled or expired job refunds every deposit to the developer", _refund_all_to_developer),
-    Mutant("false-complaint-stake-to-complainant", "pays the wrong party",
-           "what a false complaint forfeits to the treasury goes to the complainant",
-           _false_complaint_stake_to_complainant),
-    Mutant("accept-job-after-deadline", "skips a guard",
-           "accept_job does not check the deadline",
-           _catalogue_guard("accept_job", _without_code("DEADLINE_PASSED"))),
-    Mutant("accept-job-beyond-capacity", "skips a guard",
-           "accept_job does not check the vendor's capacity",
-           _catalogue_guard("accept_job", _without_code("VENDOR_AT_CAPACITY"))),
-    Mutant("bisect-out-of-turn", "skips a guard",
-           "bisect_answer does not check whose turn it is",
-           _catalogue_guard("bisect_answer", _without_code("NOT_YOUR_TURN"))),
-    Mutant("timeout-one-tick-early", "skips a guard",
-           "deadlines count as passed on the deadline's own tick", _timeout_one_tick_early),
-    Mutant("submit-unconfirmed-as-already-answered", "returns the wrong rejection code",
-           "submit_result before confirming inputs answers ALREADY_ANSWERED",
-           _catalogue_guard("submit_result", _code_swapped("INPUTS_NOT_CONFIRMED", "ALREADY_ANSWERED"))),
-    Mutant("grant-unknown-job-as-wrong-status", "returns the wrong rejection code",
-           "grant_access on an unknown job answers WRONG_STATUS",
-           _catalogue_guard("grant_access", _code_swapped("UNKNOWN_JOB", "WRONG_STATUS"))),
-    Mutant("read-conflict-off", "MVCC check off",
-           "two calls in one block: the second keeps what it computed on the old state",
-           _read_conflict_off),
-    Mutant("forged-signature-believed", "accepts a bad signature",
-           "a call with another identity's credentials runs as that identity",
-           _forged_signature_believed),
+    fault("settlement-pays-fees-to-developer", "pays the wrong party",
+          "every settlement pays the vendors' fees to the developer", _settlement_pays_fees_to_developer),
+    fault("refund-all-to-developer", "pays the wrong party",
+          "a cancelled or expired job refunds every deposit to the developer", _refund_all_to_developer),
+    fault("false-complaint-stake-to-complainant", "pays the wrong party",
+          "what a false complaint forfeits to the treasury goes to the complainant",
+          _false_complaint_stake_to_complainant),
+    fault("accept-job-after-deadline", "skips a guard",
+          "accept_job does not check the deadline",
+          _catalogue_guard("accept_job", _without_code("DEADLINE_PASSED"))),
+    fault("accept-job-beyond-capacity", "skips a guard",
+          "accept_job does not check the vendor's capacity",
+          _catalogue_guard("accept_job", _without_code("VENDOR_AT_CAPACITY"))),
+    fault("bisect-out-of-turn", "skips a guard",
+          "bisect_answer does not check whose turn it is",
+          _catalogue_guard("bisect_answer", _without_code("NOT_YOUR_TURN"))),
+    fault("timeout-one-tick-early", "skips a guard",
+          "deadlines count as passed on the deadline's own tick", _timeout_one_tick_early),
+    fault("submit-unconfirmed-as-already-answered", "returns the wrong rejection code",
+          "submit_result before confirming inputs answers ALREADY_ANSWERED",
+          _catalogue_guard("submit_result", _code_swapped("INPUTS_NOT_CONFIRMED", "ALREADY_ANSWERED"))),
+    fault("grant-unknown-job-as-wrong-status", "returns the wrong rejection code",
+          "grant_access on an unknown job answers WRONG_STATUS",
+          _catalogue_guard("grant_access", _code_swapped("UNKNOWN_JOB", "WRONG_STATUS"))),
+    fault("read-conflict-off", "MVCC check off",
+          "two calls in one block: the second keeps what it computed on the old state",
+          _read_conflict_off),
+    fault("forged-signature-believed", "accepts a bad signature",
+          "a call with another identity's credentials runs as that identity",
+          _forged_signature_believed),
 )
 
 
@@ -214,7 +197,7 @@ def kill_matrix(runner: Runner, mutants: Sequence[Mutant], vectors: Sequence[Vec
     for mutant in mutants:
         outcome = MutantResult(mutant, None)
         for vector in ordered:
-            with mutant.inject():
+            with applied(mutant):
                 result = run_vector(runner, vector)
             if result.status != FAILED:
                 continue

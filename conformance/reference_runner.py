@@ -49,7 +49,6 @@ holders come from the job's ``model_delivered`` flag.
 
 from __future__ import annotations
 
-import contextlib
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -62,6 +61,7 @@ from conformance.reference_market import Market
 from conformance.reference_projection import project
 from conformance.runner import Runner
 from conformance.vectors import Genesis, VectorCall
+from mutation.patching import Patch
 from reference.chaincode import MarketplaceChaincode
 from reference.chaincode.codes import MarketCode
 from reference.ledger import FakeClock, Network
@@ -141,13 +141,12 @@ def _delivered_pays_fees_to_developer():
             else:
                 moved.append((account, amount))
         return moved
-    return _patch(payout_rules, "pay_settlement", mutated)
+    return (Patch(payout_rules, "pay_settlement", mutated),)
 
 
 def _deadline_not_checked():
     from reference.chaincode.shared_checks import SharedChecks
-    return _patch(SharedChecks, "require_on_time",
-                  staticmethod(lambda call, job: None))
+    return (Patch(SharedChecks, "require_on_time", staticmethod(lambda call, job: None)),)
 
 
 def _status_as_wrong_party():
@@ -157,47 +156,37 @@ def _status_as_wrong_party():
     def require_status(job, *statuses):
         if job.status not in statuses:
             raise Rejected(MarketCode.NOT_JOB_PARTY, f"job {job.job_id} is {job.status}")
-    return _patch(SharedChecks, "require_status", staticmethod(require_status))
+    return (Patch(SharedChecks, "require_status", staticmethod(require_status)),)
 
 
 def _mvcc_off():
     import reference.ledger.validation as validation
-    return _patch(validation, "_mvcc_conflict", lambda *args, **kwargs: None)
+    return (Patch(validation, "_mvcc_conflict", lambda *args, **kwargs: None),)
 
 
 def _signatures_not_verified():
     import reference.ledger.crypto as ledger_crypto
-    return _patch(ledger_crypto, "verify", lambda *args, **kwargs: True)
-
-
-@contextlib.contextmanager
-def _patch(target: Any, attribute: str, value: Any):
-    original = target.__dict__[attribute] if isinstance(target, type) else getattr(target, attribute)
-    setattr(target, attribute, value)
-    try:
-        yield
-    finally:
-        setattr(target, attribute, original)
+    return (Patch(ledger_crypto, "verify", lambda *args, **kwargs: True),)
 
 
 def _reference_mutants():
-    from conformance.mutants import Mutant
+    from conformance.mutants import fault
     return (
-        Mutant("settlement-pays-fees-to-developer", "pays the wrong party",
-               "the chaincode's settlement pays the vendors' fees to the developer",
-               _delivered_pays_fees_to_developer),
-        Mutant("deadline-not-checked", "skips a guard",
-               "the chaincode never checks a phase's deadline (require_on_time)",
-               _deadline_not_checked),
-        Mutant("wrong-status-as-not-job-party", "returns the wrong rejection code",
-               "a move in the wrong status is refused with MKT_NOT_JOB_PARTY",
-               _status_as_wrong_party),
-        Mutant("mvcc-off", "MVCC check off",
-               "the ledger's validation never finds a read conflict",
-               _mvcc_off),
-        Mutant("signatures-not-verified", "accepts a bad signature",
-               "the ledger accepts every signature (endorsement and validation)",
-               _signatures_not_verified),
+        fault("settlement-pays-fees-to-developer", "pays the wrong party",
+              "the chaincode's settlement pays the vendors' fees to the developer",
+              _delivered_pays_fees_to_developer),
+        fault("deadline-not-checked", "skips a guard",
+              "the chaincode never checks a phase's deadline (require_on_time)",
+              _deadline_not_checked),
+        fault("wrong-status-as-not-job-party", "returns the wrong rejection code",
+              "a move in the wrong status is refused with MKT_NOT_JOB_PARTY",
+              _status_as_wrong_party),
+        fault("mvcc-off", "MVCC check off",
+              "the ledger's validation never finds a read conflict",
+              _mvcc_off),
+        fault("signatures-not-verified", "accepts a bad signature",
+              "the ledger accepts every signature (endorsement and validation)",
+              _signatures_not_verified),
     )
 
 

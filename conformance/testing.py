@@ -53,8 +53,9 @@ from conformance.semantics import DigestLabeller, describe_call
 from conformance.vectors import Genesis, Vector, VectorCall
 from spec.actions import CATALOGUE, ENVIRONMENT, Call, call
 from spec.machine import step
-from spec.scenarios import Instance, adversarial_moves, make_instance, protocol_moves, setup_calls
+from spec.world import Instance, make_instance, setup_calls
 from spec.state import Market, genesis
+from walks.moves import adversarial_moves, protocol_moves
 
 COMPARISON_INSTANCE = make_instance(data_owners=3, developers=2, vendors=3, jobs=3,
                                     datasets_per_job=2, vendors_per_job=2, steps=3, window=2,

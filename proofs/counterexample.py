@@ -20,8 +20,8 @@ from proofs.explore import Exploration
 from proofs.explore_checks import PropertyResult
 from spec.actions import Call
 from spec.machine import step
-from spec.scenarios import protocol_moves
 from spec.state import genesis
+from walks.moves import protocol_moves
 
 EXCEPTION = "exception"
 """The outcome recorded for a call on which the spec raised."""

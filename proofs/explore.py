@@ -1,7 +1,7 @@
 """Explicit-state exploration of the spec on a small instance.
 
-:func:`explore` starts from the market after :func:`spec.scenarios.setup` and applies every
-call of :func:`spec.scenarios.protocol_moves` with :func:`spec.machine.step`, breadth first,
+:func:`explore` starts from the market after :func:`spec.world.setup` and applies every
+call of :func:`walks.moves.protocol_moves` with :func:`spec.machine.step`, breadth first,
 until no new class of markets appears. Classes are named by the keys of
 :mod:`proofs.explore_keys`; each node of the graph is the first concrete market found in
 its class, so the BFS tree is a set of real runs and the path to any node is a shortest
@@ -35,8 +35,9 @@ from proofs.explore_properties import protocol_violations
 from spec.actions import Call
 from spec.invariants import outcome_of, violations
 from spec.machine import step
-from spec.scenarios import Instance, protocol_moves, setup_calls
+from spec.world import Instance, setup_calls
 from spec.state import Market, genesis, is_terminal
+from walks.moves import protocol_moves
 
 NON_PROGRESS_ACTIONS = frozenset({"misuse_data", "report_misuse"})
 """Moves that do not count as progress of a job: misusing data is an off-chain deviation,

@@ -1,6 +1,6 @@
 """Coverage: every action x outcome, and the malformed calls that reach the rejections.
 
-The protocol moves of :func:`spec.scenarios.protocol_moves` are sensible calls, so most of
+The protocol moves of :func:`walks.moves.protocol_moves` are sensible calls, so most of
 them are accepted. To see every rejection code of every action, the explorer also tries
 malformed variants at each market it expands: a base call (a protocol move, or a
 plausible call of the action built from the market) with one thing changed — the signer
@@ -10,7 +10,7 @@ transcript (one digest short, or another of the instance's choices), an amount (
 negative), a licence or offer term (empty purposes, zero uses, zero capacity), the job
 terms (zero steps or window, another purpose, empty or repeated parties, an unknown or
 somebody else's model), a role (the reserved treasury role). These include every kind of
-variant :func:`spec.scenarios.adversarial_moves` draws at random.
+variant :func:`walks.moves.adversarial_moves` draws at random.
 
 Variants only count for coverage: an accepted variant adds no edge to the graph, because
 it leaves the instance (a new identity, a job outside the templates...). Variants are
@@ -25,8 +25,9 @@ from dataclasses import dataclass, field
 
 from spec.actions import CATALOGUE, ENVIRONMENT, Call, call, start_digest
 from spec.rejections import Rejection
-from spec.scenarios import Instance, request_call, transcript_choices
+from spec.world import Instance, request_call
 from spec.state import TREASURY, Market, Role
+from walks.moves import transcript_choices
 
 ACCEPTED = "accepted"
 """The outcome name of an accepted call."""

@@ -57,7 +57,7 @@ from dataclasses import dataclass, fields
 from enum import Enum
 from itertools import permutations, product
 
-from spec.scenarios import Instance, JobTemplate
+from spec.world import Instance, JobTemplate
 from spec.state import Job, Market, Offence, is_terminal
 from spec.transcript import DIGEST_MODULUS, initial_digest, step_digest
 

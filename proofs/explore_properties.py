@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from spec.base import total
 from spec.params import bisection_rounds
 from spec.payoffs import ledger_transfer
-from spec.scenarios import Instance
+from spec.world import Instance
 from spec.state import JobStatus, Market
 
 

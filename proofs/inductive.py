@@ -73,8 +73,9 @@ from spec.actions import Call
 from spec.base import FrozenMap
 from spec.machine import symbolic_step
 from spec.params import Requirement, stake_requirements
-from spec.scenarios import Instance, protocol_moves, setup, setup_calls
+from spec.world import Instance, setup, setup_calls
 from spec.state import Market, genesis, is_terminal
+from walks.moves import protocol_moves
 
 AMOUNT_ARGS = frozenset({"amount", "price", "misuse_value", "fee", "cost", "vendor_stake",
                          "developer_bond", "owner_bond"})

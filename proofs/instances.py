@@ -4,7 +4,7 @@ that names them."""
 from __future__ import annotations
 
 from proofs.results import CheckContext
-from spec.scenarios import Instance, make_instance
+from spec.world import Instance, make_instance
 
 
 def default_instance() -> Instance:

@@ -1,7 +1,7 @@
 """The marketplace as an extensive-form game, derived from the spec.
 
 The incentive proofs must read the protocol, never a hand-copied game tree. This module
-runs the spec itself — :func:`spec.scenarios.protocol_moves` for the choices available
+runs the spec itself — :func:`walks.moves.protocol_moves` for the choices available
 in a state, :func:`spec.machine.symbolic_step` for their effects on symbolic amounts, and
 :func:`spec.payoffs.utilities` for the payoffs — over one job and writes the result as a
 game in CheckMate's JSON format (with chance nodes, see ``docs/games.md``).
@@ -48,8 +48,9 @@ from spec.actions import Call, call
 from spec.base import Amount
 from spec.machine import symbolic_step
 from spec.payoffs import did_honest_work, offchain_training_cost, offchain_training_value, utilities
-from spec.scenarios import Instance, JobTemplate, PURPOSE, commitment_of, protocol_moves
 from spec.state import TREASURY, Dispute, Job, JobStatus, Market, Role, Turn, genesis, is_terminal
+from spec.world import PURPOSE, Instance, JobTemplate, commitment_of, model_commitment
+from walks.moves import protocol_moves
 
 JOB = "job1"
 CONSTANTS = ("P", "F", "C", "V", "Bv", "Ba", "Bd", "G", "q", "K")
@@ -121,7 +122,8 @@ def opening_market(shape: MarketGameShape) -> Market:
                                        commitment=commitment_of(dataset), price=s["P"],
                                        misuse_value=misuse_value(), purposes=frozenset({PURPOSE}),
                                        expiry=10**6, max_uses=10**6))
-    market = accepted(market, call("register_model", "dev1", model="model1", commitment=8))
+    market = accepted(market, call("register_model", "dev1", model="model1",
+                                   commitment=model_commitment("model1")))
     for vendor in instance.vendor_names:
         market = accepted(market, call("register_vendor", vendor, fee=s["F"], cost=s["C"], capacity=1))
     template = instance.jobs[0]

@@ -16,7 +16,7 @@ from proofs.explore_coverage import Coverage, expected_outcomes
 from proofs.explore_keys import SymmetryKeys, TimeKeys, static_horizon
 from proofs.explore_soundness import check_bisimulation, verdicts_agree
 from proofs.results import CheckContext, CheckProvider, CheckResult, ProviderReport
-from spec.scenarios import setup
+from spec.world import setup
 
 
 def _trace_name(*parts: str) -> str:

@@ -6,10 +6,12 @@ paying the wrong party, forgetting a guard, convicting without evidence, leaking
 or the model, losing track of capacity, never ending a dispute — and
 :func:`kill_matrix` runs the model checker on each and records which checks catch it.
 
-A mutant is applied with :func:`applied`, a context manager that replaces functions of
-:mod:`spec.actions` (effects and guards look their helpers up by name at call time) and
-entries of :data:`spec.actions.CATALOGUE` (the state machine looks actions up by name at
-call time), and restores every one of them on exit, whatever happens. The checks —
+Mutants are built on the project's one mutation framework (:mod:`mutation.patching`):
+each is a set of patches to functions of :mod:`spec.actions` (effects and guards look
+their helpers up by name at call time, a rule ``spec/actions.py`` states) and to entries
+of :data:`spec.actions.CATALOGUE` (the state machine looks actions up by name at call
+time), and :func:`~mutation.patching.applied` restores every one of them on exit,
+whatever happens. The checks —
 :mod:`spec.invariants`, :mod:`proofs.explore_properties` and the graph properties — are
 never touched: they hold their own references to what they use.
 
@@ -21,66 +23,37 @@ never seen on the mutant (rejection coverage).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import spec.actions as actions
+from mutation.patching import Mutant, Patch, applied
 from proofs.explore import Exploration, explore
 from proofs.explore_checks import PropertyResult, exploration_results
 from proofs.explore_coverage import Coverage
 from spec.actions import CATALOGUE, Action
 from spec.rejections import Rejection
-from spec.scenarios import Instance
+from spec.world import Instance
 from spec.state import STAKED_STATUSES, JobStatus, Offence, Turn, Verdict
 
 R = Rejection
 
 
-@dataclass(frozen=True)
-class Mutant:
-    """A named, deliberate bug. ``patches()`` returns the replacements to make:
-    ``{("module", name): function}`` for functions of :mod:`spec.actions` and
-    ``{("catalogue", action): Action}`` for catalogue entries."""
-
-    name: str
-    description: str
-    patches: Callable[[], dict[tuple[str, str], object]]
+def _module(name: str, value: Callable[..., Any]) -> tuple[Patch, ...]:
+    """Replace the function ``name`` of :mod:`spec.actions`."""
+    return (Patch(actions, name, value),)
 
 
-@contextmanager
-def applied(mutant: Mutant) -> Iterator[None]:
-    """Run the body with ``mutant`` in force; everything is restored on exit."""
-    replacements = mutant.patches()
-    saved: list[tuple[str, str, Any]] = []
-    try:
-        for (where, name), replacement in replacements.items():
-            if where == "module":
-                saved.append((where, name, getattr(actions, name)))
-                setattr(actions, name, replacement)
-            elif where == "catalogue":
-                if not isinstance(replacement, Action):
-                    raise TypeError(f"the catalogue entry of {name} must be an Action")
-                saved.append((where, name, CATALOGUE[name]))
-                CATALOGUE[name] = replacement
-            else:
-                raise ValueError(f"unknown patch target {where!r}")
-        yield
-    finally:
-        for where, name, original in reversed(saved):
-            if where == "module":
-                setattr(actions, name, original)
-            else:
-                CATALOGUE[name] = original
+def _guard(action: str, guard: Callable[..., Any]) -> tuple[Patch, ...]:
+    """Replace the guard of ``action`` in the catalogue."""
+    return (Patch(CATALOGUE, action, replace(CATALOGUE[action], guard=guard)),)
 
 
-def _guard(action: str, guard) -> dict[tuple[str, str], object]:
-    return {("catalogue", action): replace(CATALOGUE[action], guard=guard)}
-
-
-def _effect(action: str, effect) -> dict[tuple[str, str], object]:
-    return {("catalogue", action): replace(CATALOGUE[action], effect=effect)}
+def _effect(action: str, effect: Callable[..., Any]) -> tuple[Patch, ...]:
+    """Replace the effect of ``action`` in the catalogue."""
+    return (Patch(CATALOGUE, action, replace(CATALOGUE[action], effect=effect)),)
 
 
 # ---------------------------------------------------------------------------------------
@@ -94,7 +67,7 @@ def settle_pays_twice():
         if status == JobStatus.SETTLED:
             payouts = payouts + payouts
         return close(market, job, status, payouts, verdicts)
-    return {("module", "close"): mutated}
+    return _module("close", mutated)
 
 
 def settle_pays_wrong_party():
@@ -106,11 +79,11 @@ def settle_pays_wrong_party():
         prices = sum(market.datasets[dataset].price for dataset in job.datasets)
         return ([(account, job.owner_bond) for account, _ in payouts[:owners]]
                 + payouts[owners:] + [(job.developer, prices)])
-    return {("module", "pay_settlement"): mutated}
+    return _module("pay_settlement", mutated)
 
 
 def timeout_forgets_escrow():
-    return {("module", "refund_everyone"): lambda market, job: []}
+    return _module("refund_everyone", lambda market, job: [])
 
 
 def accept_result_ignores_deadline():
@@ -139,7 +112,7 @@ def answers_twice():
             job = market.jobs[call["job"]]
             return R.DEADLINE_PASSED if actions.deadline_passed(market, job) else None
         return rejection
-    return {("module", "guard_answer_access"): mutated, **_guard("deny_access", mutated)}
+    return _module("guard_answer_access", mutated) + _guard("deny_access", mutated)
 
 
 def complaint_always_convicts_owner():
@@ -174,7 +147,7 @@ def model_delivered_to_vendors():
         after = deliver_model(market, job)
         return replace(after, model_holders=after.model_holders
                        | {(job.ident, vendor) for vendor in job.vendors})
-    return {("module", "deliver_model"): mutated}
+    return _module("deliver_model", mutated)
 
 
 def capacity_never_freed():
@@ -182,7 +155,7 @@ def capacity_never_freed():
 
     def mutated(market, job, status, payouts, verdicts=()):
         return replace(close(market, job, status, payouts, verdicts), offers=market.offers)
-    return {("module", "close"): mutated}
+    return _module("close", mutated)
 
 
 def dispute_never_times_out():
@@ -232,8 +205,8 @@ def stake_minimum_ignored():
     def mutated(market, call):
         return tuple(requirement for requirement in requirements(market, call)
                      if requirement.code != R.STAKE_BELOW_MINIMUM)
-    return {("catalogue", "request_training"): replace(CATALOGUE["request_training"],
-                                                       requirements=mutated)}
+    return (Patch(CATALOGUE, "request_training",
+                  replace(CATALOGUE["request_training"], requirements=mutated)),)
 
 
 def complaint_reads_wrong_record():
@@ -247,7 +220,7 @@ def complaint_reads_wrong_record():
 
 
 def silent_vendors_spared():
-    return {("module", "silent_vendors"): lambda job: frozenset()}
+    return _module("silent_vendors", lambda job: frozenset())
 
 
 def misuse_outside_staked_jobs():
@@ -409,5 +382,5 @@ def kill_matrix(instance: Instance, mutants: tuple[Mutant, ...] = MUTANTS,
     return outcomes
 
 
-__all__ = ["MUTANTS", "MUTANTS_BY_NAME", "Baseline", "Mutant", "MutantOutcome", "applied",
-           "baseline", "kill_matrix", "run_mutant"]
+__all__ = ["MUTANTS", "MUTANTS_BY_NAME", "Baseline", "MutantOutcome", "baseline", "kill_matrix",
+           "run_mutant"]

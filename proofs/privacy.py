@@ -23,9 +23,10 @@ from contextlib import contextmanager
 
 import spec.knowledge as knowledge
 from proofs.explore import explore
-from proofs.mutants import MUTANTS_BY_NAME, applied
+from mutation.patching import applied
+from proofs.mutants import MUTANTS_BY_NAME
 from proofs.results import CheckContext, CheckProvider, CheckResult, ProviderReport
-from spec.scenarios import Instance, make_instance
+from spec.world import Instance, make_instance
 from spec.state import Market
 
 KIND = "privacy"

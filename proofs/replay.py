@@ -23,7 +23,8 @@ from proofs.explore_keys import SymmetryKeys, TimeKeys
 from proofs.explore_properties import protocol_violations
 from spec.invariants import violations
 from spec.machine import step
-from spec.scenarios import Instance, JobTemplate, protocol_moves, setup
+from spec.world import Instance, JobTemplate, setup
+from walks.moves import protocol_moves
 
 EXCEPTION = "exception"
 

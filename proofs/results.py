@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from spec.scenarios import Instance
+from spec.world import Instance
 
 
 @dataclass

@@ -24,6 +24,7 @@ passed, at the expense of whoever had to act.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -49,8 +50,17 @@ from spec.state import (
     Turn,
     Verdict,
     is_terminal,
+    misuse_artefact,
 )
 from spec.transcript import digest_at, initial_digest, step_digest
+
+# How this file is written. Each action is one block: its guard (early exits, in the order
+# of the codes its declaration lists), its requirements, and its effect, which carries the
+# declaration (@action: actor, parameters, chapter, rejection codes) and whose docstring
+# says what the action changes. The helpers are module-level functions that guards and
+# effects call by name, so a mutant (proofs.mutation) can replace one for a run by setting
+# the module attribute: never bind a helper under a second name, in a default argument or
+# a closure. tests/spec/test_actions_layout.py checks both rules.
 
 R = Rejection
 
@@ -83,12 +93,21 @@ ENVIRONMENT = "environment"
 
 
 @dataclass(frozen=True)
+class Chapter:
+    """A chapter of the protocol: the actions declared with it belong together (the
+    documentation site groups them by this, never by the layout of this file)."""
+
+    title: str
+
+
+@dataclass(frozen=True)
 class Action:
     """An action of the protocol.
 
     ``kind`` is ``"ledger"`` for transactions recorded on the ledger and ``"off-chain"`` for
     events outside it that the rules must still talk about (the clock, misuse of data).
     ``rejections`` lists every code the action can return, in the order checked.
+    ``changes`` is the first paragraph of the effect's docstring, ``details`` the rest.
     """
 
     name: str
@@ -100,11 +119,57 @@ class Action:
     requirements: Requirements
     effect: Effect
     kind: str = "ledger"
+    chapter: Chapter = Chapter("")
+    details: str = ""
+
+
+CATALOGUE: dict[str, Action] = {}
+"""Every action of the protocol, by name."""
 
 
 def no_requirements(market: Market, call: Call) -> tuple[Requirement, ...]:
     """For actions that compare no amounts."""
     return ()
+
+
+def no_checks(market: Market, call: Call) -> Rejection | None:
+    """For events nothing can refuse."""
+    return None
+
+
+def action(*, actor: str, params: tuple[str, ...], chapter: Chapter,
+           rejections: tuple[Rejection, ...], guard: Guard,
+           requirements: Requirements = no_requirements,
+           kind: str = "ledger") -> Callable[[Effect], Effect]:
+    """Declare the action whose effect the decorated function is.
+
+    The action is named after the function (``effect_accept_job`` declares
+    ``accept_job``); its docstring's first paragraph says what it changes. The action
+    enters :data:`CATALOGUE` when its block is read, so the catalogue's order is the order
+    of the declarations in this file.
+    """
+    def declare(effect: Effect) -> Effect:
+        name = effect.__name__.removeprefix("effect_")
+        summary, _, details = inspect.cleandoc(effect.__doc__ or "").partition("\n\n")
+        changes = " ".join(summary.split()).removesuffix(".")
+        CATALOGUE[name] = Action(name, actor, params, rejections, changes, guard, requirements,
+                                 effect, kind, chapter, details.strip())
+        return effect
+    return declare
+
+
+SIGNED = (R.UNKNOWN_ACTOR, R.WRONG_ROLE)
+"""The checks of every signed action of one role (:func:`signer_check`)."""
+ANSWER_ACCESS = SIGNED + (R.UNKNOWN_JOB, R.WRONG_STATUS, R.DATASET_NOT_IN_JOB, R.NOT_JOB_PARTY,
+                          R.ALREADY_ANSWERED, R.DEADLINE_PASSED)
+"""The checks of an owner's answer to a request (:func:`guard_answer_access`)."""
+VENDOR_MOVE = SIGNED + (R.UNKNOWN_JOB, R.WRONG_STATUS, R.NOT_JOB_PARTY)
+"""The checks every move of a vendor or the developer on a job starts with
+(:func:`guard_party_move`)."""
+DEVELOPER_MOVE = VENDOR_MOVE
+BISECTION_MOVE = SIGNED + (R.UNKNOWN_JOB, R.WRONG_STATUS, R.NOT_JOB_PARTY, R.BISECTION_FINISHED,
+                           R.NOT_YOUR_TURN, R.DEADLINE_PASSED, R.NOT_COMMITTED)
+"""The checks of a bisection move (:func:`guard_bisection_move`)."""
 
 
 # ---------------------------------------------------------------------------------------
@@ -317,8 +382,14 @@ def deliver_model(market: Market, job: Job) -> Market:
     return replace(market, model_holders=market.model_holders | {(job.ident, job.developer)})
 
 
+PAYOUT_RULES = (refund_everyone, pay_defective_inputs, pay_false_complaint, pay_settlement,
+                misuse_compensation, pay_false_dispute, end_after_delivery, back_to_delivered,
+                deliver_model)
+"""The payout rules, one per way a job can end, in the order they are written."""
+
+
 # ---------------------------------------------------------------------------------------
-# Identities and accounts
+IDENTITIES = Chapter("Identities and accounts")
 # ---------------------------------------------------------------------------------------
 
 def guard_register_identity(market: Market, call: Call) -> Rejection | None:
@@ -329,7 +400,11 @@ def guard_register_identity(market: Market, call: Call) -> Rejection | None:
     return None
 
 
+@action(actor=ANYONE, params=("role", "organisation"), chapter=IDENTITIES,
+        rejections=(R.ALREADY_REGISTERED, R.ROLE_RESERVED),
+        guard=guard_register_identity)
 def effect_register_identity(market: Market, call: Call) -> Market:
+    """adds the signer as an identity with a role and a zero balance."""
     identity = Identity(call.actor, Role(call["role"]), call["organisation"])
     return replace(
         market,
@@ -348,7 +423,11 @@ def requirements_fund(market: Market, call: Call) -> tuple[Requirement, ...]:
                         strict=True),)
 
 
+@action(actor=Role.TREASURY.value, params=("recipient", "amount"), chapter=IDENTITIES,
+        rejections=SIGNED + (R.UNKNOWN_IDENTITY, R.NON_POSITIVE_AMOUNT),
+        guard=guard_fund, requirements=requirements_fund)
 def effect_fund(market: Market, call: Call) -> Market:
+    """mints amount tokens into the recipient's balance."""
     recipient = call["recipient"]
     return replace(
         market,
@@ -358,7 +437,7 @@ def effect_fund(market: Market, call: Call) -> Market:
 
 
 # ---------------------------------------------------------------------------------------
-# Catalogue: datasets, models, vendor offers
+LISTINGS = Chapter("Catalogue: datasets, models, vendor offers")
 # ---------------------------------------------------------------------------------------
 
 def guard_register_dataset(market: Market, call: Call) -> Rejection | None:
@@ -373,7 +452,12 @@ def requirements_register_dataset(market: Market, call: Call) -> tuple[Requireme
                         call["misuse_value"], 0))
 
 
+@action(actor=Role.DATA_OWNER.value, chapter=LISTINGS,
+        params=("dataset", "commitment", "price", "misuse_value", "purposes", "expiry", "max_uses"),
+        rejections=SIGNED + (R.DATASET_EXISTS, R.INVALID_LICENCE, R.NEGATIVE_AMOUNT),
+        guard=guard_register_dataset, requirements=requirements_register_dataset)
 def effect_register_dataset(market: Market, call: Call) -> Market:
+    """records a dataset, its commitment, price and licence."""
     licence = Licence(frozenset(call["purposes"]), call["expiry"], call["max_uses"])
     dataset = Dataset(call.actor, call["commitment"], call["price"], call["misuse_value"], licence)
     return replace(market, datasets=market.datasets.with_item(call["dataset"], dataset))
@@ -384,7 +468,11 @@ def guard_register_model(market: Market, call: Call) -> Rejection | None:
         R.MODEL_EXISTS if call["model"] in market.models else None)
 
 
+@action(actor=Role.DEVELOPER.value, params=("model", "commitment"), chapter=LISTINGS,
+        rejections=SIGNED + (R.MODEL_EXISTS,),
+        guard=guard_register_model)
 def effect_register_model(market: Market, call: Call) -> Market:
+    """records a model recipe commitment."""
     model = Model(call.actor, call["commitment"])
     return replace(market, models=market.models.with_item(call["model"], model))
 
@@ -400,13 +488,17 @@ def requirements_register_vendor(market: Market, call: Call) -> tuple[Requiremen
             Requirement(R.NEGATIVE_AMOUNT, "cost is not negative", call["cost"], 0))
 
 
+@action(actor=Role.VENDOR.value, params=("fee", "cost", "capacity"), chapter=LISTINGS,
+        rejections=SIGNED + (R.VENDOR_EXISTS, R.INVALID_CAPACITY, R.NEGATIVE_AMOUNT),
+        guard=guard_register_vendor, requirements=requirements_register_vendor)
 def effect_register_vendor(market: Market, call: Call) -> Market:
+    """records the vendor's offer: fee, declared cost, capacity."""
     offer = Offer(call["fee"], call["cost"], call["capacity"])
     return replace(market, offers=market.offers.with_item(call.actor, offer))
 
 
 # ---------------------------------------------------------------------------------------
-# Requesting training
+REQUESTS = Chapter("Requesting training")
 # ---------------------------------------------------------------------------------------
 
 def guard_request_training(market: Market, call: Call) -> Rejection | None:
@@ -456,7 +548,17 @@ def requirements_request_training(market: Market, call: Call) -> tuple[Requireme
                                    market.balances[call.actor], deposit),)
 
 
+@action(actor=Role.DEVELOPER.value, chapter=REQUESTS,
+        params=("job", "model", "datasets", "vendors", "purpose", "steps", "window",
+                "vendor_stake", "developer_bond", "owner_bond"),
+        rejections=SIGNED + (R.JOB_EXISTS, R.UNKNOWN_MODEL, R.NOT_MODEL_OWNER,
+                             R.INVALID_PARTIES, R.UNKNOWN_DATASET, R.UNKNOWN_VENDOR,
+                             R.INVALID_TERMS, R.PURPOSE_NOT_LICENSED, R.LICENCE_EXPIRED,
+                             R.LICENCE_EXHAUSTED, R.STAKE_BELOW_MINIMUM, R.BOND_BELOW_MINIMUM,
+                             R.INSUFFICIENT_FUNDS),
+        guard=guard_request_training, requirements=requirements_request_training)
 def effect_request_training(market: Market, call: Call) -> Market:
+    """opens a REQUESTED job; moves prices, fees and the developer bond into its escrow."""
     job = Job(
         ident=call["job"], developer=call.actor, model=call["model"],
         datasets=tuple(call["datasets"]), vendors=tuple(call["vendors"]),
@@ -471,7 +573,7 @@ def effect_request_training(market: Market, call: Call) -> Market:
 
 
 # ---------------------------------------------------------------------------------------
-# Licences
+LICENCES = Chapter("Licences")
 # ---------------------------------------------------------------------------------------
 
 def guard_answer_access(market: Market, call: Call) -> Rejection | None:
@@ -509,7 +611,13 @@ def requirements_grant_access(market: Market, call: Call) -> tuple[Requirement, 
                         market.balances[call.actor], job.owner_bond),)
 
 
+@action(actor=Role.DATA_OWNER.value, params=("job", "dataset", "delivery_digest", "key_digest"),
+                                             chapter=LICENCES,
+        rejections=ANSWER_ACCESS + (R.LICENCE_EXHAUSTED, R.INSUFFICIENT_FUNDS),
+        guard=guard_grant_access, requirements=requirements_grant_access)
 def effect_grant_access(market: Market, call: Call) -> Market:
+    """locks the owner bond, records the signed delivery digest, uses one licence use;
+    LICENSED once every dataset is granted."""
     job = market.jobs[call["job"]]
     market, job = lock(market, job, call.actor, job.owner_bond)
     grant = Grant(call["delivery_digest"], call["key_digest"])
@@ -522,13 +630,17 @@ def effect_grant_access(market: Market, call: Call) -> Market:
     return store(market, job)
 
 
+@action(actor=Role.DATA_OWNER.value, params=("job", "dataset"), chapter=LICENCES,
+        rejections=ANSWER_ACCESS,
+        guard=guard_answer_access)
 def effect_deny_access(market: Market, call: Call) -> Market:
+    """CANCELLED: every deposit refunded."""
     job = market.jobs[call["job"]]
     return close(market, job, JobStatus.CANCELLED, refund_everyone(market, job))
 
 
 # ---------------------------------------------------------------------------------------
-# Vendors: accepting, reporting inputs, submitting results
+VENDOR_MOVES = Chapter("Vendors: accepting, reporting inputs, submitting results")
 # ---------------------------------------------------------------------------------------
 
 def guard_party_move(market: Market, call: Call, role: Role,
@@ -566,7 +678,13 @@ def requirements_accept_job(market: Market, call: Call) -> tuple[Requirement, ..
                         market.balances[call.actor], job.vendor_stake),)
 
 
+@action(actor=Role.VENDOR.value, params=("job",), chapter=VENDOR_MOVES,
+        rejections=VENDOR_MOVE + (R.ALREADY_ANSWERED, R.DEADLINE_PASSED, R.VENDOR_AT_CAPACITY,
+                                  R.INSUFFICIENT_FUNDS),
+        guard=guard_accept_job, requirements=requirements_accept_job)
 def effect_accept_job(market: Market, call: Call) -> Market:
+    """locks the vendor stake; RUNNING once every vendor accepted, releasing the data to
+    the vendors."""
     job = market.jobs[call["job"]]
     market, job = lock(market, job, call.actor, job.vendor_stake)
     offer = market.offers[call.actor]
@@ -600,7 +718,11 @@ def guard_confirm_inputs(market: Market, call: Call) -> Rejection | None:
     return R.INPUTS_DEFECTIVE if defective else None
 
 
+@action(actor=Role.VENDOR.value, params=("job",), chapter=VENDOR_MOVES,
+        rejections=VENDOR_MOVE + (R.ALREADY_ANSWERED, R.DEADLINE_PASSED, R.INPUTS_DEFECTIVE),
+        guard=guard_confirm_inputs)
 def effect_confirm_inputs(market: Market, call: Call) -> Market:
+    """records that the vendor's inputs match their commitments."""
     job = market.jobs[call["job"]]
     return store(market, replace(job, confirmed=job.confirmed | {call.actor}))
 
@@ -612,8 +734,15 @@ def guard_complain_inputs(market: Market, call: Call) -> Rejection | None:
     return R.DATASET_NOT_IN_JOB if call["dataset"] not in market.jobs[call["job"]].datasets else None
 
 
+@action(actor=Role.VENDOR.value, params=("job", "dataset"), chapter=VENDOR_MOVES,
+        rejections=VENDOR_MOVE + (R.ALREADY_ANSWERED, R.DEADLINE_PASSED, R.DATASET_NOT_IN_JOB),
+        guard=guard_complain_inputs)
 def effect_complain_inputs(market: Market, call: Call) -> Market:
-    """Settled at once from the evidence: the owner's signed delivery digest."""
+    """RESOLVED from the delivery evidence: the owner (defective inputs) or the
+    complainant (false complaint) is convicted.
+
+    Settled at once from the evidence: the owner's signed delivery digest.
+    """
     job = market.jobs[call["job"]]
     dataset = call["dataset"]
     delivered = job.grants[dataset].delivery_digest
@@ -639,7 +768,13 @@ def guard_submit_result(market: Market, call: Call) -> Rejection | None:
             R.INVALID_TRANSCRIPT if len(call["transcript"]) != job.steps else None)
 
 
+@action(actor=Role.VENDOR.value, params=("job", "transcript"), chapter=VENDOR_MOVES,
+        rejections=VENDOR_MOVE + (R.INPUTS_NOT_CONFIRMED, R.ALREADY_ANSWERED, R.DEADLINE_PASSED,
+                                  R.INVALID_TRANSCRIPT),
+        guard=guard_submit_result)
 def effect_submit_result(market: Market, call: Call) -> Market:
+    """records the vendor's transcript (training starts once every vendor confirmed its
+    inputs); DELIVERED once every vendor submitted."""
     job = market.jobs[call["job"]]
     job = replace(job, results=job.results.with_item(call.actor, tuple(call["transcript"])))
     if len(job.results) == len(job.vendors):
@@ -648,7 +783,7 @@ def effect_submit_result(market: Market, call: Call) -> Market:
 
 
 # ---------------------------------------------------------------------------------------
-# The developer: accepting or disputing
+DEVELOPER_MOVES = Chapter("The developer: accepting or disputing")
 # ---------------------------------------------------------------------------------------
 
 def guard_accept_result(market: Market, call: Call) -> Rejection | None:
@@ -658,7 +793,12 @@ def guard_accept_result(market: Market, call: Call) -> Rejection | None:
     return R.DEADLINE_PASSED if deadline_passed(market, job) else None
 
 
+@action(actor=Role.DEVELOPER.value, params=("job",), chapter=DEVELOPER_MOVES,
+        rejections=DEVELOPER_MOVE + (R.DEADLINE_PASSED,),
+        guard=guard_accept_result)
 def effect_accept_result(market: Market, call: Call) -> Market:
+    """SETTLED: owners paid price and bond, vendors fee and stake, developer its bond;
+    the developer receives the model (RESOLVED, no model, if a vendor was convicted)."""
     return end_after_delivery(market, market.jobs[call["job"]])
 
 
@@ -679,7 +819,15 @@ def guard_dispute_result(market: Market, call: Call) -> Rejection | None:
     return None
 
 
+@action(actor=Role.DEVELOPER.value, params=("job", "vendor", "transcript"),
+                                            chapter=DEVELOPER_MOVES,
+        rejections=DEVELOPER_MOVE + (R.DEADLINE_PASSED, R.VENDOR_NOT_IN_JOB,
+                                     R.ALREADY_CONVICTED, R.INVALID_TRANSCRIPT,
+                                     R.NO_DISAGREEMENT),
+        guard=guard_dispute_result)
 def effect_dispute_result(market: Market, call: Call) -> Market:
+    """DISPUTED: opens the bisection game over [0, T] against one vendor not yet
+    convicted."""
     job = market.jobs[call["job"]]
     turn = Turn.CLAIMANT if job.steps > 1 else Turn.RESOLVE
     dispute = Dispute(call["vendor"], tuple(call["transcript"]), 0, job.steps, turn)
@@ -689,7 +837,7 @@ def effect_dispute_result(market: Market, call: Call) -> Market:
 
 
 # ---------------------------------------------------------------------------------------
-# The bisection game
+BISECTION = Chapter("The bisection game")
 # ---------------------------------------------------------------------------------------
 
 def midpoint(dispute: Dispute) -> int:
@@ -732,7 +880,11 @@ def guard_bisect_query(market: Market, call: Call) -> Rejection | None:
     return guard_bisection_move(market, call, Role.DEVELOPER, Turn.CLAIMANT)
 
 
+@action(actor=Role.DEVELOPER.value, params=("job", "digest"), chapter=BISECTION,
+        rejections=BISECTION_MOVE,
+        guard=guard_bisect_query)
 def effect_bisect_query(market: Market, call: Call) -> Market:
+    """the developer opens its digest at the midpoint; the respondent's turn."""
     job = market.jobs[call["job"]]
     dispute = replace(job.dispute, turn=Turn.RESPONDENT)
     return store(market, with_current_dispute(job, dispute, market.now))
@@ -756,7 +908,11 @@ def answered(job: Job, digest: int, by_respondent: bool) -> Dispute:
                    answers=dispute.answers + (1 if by_respondent else 0))
 
 
+@action(actor=Role.VENDOR.value, params=("job", "digest"), chapter=BISECTION,
+        rejections=BISECTION_MOVE,
+        guard=guard_bisect_answer)
 def effect_bisect_answer(market: Market, call: Call) -> Market:
+    """the respondent opens its digest at the midpoint; the interval halves."""
     job = market.jobs[call["job"]]
     dispute = answered(job, call["digest"], by_respondent=True)
     return store(market, with_current_dispute(job, dispute, market.now))
@@ -776,10 +932,18 @@ def guard_resolve_step(market: Market, call: Call) -> Rejection | None:
     return R.DEADLINE_PASSED if deadline_passed(market, job) else None
 
 
+@action(actor=ANYONE, params=("job",), chapter=BISECTION,
+        rejections=(R.UNKNOWN_ACTOR, R.UNKNOWN_JOB, R.WRONG_STATUS, R.BISECTION_UNFINISHED,
+                    R.DEADLINE_PASSED),
+        guard=guard_resolve_step)
 def effect_resolve_step(market: Market, call: Call) -> Market:
-    """Re-execute the one disputed step from the agreed pre-state and convict the side
+    """re-executes the disputed step and convicts the side that is wrong: a vendor
+    returns the job to DELIVERED, the developer ends it.
+
+    Re-execute the one disputed step from the agreed pre-state and convict the side
     whose post-state digest is wrong (the respondent, if its digest is wrong). A convicted
-    vendor returns the job to DELIVERED; a convicted developer ends it."""
+    vendor returns the job to DELIVERED; a convicted developer ends it.
+    """
     job = market.jobs[call["job"]]
     dispute = job.dispute
     respondent_transcript = job.results[dispute.respondent]
@@ -800,29 +964,8 @@ def effect_resolve_step(market: Market, call: Call) -> Market:
 
 
 # ---------------------------------------------------------------------------------------
-# Misuse of data
+MISUSE = Chapter("Misuse of data")
 # ---------------------------------------------------------------------------------------
-
-def guard_misuse_data(market: Market, call: Call) -> Rejection | None:
-    rejection = signer_check(market, call, Role.VENDOR)
-    if rejection:
-        return rejection
-    job = market.jobs.get(call["job"])
-    if job is None:
-        return R.UNKNOWN_JOB
-    if job.status not in STAKED_STATUSES:
-        return R.WRONG_STATUS
-    if call.actor not in job.vendors:
-        return R.NOT_JOB_PARTY
-    return R.ALREADY_ANSWERED if ("misuse", job.ident, call.actor) in market.artefacts else None
-
-
-def effect_misuse_data(market: Market, call: Call) -> Market:
-    """Using the job's data outside the licence while the job runs leaves a signed
-    artefact that an audit may find. (Use after the stake is released is beyond what the
-    chaincode can punish; the licence's legal terms cover it.)"""
-    return replace(market, artefacts=market.artefacts | {("misuse", call["job"], call.actor)})
-
 
 def guard_report_misuse(market: Market, call: Call) -> Rejection | None:
     rejection = signer_check(market, call, Role.DATA_OWNER)
@@ -837,22 +980,28 @@ def guard_report_misuse(market: Market, call: Call) -> Rejection | None:
         return R.NOT_JOB_PARTY
     if call["vendor"] not in job.vendors:
         return R.VENDOR_NOT_IN_JOB
-    if ("misuse", job.ident, call["vendor"]) not in market.artefacts:
+    if misuse_artefact(job.ident, call["vendor"]) not in market.artefacts:
         return R.EVIDENCE_MISSING
     return None
 
 
+@action(actor=Role.DATA_OWNER.value, params=("job", "vendor"), chapter=MISUSE,
+        rejections=SIGNED + (R.UNKNOWN_JOB, R.WRONG_STATUS, R.NOT_JOB_PARTY,
+                             R.VENDOR_NOT_IN_JOB, R.EVIDENCE_MISSING),
+        guard=guard_report_misuse)
 def effect_report_misuse(market: Market, call: Call) -> Market:
+    """RESOLVED: the vendor is convicted of misuse; its stake pays every owner its
+    misuse value divided by the audit probability first."""
     job = market.jobs[call["job"]]
     vendor = call["vendor"]
     verdict = Verdict(vendor, Offence.DATA_MISUSE,
-                      (("artefact", ("misuse", job.ident, vendor)), ("reporter", call.actor)))
+                      (("artefact", misuse_artefact(job.ident, vendor)), ("reporter", call.actor)))
     payouts = pay_settlement(market, job, job.convicted_vendors | {vendor}, misuser=vendor)
     return close(market, job, JobStatus.RESOLVED, payouts, (verdict,))
 
 
 # ---------------------------------------------------------------------------------------
-# Deadlines
+DEADLINES = Chapter("Deadlines")
 # ---------------------------------------------------------------------------------------
 
 def silent_vendors(job: Job) -> frozenset[str]:
@@ -880,8 +1029,13 @@ def guard_timeout(market: Market, call: Call) -> Rejection | None:
     return R.DEADLINE_NOT_PASSED if not deadline_passed(market, job) else None
 
 
+@action(actor=ANYONE, params=("job",), chapter=DEADLINES,
+        rejections=(R.UNKNOWN_ACTOR, R.UNKNOWN_JOB, R.WRONG_STATUS, R.DEADLINE_NOT_PASSED),
+        guard=guard_timeout)
 def effect_timeout(market: Market, call: Call) -> Market:
-    """The party that had to act and did not loses what the rules say:
+    """ends or advances a job whose deadline passed, at the silent party's expense.
+
+    The party that had to act and did not loses what the rules say:
 
     * REQUESTED or LICENSED: nobody has received data; the job expires, all refunded;
     * RUNNING: every silent vendor is convicted of missing the deadline; if training had
@@ -920,125 +1074,42 @@ def effect_timeout(market: Market, call: Call) -> Market:
     return end_after_delivery(market, job, (verdict,), payouts)
 
 
+@action(actor=ENVIRONMENT, params=(), chapter=DEADLINES,
+        rejections=(),
+        guard=no_checks, kind="off-chain")
 def effect_tick(market: Market, call: Call) -> Market:
+    """advances the ledger clock by one tick."""
     return replace(market, now=market.now + 1)
 
 
 # ---------------------------------------------------------------------------------------
-# The catalogue
+# Events outside the ledger that the rules must still talk about come last in the
+# catalogue (its order is the order of the declarations below).
 # ---------------------------------------------------------------------------------------
 
-SIGNED = (R.UNKNOWN_ACTOR, R.WRONG_ROLE)
-ANSWER_ACCESS = SIGNED + (R.UNKNOWN_JOB, R.WRONG_STATUS, R.DATASET_NOT_IN_JOB, R.NOT_JOB_PARTY,
-                          R.ALREADY_ANSWERED, R.DEADLINE_PASSED)
-VENDOR_MOVE = SIGNED + (R.UNKNOWN_JOB, R.WRONG_STATUS, R.NOT_JOB_PARTY)
-DEVELOPER_MOVE = VENDOR_MOVE
-BISECTION_MOVE = SIGNED + (R.UNKNOWN_JOB, R.WRONG_STATUS, R.NOT_JOB_PARTY, R.BISECTION_FINISHED,
-                           R.NOT_YOUR_TURN, R.DEADLINE_PASSED, R.NOT_COMMITTED)
+def guard_misuse_data(market: Market, call: Call) -> Rejection | None:
+    rejection = signer_check(market, call, Role.VENDOR)
+    if rejection:
+        return rejection
+    job = market.jobs.get(call["job"])
+    if job is None:
+        return R.UNKNOWN_JOB
+    if job.status not in STAKED_STATUSES:
+        return R.WRONG_STATUS
+    if call.actor not in job.vendors:
+        return R.NOT_JOB_PARTY
+    return R.ALREADY_ANSWERED if misuse_artefact(job.ident, call.actor) in market.artefacts else None
 
-CATALOGUE: dict[str, Action] = {action.name: action for action in (
-    Action("register_identity", ANYONE, ("role", "organisation"),
-           (R.ALREADY_REGISTERED, R.ROLE_RESERVED),
-           "adds the signer as an identity with a role and a zero balance",
-           guard_register_identity, no_requirements, effect_register_identity),
-    Action("fund", Role.TREASURY.value, ("recipient", "amount"),
-           SIGNED + (R.UNKNOWN_IDENTITY, R.NON_POSITIVE_AMOUNT),
-           "mints amount tokens into the recipient's balance",
-           guard_fund, requirements_fund, effect_fund),
-    Action("register_dataset", Role.DATA_OWNER.value,
-           ("dataset", "commitment", "price", "misuse_value", "purposes", "expiry", "max_uses"),
-           SIGNED + (R.DATASET_EXISTS, R.INVALID_LICENCE, R.NEGATIVE_AMOUNT),
-           "records a dataset, its commitment, price and licence",
-           guard_register_dataset, requirements_register_dataset, effect_register_dataset),
-    Action("register_model", Role.DEVELOPER.value, ("model", "commitment"),
-           SIGNED + (R.MODEL_EXISTS,),
-           "records a model recipe commitment",
-           guard_register_model, no_requirements, effect_register_model),
-    Action("register_vendor", Role.VENDOR.value, ("fee", "cost", "capacity"),
-           SIGNED + (R.VENDOR_EXISTS, R.INVALID_CAPACITY, R.NEGATIVE_AMOUNT),
-           "records the vendor's offer: fee, declared cost, capacity",
-           guard_register_vendor, requirements_register_vendor, effect_register_vendor),
-    Action("request_training", Role.DEVELOPER.value,
-           ("job", "model", "datasets", "vendors", "purpose", "steps", "window",
-            "vendor_stake", "developer_bond", "owner_bond"),
-           SIGNED + (R.JOB_EXISTS, R.UNKNOWN_MODEL, R.NOT_MODEL_OWNER, R.INVALID_PARTIES,
-                     R.UNKNOWN_DATASET, R.UNKNOWN_VENDOR, R.INVALID_TERMS,
-                     R.PURPOSE_NOT_LICENSED, R.LICENCE_EXPIRED, R.LICENCE_EXHAUSTED,
-                     R.STAKE_BELOW_MINIMUM, R.BOND_BELOW_MINIMUM, R.INSUFFICIENT_FUNDS),
-           "opens a REQUESTED job; moves prices, fees and the developer bond into its escrow",
-           guard_request_training, requirements_request_training, effect_request_training),
-    Action("grant_access", Role.DATA_OWNER.value,
-           ("job", "dataset", "delivery_digest", "key_digest"),
-           ANSWER_ACCESS + (R.LICENCE_EXHAUSTED, R.INSUFFICIENT_FUNDS),
-           "locks the owner bond, records the signed delivery digest, uses one licence use; "
-           "LICENSED once every dataset is granted",
-           guard_grant_access, requirements_grant_access, effect_grant_access),
-    Action("deny_access", Role.DATA_OWNER.value, ("job", "dataset"),
-           ANSWER_ACCESS,
-           "CANCELLED: every deposit refunded",
-           guard_answer_access, no_requirements, effect_deny_access),
-    Action("accept_job", Role.VENDOR.value, ("job",),
-           VENDOR_MOVE + (R.ALREADY_ANSWERED, R.DEADLINE_PASSED, R.VENDOR_AT_CAPACITY,
-                          R.INSUFFICIENT_FUNDS),
-           "locks the vendor stake; RUNNING once every vendor accepted, releasing the data "
-           "to the vendors",
-           guard_accept_job, requirements_accept_job, effect_accept_job),
-    Action("confirm_inputs", Role.VENDOR.value, ("job",),
-           VENDOR_MOVE + (R.ALREADY_ANSWERED, R.DEADLINE_PASSED, R.INPUTS_DEFECTIVE),
-           "records that the vendor's inputs match their commitments",
-           guard_confirm_inputs, no_requirements, effect_confirm_inputs),
-    Action("complain_inputs", Role.VENDOR.value, ("job", "dataset"),
-           VENDOR_MOVE + (R.ALREADY_ANSWERED, R.DEADLINE_PASSED, R.DATASET_NOT_IN_JOB),
-           "RESOLVED from the delivery evidence: the owner (defective inputs) or the "
-           "complainant (false complaint) is convicted",
-           guard_complain_inputs, no_requirements, effect_complain_inputs),
-    Action("submit_result", Role.VENDOR.value, ("job", "transcript"),
-           VENDOR_MOVE + (R.INPUTS_NOT_CONFIRMED, R.ALREADY_ANSWERED, R.DEADLINE_PASSED,
-                          R.INVALID_TRANSCRIPT),
-           "records the vendor's transcript (training starts once every vendor confirmed its "
-           "inputs); DELIVERED once every vendor submitted",
-           guard_submit_result, no_requirements, effect_submit_result),
-    Action("accept_result", Role.DEVELOPER.value, ("job",),
-           DEVELOPER_MOVE + (R.DEADLINE_PASSED,),
-           "SETTLED: owners paid price and bond, vendors fee and stake, developer its bond; "
-           "the developer receives the model (RESOLVED, no model, if a vendor was convicted)",
-           guard_accept_result, no_requirements, effect_accept_result),
-    Action("dispute_result", Role.DEVELOPER.value, ("job", "vendor", "transcript"),
-           DEVELOPER_MOVE + (R.DEADLINE_PASSED, R.VENDOR_NOT_IN_JOB, R.ALREADY_CONVICTED,
-                             R.INVALID_TRANSCRIPT, R.NO_DISAGREEMENT),
-           "DISPUTED: opens the bisection game over [0, T] against one vendor not yet convicted",
-           guard_dispute_result, no_requirements, effect_dispute_result),
-    Action("bisect_query", Role.DEVELOPER.value, ("job", "digest"),
-           BISECTION_MOVE,
-           "the developer opens its digest at the midpoint; the respondent's turn",
-           guard_bisect_query, no_requirements, effect_bisect_query),
-    Action("bisect_answer", Role.VENDOR.value, ("job", "digest"),
-           BISECTION_MOVE,
-           "the respondent opens its digest at the midpoint; the interval halves",
-           guard_bisect_answer, no_requirements, effect_bisect_answer),
-    Action("resolve_step", ANYONE, ("job",),
-           (R.UNKNOWN_ACTOR, R.UNKNOWN_JOB, R.WRONG_STATUS, R.BISECTION_UNFINISHED,
-            R.DEADLINE_PASSED),
-           "re-executes the disputed step and convicts the side that is wrong: a vendor "
-           "returns the job to DELIVERED, the developer ends it",
-           guard_resolve_step, no_requirements, effect_resolve_step),
-    Action("report_misuse", Role.DATA_OWNER.value, ("job", "vendor"),
-           SIGNED + (R.UNKNOWN_JOB, R.WRONG_STATUS, R.NOT_JOB_PARTY, R.VENDOR_NOT_IN_JOB,
-                     R.EVIDENCE_MISSING),
-           "RESOLVED: the vendor is convicted of misuse; its stake pays every owner its "
-           "misuse value divided by the audit probability first",
-           guard_report_misuse, no_requirements, effect_report_misuse),
-    Action("timeout", ANYONE, ("job",),
-           (R.UNKNOWN_ACTOR, R.UNKNOWN_JOB, R.WRONG_STATUS, R.DEADLINE_NOT_PASSED),
-           "ends or advances a job whose deadline passed, at the silent party's expense",
-           guard_timeout, no_requirements, effect_timeout),
-    Action("tick", ENVIRONMENT, (),
-           (),
-           "advances the ledger clock by one tick",
-           lambda market, call: None, no_requirements, effect_tick, kind="off-chain"),
-    Action("misuse_data", Role.VENDOR.value, ("job",),
-           SIGNED + (R.UNKNOWN_JOB, R.WRONG_STATUS, R.NOT_JOB_PARTY, R.ALREADY_ANSWERED),
-           "the vendor uses the job's data outside its licence, leaving a signed artefact",
-           guard_misuse_data, no_requirements, effect_misuse_data, kind="off-chain"),
-)}
-"""Every action of the protocol, by name."""
+
+@action(actor=Role.VENDOR.value, params=("job",), chapter=MISUSE,
+        rejections=SIGNED + (R.UNKNOWN_JOB, R.WRONG_STATUS, R.NOT_JOB_PARTY,
+                             R.ALREADY_ANSWERED),
+        guard=guard_misuse_data, kind="off-chain")
+def effect_misuse_data(market: Market, call: Call) -> Market:
+    """the vendor uses the job's data outside its licence, leaving a signed artefact.
+
+    Using the job's data outside the licence while the job runs leaves a signed
+    artefact that an audit may find. (Use after the stake is released is beyond what the
+    chaincode can punish; the licence's legal terms cover it.)
+    """
+    return replace(market, artefacts=market.artefacts | {misuse_artefact(call["job"], call.actor)})

@@ -20,9 +20,17 @@ from dataclasses import dataclass, replace
 from spec.actions import ENVIRONMENT, Call, call
 from spec.machine import step
 from spec.rejections import Rejection
-from spec.scenarios import Instance, JobTemplate, PURPOSE, commitment_of, request_call, setup_calls
 from spec.state import TREASURY, Market, Role, genesis
 from spec.transcript import divergent_transcript, honest_transcript, initial_digest
+from spec.world import (
+    PURPOSE,
+    Instance,
+    JobTemplate,
+    commitment_of,
+    model_commitment,
+    request_call,
+    setup_calls,
+)
 
 R = Rejection
 
@@ -65,7 +73,8 @@ class Story:
 def start(vendor: str) -> int:
     """The agreed initial digest of ``vendor`` in job1 (see spec.transcript)."""
     position = JOB.vendors.index(vendor)
-    return initial_digest(8, [commitment_of(d) for d in JOB.datasets], position)
+    model = model_commitment(WORLD.model_of(JOB.developer))
+    return initial_digest(model, [commitment_of(d) for d in JOB.datasets], position)
 
 
 def honest(vendor: str) -> tuple[int, ...]:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from spec.actions import silent_vendors, start_digest
 from spec.base import total
-from spec.state import Job, JobStatus, Market, Offence, Turn, is_terminal
+from spec.state import Job, JobStatus, Market, Offence, Turn, is_terminal, misuse_artefact
 from spec.transcript import digest_at, step_digest
 
 
@@ -150,7 +150,7 @@ def verdict_is_justified(market: Market, job: Job, convicted: str, offence: Offe
             return "the dispute was not waiting for the claimant at the cited turn"
         return None if convicted == job.developer else "only the claimant answers for a dispute's silence"
     if offence == Offence.DATA_MISUSE:
-        artefact = ("misuse", job.ident, convicted)
+        artefact = misuse_artefact(job.ident, convicted)
         return None if artefact in market.artefacts and facts["artefact"] == artefact else \
             "no misuse artefact signed by the convicted vendor"
     return f"unknown offence {offence}"

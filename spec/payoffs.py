@@ -31,7 +31,7 @@ from __future__ import annotations
 from spec.actions import start_digest
 from spec.base import Amount, total
 from spec.params import dispute_compensation
-from spec.state import Job, Market, Offence
+from spec.state import Job, Market, Offence, misuse_artefact
 from spec.transcript import honest_transcript
 
 
@@ -69,7 +69,7 @@ def utilities(market: Market, job: Job, model_value: Amount) -> dict[str, Amount
     for vendor in job.vendors:
         if did_honest_work(market, job, vendor):
             utility[vendor] = utility[vendor] - market.offers[vendor].cost
-        if ("misuse", job.ident, vendor) in market.artefacts:
+        if misuse_artefact(job.ident, vendor) in market.artefacts:
             for dataset in job.datasets:
                 misuse_value = market.datasets[dataset].misuse_value
                 owner = market.datasets[dataset].owner

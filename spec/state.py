@@ -283,6 +283,12 @@ def genesis(dispute_cost: Amount, audit_probability: Amount) -> Market:
     )
 
 
+def misuse_artefact(job: str, vendor: str) -> tuple[str, str, str]:
+    """The signed artefact that using ``job``'s data outside its licence leaves behind
+    (``misuse_data``), and that ``report_misuse`` must cite."""
+    return ("misuse", job, vendor)
+
+
 def is_terminal(job: Job) -> bool:
     """True once no action can move the job any more."""
     return job.status in TERMINAL_STATUSES

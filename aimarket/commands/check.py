@@ -27,7 +27,7 @@ INSTANCE_KNOBS: dict[str, int] = {
     "vendors_per_job": 1, "steps": 1, "window": 1, "vendor_capacity": 1, "licence_uses": 1,
     "licence_expiry": 0, "price": 0, "fee": 0, "cost": 0, "misuse_value": 0, "dispute_cost": 0,
 }
-"""Whole-number knobs of :func:`spec.scenarios.make_instance`, with their least value."""
+"""Whole-number knobs of :func:`spec.world.make_instance`, with their least value."""
 
 PARTY_LIMIT = 9
 KINDS = ("invariant", "safety", "deadlock", "termination", "abstraction", "goal", "coverage",
@@ -128,7 +128,7 @@ class RichTask:
 
 def build_context(args):
     from proofs.instances import default_context
-    from spec.scenarios import SetupFailed, make_instance, setup
+    from spec.world import SetupFailed, make_instance, setup
 
     knobs = instance_knobs(args)
     overrides: dict[str, object] = {}

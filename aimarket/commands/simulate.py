@@ -16,7 +16,8 @@ from aimarket.inputs import read_json_file, write_vector_file
 from aimarket.instance_file import load_instance
 from spec.actions import Call
 from spec.invariants import IncrementalChecker, outcome_of
-from spec.scenarios import Instance, random_walk
+from spec.world import Instance
+from walks.walk import random_walk
 
 SIMULATION_INSTANCE = Instance(data_owners=3, developers=2, vendors=3, steps=8,
                                licence_uses=10**9, licence_expiry=10**9)

@@ -27,7 +27,7 @@ from proofs.explore import Exploration, explore, setup_path
 from spec.actions import Call
 from spec.invariants import outcome_of
 from spec.machine import step
-from spec.scenarios import Instance, make_instance
+from spec.world import Instance, make_instance
 from spec.state import TERMINAL_STATUSES, Job, JobStatus, Market, Turn
 
 NO_JOB = "no job"
@@ -38,7 +38,7 @@ EXPLORED_SHAPES: tuple[dict[str, Any], ...] = (
     {"data_owners": 1, "vendors": 2, "steps": 3, "wrong_steps": (3,)},
 )
 """The instances explored for the diagrams (one job each; other amounts as in
-:class:`spec.scenarios.Instance`)."""
+:class:`spec.world.Instance`)."""
 
 
 @dataclass(frozen=True, order=True)

@@ -54,13 +54,7 @@ from aimarket.docs_site.render import (
     module_doc,
     object_doc,
 )
-from aimarket.docs_site.spec_source import (
-    action_section,
-    attribute_names,
-    called_names,
-    functions_in_section,
-    module_attribute_docs,
-)
+from aimarket.docs_site.spec_source import attribute_names, called_names, module_attribute_docs
 from aimarket.introspect import attribute_docs
 from spec.actions import ANYONE, CATALOGUE, ENVIRONMENT, Action
 from spec.invariants import INVARIANTS, OUTCOMES, Invariant
@@ -68,19 +62,18 @@ from spec.rejections import Rejection
 from spec.state import TERMINAL_STATUSES, JobStatus, Offence, Role, Turn
 
 UNDOCUMENTED = "*(no docstring in the spec)*"
-PAYOUT_SECTION = "Payout rules: one per way a job can end"
 JOB_DIAGRAM_ANCHOR = "job-status-machine"
 DISPUTE_DIAGRAM_ANCHOR = "dispute-sub-machine"
 
 
 @dataclass(frozen=True)
 class Chapter:
-    """One protocol chapter: the banner sections of ``spec/actions.py`` whose actions it
+    """One protocol chapter of the site: the chapters of ``spec.actions`` whose actions it
     documents, and the spec objects whose documentation opens it."""
 
     slug: str
     title: str
-    sections: tuple[str, ...]
+    parts: tuple[spec.actions.Chapter, ...]
     intro: tuple[object, ...]
     diagram: str | None = None
 
@@ -90,27 +83,26 @@ class Chapter:
 
 
 CHAPTERS: tuple[Chapter, ...] = (
-    Chapter("identities", "Identities and accounts", ("Identities and accounts",),
+    Chapter("identities", "Identities and accounts", (spec.actions.IDENTITIES,),
             (spec.state.Role, Constant(spec.state, "TREASURY"), spec.state.Identity,
              spec.state.Market, spec.state.genesis)),
     Chapter("catalogue", "The catalogue: datasets, models, offers",
-            ("Catalogue: datasets, models, vendor offers",),
+            (spec.actions.LISTINGS,),
             (spec.state.Dataset, spec.state.Licence, spec.state.Model, spec.state.Offer)),
     Chapter("training-job", "The training job",
-            ("Requesting training", "Licences",
-             "Vendors: accepting, reporting inputs, submitting results",
-             "The developer: accepting or disputing"),
+            (spec.actions.REQUESTS, spec.actions.LICENCES, spec.actions.VENDOR_MOVES,
+             spec.actions.DEVELOPER_MOVES),
             (spec.state.Job, spec.state.Grant, Constant(spec.state, "STAKED_STATUSES"),
              spec.params, spec.params.Params, spec.params.Requirement,
              spec.params.stake_requirements, spec.params.minimum_stakes, spec.actions.close),
             diagram="job"),
-    Chapter("disputes", "Disputes: the bisection game", ("The bisection game",),
+    Chapter("disputes", "Disputes: the bisection game", (spec.actions.BISECTION,),
             (spec.transcript, spec.state.Dispute, spec.state.Verdict,
              spec.params.bisection_rounds, spec.params.dispute_compensation),
             diagram="dispute"),
-    Chapter("misuse", "Misuse of data", ("Misuse of data",),
+    Chapter("misuse", "Misuse of data", (spec.actions.MISUSE,),
             (spec.payoffs.offchain_training_value,)),
-    Chapter("deadlines", "Deadlines", ("Deadlines",),
+    Chapter("deadlines", "Deadlines", (spec.actions.DEADLINES,),
             (spec.actions.deadline_passed, spec.actions.silent_vendors,
              Constant(spec.actions, "ANYONE"), Constant(spec.actions, "ENVIRONMENT"))),
 )
@@ -121,21 +113,20 @@ class ChapterMismatch(ValueError):
 
 
 def assign_chapters() -> dict[str, Chapter]:
-    """Action name -> its chapter, by the section of ``spec/actions.py`` of its effect."""
-    by_section: dict[str, Chapter] = {}
+    """Action name -> its chapter of the site, by the chapter its declaration names."""
+    by_part: dict[spec.actions.Chapter, Chapter] = {}
     for chapter in CHAPTERS:
-        for section in chapter.sections:
-            if section in by_section:
-                raise ChapterMismatch(f"section {section!r} is in two chapters")
-            by_section[section] = chapter
+        for part in chapter.parts:
+            if part in by_part:
+                raise ChapterMismatch(f"spec chapter {part.title!r} is in two chapters of the site")
+            by_part[part] = chapter
     assigned = {}
     for action in CATALOGUE.values():
-        section = action_section(action)
-        if section not in by_section:
-            raise ChapterMismatch(f"action {action.name} is written in section {section!r} of "
-                                  "spec/actions.py, which no chapter of the site covers "
+        if action.chapter not in by_part:
+            raise ChapterMismatch(f"action {action.name} is declared in spec chapter "
+                                  f"{action.chapter.title!r}, which no chapter of the site covers "
                                   "(aimarket/docs_site/pages_spec.py: CHAPTERS)")
-        assigned[action.name] = by_section[section]
+        assigned[action.name] = by_part[action.chapter]
     return assigned
 
 
@@ -253,7 +244,7 @@ def diagram_section(context: Context, which: str, page: str) -> str:
 # --- one action ---------------------------------------------------------------------------
 
 def payout_functions() -> list[Callable[..., Any]]:
-    return functions_in_section(spec.actions, PAYOUT_SECTION)
+    return list(spec.actions.PAYOUT_RULES)
 
 
 def action_doc(context: Context, action: Action, page: str) -> str:
@@ -266,9 +257,8 @@ def action_doc(context: Context, action: Action, page: str) -> str:
              f"**{kind[0].upper() + kind[1:]}**, signed by {code(action.actor)}; "
              f"parameters: {parameters}.", "",
              f"**Changes:** {action.changes}.", ""]
-    effect_doc = inspect.getdoc(action.effect)
-    if effect_doc:
-        parts += [prose(effect_doc), ""]
+    if action.details:
+        parts += [prose(action.details), ""]
     payouts = [function for function in payout_functions()
                if function.__name__ in called_names(action.effect)]
     training = next(chapter for chapter in CHAPTERS if chapter.diagram == "job").path
@@ -335,8 +325,7 @@ def chapter_page(context: Context, chapter: Chapter) -> Page:
                               ("terminal", lambda member: "yes" if member in TERMINAL_STATUSES else "")))
         parts.append(diagram_section(context, "job", page))
         parts += ["## Payout rules", "", "How the escrow is paid out, one rule per way a job "
-                  "can end (the functions of the section "
-                  f"“{PAYOUT_SECTION}” of `spec/actions.py`).", ""]
+                  "can end (the functions of `spec.actions.PAYOUT_RULES`).", ""]
         for function in payout_functions():
             parts.append(function_doc(function, "###", f"payout-{function.__name__}"))
     if chapter.diagram == "dispute":

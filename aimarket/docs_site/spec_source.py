@@ -1,14 +1,9 @@
-"""Reading the spec's structure from its source: section banners and documented constants.
+"""Reading the spec's structure from its source: documented constants and the names a
+function reads or calls.
 
-``spec/actions.py`` is divided by banner comments::
-
-    # -----------------------------------------------------------------
-    # Identities and accounts
-    # -----------------------------------------------------------------
-
-The site groups actions into protocol chapters by the banner under which each action's
-effect function is written, so an action moved or added in the spec lands in the right
-chapter without anyone editing the site.
+Nothing here reads comments: the protocol chapters come from each action's declaration
+(:attr:`spec.actions.Action.chapter`), so renaming or moving a comment cannot change the
+site.
 """
 
 from __future__ import annotations
@@ -16,74 +11,9 @@ from __future__ import annotations
 import ast
 import inspect
 import textwrap
-from collections.abc import Callable
-from dataclasses import dataclass
 from functools import cache
 from types import ModuleType
 from typing import Any
-
-import spec.actions
-from spec.actions import Action
-
-_BANNER_RULE = "# " + "-" * 20
-
-
-@dataclass(frozen=True)
-class Section:
-    """A banner section of a spec module: its title and the lines it spans (1-based)."""
-
-    title: str
-    first_line: int
-    last_line: int
-
-
-@cache
-def sections(module: ModuleType) -> tuple[Section, ...]:
-    """The banner sections of ``module`` in source order."""
-    lines = inspect.getsource(module).splitlines()
-    starts: list[tuple[str, int]] = []
-    for number in range(len(lines) - 2):
-        if (lines[number].startswith(_BANNER_RULE) and lines[number + 2].startswith(_BANNER_RULE)
-                and lines[number + 1].startswith("# ")):
-            starts.append((lines[number + 1][2:].strip(), number + 1))
-    found = []
-    for position, (title, line) in enumerate(starts):
-        end = starts[position + 1][1] - 1 if position + 1 < len(starts) else len(lines)
-        found.append(Section(title, line, end))
-    return tuple(found)
-
-
-def section_of_line(module: ModuleType, line: int) -> str | None:
-    for section in sections(module):
-        if section.first_line <= line <= section.last_line:
-            return section.title
-    return None
-
-
-def action_section(action: Action) -> str:
-    """The banner section of ``spec/actions.py`` where ``action``'s effect is written."""
-    effect = action.effect
-    if inspect.getmodule(effect) is not spec.actions:
-        raise ValueError(f"the effect of {action.name} is not written in spec/actions.py")
-    line = inspect.getsourcelines(effect)[1]
-    title = section_of_line(spec.actions, line)
-    if title is None:
-        raise ValueError(f"the effect of {action.name} is outside every section of spec/actions.py")
-    return title
-
-
-def functions_in_section(module: ModuleType, title: str) -> list[Callable[..., Any]]:
-    """The top-level functions of ``module`` written in section ``title``, in source order."""
-    wanted = next((section for section in sections(module) if section.title == title), None)
-    if wanted is None:
-        raise ValueError(f"{module.__name__} has no section {title!r}")
-    found = []
-    for name, value in vars(module).items():
-        if inspect.isfunction(value) and inspect.getmodule(value) is module:
-            line = inspect.getsourcelines(value)[1]
-            if wanted.first_line <= line <= wanted.last_line:
-                found.append((line, value))
-    return [value for _, value in sorted(found, key=lambda pair: pair[0])]
 
 
 @cache

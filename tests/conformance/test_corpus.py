@@ -102,7 +102,7 @@ def test_the_edge_table_is_what_the_model_checker_reaches():
     """Every edge the model checker reaches on a small world (one job, two datasets, two
     vendors, two training steps) is in the table, and every edge of the table is reached."""
     from proofs.explore import explore
-    from spec.scenarios import make_instance
+    from spec.world import make_instance
 
     world = make_instance(data_owners=2, developers=1, vendors=2, jobs=1, steps=2, wrong_steps=(1,))
     exploration = explore(world, coverage=False)

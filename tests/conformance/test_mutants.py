@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from conformance.mutants import FAULT_KINDS, SPEC_MUTANTS, kill_matrix
 from conformance.spec_runner import RemappedSpecRunner, SpecRunner
+from mutation.patching import applied
 
 
 def test_the_catalogue_has_every_kind_of_fault():
@@ -24,7 +25,7 @@ def test_every_spec_mutant_is_killed_by_the_meanings_alone(corpus):
 def test_a_mutant_is_undone_after_its_block(corpus):
     short = sorted(corpus.vectors, key=lambda vector: len(vector.steps))[:10]
     for mutant in SPEC_MUTANTS:
-        with mutant.inject():
+        with applied(mutant):
             pass
     assert all(result.passed for result in
                __import__("conformance.conform", fromlist=["run_corpus"]).run_corpus(

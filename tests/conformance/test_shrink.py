@@ -8,6 +8,7 @@ from conformance.conform import FAILED, PASSED, run_vector
 from conformance.mutants import SPEC_MUTANTS, kill_matrix
 from conformance.shrink import candidate, shrink, units_of
 from conformance.spec_runner import SpecRunner
+from mutation.patching import applied
 
 
 def mutant(name):
@@ -20,13 +21,13 @@ def test_a_failing_vector_shrinks_to_a_minimal_failing_run(corpus, name):
     runner = SpecRunner()
     killed = kill_matrix(runner, [fault], corpus.vectors)[0]
     original = next(vector for vector in corpus.vectors if vector.name == killed.killed_by)
-    smallest = shrink(runner, original, fault=fault.inject)
+    smallest = shrink(runner, original, fault=lambda: applied(fault))
     assert smallest.result.status == FAILED
     assert len(smallest.vector.steps) < len(original.steps)
     units = units_of(smallest.vector)
     for index in range(len(units)):
         shorter = candidate(smallest.vector, units[:index] + units[index + 1:])
-        with fault.inject():
+        with applied(fault):
             assert run_vector(runner, shorter).status == PASSED, f"unit {index} is not needed"
     # without the fault the shrunk run passes: it is a consistent vector of the spec
     assert run_vector(runner, smallest.vector).status == PASSED

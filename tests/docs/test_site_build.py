@@ -27,8 +27,9 @@ from spec.actions import CATALOGUE
 from spec.examples import WORLD, examples
 from spec.invariants import outcome_of
 from spec.machine import step
-from spec.scenarios import make_instance, random_walk
+from spec.world import make_instance
 from spec.state import JobStatus, genesis
+from walks.walk import random_walk
 
 from .conftest import Built
 

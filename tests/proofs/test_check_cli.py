@@ -11,7 +11,8 @@ from traces.itf import read_trace
 from proofs.instances import default_context
 from proofs.results import CheckContext, CheckProvider, CheckResult, ProviderReport
 from proofs.suite import run_checks
-from proofs.mutants import MUTANTS_BY_NAME, applied
+from mutation.patching import applied
+from proofs.mutants import MUTANTS_BY_NAME
 from proofs.replay import replay
 
 SMALL = ["--instance", "data_owners=2", "--instance", "vendors=1", "--instance", "developers=1",

@@ -9,7 +9,8 @@ from traces.itf import RunTrace, TraceStep, read_trace, write_trace
 from proofs.counterexample import counterexample_trace, describe_trace, write_counterexample
 from proofs.explore import explore
 from proofs.explore_checks import exploration_results
-from proofs.mutants import MUTANTS_BY_NAME, applied
+from mutation.patching import applied
+from proofs.mutants import MUTANTS_BY_NAME
 from proofs.replay import replay
 
 

@@ -9,7 +9,7 @@ from proofs.explore_coverage import Coverage, expected_outcomes
 from spec.actions import call
 from spec.invariants import OUTCOMES
 from spec.machine import step
-from spec.scenarios import make_instance, request_call, setup
+from spec.world import make_instance, request_call, setup
 
 # The size of the default instance's graph. Any change of the spec's behaviour (or of the
 # instance, or of the abstractions) moves these numbers: update them in the same change,

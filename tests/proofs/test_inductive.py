@@ -14,9 +14,10 @@ from proofs.inductive import (
     symbolic_call,
     symbolic_market,
 )
-from proofs.mutants import MUTANTS_BY_NAME, applied
+from mutation.patching import applied
+from proofs.mutants import MUTANTS_BY_NAME
 from spec.actions import call
-from spec.scenarios import make_instance
+from spec.world import make_instance
 
 
 @pytest.fixture(scope="module")

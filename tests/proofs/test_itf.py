@@ -22,7 +22,7 @@ from traces.itf import (
 )
 from spec.actions import call
 from spec.rejections import Rejection
-from spec.scenarios import make_instance, setup
+from spec.world import make_instance, setup
 from spec.state import Dispute, Job, Market, Role
 
 

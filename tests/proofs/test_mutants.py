@@ -3,12 +3,13 @@
 import pytest
 
 import spec.actions as actions
+from mutation.patching import applied
 from proofs.instances import default_instance
-from proofs.mutants import MUTANTS, MUTANTS_BY_NAME, applied, baseline, run_mutant
+from proofs.mutants import MUTANTS, MUTANTS_BY_NAME, baseline, run_mutant
 from spec.actions import CATALOGUE
 from spec.rejections import Rejection
 from spec.machine import step
-from spec.scenarios import setup
+from spec.world import setup
 
 EXPECTED_KILLERS = {
     "settle_pays_twice": "token_conservation",
@@ -62,12 +63,13 @@ def test_every_mutant_behaves_differently_from_the_spec_somewhere():
     # Cheap sanity check that each patch takes effect: the mutated guard, effect or helper
     # is no longer the original object.
     for mutant in MUTANTS:
-        originals = {(where, name): (getattr(actions, name) if where == "module" else CATALOGUE[name])
-                     for where, name in mutant.patches()}
+        patches = mutant.patches()
+        assert patches, mutant.name
+        originals = [(patch, patch.current()) for patch in patches]
         with applied(mutant):
-            for (where, name), original in originals.items():
-                current = getattr(actions, name) if where == "module" else CATALOGUE[name]
-                assert current is not original, (mutant.name, name)
+            for patch, original in originals:
+                assert patch.target is actions or patch.target is CATALOGUE, mutant.name
+                assert patch.current() is not original, (mutant.name, patch.attribute)
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ from aimarket.cli import main
 from proofs.explore import explore
 from proofs.privacy import knowledge_results, mutant_results, privacy_mutant_instance
 from spec import knowledge
-from spec.scenarios import make_instance
+from spec.world import make_instance
 
 
 def test_one_vendor_per_job_learns_nothing_it_should_not():

@@ -14,7 +14,7 @@ from proofs.explore_keys import (
     time_code,
 )
 from proofs.explore_soundness import check_bisimulation, verdicts_agree
-from spec.scenarios import make_instance, setup
+from spec.world import make_instance, setup
 
 
 def test_time_code_keeps_exactly_what_the_guards_compare():

@@ -11,8 +11,9 @@ import z3
 
 from spec.actions import Call
 from spec.machine import symbolic_step
-from spec.scenarios import make_instance, random_walk
+from spec.world import make_instance
 from spec.state import genesis
+from walks.walk import random_walk
 
 INSTANCE = make_instance(data_owners=3, developers=2, vendors=3, steps=4,
                          licence_uses=10**6, licence_expiry=10**6)

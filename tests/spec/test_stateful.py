@@ -6,7 +6,8 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from spec.invariants import violations
 from spec.machine import step
-from spec.scenarios import adversarial_moves, make_instance, protocol_moves, setup
+from spec.world import make_instance, setup
+from walks.moves import adversarial_moves, protocol_moves
 
 INSTANCE = make_instance(data_owners=3, developers=2, vendors=3, jobs=3, datasets_per_job=2,
                          vendors_per_job=2, steps=4, vendor_capacity=2)
