@@ -51,7 +51,6 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Any
 
 from conformance.projection import (
     AbstractState,

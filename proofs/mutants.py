@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -33,7 +32,7 @@ from mutation.patching import Mutant, Patch, applied
 from proofs.explore import Exploration, explore
 from proofs.explore_checks import PropertyResult, exploration_results
 from proofs.explore_coverage import Coverage
-from spec.actions import CATALOGUE, Action
+from spec.actions import CATALOGUE
 from spec.rejections import Rejection
 from spec.world import Instance
 from spec.state import STAKED_STATUSES, JobStatus, Offence, Turn, Verdict
