@@ -41,7 +41,8 @@ from proofs.explore_checks import (
     exploration_results,
 )
 from proofs.explore_coverage import Coverage, expected_outcomes
-from proofs.explore_keys import SymmetryKeys, TimeKeys, static_horizon
+from proofs.explore_symmetry import SymmetryKeys
+from proofs.explore_time import TimeKeys, static_horizon
 from proofs.explore_soundness import check_bisimulation, verdicts_agree
 from spec.scenarios import Instance, make_instance, setup
 

@@ -30,7 +30,8 @@ from dataclasses import dataclass, field
 import networkx as nx
 
 from proofs.explore_coverage import Coverage, variant_calls
-from proofs.explore_keys import make_keys, static_horizon
+from proofs.explore_keys import make_keys
+from proofs.explore_time import static_horizon
 from proofs.explore_properties import protocol_violations
 from spec.actions import Call
 from spec.invariants import outcome_of, violations
@@ -155,7 +156,7 @@ def explore(instance: Instance, abstraction: str = "symmetry", *, coverage: bool
 
     ``abstraction`` is ``"none"``, ``"time"`` or ``"symmetry"`` (time and symmetry);
     ``horizon`` overrides the time from which licence expiries count as never reached
-    (default :func:`proofs.explore_keys.static_horizon`, checked after the search);
+    (default :func:`proofs.explore_time.static_horizon`, checked after the search);
     ``coverage`` also evaluates malformed variants of the moves at every market, for the
     rejection coverage (pass a :class:`Coverage` to share one tally between instances:
     variants are only tried for actions that still miss one of its targets);
