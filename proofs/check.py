@@ -41,6 +41,7 @@ from proofs.explore_checks import (
     exploration_results,
 )
 from proofs.explore_coverage import Coverage, expected_outcomes
+from proofs.explore_reduction import check_reduction
 from proofs.explore_symmetry import SymmetryKeys
 from proofs.explore_time import TimeKeys, static_horizon
 from proofs.explore_soundness import check_bisimulation, verdicts_agree
@@ -124,6 +125,8 @@ class CheckContext:
     trace_dir: Path | None = None
     progress: Progress = field(default_factory=Progress)
     abstraction: str = "symmetry"
+    reduction: str = "none"
+    """Move reduction of the explorations (``proofs.explore.REDUCTIONS``)."""
     complete_mutants: bool = False
     """Find every check that kills each mutant (slower) rather than the first that does."""
 
@@ -276,6 +279,7 @@ def run_exploration(context: CheckContext) -> ProviderReport:
         task = context.progress.task(f"explore {name}", total=None)
         exploration = explore(instance, context.abstraction,
                               coverage=coverage if context.selected("coverage") else False,
+                              reduction=context.reduction,
                               progress=lambda found, done: task.update(
                                   completed=done, total=found,
                                   description=f"explore {name}: {found} states"))
@@ -336,6 +340,20 @@ def run_soundness(context: CheckContext) -> ProviderReport:
             name, raw.states, raw.transitions, seconds,
             data={"states_without": timed.states, "states_with": symmetric.states,
                   "symmetries": symmetric.symmetries}))
+        if context.reduction == "misuse":
+            started = time.perf_counter()
+            reduced = explore(instance, "time", coverage=False, reduction="misuse")
+            correspondence = check_reduction(timed, reduced)
+            agree_reduced, reduced_detail = verdicts_agree(timed, reduced)
+            report.results.append(CheckResult(
+                "misuse_reduction_sound", "abstraction", correspondence.holds and agree_reduced,
+                ("every market of the full graph corresponds to one of the reduced graph "
+                 "without its unreported artefacts, with the same observations"
+                 if correspondence.holds else "; ".join(correspondence.problems))
+                + f"; {reduced_detail} ({timed.states} states with time abstraction, "
+                f"{reduced.states} reduced, {len(reduced.partial)} of them partially expanded)",
+                name, timed.states, timed.transitions, time.perf_counter() - started,
+                data={"states_without": timed.states, "states_with": reduced.states}))
     return report
 
 
