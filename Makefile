@@ -1,5 +1,8 @@
 # aimarket — everything a user runs goes through this file.
 #   make check       the main job: model checks, proofs, conformance, docs
+#   make check-large the concurrent instance (three owners, three vendors, two jobs sharing
+#                    a vendor and a dataset) checked in full with the misuse reduction:
+#                    minutes, so not part of make check (decision 0056)
 #   make test        the linter (ruff), the type checker (mypy), then the test suite
 #   make bench       benchmarks (ratios against a baseline measured in the same run)
 #   make lock        refresh requirements.lock (and the crosscheck lock) from pyproject.toml,
@@ -20,7 +23,7 @@ XVENV  := .venv-crosscheck
 XLOCK  := requirements-crosscheck.lock
 UV_VERSION := 0.13.9
 
-.PHONY: check test bench docs install lock upgrade crosscheck clean
+.PHONY: check check-large test bench docs install lock upgrade crosscheck clean
 
 install: $(STAMP)
 
@@ -45,6 +48,15 @@ check: $(STAMP)
 	$(BIN)/aimarket conform --runner reference
 	$(BIN)/aimarket attacks
 	$(BIN)/aimarket docs --proof-report docs/generated/proof-report.json
+
+LARGE_INSTANCE := --instance data_owners=3 --instance developers=2 --instance vendors=3 \
+                  --instance jobs=2 --instance datasets_per_job=2 --instance vendors_per_job=2 \
+                  --instance steps=1
+
+check-large: $(STAMP)
+	$(BIN)/aimarket check $(LARGE_INSTANCE) --reduction misuse --kind invariant --kind safety \
+	    --kind deadlock --kind termination --kind goal --kind coverage --kind abstraction
+	AIMARKET_LARGE_CHECKS=1 $(BIN)/python -m pytest tests/proofs/test_concurrent_instance.py -q
 
 test: $(STAMP)
 	$(BIN)/ruff check .

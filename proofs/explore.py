@@ -30,7 +30,8 @@ from dataclasses import dataclass, field
 import networkx as nx
 
 from proofs.explore_coverage import Coverage, variant_calls
-from proofs.explore_keys import StateKeys, make_keys, static_horizon
+from proofs.explore_keys import StateKeys, make_keys
+from proofs.explore_time import static_horizon
 from proofs.explore_properties import protocol_violations
 from spec.actions import Call
 from spec.invariants import outcome_of, violations
@@ -43,6 +44,9 @@ NON_PROGRESS_ACTIONS = frozenset({"misuse_data", "report_misuse"})
 """Moves that do not count as progress of a job: misusing data is an off-chain deviation,
 and reporting misuse is only possible after one. A job that could only end through them
 is stuck (the protocol must end it without anyone misusing data)."""
+
+REDUCTIONS = ("none", "misuse")
+"""Move reductions of :func:`explore`: none, or misuse reported at once (:func:`pending_misuse`)."""
 
 ProgressCallback = Callable[[int, int], None]
 """Called now and then with (states found, states expanded)."""
@@ -92,6 +96,11 @@ class Exploration:
     """The key function object (``keys.key(market)`` names a market's class)."""
     move_outcomes: dict[int, tuple] | None = None
     """With ``record_outcomes``: per node, the sorted (action, outcome) of every protocol move."""
+    reduction: str = "none"
+    """The move reduction used (:data:`REDUCTIONS`)."""
+    partial: set[int] = field(default_factory=set)
+    """Nodes expanded partially by the reduction (only the reports of a fresh misuse): they
+    are not judged for deadlock or for reaching an end, their parent stands for them."""
 
     @property
     def states(self) -> int:
@@ -148,21 +157,44 @@ def stuck_jobs(market: Market, accepted: list[Call]) -> list[str]:
             and not (ticking and market.now <= job.deadline)]
 
 
+def pending_misuse(market: Market) -> frozenset[tuple[str, str, str]]:
+    """Misuse artefacts of open jobs that no verdict cites yet.
+
+    Under the ``misuse`` reduction a market holds one only right after ``misuse_data``:
+    the explorer then expands it with the reports of that misuse only (decision 0056).
+    """
+    found = set()
+    for artefact in market.artefacts:
+        job = market.jobs.get(artefact[1])
+        if artefact[0] == "misuse" and job is not None and not is_terminal(job):
+            found.add(artefact)
+    return frozenset(found)
+
+
 def explore(instance: Instance, abstraction: str = "symmetry", *, coverage: bool | Coverage = True,
             max_states: int | None = None, horizon: int | None = None,
-            record_outcomes: bool = False,
+            record_outcomes: bool = False, reduction: str = "none",
             progress: ProgressCallback | None = None) -> Exploration:
     """Explore every class of markets reachable by protocol moves.
 
     ``abstraction`` is ``"none"``, ``"time"`` or ``"symmetry"`` (time and symmetry);
     ``horizon`` overrides the time from which licence expiries count as never reached
-    (default :func:`proofs.explore_keys.static_horizon`, checked after the search);
+    (default :func:`proofs.explore_time.static_horizon`, checked after the search);
     ``coverage`` also evaluates malformed variants of the moves at every market, for the
     rejection coverage (pass a :class:`Coverage` to share one tally between instances:
     variants are only tried for actions that still miss one of its targets);
     ``record_outcomes`` keeps, per node, the outcomes of its protocol moves (for the
     bisimulation check); ``max_states`` bounds the search (the result is then marked
     truncated and no property that needs the whole graph holds).
+
+    ``reduction="misuse"`` explores a misuse of data only together with its report: a
+    market with a fresh misuse artefact (:func:`pending_misuse`) is expanded with the
+    owners' reports of it and nothing else, and is not judged for deadlock or for
+    reaching an end (its parent, the same market without the artefact, is). Misusing
+    data commutes with every other move and no property reads an unreported artefact, so
+    every market of the full graph corresponds to one of the reduced graph without its
+    unreported artefacts, with the same verdicts (decision 0056;
+    :func:`proofs.explore_reduction.check_reduction` checks the correspondence).
 
     Python's cyclic garbage collector is paused during the search: the explorer builds
     only immutable, acyclic values (reference counting frees them), and with tens of
@@ -173,7 +205,8 @@ def explore(instance: Instance, abstraction: str = "symmetry", *, coverage: bool
     gc.disable()
     try:
         return _explore(instance, abstraction, coverage=coverage, max_states=max_states,
-                        horizon=horizon, record_outcomes=record_outcomes, progress=progress)
+                        horizon=horizon, record_outcomes=record_outcomes, reduction=reduction,
+                        progress=progress)
     finally:
         if was_enabled:
             gc.enable()
@@ -181,9 +214,12 @@ def explore(instance: Instance, abstraction: str = "symmetry", *, coverage: bool
 
 def _explore(instance: Instance, abstraction: str = "symmetry", *, coverage: bool | Coverage = True,
             max_states: int | None = None, horizon: int | None = None,
-            record_outcomes: bool = False,
+            record_outcomes: bool = False, reduction: str = "none",
             progress: ProgressCallback | None = None) -> Exploration:
     """The search itself (see :func:`explore`)."""
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"unknown reduction {reduction!r}; known: {', '.join(REDUCTIONS)}")
+    reduce_misuse = reduction == "misuse"
     started = time.perf_counter()
     calls, path_markets = setup_path(instance)
     if horizon is None:
@@ -192,6 +228,7 @@ def _explore(instance: Instance, abstraction: str = "symmetry", *, coverage: boo
     keys = make_keys(abstraction, instance, initial, horizon if abstraction != "none" else None)
     result = Exploration(instance, abstraction, horizon if abstraction != "none" else None,
                          tuple(calls))
+    result.reduction = reduction
     result.symmetries = len(getattr(keys, "group", [{}]))
     result.keys = keys
     if isinstance(coverage, Coverage):
@@ -251,6 +288,11 @@ def _explore(instance: Instance, abstraction: str = "symmetry", *, coverage: boo
                 ("evaluable", f"listing the protocol moves raised {type(error).__name__}: {error}"))
             result.expanded[node] = True
             continue
+        fresh = pending_misuse(market) if reduce_misuse else frozenset()
+        if fresh:
+            moves = [made for made in moves if made.action == "report_misuse"
+                     and ("misuse", made.args.get("job"), made.args.get("vendor")) in fresh]
+            result.partial.add(node)
         accepted: list[Call] = []
         edges = result.successors[node]
         seen_outcomes = []
@@ -278,7 +320,7 @@ def _explore(instance: Instance, abstraction: str = "symmetry", *, coverage: boo
         result.expanded[node] = True
         if result.move_outcomes is not None:
             result.move_outcomes[node] = tuple(sorted(seen_outcomes))
-        stuck = stuck_jobs(market, accepted)
+        stuck = stuck_jobs(market, accepted) if not fresh else []
         if stuck:
             result.stuck[node] = stuck
         if coverage:

@@ -227,7 +227,8 @@ def termination_results(exploration: Exploration) -> list[PropertyResult]:
                     reaches.add(source)
                     queue.append(source)
         unable = [node for node in range(exploration.states)
-                  if node not in reaches and exploration.expanded[node]]
+                  if node not in reaches and exploration.expanded[node]
+                  and node not in exploration.partial]
         if unable:
             node = min(unable)
             results.append(PropertyResult(

@@ -68,7 +68,8 @@ from typing import Any
 import networkx as nx
 import z3
 
-from proofs.explore_keys import SymmetryKeys, TimeKeys, static_horizon
+from proofs.explore_symmetry import SymmetryKeys
+from proofs.explore_time import TimeKeys, static_horizon
 from spec.actions import Call
 from spec.base import FrozenMap
 from spec.machine import symbolic_step

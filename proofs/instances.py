@@ -29,6 +29,15 @@ def shared_licence_instance() -> Instance:
                          vendors_per_job=1, steps=1, licence_uses=1, licence_expiry=0)
 
 
+def concurrent_instance() -> Instance:
+    """Three owners, three vendors, two concurrent jobs of two developers sharing a vendor
+    and a dataset (job1: data1, data2 by vendor1, vendor2; job2: data2, data3 by vendor2,
+    vendor3), one training step. Checked in full with the misuse reduction (decision
+    0056) by ``make check-large``, not by ``make check``."""
+    return make_instance(data_owners=3, developers=2, vendors=3, jobs=2, datasets_per_job=2,
+                         vendors_per_job=2, steps=1)
+
+
 def proof_instance() -> Instance:
     """The inductive proof's main instance: one job, one dataset, two vendors (disputes
     one vendor after another), two training steps."""

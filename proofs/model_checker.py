@@ -13,7 +13,9 @@ from proofs.explore_checks import (
     exploration_results,
 )
 from proofs.explore_coverage import Coverage, expected_outcomes
-from proofs.explore_keys import SymmetryKeys, TimeKeys, static_horizon
+from proofs.explore_reduction import check_reduction
+from proofs.explore_symmetry import SymmetryKeys
+from proofs.explore_time import TimeKeys, static_horizon
 from proofs.explore_soundness import check_bisimulation, verdicts_agree
 from proofs.results import CheckContext, CheckProvider, CheckResult, ProviderReport
 from spec.world import setup
@@ -56,6 +58,7 @@ def run_exploration(context: CheckContext) -> ProviderReport:
         task = context.progress.task(f"explore {name}", total=None)
         exploration = explore(instance, context.abstraction,
                               coverage=coverage if context.selected("coverage") else False,
+                              reduction=context.reduction,
                               progress=lambda found, done: task.update(
                                   completed=done, total=found,
                                   description=f"explore {name}: {found} states"))
@@ -116,6 +119,20 @@ def run_soundness(context: CheckContext) -> ProviderReport:
             name, raw.states, raw.transitions, seconds,
             data={"states_without": timed.states, "states_with": symmetric.states,
                   "symmetries": symmetric.symmetries}))
+        if context.reduction == "misuse":
+            started = time.perf_counter()
+            reduced = explore(instance, "time", coverage=False, reduction="misuse")
+            correspondence = check_reduction(timed, reduced)
+            agree_reduced, reduced_detail = verdicts_agree(timed, reduced)
+            report.results.append(CheckResult(
+                "misuse_reduction_sound", "abstraction", correspondence.holds and agree_reduced,
+                ("every market of the full graph corresponds to one of the reduced graph "
+                 "without its unreported artefacts, with the same observations"
+                 if correspondence.holds else "; ".join(correspondence.problems))
+                + f"; {reduced_detail} ({timed.states} states with time abstraction, "
+                f"{reduced.states} reduced, {len(reduced.partial)} of them partially expanded)",
+                name, timed.states, timed.transitions, time.perf_counter() - started,
+                data={"states_without": timed.states, "states_with": reduced.states}))
     return report
 
 

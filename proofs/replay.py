@@ -19,7 +19,8 @@ from typing import Any
 
 from traces.itf import ACCEPTED, RunTrace
 from proofs.explore import stuck_jobs
-from proofs.explore_keys import SymmetryKeys, TimeKeys
+from proofs.explore_symmetry import SymmetryKeys
+from proofs.explore_time import TimeKeys
 from proofs.explore_properties import protocol_violations
 from spec.invariants import violations
 from spec.machine import step

@@ -101,6 +101,8 @@ class CheckContext:
     trace_dir: Path | None = None
     progress: Progress = field(default_factory=Progress)
     abstraction: str = "symmetry"
+    reduction: str = "none"
+    """Move reduction of the explorations (``proofs.explore.REDUCTIONS``)."""
     complete_mutants: bool = False
     """Find every check that kills each mutant (slower) rather than the first that does."""
 

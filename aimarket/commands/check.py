@@ -144,6 +144,7 @@ def build_context(args):
     overrides["kinds"] = frozenset(kinds)
     overrides["trace_dir"] = None if args.no_traces else Path(args.traces)
     overrides["abstraction"] = args.abstraction
+    overrides["reduction"] = args.reduction
     return default_context(**overrides)
 
 
@@ -231,6 +232,10 @@ def register(subparsers) -> None:
     parser.add_argument("--abstraction", choices=("none", "time", "symmetry"), default="symmetry",
                         help="state abstraction of the exploration (default: symmetry, "
                              "which includes time)")
+    parser.add_argument("--reduction", choices=("none", "misuse"), default="none",
+                        help="move reduction of the exploration: misuse explores a misuse of "
+                             "data only together with its report, checked against the full "
+                             "graph on the soundness instances (default: none)")
     parser.add_argument("--traces", default=DEFAULT_TRACES, metavar="DIR",
                         help=f"where counterexamples are written (default {DEFAULT_TRACES})")
     parser.add_argument("--no-traces", action="store_true", help="write no counterexample files")

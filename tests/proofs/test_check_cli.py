@@ -8,7 +8,8 @@ import proofs.suite as suite
 import proofs.mutants as mutants
 from aimarket.cli import main
 from traces.itf import read_trace
-from proofs.instances import default_context
+from proofs.instances import default_context, shared_licence_instance
+from proofs.model_checker import run_soundness
 from proofs.results import CheckContext, CheckProvider, CheckResult, ProviderReport
 from proofs.suite import run_checks
 from mutation.patching import applied
@@ -130,3 +131,26 @@ def test_the_mutant_section_counts_kills(monkeypatch, small_instance):
     assert report.sections["mutants"]["killed"] == 2
     assert report.to_json()["mutants"]["killed"] == 2
     assert [result.name for result in report.results] == ["mutants_killed"]
+
+
+def test_the_misuse_reduction_is_chosen_on_the_command_line(capsys):
+    sizes = {}
+    for reduction in ("none", "misuse"):
+        code = main(["check", *SMALL, "--kind", "deadlock", "--kind", "termination", "--reduction",
+                     reduction, "--json", "--quiet", "--no-traces"])
+        data = json.loads(capsys.readouterr().out)
+        assert code == 0, data["properties"]
+        sizes[reduction] = {item["states"] for item in data["properties"]}
+    assert len(sizes["none"]) == len(sizes["misuse"]) == 1
+    assert min(sizes["misuse"]) < min(sizes["none"])
+
+
+def test_the_misuse_reduction_is_checked_with_the_abstractions():
+    context = default_context(kinds=frozenset({"abstraction"}), reduction="misuse",
+                              soundness_instances=[("shared-licence", shared_licence_instance())])
+    results = {result.name: result for result in run_soundness(context).results}
+    assert results["misuse_reduction_sound"].holds, results["misuse_reduction_sound"].detail
+    assert results["misuse_reduction_sound"].data["states_with"] < results["misuse_reduction_sound"].data["states_without"]
+    plain = default_context(kinds=frozenset({"abstraction"}),
+                            soundness_instances=[("shared-licence", shared_licence_instance())])
+    assert "misuse_reduction_sound" not in {result.name for result in run_soundness(plain).results}

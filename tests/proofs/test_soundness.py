@@ -5,14 +5,8 @@ from dataclasses import replace
 
 from proofs.instances import default_instance, proof_instance, shared_licence_instance
 from proofs.explore import explore
-from proofs.explore_keys import (
-    PASSED,
-    SymmetryKeys,
-    TimeKeys,
-    instance_symmetries,
-    static_horizon,
-    time_code,
-)
+from proofs.explore_symmetry import SymmetryKeys, instance_symmetries
+from proofs.explore_time import PASSED, TimeKeys, static_horizon, time_code
 from proofs.explore_soundness import check_bisimulation, verdicts_agree
 from spec.world import make_instance, setup
 

@@ -1,0 +1,42 @@
+"""Three owners, three vendors, two concurrent jobs sharing a vendor and a dataset.
+
+Explored in full with time and symmetry abstraction and the misuse reduction (decision
+0056), with the malformed variants of the rejection coverage. It takes minutes, so it runs
+only with ``AIMARKET_LARGE_CHECKS=1`` (``make check-large`` sets it); ``make check`` and the
+default test run leave it out.
+"""
+
+import os
+
+import pytest
+
+from proofs.instances import concurrent_instance
+from proofs.explore import explore
+from proofs.explore_checks import coverage_result, exploration_results
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(os.environ.get("AIMARKET_LARGE_CHECKS") != "1",
+                       reason="minutes long: run with AIMARKET_LARGE_CHECKS=1 (make check-large)"),
+]
+
+# Pinned like the default instances' sizes (tests/proofs/test_explore.py).
+CONCURRENT_STATES = 211_939
+CONCURRENT_TRANSITIONS = 519_837
+
+
+def test_the_concurrent_instance_is_checked_in_full():
+    instance = concurrent_instance()
+    assert [(job.datasets, job.vendors) for job in instance.jobs] == [
+        (("data1", "data2"), ("vendor1", "vendor2")), (("data2", "data3"), ("vendor2", "vendor3"))]
+    exploration = explore(instance, "symmetry", coverage=True, reduction="misuse")
+    assert not exploration.truncated
+    assert (exploration.states, exploration.transitions) == (CONCURRENT_STATES, CONCURRENT_TRANSITIONS)
+    results = exploration_results(exploration, coverage=False)
+    results.append(coverage_result(exploration.coverage.covered(), exploration.coverage.missing(),
+                                   exploration.coverage.undeclared()))
+    failed = [(result.name, result.detail) for result in results if not result.holds]
+    assert not failed
+    names = {result.name for result in results}
+    assert {"token_conservation", "deadlock_freedom", "termination", "outcomes_reached",
+            "rejection_coverage", "time_abstraction_valid"} <= names
