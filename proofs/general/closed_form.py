@@ -66,6 +66,10 @@ class Family:
     conditions: tuple[sympy.Expr, ...]
     per_outcome: bool = False
     """Weak immunity per outcome of nature (reported; the protocol promises the expected one)."""
+    ranges: tuple[tuple[sympy.Expr, sympy.Expr], tuple[sympy.Expr, sympy.Expr]] = ((0, 0), (0, 0))
+    """The least and greatest ``j`` and ``k`` of the class (``where`` may exclude some
+    points between or at them): every condition is affine in ``j`` and ``k``, so its
+    bound over the class is at most its bound at these corners."""
 
     def covers(self, subject: Composition | None, shape: tuple[int, int, int]) -> bool:
         """Whether this family gives the region of ``subject`` (None: all players) in a
@@ -91,7 +95,8 @@ def counts(shape: tuple[int, int, int], subject: Composition) -> dict[sympy.Symb
 def _role(property_: str, subject: str, composition: Composition,
           conditions: tuple[sympy.Expr, ...], per_outcome: bool = False) -> Family:
     where = (j - composition.owners, composition.owners - j, k - composition.vendors, composition.vendors - k)
-    return Family(property_, subject, composition.developer, where, conditions, per_outcome)
+    ranges = ((composition.owners, composition.owners), (composition.vendors, composition.vendors))
+    return Family(property_, subject, composition.developer, where, conditions, per_outcome, ranges)
 
 
 DISPUTE = (R + 1) * G
@@ -114,17 +119,18 @@ FAMILIES: tuple[Family, ...] = (
     # not); a coalition has two or more members and leaves someone out
     Family("collusion_resilience", "the developer with k >= 1 vendors and no owner", True,
            (k - 1, m - k, -j, j),
-           (Bv - (m - k) * (F - C) + G - n * P,)),
+           (Bv - (m - k) * (F - C) + G - n * P,), ranges=((0, 0), (1, m))),
     Family("collusion_resilience", "the developer with j >= 1 owners and k >= 1 vendors, "
            "not everyone", True, (j - 1, n - j, k - 1, m - k),
-           (Bv - (m - k) * (F - C) + G - n * P, Bd - (n - 1) * P - (m - k) * (F - C))),
+           (Bv - (m - k) * (F - C) + G - n * P, Bd - (n - 1) * P - (m - k) * (F - C)),
+           ranges=((1, n), (1, m))),
     Family("collusion_resilience", "the developer with j >= 1 owners and no vendor", True,
-           (j - 1, n - j, -k, k), ()),
+           (j - 1, n - j, -k, k), (), ranges=((1, n), (0, 0))),
     Family("collusion_resilience", "k >= 1 vendors with j owners, no developer (j + k >= 2)", False,
            (k - 1, m - k, j, n - j, j + k - 2),
-           (Bv - k * C + F - n * K, q * (Bv + F) - C)),
+           (Bv - k * C + F - n * K, q * (Bv + F) - C), ranges=((0, n), (1, m))),
     Family("collusion_resilience", "j >= 2 owners, no vendor, no developer", False,
-           (j - 2, n - j, -k, k), ()),
+           (j - 2, n - j, -k, k), (), ranges=((2, n), (0, 0))),
 )
 """The closed-form regions (promised notions), one family per property and subject class."""
 

@@ -35,6 +35,7 @@ from fractions import Fraction
 import sympy
 import z3
 
+from proofs.incentives import to_sympy
 from proofs.general.closed_form import (
     COUNTS,
     FAMILIES,
@@ -43,8 +44,6 @@ from proofs.general.closed_form import (
     Composition,
     Family,
     S,
-    j,
-    k,
     m,
     n,
     participation,
@@ -214,7 +213,6 @@ def equivalent(exact: Sequence[sympy.Expr], closed: Sequence[sympy.Expr], shape:
 def cross_check(shape: tuple[int, int, int], regions: Sequence) -> list[Agreement]:
     """Every region of one analysed shape (``proofs.incentives.Region``; ``shape`` is
     owners, vendors, rounds) against the closed forms; per-outcome regions too."""
-    from proofs.incentives import to_sympy
     agreements = []
     for region in regions:
         subject = composition_of(region.subject)
