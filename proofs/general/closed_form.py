@@ -120,8 +120,8 @@ FAMILIES: tuple[Family, ...] = (
     Family("collusion_resilience", "the developer with k >= 1 vendors and no owner", True,
            (k - 1, m - k, -j, j),
            (Bv - (m - k) * (F - C) + G - n * P,), ranges=((0, 0), (1, m))),
-    Family("collusion_resilience", "the developer with j >= 1 owners and k >= 1 vendors, "
-           "not everyone", True, (j - 1, n - j, k - 1, m - k),
+    Family("collusion_resilience", "the developer with j >= 1 owners and k >= 1 vendors", True,
+           (j - 1, n - j, k - 1, m - k),
            (Bv - (m - k) * (F - C) + G - n * P, Bd - (n - 1) * P - (m - k) * (F - C)),
            ranges=((1, n), (1, m))),
     Family("collusion_resilience", "the developer with j >= 1 owners and no vendor", True,
@@ -140,8 +140,16 @@ def families_of(property_: str, per_outcome: bool = False) -> list[Family]:
             if family.property == property_ and family.per_outcome == per_outcome]
 
 
-PER_OUTCOME: tuple[Family, ...] = ()
-"""Weak immunity per outcome of nature, per role (reported beside the promised notion)."""
+PER_OUTCOME: tuple[Family, ...] = (
+    # an honest developer whose lazy vendor goes unaudited has paid for nothing
+    _role("weak_immunity", "the developer", DEVELOPER,
+          (-m * F - n * P, Bv - DISPUTE - n * P / m, Bv - (m - 1) * F - n * P - n * K), per_outcome=True),
+    # an owner whose vendors' misuse goes undetected loses W per vendor
+    _role("weak_immunity", "each data owner", OWNER, (P - m * K * q,), per_outcome=True),
+    _role("weak_immunity", "each vendor", VENDOR, (), per_outcome=True),
+)
+"""Weak immunity per outcome of nature, per role (reported beside the promised notion,
+decision 0050): the spec's rule lies outside the developer's and the owners' regions."""
 
 
 # ------------------------------------------------------------------- the spec's rule
