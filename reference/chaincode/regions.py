@@ -14,7 +14,10 @@ in which every incentive property holds. ``aimarket regions`` exports those regi
 A ``general`` section (before ``shapes``) holds the region the proofs give for *every*
 job shape — constraints in the counts ``N_d``, ``N_v`` and ``R`` besides the job's amounts —
 and the analysed shapes it was cross-checked on. Every job must meet it, whatever its
-shape (checked after its shape's region, if any).
+shape (checked after its shape's region, if any), provided every vendor's fee covers its
+declared cost (the proofs' participation constraint; see ``general_applies``). Its sums
+``F`` and ``C`` are the vendors' fees and costs in all, as in the parameters file, so for
+any such job the spec's stated rule implies it.
 
 ``require`` is written in the formula language of :mod:`.rules` over the same quantities
 as the parameters file. A job whose number of datasets, number of vendors and steps are
@@ -115,11 +118,19 @@ class StakeRegions:
             return None
         return self.region_for(len(terms.prices), len(terms.fees), terms.steps)
 
+    @staticmethod
+    def general_applies(terms: JobTerms) -> bool:
+        """Whether the general region binds a job: the proofs assume every vendor's fee
+        covers its declared cost (the participation constraint ``F_j >= C_j``); a job
+        outside that scope is checked against the parameters file only."""
+        return all(fee >= cost for fee, cost in zip(terms.fees, terms.costs))
+
     def constraints_for(self, terms: JobTerms) -> tuple[Constraint, ...]:
         """The constraints a job of these terms must meet besides the parameters file's:
-        its shape's region (if one applies) and the general region."""
+        its shape's region and the general region, where they apply."""
         region = self.applicable(terms)
-        return (() if region is None else region.constraints) + self.general
+        general = self.general if self.general_applies(terms) else ()
+        return (() if region is None else region.constraints) + general
 
     def first_failure(self, rules: StakeRules,
                       terms: JobTerms) -> tuple[ShapeRegion | None, Constraint] | None:
@@ -134,6 +145,8 @@ class StakeRegions:
             failure = checked.first_failure(terms)
             if failure is not None:
                 return region, failure
+        if not self.general_applies(terms):
+            return None
         general = StakeRules(rules.dispute_cost, rules.audit_probability, self.general, rules.source)
         failure = general.first_failure(terms)
         return None if failure is None else (None, failure)

@@ -136,7 +136,8 @@ def test_the_general_constraints_mean_the_closed_forms():
                     ("P", "F", "C", "Bv", "Ba", "Bd", "G", "K")}
             game["q"] = Fraction(rng.randint(1, 10), 10)
             job = {"P": owners * game["P"], "W": owners * game["K"] * game["q"], "F_j": game["F"],
-                   "C_j": game["C"], "q": game["q"], "G": game["G"], "Bv": game["Bv"], "Ba": game["Ba"],
+                   "C_j": game["C"], "F": vendors * game["F"], "C": vendors * game["C"],
+                   "q": game["q"], "G": game["G"], "Bv": game["Bv"], "Ba": game["Ba"],
                    "Bd": game["Bd"], "N_d": Fraction(owners), "N_v": Fraction(vendors), "R": Fraction(rounds)}
             values = {closed_form.S[name]: sympy.Rational(value.numerator, value.denominator)
                       for name, value in game.items()}

@@ -84,3 +84,12 @@ def test_a_regions_file_without_a_general_section_enforces_none() -> None:
     assert regions.general == ()
     assert regions.first_failure(load_rules(), terms(0, 0, 0)) is None
     assert dataclasses.replace(regions, general=load_regions().general).first_failure(load_rules(), terms(0, 0, 0))
+
+
+def test_a_job_whose_vendor_is_paid_below_its_cost_is_left_to_the_parameters_file() -> None:
+    """The proofs assume F_j >= C_j (participation); outside it the general region does not bind."""
+    regions = load_regions()
+    losing = JobTerms(PRICES, [1] * 4, [5] * 4, MISUSE, STEPS, 0, 0, 0)
+    assert not regions.general_applies(losing)
+    assert regions.first_failure(load_rules(), losing) is None
+    assert regions.constraints_for(losing) == ()
