@@ -172,9 +172,7 @@ def counted(analysed: Sequence[tuple[MarketGameShape, Sequence]]) -> list[tuple[
 
 def document_with_general(analysed: Sequence[tuple[MarketGameShape, Sequence]]) -> dict:
     """``regions.json``: the per-shape regions (:func:`proofs.region_export.export_document`)
-    with the general region beside them, before the shapes."""
+    with the general region after them."""
     document = export_document(analysed)
-    shapes = document.pop("shapes")
     document["general"] = general_section(counted(analysed))
-    document["shapes"] = shapes
     return document

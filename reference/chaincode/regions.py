@@ -11,7 +11,7 @@ in which every incentive property holds. ``aimarket regions`` exports those regi
                                   "require": "Bv >= P + F_j + W/q", "from": [...]}, ...],
                  "not_enforceable": [{"require": ..., "reason": ..., "from": [...]}]}]}
 
-A ``general`` section (before ``shapes``) holds the region the proofs give for *every*
+A ``general`` section (after ``shapes``) holds the region the proofs give for *every*
 job shape — constraints in the counts ``N_d``, ``N_v`` and ``R`` besides the job's amounts —
 and the analysed shapes it was cross-checked on. Every job must meet it, whatever its
 shape (checked after its shape's region, if any), provided every vendor's fee covers its

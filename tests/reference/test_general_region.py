@@ -93,3 +93,16 @@ def test_a_job_whose_vendor_is_paid_below_its_cost_is_left_to_the_parameters_fil
     assert not regions.general_applies(losing)
     assert regions.first_failure(load_rules(), losing) is None
     assert regions.constraints_for(losing) == ()
+
+
+def test_a_malformed_general_section_is_refused_naming_the_field() -> None:
+    import pytest
+    from reference.chaincode.regions import regions_from_json_value
+    from reference.chaincode.rules import RulesError
+    document = copy.deepcopy(load_regions_document())
+    document["general"]["constraints"][0]["require"] = "Bv >= V"
+    with pytest.raises(RulesError, match=r"general\.constraints\[0\]\.require: unknown quantities \['V'\]"):
+        regions_from_json_value(document)
+    document["general"] = {"constraints": []}
+    with pytest.raises(RulesError, match=r"general: missing fields \['statement'\]"):
+        regions_from_json_value(document)
