@@ -43,15 +43,17 @@ def corners(family: Family) -> list[dict[sympy.Symbol, sympy.Expr]]:
     return found
 
 
-def general_conditions() -> list[tuple[sympy.Expr, str]]:
+def general_conditions() -> list[tuple[sympy.Expr, list[str]]]:
     """Every promised family's conditions at every corner (game constants and n, m, R),
-    each ``expression >= 0``, with the family it comes from; duplicates once."""
-    found: dict[sympy.Expr, str] = {}
+    each ``expression >= 0``, with the families it comes from; duplicates once."""
+    found: dict[sympy.Expr, list[str]] = {}
     for family in FAMILIES:
         for corner in corners(family):
             for condition in family.conditions:
-                expression = sympy.expand(condition.subs(corner))
-                found.setdefault(expression, f"{family.property} ({family.subject})")
+                sources = found.setdefault(sympy.expand(condition.subs(corner)), [])
+                source = f"{family.property} ({family.subject})"
+                if source not in sources:
+                    sources.append(source)
     return list(found.items())
 
 
@@ -107,14 +109,13 @@ def reference_constraint(expression: sympy.Expr) -> tuple[str, str] | None:
 def general_constraints() -> list[dict]:
     """The general region as chaincode constraints, sorted by text."""
     entries: dict[str, dict] = {}
-    for expression, source in general_conditions():
+    for expression, sources in general_conditions():
         result = reference_constraint(expression)
         if result is None:
             continue
         code, text = result
-        entry = entries.setdefault(text, {"name": source, "code": code, "require": text, "from": []})
-        if source not in entry["from"]:
-            entry["from"].append(source)
+        entry = entries.setdefault(text, {"name": sources[0], "code": code, "require": text, "from": []})
+        entry["from"] += [source for source in sources if source not in entry["from"]]
     return sorted(entries.values(), key=lambda entry: entry["require"])
 
 
