@@ -71,7 +71,8 @@ def property_result(name: str, verdicts: Sequence[Verdict], agreements: Sequence
         detail = (f"holds for every shape: the spec's stake rule lies inside the closed-form region of "
                   f"each of {len(mine)} subject classes ({', '.join(v.family.subject for v in mine)}), "
                   f"proved by Z3 for all counts; {len(checked)} exact regions of {shapes} analysed shapes "
-                  f"equal their closed forms")
+                  f"equal their closed forms (beyond those shapes the closed forms are read off them, "
+                  f"not derived from the game)")
     data: dict = {"scope": SCOPE, "families": [verdict_data(verdict) for verdict in mine],
                   "cross_check": {"regions": len(checked), "shapes": shapes,
                                   "disagreements": [vars(agreement) for agreement in disagree],
