@@ -12,8 +12,9 @@ from aimarket.errors import UsageError
 
 
 def run(args) -> int:
+    from proofs.general.export import document_with_general
     from proofs.incentives.report import analyse_shapes, shape_name
-    from proofs.region_export import DEFAULT_PATH, export_document, is_current, write_document
+    from proofs.region_export import DEFAULT_PATH, is_current, write_document
 
     target = Path(args.out) if args.out else DEFAULT_PATH
     if target.exists() and target.is_dir():
@@ -23,7 +24,7 @@ def run(args) -> int:
     started = time.perf_counter()
     analysed = analyse_shapes(announce=None if args.json else lambda shape: print(
         f"regions: analysing {shape_name(shape)} ...", file=sys.stderr, flush=True))
-    document = export_document(analysed)
+    document = document_with_general(analysed)
     current = is_current(document, target)
     differences = [] if current else stale_differences(document, target)
     if not args.check and not current:
@@ -39,6 +40,8 @@ def run(args) -> int:
         "shapes": [{"datasets": shape["datasets"], "vendors": shape["vendors"], "steps": shape["steps"],
                     "constraints": len(shape["constraints"]),
                     "not_enforceable": len(shape["not_enforceable"])} for shape in document["shapes"]],
+        "general": {"constraints": len(document["general"]["constraints"]),
+                    "cross_checked": document["general"]["cross_checked"]},
         "seconds": round(time.perf_counter() - started, 3),
     }
     if args.json:
@@ -48,6 +51,10 @@ def run(args) -> int:
             print(f"{shape['datasets']} dataset(s), {shape['vendors']} vendor(s), T={shape['steps']}: "
                   f"{shape['constraints']} constraints"
                   + (f", {shape['not_enforceable']} not enforceable" if shape["not_enforceable"] else ""))
+        general = document["general"]
+        agree = sum(entry["equals_intersection_of_regions"] for entry in general["cross_checked"])
+        print(f"every shape: {len(general['constraints'])} constraints in N_d, N_v, R; equal to the "
+              f"exact regions on {agree} of {len(general['cross_checked'])} analysed shapes")
         if args.check:
             print(f"{target} is current" if current else
                   f"STALE: {target} differs from the regions just synthesised; run: aimarket regions")

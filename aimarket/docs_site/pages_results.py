@@ -12,6 +12,11 @@ import sympy
 
 import traces.itf
 import conformance.vectors
+import proofs.general
+import proofs.general.closed_form
+import proofs.general.export
+import proofs.general.report
+import proofs.general.theorem
 import proofs.incentives.report
 import proofs.incentives
 import proofs.market_game
@@ -250,6 +255,11 @@ def incentives_page(context: Context) -> Page:
              "## How the regions are decided", "", object_doc(proofs.incentives), "",
              "### Without enumerating candidates", "", object_doc(proofs.incentives.refinement), "",
              "## What `aimarket check` reports", "", object_doc(proofs.incentives.report), "",
+             "## For every job shape", "", object_doc(proofs.general), "",
+             "### The closed forms", "", object_doc(proofs.general.closed_form), "",
+             "### The theorem and its cross-check", "", object_doc(proofs.general.theorem), "",
+             "### The general region the reference enforces", "", object_doc(proofs.general.export), "",
+             "### The results", "", object_doc(proofs.general.report), "",
              "## The export the reference enforces", "", object_doc(proofs.region_export), "",
              "## Results of the proof report", ""]
     report = context.proof_report

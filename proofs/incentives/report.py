@@ -18,6 +18,8 @@ Per shape, two more results: ``honest_play`` — the witness of every "holds", t
 strategy profile, whose plays (one per outcome of nature) must end with the promised
 payoffs — and ``minimum_stakes`` — property 5's closed form, the least stakes and bonds
 for which every property holds, checked back by Z3 against the regions.
+Then the theorem for every shape (:mod:`proofs.general`): one result per property whose
+instance is ``"every shape"``, cross-checked against the shapes just analysed.
 Last, the regions are exported for the reference chaincode
 (:mod:`proofs.region_export`); the check fails if the committed export is not the one
 just synthesised.
@@ -30,12 +32,14 @@ from fractions import Fraction
 
 import sympy
 
+from proofs.general.export import counted, document_with_general
+from proofs.general.report import every_shape_results
 from proofs.incentives.analysis import analyse
 from proofs.incentives.formulas import minimum_stakes, minimum_stakes_verified
 from proofs.incentives.regions import Region
 from proofs.incentives.solver import Solver
 from proofs.market_game import CONSTANTS, MarketGameShape, build_market_game, participation_constraints
-from proofs.region_export import DEFAULT_PATH, export_document, is_current
+from proofs.region_export import DEFAULT_PATH, is_current
 from proofs.results import CheckContext, CheckProvider, CheckResult, ProviderReport
 
 SHAPES = (MarketGameShape(data_owners=1, vendors=1, steps=2),
@@ -204,7 +208,11 @@ def run_incentives(context: CheckContext) -> ProviderReport:
         results.append(honest_play_result(shape))
         results.append(minimum_stakes_result(regions, shape))
         results.append(collusion_example(regions, shape))
-    results.append(export_result(export_document(analysed)))
+    # the theorem for every shape (proofs.general), cross-checked against these shapes
+    task = context.progress.task("incentives: every shape (Z3)", total=None)
+    results += every_shape_results(counted(analysed))
+    task.done()
+    results.append(export_result(document_with_general(analysed)))
     return ProviderReport(results)
 
 

@@ -11,6 +11,14 @@ in which every incentive property holds. ``aimarket regions`` exports those regi
                                   "require": "Bv >= P + F_j + W/q", "from": [...]}, ...],
                  "not_enforceable": [{"require": ..., "reason": ..., "from": [...]}]}]}
 
+A ``general`` section (after ``shapes``) holds the region the proofs give for *every*
+job shape — constraints in the counts ``N_d``, ``N_v`` and ``R`` besides the job's amounts —
+and the analysed shapes it was cross-checked on. Every job must meet it, whatever its
+shape (checked after its shape's region, if any), provided every vendor's fee covers its
+declared cost (the proofs' participation constraint; see ``general_applies``). Its sums
+``F`` and ``C`` are the vendors' fees and costs in all, as in the parameters file, so for
+any such job the spec's stated rule implies it.
+
 ``require`` is written in the formula language of :mod:`.rules` over the same quantities
 as the parameters file. A job whose number of datasets, number of vendors and steps are
 those of a shape must meet every constraint of that shape too (checked after the
@@ -55,6 +63,9 @@ EMPTY_REGIONS_DOCUMENT: dict[str, Any] = {
 """What a market without a regions file enforces: no shape, only the parameters file."""
 
 _TOP_FIELDS = ("format", "generator", "assumes", "shapes")
+_TOP_OPTIONAL = ("general",)
+_GENERAL_FIELDS = ("statement", "constraints")
+_GENERAL_OPTIONAL = ("cross_checked",)
 _SHAPE_FIELDS = ("datasets", "vendors", "steps", "constraints")
 _SHAPE_OPTIONAL = ("not_enforceable", "minimum_stakes")
 _STAKES = ("Bv", "Bd", "Ba")
@@ -83,11 +94,14 @@ class ShapeRegion:
 
 @dataclass(frozen=True)
 class StakeRegions:
-    """Every exported shape, by (datasets, vendors, steps)."""
+    """Every exported shape, by (datasets, vendors, steps), and the general region that
+    every job must lie in."""
 
     shapes: tuple[ShapeRegion, ...]
     generator: str = ""
     assumes: str = ""
+    general: tuple[Constraint, ...] = ()
+    """The general region (any shape), in the counts ``N_d``, ``N_v`` and ``R``."""
 
     def region_for(self, datasets: int, vendors: int, steps: int) -> ShapeRegion | None:
         return next((shape for shape in self.shapes
@@ -104,27 +118,46 @@ class StakeRegions:
             return None
         return self.region_for(len(terms.prices), len(terms.fees), terms.steps)
 
+    @staticmethod
+    def general_applies(terms: JobTerms) -> bool:
+        """Whether the general region binds a job: the proofs assume every vendor's fee
+        covers its declared cost (the participation constraint ``F_j >= C_j``); a job
+        outside that scope is checked against the parameters file only."""
+        return all(fee >= cost for fee, cost in zip(terms.fees, terms.costs))
+
     def constraints_for(self, terms: JobTerms) -> tuple[Constraint, ...]:
-        """The constraints a job of these terms must meet besides the parameters file's."""
+        """The constraints a job of these terms must meet besides the parameters file's:
+        its shape's region and the general region, where they apply."""
         region = self.applicable(terms)
-        return () if region is None else region.constraints
+        general = self.general if self.general_applies(terms) else ()
+        return (() if region is None else region.constraints) + general
 
     def first_failure(self, rules: StakeRules,
-                      terms: JobTerms) -> tuple[ShapeRegion, Constraint] | None:
-        """The job's shape and the first constraint of its region (in file order) that the
-        job's terms break, or None (also when no region applies: see :meth:`applicable`).
-        ``rules`` gives the market constants G and q."""
+                      terms: JobTerms) -> tuple[ShapeRegion | None, Constraint] | None:
+        """The first constraint the job's terms break, or None: first its shape's region
+        (in file order; when one applies, see :meth:`applicable`), then the general region,
+        which applies to every job (the region is then None). ``rules`` gives the market
+        constants G and q."""
         region = self.applicable(terms)
-        if region is None:
+        if region is not None:
+            checked = StakeRules(rules.dispute_cost, rules.audit_probability, region.constraints,
+                                 rules.source)
+            failure = checked.first_failure(terms)
+            if failure is not None:
+                return region, failure
+        if not self.general_applies(terms):
             return None
-        checked = StakeRules(rules.dispute_cost, rules.audit_probability, region.constraints,
-                             rules.source)
-        failure = checked.first_failure(terms)
-        return None if failure is None else (region, failure)
+        general = StakeRules(rules.dispute_cost, rules.audit_probability, self.general, rules.source)
+        failure = general.first_failure(terms)
+        return None if failure is None else (None, failure)
 
 
-def refusal_reason(region: ShapeRegion, constraint: Constraint) -> str:
-    """The refusal message for a job outside the synthesised region of its shape."""
+def refusal_reason(region: ShapeRegion | None, constraint: Constraint) -> str:
+    """The refusal message for a job outside the synthesised region of its shape, or
+    (``region`` None) outside the general region."""
+    if region is None:
+        return (f"general incentive region (every shape): {constraint.name}: "
+                f"{constraint.text} does not hold")
     return (f"synthesised incentive region of shape {region.describe()} "
             f"(datasets, vendors, steps = {region.datasets}, {region.vendors}, "
             f"{region.steps}): {constraint.name}: {constraint.text} does not hold")
@@ -195,13 +228,35 @@ def _shape(value: Any, position: int) -> ShapeRegion:
     return ShapeRegion(counts[0], counts[1], counts[2], tuple(parsed))
 
 
+def _general(value: Any) -> tuple[Constraint, ...]:
+    """The ``general`` section: a statement, the constraints (with ``from``), and the
+    analysed shapes it was cross-checked on (informative only)."""
+    if not isinstance(value, dict):
+        raise RulesError(f"general: must be an object with {', '.join(_GENERAL_FIELDS)}")
+    _check_fields(value, "general: ", _GENERAL_FIELDS, _GENERAL_OPTIONAL)
+    if not isinstance(value["statement"], str):
+        raise RulesError("general.statement: must be a string")
+    constraints = value["constraints"]
+    if not isinstance(constraints, list):
+        raise RulesError("general.constraints: must be a list")
+    parsed = []
+    for index, item in enumerate(constraints):
+        parsed.append(make_constraint(item, index, within="general.", optional=frozenset({"from"})))
+        if "from" in item:
+            _string_list(item["from"], f"general.constraints[{index}].from")
+    checked = value.get("cross_checked", [])
+    if not isinstance(checked, list) or not all(isinstance(item, dict) for item in checked):
+        raise RulesError("general.cross_checked: must be a list of objects")
+    return tuple(parsed)
+
+
 def regions_from_json_value(value: Any) -> StakeRegions:
     """Validate a regions document (the content of ``regions.json``)."""
     if not isinstance(value, dict):
         raise RulesError("the regions file must hold a JSON object")
     if "format" in value and value["format"] != REGIONS_FORMAT:
         raise RulesError(f"format: must be {REGIONS_FORMAT!r}, got {value['format']!r}")
-    _check_fields(value, "", _TOP_FIELDS)
+    _check_fields(value, "", _TOP_FIELDS, _TOP_OPTIONAL)
     for name in ("generator", "assumes"):
         if not isinstance(value[name], str):
             raise RulesError(f"{name}: must be a string")
@@ -216,7 +271,8 @@ def regions_from_json_value(value: Any) -> StakeRegions:
             raise RulesError(f"shapes[{position}]: the shape {shape.describe()} is also "
                              f"shapes[{earlier}]")
         parsed.append(shape)
-    return StakeRegions(tuple(parsed), value["generator"], value["assumes"])
+    general = _general(value["general"]) if "general" in value else ()
+    return StakeRegions(tuple(parsed), value["generator"], value["assumes"], general)
 
 
 def _read(path: str | Path) -> Any:

@@ -1,0 +1,127 @@
+"""The theorem for every shape as ``aimarket check`` results (``instance: "every shape"``).
+
+One result per property — ``truthful_reporting``, ``dominance_solvability``,
+``weak_immunity``, ``collusion_resilience`` — that *holds* when (a) Z3 proves, for all
+counts, that the spec's stake rule lies inside the closed-form region of every family of
+the property (every role, every coalition composition) and (b) every closed form of the
+property is equivalent to the exact region of the per-shape analysis on every analysed
+shape. Otherwise it *fails*, naming the smallest shape where the rule leaves a region
+(with the point) or the analysed shape where a closed form disagrees. The weak-immunity
+result also carries the per-outcome notion (not promised, decision 0050): its families,
+and for each the smallest shape where the rule leaves it. One more result,
+``general_region``, says the exported general region is the intersection of the exact
+regions on every analysed shape and contains the spec's rule for all counts.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+import sympy
+
+from proofs.results import CheckResult
+from proofs.general.closed_form import FAMILIES, PER_OUTCOME, Family
+from proofs.general.export import general_section, rule_inside_general
+from proofs.general.theorem import Agreement, Verdict, cross_check, prove
+
+PROPERTIES = ("truthful_reporting", "dominance_solvability", "weak_immunity", "collusion_resilience")
+EVERY_SHAPE = "every shape"
+SCOPE = ("proved by Z3 for all n >= 1 owners, m >= 1 vendors, T >= 2 steps: the spec's stake rule "
+         "lies inside the closed-form regions; the closed forms are checked equal to the exact "
+         "per-shape regions on every analysed shape, and read off them beyond")
+
+
+def family_text(family: Family) -> str:
+    conditions = " & ".join(str(sympy.Ge(condition, 0)) for condition in family.conditions)
+    return conditions or "true"
+
+
+def verdict_data(verdict: Verdict) -> dict:
+    return {"subject": verdict.family.subject, "region": family_text(verdict.family),
+            "proved": verdict.holds, "seconds": round(verdict.seconds, 3),
+            "smallest_failure": verdict.counterexample}
+
+
+def shape_label(shape: dict) -> str:
+    return f"{shape['owners']} owner(s), {shape['vendors']} vendor(s), T={shape['steps']}"
+
+
+def property_result(name: str, verdicts: Sequence[Verdict], agreements: Sequence[Agreement],
+                    shapes: int) -> CheckResult:
+    mine = [verdict for verdict in verdicts if verdict.family.property == name and not verdict.family.per_outcome]
+    checked = [agreement for agreement in agreements if agreement.property == name and not agreement.per_outcome]
+    failed = [verdict for verdict in mine if not verdict.holds]
+    disagree = [agreement for agreement in checked if not agreement.agrees]
+    # every closed form must meet at least one exact region (else nothing checks it)
+    unchecked = sorted({v.family.subject for v in mine} - {a.family for a in checked if a.agrees})
+    holds = bool(mine) and not failed and not disagree and not unchecked
+    if failed:
+        first = failed[0]
+        detail = (f"fails: the spec's stake rule leaves the region of {first.family.subject} at "
+                  f"{shape_label(first.counterexample)}, e.g. {first.counterexample['at']}"
+                  if first.counterexample else f"fails: Z3 found no proof for {first.family.subject}")
+    elif unchecked:
+        detail = f"fails: no analysed shape checks the closed form for {unchecked[0]}"
+    elif disagree:
+        first = disagree[0]
+        detail = (f"fails: the closed form for {first.subject} differs from the exact region at "
+                  f"{first.shape[0]} owner(s), {first.shape[1]} vendor(s), {first.shape[2]} round(s)")
+    else:
+        detail = (f"holds for every shape: the spec's stake rule lies inside the closed-form region of "
+                  f"each of {len(mine)} subject classes ({', '.join(v.family.subject for v in mine)}), "
+                  f"proved by Z3 for all counts; {len(checked)} exact regions of {shapes} analysed shapes "
+                  f"equal their closed forms (beyond those shapes the closed forms are read off them, "
+                  f"not derived from the game)")
+    data: dict = {"scope": SCOPE, "families": [verdict_data(verdict) for verdict in mine],
+                  "cross_check": {"regions": len(checked), "shapes": shapes,
+                                  "disagreements": [vars(agreement) for agreement in disagree],
+                                  "unchecked_families": unchecked}}
+    if name == "dominance_solvability":
+        detail += ("; ties on the honest path are checked per analysed shape (dominance_solvability "
+                   "results of each shape), not for every shape")
+    if name == "weak_immunity":
+        outcome = [verdict for verdict in verdicts if verdict.family.per_outcome]
+        outcome_checked = [agreement for agreement in agreements if agreement.per_outcome]
+        broken = [verdict for verdict in outcome if not verdict.holds]
+        data["per_outcome"] = {
+            "promised": False, "families": [verdict_data(verdict) for verdict in outcome],
+            "cross_check": {"regions": len(outcome_checked),
+                            "disagreements": [vars(a) for a in outcome_checked if not a.agrees]}}
+        detail += "; per outcome of nature (not promised): " + ("; ".join(
+            f"fails for {verdict.family.subject} from {shape_label(verdict.counterexample)}"
+            for verdict in broken if verdict.counterexample) or "holds for every role")
+        holds = holds and all(agreement.agrees for agreement in outcome_checked)
+    return CheckResult(name=name, kind="incentive", holds=holds, detail=detail, instance=EVERY_SHAPE,
+                       seconds=sum(verdict.seconds for verdict in mine), data=data)
+
+
+def general_region_result(section: dict, inside: bool, seconds: float) -> CheckResult:
+    checked = section["cross_checked"]
+    wrong = [entry for entry in checked if not entry["equals_intersection_of_regions"]]
+    holds = inside and not wrong
+    detail = (f"the general region ({len(section['constraints'])} constraints in N_d, N_v, R) contains the "
+              f"spec's stake rule for all counts (Z3) and equals the intersection of the exact regions "
+              f"on all {len(checked)} analysed shapes" if holds else
+              ("the spec's stake rule is not inside the general region" if not inside else
+               f"the general region differs from the exact regions at {wrong[0]}"))
+    return CheckResult(name="general_region", kind="incentive", holds=holds, detail=detail,
+                       instance=EVERY_SHAPE, seconds=seconds,
+                       data={"constraints": [entry["require"] for entry in section["constraints"]],
+                             "cross_checked": checked})
+
+
+def every_shape_results(analysed: Sequence[tuple[tuple[int, int, int, int], Sequence]]) -> list[CheckResult]:
+    """The results for every shape; ``analysed``: ((owners, vendors, steps, rounds),
+    regions) per shape the per-shape analysis reached."""
+    started = time.perf_counter()
+    verdicts = prove(FAMILIES + PER_OUTCOME)
+    agreements = [agreement for (owners, vendors, _, rounds), regions in analysed
+                  for agreement in cross_check((owners, vendors, rounds), regions)]
+    results = [property_result(name, verdicts, agreements, len(analysed)) for name in PROPERTIES]
+    section = general_section(analysed)
+    inside, seconds = rule_inside_general()
+    results.append(general_region_result(section, inside, seconds))
+    for result in results:
+        result.data["seconds_every_shape"] = round(time.perf_counter() - started, 3)
+    return results
