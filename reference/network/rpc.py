@@ -11,7 +11,7 @@ available.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent import futures
 
 import grpc
@@ -55,6 +55,34 @@ def _wrap_stream(function: Streaming):
     return handle
 
 
+def call_all(calls: Sequence[tuple[Remote, str, bytes]],
+             timeout: float | None = 30.0) -> list[bytes]:
+    """Make several calls at once (one gRPC future each) and return their answers in order.
+
+    Each call counts as if it had first waited its link's delay, as ``Remote.call`` does:
+    this returns once the slowest of them, delay included, would have answered — the
+    round trips are waited concurrently, not one after the other."""
+    completed = [0.0] * len(calls)
+    futures: list[grpc.Future] = []
+    for index, (remote, method, request) in enumerate(calls):
+        future = remote.call_future(method, request, timeout)
+        future.add_done_callback(_record_completion(completed, index))
+        futures.append(future)
+    answers = [future.result() for future in futures]
+    now = time.perf_counter()
+    arrival = max((max(completed[index] or now, 0.0) + remote.delay
+                   for index, (remote, _, _) in enumerate(calls)), default=now)
+    if arrival > now:
+        time.sleep(arrival - now)
+    return answers
+
+
+def _record_completion(completed: list[float], index: int) -> Callable[[grpc.Future], None]:
+    def record(_: grpc.Future) -> None:
+        completed[index] = time.perf_counter()
+    return record
+
+
 class Remote:
     """A client to one server: ``call(method, request)`` and ``stream(method, request)``;
     ``delay`` seconds (the link's round trip) are waited before every call."""
@@ -69,6 +97,13 @@ class Remote:
         if self.delay:
             time.sleep(self.delay)
         return self.channel.unary_unary(f"/{self.service}/{method}")(request, timeout=timeout)
+
+    def call_future(self, method: str, request: bytes = b"",
+                    timeout: float | None = 30.0) -> grpc.Future:
+        """Start a call without waiting (a gRPC future); the link delay is not waited here
+        (``call_all`` waits it for concurrent calls)."""
+        return self.channel.unary_unary(f"/{self.service}/{method}").future(request,
+                                                                          timeout=timeout)
 
     def stream(self, method: str, request: bytes = b"",
                timeout: float | None = None) -> Iterator[bytes]:
