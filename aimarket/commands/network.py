@@ -123,7 +123,7 @@ def down(args) -> int:
 def bench(args) -> int:
     _require_etcd()
     for peers in args.peers:
-        _check_layout(peers, 3)
+        _check_layout(peers, 4)  # the marketplace's four organisations
     root = _fresh_directory(args.dir, "aimarket-bench-")
     latency = _latency(args.regions)
     from reference.network.bench import run_bench, write_report

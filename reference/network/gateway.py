@@ -40,6 +40,18 @@ from reference.network.rpc import Remote, call_all
 COMMIT_TIMEOUT = 60.0
 
 
+def proposals_request(signed_proposals: Sequence[bytes], endorse: bool,
+                      min_height: int = 0) -> bytes:
+    """What ``ProcessProposals`` takes: the proposals, and the height the endorser must have
+    committed before it simulates them (see ``node.PeerNode._process_proposals``)."""
+    return wire.dumps([endorse, min_height, *signed_proposals])
+
+
+def decode_responses(answer: bytes) -> list[ProposalResponse]:
+    return [ProposalResponse.decode(wire.as_bytes(item, "response"))
+            for item in wire.as_list(wire.loads(answer, "responses"), "responses")]
+
+
 class RemotePeer:
     def __init__(self, name: str, org: str, address: str, delay: float) -> None:
         self.name = name
@@ -54,15 +66,6 @@ class RemotePeer:
 
     def process_proposal(self, signed_proposal: bytes, endorse: bool = True) -> ProposalResponse:
         return self.process_proposals([signed_proposal], endorse)[0]
-
-
-def proposals_request(signed_proposals: Sequence[bytes], endorse: bool) -> bytes:
-    return wire.dumps([endorse, *signed_proposals])
-
-
-def decode_responses(answer: bytes) -> list[ProposalResponse]:
-    return [ProposalResponse.decode(wire.as_bytes(item, "response"))
-            for item in wire.as_list(wire.loads(answer, "responses"), "responses")]
 
     def height(self) -> tuple[int, bytes]:
         height, last_hash = wire.fields(wire.loads(self.remote.call("Height"), "height"), 2,
@@ -97,6 +100,7 @@ class RemotePending:
             else:
                 self._result = TxResult(self.tx_id, found[0], TxValidationCode(found[1]),
                                         self.payload)
+                self.network.observed(found[0] + 1)
         return self._result
 
 
@@ -126,6 +130,9 @@ class RemoteNetwork:
         self._turn = 0
         self._lock = threading.Lock()
         self.acknowledged: list[str] = []  # tx ids the ordering service accepted
+        # the height up to which this gateway has seen blocks committed: endorsers wait
+        # until they have committed it too, so a client's next step reads its last one
+        self.observed_height = 0
 
     @classmethod
     def connect(cls, description: dict, identity: Identity) -> RemoteNetwork:
@@ -148,8 +155,13 @@ class RemoteNetwork:
         for peer, signed in batches:
             if not isinstance(peer, RemotePeer):
                 raise TypeError(f"not a peer of this network: {peer!r}")
-            calls.append((peer.remote, "ProcessProposals", proposals_request(signed, True)))
+            calls.append((peer.remote, "ProcessProposals",
+                          proposals_request(signed, True, self.observed_height)))
         return [decode_responses(answer) for answer in call_all(calls)]
+
+    def observed(self, height: int) -> None:
+        with self._lock:
+            self.observed_height = max(self.observed_height, height)
 
     def syncing_on_this_thread(self) -> bool:
         return False  # blocks are delivered by the peer processes, never on this thread
