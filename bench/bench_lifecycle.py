@@ -20,6 +20,22 @@ Figures, for networks of 12 and 24 peers, measured in the same run:
    here, divided by the verifications one model needs (network-wide for figure 1, at one
    peer for figure 2), and each figure's ratio to its bound.
 
+Precisely, for the one-peer figure at ``P`` peers and ``M`` models:
+
+* figure = ``M / (T_commit + T_endorse / P)`` models/s, where ``T_commit`` is the wall time
+  the fastest of three fresh observer peers took to validate and commit the run's
+  lifecycle blocks (already ordered; signatures verified on a pool of ``workers``
+  threads) and ``T_endorse`` the wall time all ``P`` peers spent in ``process_proposals``
+  during the lifecycle (one peer's share is ``1/P`` of it);
+* bound = ``V / v``, where ``V`` is ECDSA P-256 verifications per second on ``workers``
+  threads (best of three one-second runs before the networks are built) and ``v = 6 x 4
+  + (6 x 3 + 3) / P`` the verifications one peer makes per model (creator and three
+  endorsements of each of six transactions; its share of the proposal checks and of the
+  owner's receipt checked by ``grant_access``'s three endorsers);
+* ratio = figure / bound; ``ratio_to_adjacent_bound`` divides by ``V`` measured once
+  more (half a second) right before the fastest observer ran, so both sides of the ratio
+  saw the same load on this shared machine.
+
 Each figure is given in wall-clock time (what this machine delivered, disturbed by any
 other load on it) and in CPU time per model (what the work costs, stable under load),
 the latter beside the CPU time its signature verifications alone take.
