@@ -2,7 +2,9 @@
 
 One "model" is one honest training job from request to settlement: ``request_training``,
 ``grant_access``, ``accept_job``, ``confirm_inputs``, ``submit_result``, ``accept_result``
-— six transactions (one dataset, one vendor). Every transaction is endorsed, ordered,
+— six transactions (one dataset, one vendor; the calls of
+``reference/clients/lifecycle_workload.py``, the workload ``aimarket network bench`` runs
+through the network of processes). Every transaction is endorsed, ordered,
 validated and committed by the embedded Fabric-style ledger (``reference/ledger``) with
 the MAJORITY endorsement policy over four organisations (3 endorsements), every signature
 really verified (creator, endorsements, orderer, MSP certificates, and in ``grant_access``
@@ -55,33 +57,23 @@ import os
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from reference.chaincode.contract import CHAINCODE_NAME, MarketplaceChaincode
-from reference.chaincode.evidence import delivery_receipt
-from reference.chaincode.rules import least_stakes, load_params_document, load_rules
-from reference.clients.crypto import (
-    canonical_json,
-    decode_exchange_public_key,
-    encode_exchange_public_key,
-    encrypt_dataset,
-    generate_data_key,
-    generate_exchange_key,
-    wrap_data_key,
+from reference.clients.crypto import canonical_json
+from reference.clients.lifecycle_workload import (
+    ORGANISATIONS,
+    TRANSACTIONS_PER_MODEL,
+    Call,
+    LifecycleWorkload,
 )
-from reference.clients.datasets import train_rows_root
 from reference.ledger import BatchConfig, FakeClock, Network, Peer, TxValidationCode
 from reference.ledger.crypto import SigningKey, load_public_key, verify
-from reference.ledger.identity import Identity
 from reference.training import make_recipe, prepare_breast_cancer, run_training
 
-ORGANISATIONS = ["MarketOrg", "OwnersOrg", "DevelopersOrg", "VendorsOrg"]
 ENDORSEMENTS = len(ORGANISATIONS) // 2 + 1  # MAJORITY
-TRANSACTIONS_PER_MODEL = 6
 ORIGINAL_MODELS_PER_S = {12: 70, 24: 30}
-PRICE, MISUSE_VALUE, FEE, COST = 100, 60, 40, 15
 START_TIME = 1_700_000_000
 OBSERVERS = 3
 """Fresh peers that validate and commit the run's blocks; the fastest one is reported (the
@@ -147,18 +139,6 @@ def training_rate() -> dict[str, Any]:
             "models_per_s_one_core": round(1 / seconds, 1)}
 
 
-@dataclass
-class Group:
-    """The disjoint parties of one concurrent job: an owner, a developer, a vendor."""
-
-    index: int
-    owner: Identity
-    developer: Identity
-    vendor: Identity
-    exchange_key: Any
-    data_key: bytes
-
-
 class LifecycleBench:
     def __init__(self, root: Path, peers: int, jobs: int, workers: int):
         self.peers = peers
@@ -188,7 +168,7 @@ class LifecycleBench:
 
         peer.process_proposals = timed  # type: ignore[method-assign]
 
-    def submit_phase(self, calls: list[tuple[Identity, str, dict[str, Any]]]) -> None:
+    def submit_phase(self, calls: list[Call]) -> None:
         """Endorse every call, broadcast them all, cut the blocks; all must be VALID."""
         self.now += 1
         self.clock.advance(1)  # the ledger's clock moves with the stamps (trusted time)
@@ -210,101 +190,26 @@ class LifecycleBench:
     # -- untimed setup --------------------------------------------------------------------
 
     def set_up(self, waves: int) -> None:
+        """The market and ``jobs`` parties (registered, funded, a dataset, a model and a
+        vendor offer each), and the honest training run every vendor submits."""
         network = self.network
-        admin = network.admins["MarketOrg"]
-        self.treasury = network.enroll("MarketOrg", "treasury", "treasury")
-        self.submit_phase([(admin, "init_market", {
-            "treasury": {"name": "treasury", "organisation": "MarketOrg",
-                         "public_key": self.treasury.certificate.public_key.hex()},
-            "rules": load_params_document()})])
-        prepared = prepare_breast_cancer()
-        self.recipe = make_recipe()
-        run = run_training(self.recipe, prepared)
-        transcript = run.transcript
-        self.steps = transcript.step_count
-        self.result = {"transcript_root": transcript.root.hex(), "steps": self.steps,
-                       "final_digest": transcript.step_digests[-1].hex(),
-                       "final_proof": transcript.inclusion_proof(self.steps - 1).to_json_value(),
-                       "step_digests": [digest.hex() for digest in transcript.step_digests]}
-        vendor_stake, developer_bond, owner_bond = least_stakes(
-            load_rules(), [PRICE], [FEE], [COST], [MISUSE_VALUE], self.steps)
-        self.stakes = {"vendor_stake": vendor_stake, "developer_bond": developer_bond,
-                       "owner_bond": owner_bond}
-        self.groups = []
-        for index in range(self.jobs):
-            self.groups.append(Group(
-                index, network.enroll("OwnersOrg", f"owner{index}", "data_owner"),
-                network.enroll("DevelopersOrg", f"dev{index}", "developer"),
-                network.enroll("VendorsOrg", f"vendor{index}", "vendor"),
-                generate_exchange_key(), generate_data_key()))
-        self.submit_phase([(identity, "register_identity", {"role": role})
-                           for group in self.groups
-                           for identity, role in ((group.owner, "data_owner"),
-                                                  (group.developer, "developer"),
-                                                  (group.vendor, "vendor"))])
-        deposit = PRICE + FEE + developer_bond
-        self.submit_phase([(self.treasury, "fund", {"recipient": name, "amount": amount})
-                           for group in self.groups
-                           for name, amount in ((group.owner.name, owner_bond),
-                                                (group.developer.name, deposit * waves),
-                                                (group.vendor.name, vendor_stake))])
-        plaintext = prepared.canonical_bytes()
-        rows_root = train_rows_root(prepared)
-        self.commitments = {}
-        registrations = []
-        for group in self.groups:
-            dataset_id = f"data{group.index}"
-            encrypted = encrypt_dataset(plaintext, group.data_key, dataset_id)
-            self.commitments[group.index] = encrypted.commitment()
-            registrations += [
-                (group.owner, "register_dataset", {
-                    "dataset": dataset_id, "commitment": encrypted.commitment(),
-                    "train_rows_root": rows_root, "train_rows": prepared.train_row_count,
-                    "feature_count": prepared.feature_count, "price": PRICE,
-                    "misuse_value": MISUSE_VALUE, "purposes": ["training"],
-                    "expiry": START_TIME + 10**6, "max_uses": waves}),
-                (group.developer, "register_model", {
-                    "model": f"model{group.index}", "commitment": self.recipe.commitment().hex()}),
-                (group.vendor, "register_vendor", {
-                    "fee": FEE, "cost": COST, "capacity": 1,
-                    "exchange_public_key": encode_exchange_public_key(
-                        group.exchange_key.public_key()).hex()})]
-        self.submit_phase(registrations)
-
-    def grant_arguments(self, group: Group, job: str) -> dict[str, Any]:
-        """The owner's off-chain work for a grant (precomputed, not timed)."""
-        dataset_id = f"data{group.index}"
-        vendor_key = decode_exchange_public_key(encode_exchange_public_key(
-            group.exchange_key.public_key()))
-        wrapped = wrap_data_key(group.data_key, vendor_key, job_id=job, dataset_id=dataset_id,
-                                recipient_id=group.vendor.name)
-        digest = self.commitments[group.index]
-        receipt = delivery_receipt(job, dataset_id, digest, group.vendor.name)
-        return {"job": job, "dataset": dataset_id, "delivery_digest": digest,
-                "key_digests": {group.vendor.name: wrapped.digest()},
-                "receipts": {group.vendor.name: group.owner.sign(receipt.canonical_bytes()).hex()}}
+        self.workload = LifecycleWorkload(
+            network.admins["MarketOrg"], network.enroll("MarketOrg", "treasury", "treasury"),
+            network.enroll, self.jobs, models_per_party=waves)
+        self.steps = self.workload.steps
+        for phase in self.workload.setup_phases(self.now):
+            self.submit_phase(phase)
 
     # -- the timed lifecycle ----------------------------------------------------------------
 
     def lifecycle(self, wave: int) -> None:
-        jobs = {group.index: f"job{group.index}-{wave}" for group in self.groups}
-        grants = {group.index: self.grant_arguments(group, jobs[group.index])
-                  for group in self.groups}
+        """Every party's next model, the six steps each a phase over all parties; the
+        owners' off-chain work (key wrapping, receipts) is done before the clock starts."""
+        plans = [self.workload.model_steps(party, f"job{party.index}-{wave}")
+                 for party in self.workload.parties]
         start, start_cpu = time.perf_counter(), time.process_time()
-        self.submit_phase([(group.developer, "request_training", {
-            "job": jobs[group.index], "model": f"model{group.index}",
-            "datasets": [f"data{group.index}"], "vendors": [group.vendor.name],
-            "purpose": "training", "steps": self.steps, "window": 3600, **self.stakes})
-            for group in self.groups])
-        self.submit_phase([(group.owner, "grant_access", grants[group.index])
-                           for group in self.groups])
-        for function, role in (("accept_job", "vendor"), ("confirm_inputs", "vendor")):
-            self.submit_phase([(getattr(group, role), function, {"job": jobs[group.index]})
-                               for group in self.groups])
-        self.submit_phase([(group.vendor, "submit_result", {"job": jobs[group.index], **self.result})
-                           for group in self.groups])
-        self.submit_phase([(group.developer, "accept_result", {"job": jobs[group.index]})
-                           for group in self.groups])
+        for step in range(TRANSACTIONS_PER_MODEL):
+            self.submit_phase([plan[step] for plan in plans])
         self.timed_seconds += time.perf_counter() - start
         self.timed_cpu_seconds += time.process_time() - start_cpu
 
