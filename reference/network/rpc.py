@@ -59,28 +59,19 @@ def call_all(calls: Sequence[tuple[Remote, str, bytes]],
              timeout: float | None = 30.0) -> list[bytes]:
     """Make several calls at once (one gRPC future each) and return their answers in order.
 
-    Each call counts as if it had first waited its link's delay, as ``Remote.call`` does:
-    this returns once the slowest of them, delay included, would have answered — the
-    round trips are waited concurrently, not one after the other."""
-    completed = [0.0] * len(calls)
-    futures: list[grpc.Future] = []
-    for index, (remote, method, request) in enumerate(calls):
-        future = remote.call_future(method, request, timeout)
-        future.add_done_callback(_record_completion(completed, index))
-        futures.append(future)
-    answers = [future.result() for future in futures]
-    now = time.perf_counter()
-    arrival = max((max(completed[index] or now, 0.0) + remote.delay
-                   for index, (remote, _, _) in enumerate(calls)), default=now)
-    if arrival > now:
-        time.sleep(arrival - now)
-    return answers
-
-
-def _record_completion(completed: list[float], index: int) -> Callable[[grpc.Future], None]:
-    def record(_: grpc.Future) -> None:
-        completed[index] = time.perf_counter()
-    return record
+    Each call first waits its link's delay, as ``Remote.call`` does, but the delays run
+    side by side: every call is sent once its own delay has passed since the start, so
+    this returns when the slowest call, delay included, has answered — the round trips
+    overlap instead of adding up."""
+    start = time.perf_counter()
+    pending: dict[int, grpc.Future] = {}
+    for index in sorted(range(len(calls)), key=lambda position: calls[position][0].delay):
+        remote, method, request = calls[index]
+        pause = start + remote.delay - time.perf_counter()
+        if pause > 0:
+            time.sleep(pause)
+        pending[index] = remote.call_future(method, request, timeout)
+    return [pending[index].result() for index in range(len(calls))]
 
 
 class Remote:
@@ -100,8 +91,8 @@ class Remote:
 
     def call_future(self, method: str, request: bytes = b"",
                     timeout: float | None = 30.0) -> grpc.Future:
-        """Start a call without waiting (a gRPC future); the link delay is not waited here
-        (``call_all`` waits it for concurrent calls)."""
+        """Start a call without waiting for its answer (a gRPC future); the link delay is
+        not waited here (``call_all`` waits it for concurrent calls)."""
         return self.channel.unary_unary(f"/{self.service}/{method}").future(request,
                                                                           timeout=timeout)
 

@@ -140,24 +140,23 @@ def test_the_gateway_asks_every_endorser_before_waiting_for_any():
         def __init__(self, name: str) -> None:
             self.name = name
 
-        def add_done_callback(self, callback) -> None:
-            callback(self)
-
         def result(self) -> bytes:
             events.append(f"wait {self.name}")
             return self.name.encode()
 
     class FakeRemote:
-        def __init__(self, name: str) -> None:
-            self.name, self.delay = name, 0.0
+        def __init__(self, name: str, delay: float) -> None:
+            self.name, self.delay = name, delay
 
         def call_future(self, method: str, request: bytes, timeout: float | None) -> FakeFuture:
             events.append(f"start {self.name}")
             return FakeFuture(self.name)
 
-    answers = rpc.call_all([(FakeRemote(name), "ProcessProposals", b"") for name in "abc"])
+    # the nearest endorser is asked first; answers come back in the order asked for
+    remotes = [FakeRemote("a", 0.002), FakeRemote("b", 0.0), FakeRemote("c", 0.001)]
+    answers = rpc.call_all([(remote, "ProcessProposals", b"") for remote in remotes])
     assert answers == [b"a", b"b", b"c"]
-    assert events == ["start a", "start b", "start c", "wait a", "wait b", "wait c"]
+    assert events == ["start b", "start c", "start a", "wait a", "wait b", "wait c"]
 
 
 def test_round_figures_count_a_model_only_when_all_six_steps_committed():
