@@ -123,7 +123,7 @@ def down(args) -> int:
 def bench(args) -> int:
     _require_etcd()
     for peers in args.peers:
-        _check_layout(peers, 3)
+        _check_layout(peers, 4)  # the marketplace's four organisations
     root = _fresh_directory(args.dir, "aimarket-bench-")
     latency = _latency(args.regions)
     from reference.network.bench import run_bench, write_report
@@ -204,12 +204,15 @@ def register(subparsers) -> None:
     down_parser.add_argument("--json", action="store_true")
     down_parser.set_defaults(run=down)
 
-    bench_parser = commands.add_parser("bench", help="Caliper-style rounds at fixed send "
-                                                     "rates; HTML report with plots")
+    bench_parser = commands.add_parser("bench", help="Caliper-style rounds of marketplace "
+                                                     "lifecycles at fixed send rates; HTML "
+                                                     "report with plots")
     bench_parser.add_argument("--peers", type=_peer_counts, required=True,
-                              help="peer count, or several comma-separated (e.g. 12,24)")
+                              help="peer count (at least 4, one per organisation), or several "
+                                   "comma-separated (e.g. 12,24)")
     bench_parser.add_argument("--rate", type=_rates, default=[25.0, 50.0, 100.0],
-                              help="send rates in tx/s, comma-separated (default 25,50,100)")
+                              help="send rates in tx/s, comma-separated (default 25,50,100); "
+                                   "a model (six transactions) starts every 6/R s")
     bench_parser.add_argument("--seconds", type=positive_int, default=10,
                               help="length of each round (default 10)")
     bench_parser.add_argument("--orderers", type=positive_int, default=2)

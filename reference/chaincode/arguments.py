@@ -10,6 +10,7 @@ call changes nothing.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, Literal, overload
 
 from reference.chaincode.codes import MarketCode, Rejected
@@ -82,28 +83,29 @@ def _check_tree(value: Any, depth: int = 0) -> None:
             _check_tree(item, depth + 1)
 
 
-def _nesting_too_deep(text: str) -> bool:
-    """Whether brackets nest deeper than MAX_DEPTH (checked before parsing, so a hostile
+# a JSON string (escapes included), or an unterminated one running to the end of the text
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*(?:"|\\?\Z)', re.DOTALL)
+_BRACKETS = re.compile(r"[\[\]{}]")
+_DIGEST_LINES = re.compile(r"(?:[0-9a-f]{64}\n)*")
+
+
+def _bracket_depth(text: str) -> int:
+    """How deep brackets nest outside strings (checked before parsing, so a hostile
     argument cannot exhaust the parser's recursion)."""
-    depth = 0
-    in_string = escaped = False
-    for char in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == '"':
-                in_string = False
-        elif char == '"':
-            in_string = True
-        elif char in "[{":
+    depth = deepest = 0
+    for bracket in _BRACKETS.findall(_JSON_STRING.sub("", text)):
+        if bracket in "[{":
             depth += 1
-            if depth > MAX_DEPTH + 1:
-                return True
-        elif char in "]}":
+            if depth > deepest:
+                deepest = depth
+        else:
             depth -= 1
-    return False
+    return deepest
+
+
+def _nesting_too_deep(text: str) -> bool:
+    """Whether brackets nest deeper than MAX_DEPTH (see ``_bracket_depth``)."""
+    return _bracket_depth(text) > MAX_DEPTH + 1
 
 
 def decode_json_object(raw: list[bytes]) -> dict[str, Any]:
@@ -121,12 +123,17 @@ def decode_json_object(raw: list[bytes]) -> dict[str, Any]:
         text = bytes(data).decode("utf-8")
     except UnicodeDecodeError as error:
         raise malformed("args", f"not valid UTF-8 ({error.reason} at byte {error.start})") from None
-    if _nesting_too_deep(text):
+    depth = _bracket_depth(text)
+    if depth > MAX_DEPTH + 1:
         raise malformed("args", f"nested deeper than {MAX_DEPTH} levels")
     try:
         value = json.loads(text, parse_constant=_reject_constant,
                            object_pairs_hook=_unique_keys)
-        _check_tree(value)
+        # the walk can only find something if a value may sit deeper than MAX_DEPTH or a
+        # string may hold a lone surrogate, which valid UTF-8 text can only spell as a
+        # \u escape
+        if depth > MAX_DEPTH or "\\u" in text:
+            _check_tree(value)
     except _Ambiguous as error:
         raise malformed("args", str(error)) from None
     except (ValueError, RecursionError) as error:
@@ -233,6 +240,11 @@ class Arguments:
         value = self._get(name)
         if not isinstance(value, list) or len(value) > max_length:
             raise malformed(name, f"must be a list of at most {max_length} hex digests")
+        if all(type(item) is str for item in value):
+            lines = "\n".join(value) + "\n"
+            # one line per item (no item holds a line break), each 64 hex characters
+            if len(lines) == 65 * len(value) and _DIGEST_LINES.fullmatch(lines):
+                return list(value)
         for position, item in enumerate(value):
             if not isinstance(item, str) or not HEX_DIGEST.fullmatch(item):
                 raise malformed(f"{name}[{position}]", "must be 64 lowercase hex characters")

@@ -67,20 +67,27 @@ class KeyUnwrapError(Exception):
 # --------------------------------------------------------------------------- canonical JSON
 
 
+_PLAIN_SCALARS = frozenset({type(None), bool, int, str})
+
+
 def _check_canonical_value(value: Any, path: str) -> None:
     if value is None or isinstance(value, (bool, int, str)):
         return
     if isinstance(value, float):
         raise TypeError(f"{path}: floats are not allowed in canonical JSON (use integers)")
+    # items of the plain scalar types are fine as they are: only the others are visited
+    # (and only they need a path built for an error message)
     if isinstance(value, (list, tuple)):
         for position, item in enumerate(value):
-            _check_canonical_value(item, f"{path}[{position}]")
+            if type(item) not in _PLAIN_SCALARS:
+                _check_canonical_value(item, f"{path}[{position}]")
         return
     if isinstance(value, dict):
         for key, item in value.items():
             if not isinstance(key, str):
                 raise TypeError(f"{path}: object keys must be strings, got {type(key).__name__}")
-            _check_canonical_value(item, f"{path}.{key}")
+            if type(item) not in _PLAIN_SCALARS:
+                _check_canonical_value(item, f"{path}.{key}")
         return
     raise TypeError(f"{path}: {type(value).__name__} is not allowed in canonical JSON")
 

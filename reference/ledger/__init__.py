@@ -2,7 +2,8 @@
 
 Public entry points:
 
-* ``Network`` / ``Client`` / ``TxResult`` — the embedded network (``network.py``);
+* ``Network`` — the embedded network (``network.py``); ``Client`` / ``TxResult`` — the
+  client any network serves (``client.py``);
 * ``chaincode_api`` — the contract chaincode is written against;
 * ``TxValidationCode`` — Fabric's validation codes;
 * ``OrderingService`` / ``InProcessOrderingService`` / ``BlockCutter`` / ``FakeClock``;
@@ -26,14 +27,14 @@ from reference.ledger.codes import BroadcastStatus, TxValidationCode
 from reference.ledger.config import BatchConfig, ChaincodeDefinition, ChannelConfig
 from reference.ledger.events import BlockEvent, ChaincodeEvent, TransactionStatus
 from reference.ledger.identity import CertificateAuthority, Identity
-from reference.ledger.network import (
+from reference.ledger.client import (
     Client,
     EndorsedTransaction,
     Invocation,
-    Network,
     PendingTransaction,
     TxResult,
 )
+from reference.ledger.network import Network
 from reference.ledger.ordering import (
     BlockCutter,
     BroadcastResponse,

@@ -1,17 +1,22 @@
 """A Caliper-style benchmark of the multi-process network: ``run_bench(directory, peers)``.
 
-For each send rate, one round: transactions (key-value ``put`` of a fresh key, endorsed
-under the channel's MAJORITY policy) are *sent* at that fixed rate by an open-loop
-scheduler — each on its own worker: endorse on the peers, broadcast to an orderer, wait
-for the commit at the client's home peer — whatever the network's progress. Per round it
-reports what Hyperledger Caliper reports (name, succeeded, failed, send rate, max / min /
-average latency, throughput), plus p50 / p95 / p99 latency, models/s and the CPU time the
-whole network (every peer, orderer, etcd member and the client) spent per transaction.
+The workload is the marketplace lifecycle (``reference/clients/lifecycle_workload.py``):
+one *model* is the six transactions of one honest training job on the marketplace
+chaincode — request, grant, accept, confirm, submit the result, accept it — each endorsed
+under the channel's MAJORITY policy over four organisations (3 endorsements), ordered on
+etcd, validated and committed by every peer process; a step is sent once the previous one
+has committed at the client's home peer. The parties (one owner, developer and vendor per
+model in flight) are registered, funded and given a dataset, a model and a vendor offer
+before the rounds, untimed.
 
-``models_per_s`` counts a model as the six transactions of one honest job's lifecycle
-(request, grant, accept, confirm, submit, accept result: see ``bench/bench_lifecycle.py``);
-here those six are key-value puts, so the figure is the ledger's rate in model-sized
-units, not a run of the marketplace chaincode.
+For each send rate R (transactions per second), one round of ``R * seconds / 6`` models:
+an open-loop scheduler *starts* a model every ``6 / R`` seconds, whatever the network's
+progress, each on its own worker. Per round it reports what Hyperledger Caliper reports
+(name, succeeded, failed, send rate, max / min / average latency, throughput — over the
+round's transactions), plus p50 / p95 / p99 latency, ``models_per_s`` (models whose six
+transactions all committed VALID, divided by the round's span from the first send to the
+last commit) and the CPU time the whole network (every peer, orderer, etcd member and the
+client) spent per transaction and per model.
 
 Every process shares this machine's cores, so wall figures measure this machine; a
 multi-machine deployment gives each peer its own cores (the CPU figures say how much
@@ -27,17 +32,33 @@ import json
 import os
 import statistics
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
+from reference.chaincode.contract import CHAINCODE_NAME
+from reference.clients.crypto import canonical_json
+from reference.clients.lifecycle_workload import (
+    ORGANISATIONS,
+    TRANSACTIONS_PER_MODEL,
+    Call,
+    LifecycleWorkload,
+    ModelRun,
+    party_enrolments,
+    run_model,
+)
 from reference.ledger import BatchConfig
+from reference.ledger.client import Client
+from reference.ledger.identity import Identity
 from reference.network import launcher
 from reference.network.gateway import RemoteNetwork
 from reference.network.latency import LatencyModel
 from reference.network.node import load_identity
 
-TRANSACTIONS_PER_MODEL = 6
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+SETUP_CONCURRENCY = 32
+WARM_UP_MODELS = 2
 
 
 def _cpu_seconds(pids: list[int]) -> float:
@@ -64,36 +85,63 @@ def _percentile(values: list[float], fraction: float) -> float:
     return ordered[index]
 
 
-def run_round(remote: RemoteNetwork, name: str, rate: float, count: int, pids: list[int],
-              prefix: str, concurrency: int = 64) -> dict:
-    client = remote.client()
-    sends: list[float] = [0.0] * count
-    done: list[float] = [0.0] * count
-    ok: list[bool] = [False] * count
+class MarketplaceDriver:
+    """Submits marketplace calls through the gateway, each as its own identity."""
 
-    def one(index: int) -> None:
-        sends[index] = time.monotonic()
-        try:
-            result = client.submit("kv", "put", [f"{prefix}-{index}", b"v" * 64])
-            ok[index] = result.ok
-        except Exception:  # noqa: BLE001 - a failed transaction, counted as failed
-            ok[index] = False
-        done[index] = time.monotonic()
+    def __init__(self, remote: RemoteNetwork) -> None:
+        self.remote = remote
+        self.failures: list[str] = []
 
+    def submit(self, identity: Identity, function: str, args: dict[str, Any]) -> bool:
+        result = Client(self.remote, identity).submit(CHAINCODE_NAME, function,
+                                                      [canonical_json(args)])
+        if not result.ok:
+            self.failures.append(f"{function} by {identity.name}: "
+                                 f"{result.code.name if result.code is not None else result.status}"
+                                 f" {result.message}".rstrip())
+        return result.ok
+
+    def set_up(self, phases: list[list[Call]]) -> None:
+        """Every setup phase, its calls concurrently; each call must commit VALID."""
+        with ThreadPoolExecutor(SETUP_CONCURRENCY) as pool:
+            for phase in phases:
+                outcomes = list(pool.map(lambda call: self.submit(*call), phase))
+                if not all(outcomes):
+                    raise RuntimeError(f"setup failed: {self.failures[-1]}")
+
+
+def run_round(driver: MarketplaceDriver, workload: LifecycleWorkload, name: str, rate: float,
+              models: int, pids: list[int]) -> dict:
+    """One round: ``models`` lifecycles started at ``rate / 6`` per second (see above)."""
+    interval = TRANSACTIONS_PER_MODEL / rate
+    plans = [workload.model_steps(workload.parties[index], f"job{index}-{name}")
+             for index in range(models)]
+    failures_before = len(driver.failures)
     cpu_before = _cpu_seconds(pids) + time.process_time()
     start = time.monotonic()
-    with ThreadPoolExecutor(concurrency) as pool:
-        for index in range(count):
-            pause = start + index / rate - time.monotonic()
+    futures = []
+    with ThreadPoolExecutor(max(1, models)) as pool:
+        for index, steps in enumerate(plans):
+            pause = start + index * interval - time.monotonic()
             if pause > 0:
                 time.sleep(pause)
-            pool.submit(one, index)
+            futures.append(pool.submit(run_model, steps, driver.submit))
+        runs: list[ModelRun] = [future.result() for future in futures]
     cpu = _cpu_seconds(pids) + time.process_time() - cpu_before
-    latencies = [done[index] - sends[index] for index in range(count) if ok[index]]
+    return round_figures(name, rate, models, runs, cpu, driver.failures[failures_before:])
+
+
+def round_figures(name: str, rate: float, models: int, runs: list[ModelRun], cpu: float,
+                  failures: list[str]) -> dict:
+    """The Caliper figures of a round from its models' step times."""
+    latencies = [finished - sent for run in runs for sent, finished, ok in run.step_times if ok]
     succeeded = len(latencies)
-    span = (max(done) - min(sends)) if count else 0.0
-    send_span = max(sends) - min(sends) if count > 1 else 0.0
-    throughput = succeeded / span if span > 0 else 0.0
+    transactions = models * TRANSACTIONS_PER_MODEL
+    completed = sum(1 for run in runs if run.completed)
+    first = min((run.started for run in runs), default=0.0)
+    span = max((run.finished for run in runs), default=first) - first
+    starts = sorted(run.started for run in runs)
+    start_span = starts[-1] - starts[0] if len(starts) > 1 else 0.0
     latency = ({key: round(value, 4) for key, value in (
         ("min", min(latencies)), ("avg", statistics.fmean(latencies)),
         ("max", max(latencies)), ("p50", _percentile(latencies, 0.50)),
@@ -101,43 +149,65 @@ def run_round(remote: RemoteNetwork, name: str, rate: float, count: int, pids: l
         if latencies else {key: None for key in ("min", "avg", "max", "p50", "p95", "p99")})
     return {
         "name": name,
-        "send_rate": round((count - 1) / send_span, 2) if send_span > 0 else float(rate),
+        # transactions per second the models were started at (six per model)
+        "send_rate": (round((len(starts) - 1) / start_span * TRANSACTIONS_PER_MODEL, 2)
+                      if start_span > 0 else float(rate)),
         "succeeded": succeeded,
-        "failed": count - succeeded,
-        "throughput": round(throughput, 2),
-        "models_per_s": round(throughput / TRANSACTIONS_PER_MODEL, 2),
+        "failed": transactions - succeeded,
+        "throughput": round(succeeded / span, 2) if span > 0 else 0.0,
+        "models": models,
+        "models_completed": completed,
+        "models_per_s": round(completed / span, 2) if span > 0 else 0.0,
         "latency": latency,
+        "model_latency_avg": (round(statistics.fmean(run.finished - run.started
+                                                     for run in runs if run.completed), 3)
+                              if completed else None),
         "cpu_ms_per_tx": round(cpu / max(1, succeeded) * 1000, 2),
-        "cpu_ms_per_model": round(cpu / max(1, succeeded) * 1000 * TRANSACTIONS_PER_MODEL, 2),
+        "cpu_ms_per_model": round(cpu / max(1, completed) * 1000, 2),
         "wall_seconds": round(span, 2),
+        "failures": failures[:3],
     }
 
 
 def run_bench(directory: str | Path, peers: int, rates: list[float],
               seconds: float = 10.0, orderers: int = 2, latency: LatencyModel | None = None,
-              progress=lambda message: None) -> dict:
+              progress: Callable[[str], None] = lambda message: None) -> dict:
     root = Path(directory)
     latency = latency or LatencyModel.none()
-    description = launcher.up(root, peers=peers, orderers=orderers, latency=latency,
+    models = [max(1, round(rate * seconds / TRANSACTIONS_PER_MODEL)) for rate in rates]
+    parties = max([WARM_UP_MODELS, *models])
+    description = launcher.up(root, peers=peers, orderers=orderers, orgs=ORGANISATIONS,
+                              latency=latency, enrolments=party_enrolments(parties),
                               batch=BatchConfig(max_message_count=100, batch_timeout=0.25))
     rounds = []
     try:
-        remote = RemoteNetwork.connect(
-            description, load_identity(Path(description["net"]), "Org1", "client"))
+        net = Path(description["net"])
+        remote = RemoteNetwork.connect(description, load_identity(net, "MarketOrg", "client"))
         try:
             pids = _pids(description)
-            run_round(remote, "warm-up", 10, 20, pids, "warm")
-            for rate in rates:
-                count = max(10, int(rate * seconds))
-                progress(f"{peers} peers: round at {rate:g} tx/s ({count} transactions)")
-                rounds.append(run_round(remote, f"kv-put@{rate:g}tps", rate, count, pids,
-                                        f"r{rate:g}"))
+            progress(f"{peers} peers: training the model every vendor submits; setting up "
+                     f"{parties} parties (untimed)")
+            workload = LifecycleWorkload(
+                load_identity(net, "MarketOrg", "admin"),
+                load_identity(net, "MarketOrg", "treasury"),
+                lambda org, name, role: load_identity(net, org, name),
+                parties, models_per_party=len(rates) + 1)
+            driver = MarketplaceDriver(remote)
+            driver.set_up(workload.setup_phases(int(time.time())))
+            run_round(driver, workload, "warm-up", 6.0, WARM_UP_MODELS, pids)
+            for rate, count in zip(rates, models, strict=True):
+                progress(f"{peers} peers: round at {rate:g} tx/s ({count} models, "
+                         f"{count * TRANSACTIONS_PER_MODEL} transactions)")
+                rounds.append(run_round(driver, workload, f"lifecycle@{rate:g}tps", rate,
+                                        count, pids))
         finally:
             remote.close()
     finally:
         launcher.down(root)
     return {"peers": peers, "ordering": "etcd-raft", "etcd_members": len(description["etcd"]),
-            "orderers": orderers, "regions": latency.to_json(),
+            "orderers": orderers, "organisations": ORGANISATIONS,
+            "workload": "marketplace lifecycle (6 transactions per model)",
+            "regions": latency.to_json(),
             "placement": {node["name"]: node["region"] for node in description["peers"]},
             "rounds": rounds, "cpu_count": os.cpu_count()}
 
@@ -202,8 +272,9 @@ def write_report(results: list[dict], path: str | Path) -> Path:
         "all peers, orderers, etcd members and the client): wall figures are this "
         "machine's; CPU ms/tx is what the whole network spends per transaction, which a "
         "deployment of one peer per machine spreads over the machines. Latency between "
-        "regions is simulated in the transport. models/s counts six transactions as one "
-        "model's lifecycle (the transactions here are key-value puts).</p>"
+        "regions is simulated in the transport. The workload is the marketplace "
+        "lifecycle: models/s counts models whose six transactions all committed VALID."
+        "</p>"
         f"<img alt='throughput and latency' src='data:image/png;base64,{plot}'>"
         + "".join(sections) + "</body></html>")
     target = Path(path)

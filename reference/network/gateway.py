@@ -1,7 +1,7 @@
 """A client gateway to a multi-process network: endorse on peer processes, broadcast to
 orderer processes, learn the outcome from a peer — all over gRPC.
 
-``RemoteNetwork`` offers what ``reference.ledger.network.Client`` needs of a network
+``RemoteNetwork`` offers what ``reference.ledger.client.Client`` needs of a network
 (channel id, endorser selection, batched proposal processing, broadcast and commit
 tracking), so the same client code proposes, collects endorsements, checks that they agree
 and assembles the transaction as on the embedded network:
@@ -21,7 +21,7 @@ import itertools
 import threading
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 
 import grpc
 
@@ -30,14 +30,26 @@ from reference.ledger.codes import BroadcastStatus, TxValidationCode
 from reference.ledger.config import ChannelConfig
 from reference.ledger.identity import Identity
 from reference.ledger.messages import ProposalResponse
-from reference.ledger.network import Client, TxResult
+from reference.ledger.client import Client, Endorser, TxResult
 from reference.ledger.ordering import BroadcastResponse, SystemClock
 from reference.ledger.policy import minimal_endorsing_organisations
 from reference.network.latency import LatencyModel
 from reference.network.node import ORDERER_SERVICE, PEER_SERVICE
-from reference.network.rpc import Remote
+from reference.network.rpc import Remote, call_all
 
 COMMIT_TIMEOUT = 60.0
+
+
+def proposals_request(signed_proposals: Sequence[bytes], endorse: bool,
+                      min_height: int = 0) -> bytes:
+    """What ``ProcessProposals`` takes: the proposals, and the height the endorser must have
+    committed before it simulates them (see ``node.PeerNode._process_proposals``)."""
+    return wire.dumps([endorse, min_height, *signed_proposals])
+
+
+def decode_responses(answer: bytes) -> list[ProposalResponse]:
+    return [ProposalResponse.decode(wire.as_bytes(item, "response"))
+            for item in wire.as_list(wire.loads(answer, "responses"), "responses")]
 
 
 class RemotePeer:
@@ -47,11 +59,10 @@ class RemotePeer:
         self.remote = Remote(address, PEER_SERVICE, delay)
 
     def process_proposals(self, signed_proposals: Sequence[bytes], endorse: bool = True,
-                          executor: object = None, workers: int = 2) -> list[ProposalResponse]:
-        answer = self.remote.call("ProcessProposals",
-                                  wire.dumps([endorse, *signed_proposals]))
-        return [ProposalResponse.decode(wire.as_bytes(item, "response"))
-                for item in wire.as_list(wire.loads(answer, "responses"), "responses")]
+                          executor: Executor | None = None,
+                          workers: int = 2) -> list[ProposalResponse]:
+        return decode_responses(self.remote.call("ProcessProposals",
+                                                 proposals_request(signed_proposals, endorse)))
 
     def process_proposal(self, signed_proposal: bytes, endorse: bool = True) -> ProposalResponse:
         return self.process_proposals([signed_proposal], endorse)[0]
@@ -89,6 +100,7 @@ class RemotePending:
             else:
                 self._result = TxResult(self.tx_id, found[0], TxValidationCode(found[1]),
                                         self.payload)
+                self.network.observed(found[0] + 1)
         return self._result
 
 
@@ -118,16 +130,41 @@ class RemoteNetwork:
         self._turn = 0
         self._lock = threading.Lock()
         self.acknowledged: list[str] = []  # tx ids the ordering service accepted
+        # the height up to which this gateway has seen blocks committed: endorsers wait
+        # until they have committed it too, so a client's next step reads its last one
+        self.observed_height = 0
 
     @classmethod
     def connect(cls, description: dict, identity: Identity) -> RemoteNetwork:
         return cls(description, identity)
 
     def client(self) -> Client:
-        return Client(self, self.identity)  # type: ignore[arg-type]
+        return Client(self, self.identity)
 
     def peers_of(self, org: str) -> list[RemotePeer]:
         return [peer for peer in self.peers if peer.org == org]
+
+    def any_peer(self) -> RemotePeer:
+        return self.home_peer
+
+    def endorse_concurrently(self, batches: Sequence[tuple[Endorser, list[bytes]]]
+                             ) -> list[list[ProposalResponse]]:
+        """Ask every endorser at once, one gRPC future each, as Fabric's gateway does; the
+        transaction waits for the slowest endorser, not for the sum of them."""
+        calls = []
+        for peer, signed in batches:
+            if not isinstance(peer, RemotePeer):
+                raise TypeError(f"not a peer of this network: {peer!r}")
+            calls.append((peer.remote, "ProcessProposals",
+                          proposals_request(signed, True, self.observed_height)))
+        return [decode_responses(answer) for answer in call_all(calls)]
+
+    def observed(self, height: int) -> None:
+        with self._lock:
+            self.observed_height = max(self.observed_height, height)
+
+    def syncing_on_this_thread(self) -> bool:
+        return False  # blocks are delivered by the peer processes, never on this thread
 
     def endorsers_for(self, chaincode: str) -> list[RemotePeer]:
         definition = self.config.chaincode(chaincode)
@@ -160,7 +197,7 @@ class RemoteNetwork:
             time.sleep(0.1)
         return last
 
-    def _broadcast_tracked(self, tx_id: str, envelope: bytes, payload: bytes) -> RemotePending:
+    def broadcast_tracked(self, tx_id: str, envelope: bytes, payload: bytes) -> RemotePending:
         response = self.broadcast(envelope)
         if not response.ok:
             return RemotePending(self, tx_id, payload, TxResult(
@@ -171,7 +208,7 @@ class RemoteNetwork:
 
     def broadcast_many(self, items: Sequence[tuple[str, bytes, bytes]]) -> list[RemotePending]:
         """Broadcast several transactions at once (each its own call, in parallel)."""
-        return list(self._pool.map(lambda item: self._broadcast_tracked(*item), items))
+        return list(self._pool.map(lambda item: self.broadcast_tracked(*item), items))
 
     def flush(self) -> None:
         """Ask the orderers to cut what is pending (as if BatchTimeout had expired)."""

@@ -17,6 +17,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import grpc
@@ -45,9 +46,12 @@ def _spawn(command: list[str], log: Path) -> subprocess.Popen:
                                 stdin=subprocess.DEVNULL, start_new_session=True)
 
 
-def up(directory: str | Path, peers: int, orderers: int = 2, orgs: int = 3,
+def up(directory: str | Path, peers: int, orderers: int = 2, orgs: int | Sequence[str] = 3,
        latency: LatencyModel | None = None, batch: BatchConfig | None = None,
-       host: str = "127.0.0.1", workers: int = 1) -> dict:
+       host: str = "127.0.0.1", workers: int = 1,
+       enrolments: Sequence[tuple[str, str, str]] = ()) -> dict:
+    """Start the network; ``enrolments`` are ``(organisation, name, role)`` identities to
+    create beside each organisation's ``client`` (``node.load_identity`` loads them)."""
     root = Path(directory)
     if (root / DESCRIPTION).exists():
         raise FileExistsError(f"{root} already holds a network; run down first")
@@ -70,6 +74,8 @@ def up(directory: str | Path, peers: int, orderers: int = 2, orgs: int = 3,
                 network._identity(ORDERER_MSP_ID, f"orderer{index}", ROLE_ORDERER)
             for org in network.organisations:
                 network.enroll(org, "client")  # the identity gateways and benches use
+            for org, name, role in enrolments:
+                network.enroll(org, name, role)
             layout = list(network.layout.peers)
         finally:
             network.close()

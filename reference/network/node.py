@@ -38,6 +38,7 @@ from reference.network.rpc import Remote, serve
 
 PEER_SERVICE = "aimarket.Peer"
 ORDERER_SERVICE = "aimarket.Orderer"
+READ_YOUR_WRITES_WAIT = 10.0  # seconds an endorser waits for the height a gateway has seen
 
 
 def load_identity(net: Path, org: str, name: str) -> Identity:
@@ -80,9 +81,18 @@ class PeerNode:
         self._delivery.start()
 
     def _process_proposals(self, request: bytes) -> bytes:
+        """``[endorse, min_height, *signed proposals]``: the gateway's proposals, simulated
+        once this peer has committed ``min_height`` blocks (the height the gateway has seen
+        committed, so a client reads its own writes on every endorser), or after
+        ``READ_YOUR_WRITES_WAIT`` seconds whatever its height."""
         fields = wire.as_list(wire.loads(request, "proposals"), "proposals")
+        if len(fields) < 2:
+            raise wire.DecodeError("proposals: expected endorse and min_height")
         endorse = bool(fields[0])
-        signed = [wire.as_bytes(item, "proposal") for item in fields[1:]]
+        min_height = wire.as_int(fields[1], "proposals.min_height")
+        signed = [wire.as_bytes(item, "proposal") for item in fields[2:]]
+        if self.peer.height < min_height:
+            self.peer.wait_for_height(min_height, READ_YOUR_WRITES_WAIT)
         responses = self.peer.process_proposals(signed, endorse=endorse,
                                                 executor=self.executor, workers=self.workers)
         return wire.dumps([response.encode() for response in responses])

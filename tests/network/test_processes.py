@@ -78,15 +78,18 @@ def test_chaos_leaves_one_verified_chain(tmp_path, capsys):
 
 
 @needs_etcd
-def test_bench_reports_caliper_rounds_and_an_html_report(tmp_path):
-    result = run_bench(tmp_path / "bench", peers=3, rates=[15.0], seconds=2, orderers=1,
+def test_bench_runs_marketplace_lifecycles_and_reports_caliper_rounds(tmp_path):
+    result = run_bench(tmp_path / "bench", peers=4, rates=[6.0], seconds=2, orderers=1,
                        latency=LatencyModel.from_json(REGIONS))
     assert result["ordering"] == "etcd-raft" and result["etcd_members"] == 3
+    assert result["organisations"] == ["MarketOrg", "OwnersOrg", "DevelopersOrg", "VendorsOrg"]
     (round_result,) = result["rounds"]
     assert set(round_result) >= {"name", "send_rate", "succeeded", "failed", "throughput",
                                  "models_per_s", "latency", "cpu_ms_per_tx"}
-    assert round_result["succeeded"] + round_result["failed"] == 30
-    assert round_result["succeeded"] > 0
+    # two models of six marketplace transactions each, every one committed VALID
+    assert round_result["models"] == 2 and round_result["failures"] == []
+    assert round_result["succeeded"] == 12 and round_result["failed"] == 0
+    assert round_result["models_completed"] == 2 and round_result["models_per_s"] > 0
     latency = round_result["latency"]
     assert latency["min"] <= latency["p50"] <= latency["p95"] <= latency["p99"] \
         <= latency["max"]
@@ -125,3 +128,47 @@ def test_bad_input_is_one_line_and_exit_2(argv, field, capsys):
     assert code == 2
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and field in err
+
+
+def test_the_gateway_asks_every_endorser_before_waiting_for_any():
+    """``call_all`` (the gateway's endorsement) starts one gRPC future per endorser and only
+    then collects the answers: endorsers work concurrently, as Fabric's gateway asks them."""
+    from reference.network import rpc
+
+    events: list[str] = []
+
+    class FakeFuture:
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+        def result(self) -> bytes:
+            events.append(f"wait {self.name}")
+            return self.name.encode()
+
+    class FakeRemote:
+        def __init__(self, name: str, delay: float) -> None:
+            self.name, self.delay = name, delay
+
+        def call_future(self, method: str, request: bytes, timeout: float | None) -> FakeFuture:
+            events.append(f"start {self.name}")
+            return FakeFuture(self.name)
+
+    # the nearest endorser is asked first; answers come back in the order asked for
+    remotes = [FakeRemote("a", 0.002), FakeRemote("b", 0.0), FakeRemote("c", 0.001)]
+    answers = rpc.call_all([(remote, "ProcessProposals", b"") for remote in remotes])
+    assert answers == [b"a", b"b", b"c"]
+    assert events == ["start b", "start c", "start a", "wait a", "wait b", "wait c"]
+
+
+def test_round_figures_count_a_model_only_when_all_six_steps_committed():
+    from reference.clients.lifecycle_workload import ModelRun
+    from reference.network.bench import round_figures
+
+    complete = ModelRun(0.0, [(float(step), step + 0.5, True) for step in range(6)])
+    broken = ModelRun(1.0, [(1.0, 1.5, True), (1.5, 2.0, False)])
+    figures = round_figures("r", 6.0, 2, [complete, broken], cpu=1.2, failures=["x"])
+    assert figures["succeeded"] == 7 and figures["failed"] == 5
+    assert figures["models_completed"] == 1
+    assert figures["models_per_s"] == round(1 / 5.5, 2)  # first start 0.0, last commit 5.5
+    assert figures["throughput"] == round(7 / 5.5, 2)
+    assert figures["latency"]["min"] == 0.5 and figures["failures"] == ["x"]

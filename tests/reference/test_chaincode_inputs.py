@@ -155,3 +155,53 @@ def test_refusals_carry_both_codes_in_the_payload(world: World) -> None:
     malformed = world.mallory.submit("fund", [b"{"])
     assert malformed.payload["protocol_code"] is None
     assert json.loads(json.dumps(malformed.payload))  # plain JSON
+
+
+def _nesting_too_deep_char_by_char(text: str, max_depth: int) -> bool:
+    """The bracket scan spelled out one character at a time (the oracle)."""
+    depth, in_string, escaped = 0, False, False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > max_depth + 1:
+                return True
+        elif char in "]}":
+            depth -= 1
+    return False
+
+
+def test_the_nesting_check_agrees_with_a_character_scan() -> None:
+    import random
+
+    from reference.chaincode import arguments
+
+    generator = random.Random(15)
+    for _ in range(3000):
+        text = "".join(generator.choice('[]{}"\\a\n') for _ in range(generator.randint(0, 60)))
+        if generator.random() < 0.4:  # near the limit, with strings and escapes after it
+            text = "[" * generator.randint(arguments.MAX_DEPTH - 2, arguments.MAX_DEPTH + 4) + text
+        assert arguments._nesting_too_deep(text) == _nesting_too_deep_char_by_char(
+            text, arguments.MAX_DEPTH), repr(text)
+
+
+def test_a_digest_list_is_checked_item_by_item() -> None:
+    from reference.chaincode.arguments import Arguments
+    from reference.chaincode.codes import Rejected
+
+    good = ["ab" * 32, "0" * 64]
+    assert Arguments({"d": good}).digest_list("d", 8) == good
+    assert Arguments({"d": []}).digest_list("d", 8) == []
+    # two digests in one item, split by a line break, are not two items
+    with pytest.raises(Rejected, match=r"d\[1\]"):
+        Arguments({"d": [good[0], good[0] + "\n" + good[1]]}).digest_list("d", 8)
+    with pytest.raises(Rejected, match=r"d\[2\]"):
+        Arguments({"d": [good[0], good[1], "AB" * 32]}).digest_list("d", 8)
