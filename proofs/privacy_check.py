@@ -20,13 +20,15 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 
 import spec.knowledge as knowledge
 from proofs.check import CheckContext, CheckProvider, CheckResult, ProviderReport
 from proofs.explore import explore
-from proofs.mutants import MUTANTS_BY_NAME, applied
+from proofs.mutants import MUTANTS_BY_NAME, Mutant, applied
+from spec.actions import CATALOGUE, Call, store
 from spec.scenarios import Instance, make_instance
-from spec.state import Market
+from spec.state import JobStatus, Market
 
 KIND = "privacy"
 
@@ -106,8 +108,32 @@ KNOWLEDGE_MUTANTS: tuple[tuple[str, str, str, Callable], ...] = (
     ("check_values_unmasked", "released", "every vendor publishes its unmasked share in the "
                                           "state check", _unmasked_checks),
 )
-ACTION_MUTANTS = ("model_delivered_to_vendors",)
-"""Mutants of the spec's actions (:mod:`proofs.mutants`) that leak."""
+def _successive_disputes() -> dict[tuple[str, str], object]:
+    """The rule of decision 0008 that decision 0031 replaced: a vendor convicted by
+    re-execution returns the job to DELIVERED, and the developer may dispute another."""
+    effect = CATALOGUE["resolve_step"].effect
+
+    def mutated(market: Market, call: Call) -> Market:
+        after = effect(market, call)
+        job = after.jobs[call["job"]]
+        convicted = job.verdicts[-1].convicted if job.verdicts else None
+        if convicted not in market.jobs[call["job"]].vendors:
+            return after  # a convicted developer still ends the job
+        before = market.jobs[call["job"]]
+        job = replace(before, status=JobStatus.DELIVERED, deadline=market.now + before.window,
+                      verdicts=before.verdicts + (job.verdicts[-1],))
+        return store(market, job)
+    return {("catalogue", "resolve_step"): replace(CATALOGUE["resolve_step"], effect=mutated)}
+
+
+SUCCESSIVE_DISPUTES = Mutant("successive_disputes",
+                             "a vendor convicted by re-execution returns the job to DELIVERED "
+                             "and the developer disputes another (the rule of decision 0008)",
+                             _successive_disputes)
+ACTION_MUTANTS: tuple[Mutant, ...] = (MUTANTS_BY_NAME["model_delivered_to_vendors"],
+                                      SUCCESSIVE_DISPUTES)
+"""Mutants of the spec's actions that leak: one of :mod:`proofs.mutants`, and the old
+dispute rule."""
 
 
 @contextmanager
@@ -139,10 +165,10 @@ def mutant_results(name: str, instance: Instance) -> tuple[list[CheckResult], di
     for mutant, rule, _, replacement in KNOWLEDGE_MUTANTS:
         with knowledge_mutant(rule, replacement):
             kills[mutant] = _killers(markets, spec_verdicts)
-    for mutant in ACTION_MUTANTS:
-        with applied(MUTANTS_BY_NAME[mutant]):
+    for action_mutant in ACTION_MUTANTS:
+        with applied(action_mutant):
             mutated = explore(instance, coverage=False).markets
-        kills[mutant] = sorted(invariant for invariant, _, check
+        kills[action_mutant.name] = sorted(invariant for invariant, _, check
                                in knowledge.KNOWLEDGE_INVARIANTS
                                if all(ok for ok in spec_verdicts[invariant])
                                and any(check(market) for market in mutated))

@@ -304,14 +304,6 @@ def end_after_delivery(market: Market, job: Job, verdicts: tuple[Verdict, ...] =
     return close(market, job, status, payouts, verdicts)
 
 
-def back_to_delivered(market: Market, job: Job, verdict: Verdict) -> Market:
-    """A vendor was convicted in a dispute: the developer may dispute another vendor or
-    accept what remains."""
-    job = replace(job, status=JobStatus.DELIVERED, deadline=market.now + job.window,
-                  verdicts=job.verdicts + (verdict,))
-    return store(market, job)
-
-
 def deliver_model(market: Market, job: Job) -> Market:
     """The developer alone recombines the trained model."""
     return replace(market, model_holders=market.model_holders | {(job.ident, job.developer)})
@@ -778,8 +770,11 @@ def guard_resolve_step(market: Market, call: Call) -> Rejection | None:
 
 def effect_resolve_step(market: Market, call: Call) -> Market:
     """Re-execute the one disputed step from the agreed pre-state and convict the side
-    whose post-state digest is wrong (the respondent, if its digest is wrong). A convicted
-    vendor returns the job to DELIVERED; a convicted developer ends it."""
+    whose post-state digest is wrong (the respondent, if its digest is wrong). Either
+    conviction ends the job: training runs on shares, and re-executing a vendor's step
+    opens that vendor's view of every sharing of the job to the referee, so a job allows
+    one re-execution (decision 0031, amending 0008). A convicted vendor forfeits fee and
+    stake to the developer, which receives no model; the other vendors are paid."""
     job = market.jobs[call["job"]]
     dispute = job.dispute
     respondent_transcript = job.results[dispute.respondent]
@@ -792,8 +787,8 @@ def effect_resolve_step(market: Market, call: Call) -> Market:
                 ("pre_state", pre_state), ("expected", expected),
                 ("respondent_digest", respondent_digest), ("claimant_digest", claimant_digest))
     if respondent_digest != expected:
-        return back_to_delivered(market, job, Verdict(dispute.respondent, Offence.WRONG_COMPUTATION,
-                                                      evidence))
+        return end_after_delivery(market, job, (Verdict(dispute.respondent, Offence.WRONG_COMPUTATION,
+                                                        evidence),))
     verdict = Verdict(job.developer, Offence.FALSE_DISPUTE, evidence)
     payouts = pay_false_dispute(market, job, dispute.respondent, dispute.answers)
     return end_after_delivery(market, job, (verdict,), payouts)
@@ -1006,7 +1001,8 @@ CATALOGUE: dict[str, Action] = {action.name: action for action in (
     Action("dispute_result", Role.DEVELOPER.value, ("job", "vendor", "transcript"),
            DEVELOPER_MOVE + (R.DEADLINE_PASSED, R.VENDOR_NOT_IN_JOB, R.ALREADY_CONVICTED,
                              R.INVALID_TRANSCRIPT, R.NO_DISAGREEMENT),
-           "DISPUTED: opens the bisection game over [0, T] against one vendor not yet convicted",
+           "DISPUTED: opens the bisection game over [0, T] against one vendor not convicted "
+           "of a missed deadline",
            guard_dispute_result, no_requirements, effect_dispute_result),
     Action("bisect_query", Role.DEVELOPER.value, ("job", "digest"),
            BISECTION_MOVE,
@@ -1019,8 +1015,8 @@ CATALOGUE: dict[str, Action] = {action.name: action for action in (
     Action("resolve_step", ANYONE, ("job",),
            (R.UNKNOWN_ACTOR, R.UNKNOWN_JOB, R.WRONG_STATUS, R.BISECTION_UNFINISHED,
             R.DEADLINE_PASSED),
-           "re-executes the disputed step and convicts the side that is wrong: a vendor "
-           "returns the job to DELIVERED, the developer ends it",
+           "RESOLVED: re-executes the disputed step (once per job) and convicts the side "
+           "that is wrong; either conviction ends the job",
            guard_resolve_step, no_requirements, effect_resolve_step),
     Action("report_misuse", Role.DATA_OWNER.value, ("job", "vendor"),
            SIGNED + (R.UNKNOWN_JOB, R.WRONG_STATUS, R.NOT_JOB_PARTY, R.VENDOR_NOT_IN_JOB,
