@@ -30,6 +30,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from reference.chaincode.arguments import (
@@ -89,6 +90,7 @@ from reference.chaincode.records import (
     prefix_range,
     transcript_key,
 )
+from reference.chaincode.shared_disputes import convict_shared_step
 from reference.chaincode.regions import StakeRegions, refusal_reason, regions_from_json_value
 from reference.chaincode.rules import (
     SAFETY_CONSTRAINTS,
@@ -248,6 +250,7 @@ class MarketplaceChaincode:
             "bisect_query": self.bisect_query,
             "bisect_answer": self.bisect_answer,
             "resolve_step": self.resolve_step,
+            "convict_shared_step": partial(convict_shared_step, self),
             "report_misuse": self.report_misuse,
             "timeout": self.timeout,
         }
@@ -412,15 +415,6 @@ class MarketplaceChaincode:
         job.model_delivered = not guilty
         status = Status.SETTLED if not guilty and not verdicts else Status.RESOLVED
         self.close(call, job, status, payouts, verdicts)
-
-    def back_to_delivered(self, call: Call, job: JobRecord, verdict: VerdictRecord) -> None:
-        """A vendor was convicted in a dispute: the job returns to DELIVERED with a fresh
-        deadline; the developer may dispute another vendor or accept what remains."""
-        job.verdicts.append(verdict)
-        job.status = Status.DELIVERED
-        job.deadline = call.now + job.window
-        self.store(call, job)
-        call.summary["new_verdicts"] = [verdict.to_json_value()]
 
     def delivered_in_part(self, call: Call, job: JobRecord,
                           verdicts: list[VerdictRecord]) -> None:
@@ -992,8 +986,8 @@ class MarketplaceChaincode:
 
     def resolve_step(self, call: Call) -> None:
         """Anyone re-executes the narrowed step, before its deadline, from openings: a wrong
-        respondent is convicted and the job returns to DELIVERED; a right one convicts the
-        developer of a false dispute and ends the job."""
+        respondent is convicted, a right one convicts the developer of a false dispute;
+        either ends the job (one re-execution per job, spec decision 0031)."""
         args = call.args
         job_id = args.identifier("job")
         recipe = args.json_object("recipe")
@@ -1030,8 +1024,8 @@ class MarketplaceChaincode:
                     "claimant_digest": dispute.high_claimant_digest,
                     "resolved_by": call.creator.name}
         if outcome.recomputed_digest != dispute.high_respondent_digest:
-            self.back_to_delivered(call, job, VerdictRecord(dispute.respondent,
-                                                            Offence.WRONG_COMPUTATION, evidence))
+            self.end_after_delivery(call, job, [VerdictRecord(dispute.respondent,
+                                                              Offence.WRONG_COMPUTATION, evidence)])
             return
         verdict = VerdictRecord(job.developer, Offence.FALSE_DISPUTE, evidence)
         payouts = pay_false_dispute(job, dispute.respondent, dispute.answers, call.config.treasury)

@@ -176,12 +176,14 @@ def test_a_valid_ledger_with_a_wrong_verdict_is_caught(tmp_path) -> None:
 
 
 @pytest.fixture(scope="module")
-def two_disputes(tmp_path_factory) -> tuple[Path, JobRun]:
-    """One job on the network with three vendors (T = 28 steps, R = 5): vendor2 skipped
-    work from step 3 and never answers its bisection — every timeout opens its published
-    digest for it — and resolve_step still convicts it; vendor3 skipped work from step 5,
-    answers, but the developer leaves its narrowed step unresolved, so the timeout
-    convicts the developer (the claimant bears the burden) and the job ends."""
+def two_disputes(tmp_path_factory) -> tuple[Path, JobRun, JobRun]:
+    """Two jobs on the network (T = 28 steps, R = 5). ``job-x``, three vendors: vendor2
+    skipped work from step 3 and never answers its bisection — every timeout opens its
+    published digest for it — and resolve_step still convicts it, which ends the job
+    (decision 0031: one re-execution per job), though vendor3 also skipped work from step 5.
+    ``job-y``, vendors 1 and 3: vendor3 skipped work from step 5 and answers, but the
+    developer leaves its narrowed step unresolved, so the timeout convicts the developer
+    (the claimant bears the burden)."""
     directory = tmp_path_factory.mktemp("disputes") / "net"
     clock = MarketClock(ledger=FakeClock())
     network = Network.create(directory, peers=4,
@@ -200,50 +202,62 @@ def two_disputes(tmp_path_factory) -> tuple[Path, JobRun]:
                       make_recipe(epochs=2))
         cast.vendors["vendor2"].plan_lazy("job-x", 3)
         cast.vendors["vendor3"].plan_lazy("job-x", 5)
-        run = run_job(cast, clock, "job-x", ["data1", "data2"], ["vendor1", "vendor2", "vendor3"],
-                      silent=frozenset({"vendor2"}), unresolved=frozenset({"vendor3"}))
+        cast.vendors["vendor3"].plan_lazy("job-y", 5)
+        first = run_job(cast, clock, "job-x", ["data1", "data2"], ["vendor1", "vendor2", "vendor3"],
+                        silent=frozenset({"vendor2"}))
+        second = run_job(cast, clock, "job-y", ["data1", "data2"], ["vendor1", "vendor3"],
+                         unresolved=frozenset({"vendor3"}))
     finally:
         network.close()
-    return directory, run
+    return directory, first, second
 
 
-def test_disputes_one_after_another_on_the_network(two_disputes) -> None:
-    directory, run = two_disputes
-    record = run.record
-    assert record.steps == 28
-    assert [(v.convicted, v.offence) for v in record.verdicts] == [
-        ("vendor2", "WRONG_COMPUTATION"), ("dev1", "MISSED_DEADLINE")]
-    assert record.verdicts[1].evidence["turn"] == "resolve"
-    assert record.verdicts[1].evidence["respondent"] == "vendor3"
-    assert run.outcome == "RESOLVED:MISSED_DEADLINE" and not record.model_delivered
-    silent, unresolved = record.disputes
-    assert [silent.respondent, unresolved.respondent] == ["vendor2", "vendor3"]
-    assert silent.rounds >= 4 and silent.answers == 0  # every digest opened by a timeout
-    assert unresolved.rounds >= 4 and unresolved.answers == unresolved.rounds
+def credits_of(record) -> dict[str, int]:
     credits: dict[str, int] = {}
     for account, amount in record.payouts:
         credits[account] = credits.get(account, 0) + amount
+    return credits
+
+
+def test_one_re_execution_per_job_on_the_network(two_disputes) -> None:
+    directory, first, second = two_disputes
+    record = first.record
+    assert record.steps == 28
+    assert [(v.convicted, v.offence) for v in record.verdicts] == [("vendor2", "WRONG_COMPUTATION")]
+    assert first.outcome == "RESOLVED:WRONG_COMPUTATION" and not record.model_delivered
+    (silent,) = record.disputes  # the conviction ended the job: vendor3 is not disputed
+    assert silent.respondent == "vendor2" and silent.rounds >= 4 and silent.answers == 0
     forfeit = 40 + record.vendor_stake
+    assert credits_of(record) == {"owner1": 100 + record.owner_bond, "owner2": 100 + record.owner_bond,
+                                  "vendor1": forfeit, "vendor3": forfeit,
+                                  "dev1": record.developer_bond + forfeit}
+    record = second.record
+    assert [(v.convicted, v.offence) for v in record.verdicts] == [("dev1", "MISSED_DEADLINE")]
+    assert record.verdicts[0].evidence["turn"] == "resolve"
+    assert record.verdicts[0].evidence["respondent"] == "vendor3"
+    assert second.outcome == "RESOLVED:MISSED_DEADLINE"
+    (unresolved,) = record.disputes
+    assert unresolved.rounds >= 4 and unresolved.answers == unresolved.rounds
     answered = 2 * unresolved.answers  # G per round vendor3 answered
     assert record.developer_bond == 2 * 5
-    assert credits == {"owner1": 100 + record.owner_bond, "owner2": 100 + record.owner_bond,
-                       "vendor1": forfeit, "vendor3": forfeit + answered,
-                       "treasury": record.developer_bond - answered, "dev1": forfeit}
+    assert credits_of(record) == {"owner1": 100 + record.owner_bond, "owner2": 100 + record.owner_bond,
+                                  "vendor1": forfeit, "vendor3": forfeit + answered,
+                                  "treasury": record.developer_bond - answered}
     assert verify_ledger(directory).ok
     report = check_ledger(directory)
     assert report.ok and report.verdicts_checked == 2, report.to_json_value()
 
 
-def test_evidence_checker_follows_the_rules_of_successive_disputes(two_disputes) -> None:
-    directory, _ = two_disputes
+def test_evidence_checker_follows_the_rules_of_disputes(two_disputes) -> None:
+    directory, _, _ = two_disputes
     transactions = list(read_transactions(directory, CHAINCODE_NAME))
     ending = max(index for index, tx in enumerate(transactions) if tx.function == "timeout")
-    job = json.loads(transactions[ending].writes["job/job-x"])
+    job = json.loads(transactions[ending].writes["job/job-y"])
     assert job["payouts"] is not None
-    job["payouts"] = [[account, amount] if account != "dev1" else ["vendor2", amount]
+    job["payouts"] = [[account, amount] if account != "treasury" else ["vendor1", amount]
                       for account, amount in job["payouts"]]  # the escrow still adds up
     tampered = replace(transactions[ending], writes={**transactions[ending].writes,
-                                                     "job/job-x": json.dumps(job).encode()})
+                                                     "job/job-y": json.dumps(job).encode()})
     report = EvidenceChecker().run(transactions[:ending] + [tampered] + transactions[ending + 1:])
     assert not report.ok and report.tokens_conserved
     assert any("the rules give RESOLVED" in problem for problem in report.problems)
@@ -251,16 +265,18 @@ def test_evidence_checker_follows_the_rules_of_successive_disputes(two_disputes)
     resolve = next(index for index, tx in enumerate(transactions)
                    if tx.function == "resolve_step")
     job = json.loads(transactions[resolve].writes["job/job-x"])
-    job["status"] = "DISPUTED"  # the conviction did not return the job to DELIVERED
+    assert job["status"] == "RESOLVED" and job["payouts"] is not None
+    job.update(status="DELIVERED", payouts=None)  # as under the old rule (decision 0008)
     tampered = replace(transactions[resolve], writes={**transactions[resolve].writes,
                                                       "job/job-x": json.dumps(job).encode()})
     report = EvidenceChecker().run(transactions[:resolve] + [tampered])
-    assert any("after a vendor's conviction" in problem for problem in report.problems)
+    assert any("after a vendor's conviction in a dispute; the rules end the job" in problem
+               for problem in report.problems)
 
-    job = json.loads(transactions[ending].writes["job/job-x"])
+    job = json.loads(transactions[ending].writes["job/job-y"])
     job["verdicts"][-1]["convicted"] = "vendor3"  # as if the respondent answered for the step
     tampered = replace(transactions[ending], writes={**transactions[ending].writes,
-                                                     "job/job-x": json.dumps(job).encode()})
+                                                     "job/job-y": json.dumps(job).encode()})
     report = EvidenceChecker().run(transactions[:ending] + [tampered])
     (disagreement,) = [check for check in report.checks if not check.agrees]
     assert disagreement.recorded == [("vendor3", "MISSED_DEADLINE")]
