@@ -23,14 +23,16 @@ from reference.clients.datasets import split_into_parts
 from reference.ledger import FakeClock, Network, verify_ledger
 from reference.training import make_recipe, prepare_breast_cancer
 
-DEMO_BALANCES = {"dev1": 1658, "owner1": 800, "owner2": 700, "treasury": 156,
-                 "vendor1": 1620, "vendor2": 1324, "vendor3": 1002, "vendor4": 1540}
-"""Funding (owners 400, developer 2000, vendors 1500 each) moved by the four jobs:
-honest — owners +100 each, vendors 1 and 2 +40, developer -280; lazy (vendor3 convicted,
-the job back at DELIVERED, then accepted) — owners +100 each, vendor1 +40, vendor3 loses
-its stake 538, developer +298 (bond, vendor3's fee and stake, less what it paid); false
+DEMO_BALANCES = {"dev1": 1922, "owner1": 900, "owner2": 700, "treasury": 156,
+                 "vendor1": 1660, "vendor2": 1364, "vendor3": 1042, "vendor4": 1056}
+"""Funding (owners 400, developer 2000, vendors 1500 each) moved by the five jobs:
+honest — owners +100 each, vendors 1 and 2 +40, developer -280; lazy (vendor3 convicted
+by resolve_step, which ends the job) — owners +100 each, vendor1 +40, vendor3 loses its
+stake 538, developer +298 (bond, vendor3's fee and stake, less what it paid); false
 complaint — owner1 +100 from vendor2's stake of 256, the rest (156) to the treasury;
-secret-shared (four vendors) — owners +100 each, every vendor +40, developer -360."""
+secret-shared (four vendors) — owners +100 each, every vendor +40, developer -360;
+secret-shared lazy (data1, vendor4 convicted by convict_shared_step) — owner1 +100,
+vendors 1-3 +40, vendor4 loses its stake 484, developer +264."""
 
 
 def run_cli(*argv: str) -> tuple[int, str, str]:
@@ -61,11 +63,14 @@ def test_demo_outcomes(demo) -> None:
          "model_delivered": False},
         {"id": "job-shared", "outcome": "SETTLED", "status": "SETTLED", "convicted": [],
          "offences": [], "disputes": 0, "model_delivered": True},
+        {"id": "job-shared-lazy", "outcome": "RESOLVED:WRONG_COMPUTATION", "status": "RESOLVED",
+         "convicted": ["vendor4"], "offences": ["WRONG_COMPUTATION"], "disputes": 0,
+         "model_delivered": False},
     ]
     assert summary["outcomes_as_expected"] is True
     assert list(summary)[-3:] == ["jobs", "tokens_conserved", "ledger_verified"]
     assert summary["tokens_conserved"] is True and summary["ledger_verified"] is True
-    assert summary["evidence_checker"]["ok"] and summary["evidence_checker"]["verdicts_checked"] == 2
+    assert summary["evidence_checker"]["ok"] and summary["evidence_checker"]["verdicts_checked"] == 3
     assert summary["balances"] == DEMO_BALANCES
     assert sum(DEMO_BALANCES.values()) == summary["minted"] == 8800
 
@@ -97,6 +102,10 @@ def test_demo_trains_on_shares_and_reports_what_each_party_holds(demo) -> None:
     assert privacy["max_views_opened_per_sharing"] <= training["threshold"]
     assert [(d["job"], d["convicted"]) for d in privacy["disputes"]] == [
         ("job-shared-lazy", "vendor4")]
+    assert privacy["scope"] == ["job-shared", "job-shared-lazy"]
+    assert [item["job"] for item in privacy["plaintext_jobs"]] == [
+        "job-honest", "job-lazy", "job-complaint"]
+    assert all(item["why"] for item in privacy["plaintext_jobs"])
     assert demo[1]["secret_shared_as_expected"] is True
 
 
@@ -105,7 +114,7 @@ def test_ledger_verify_recomputes_every_verdict(demo) -> None:
     code, out, _ = run_cli("ledger", "verify", str(directory), "--json")
     report = json.loads(out)
     assert code == 0 and report["ok"] and report["ledger"]["problems"] == []
-    assert report["evidence"]["verdicts_checked"] == 2
+    assert report["evidence"]["verdicts_checked"] == 3
     peer = next((directory / "peers").iterdir())
     code, out, _ = run_cli("ledger", "verify", str(peer))
     assert code == 0 and "ledger verified" in out
@@ -128,6 +137,33 @@ def test_evidence_checker_detects_a_tampered_verdict(demo) -> None:
     (disagreement,) = [check for check in report.checks if not check.agrees]
     assert disagreement.recorded == [("owner1", "DEFECTIVE_INPUTS")]
     assert disagreement.recomputed == [("vendor2", "FALSE_COMPLAINT")]
+
+
+def test_the_shared_verdict_is_recomputed_from_the_ledger_records(demo) -> None:
+    """job-shared-lazy's convict_shared_step: the checker recomputes vendor4 from the
+    opened records and the step digests the vendors published; a verdict against an
+    honest vendor, or records that are not the committed ones, disagree."""
+    directory, _ = demo
+    transactions = list(read_transactions(directory, CHAINCODE_NAME))
+    index = next(position for position, tx in enumerate(transactions)
+                 if tx.function == "convict_shared_step")
+    verdict_tx = transactions[index]
+    job = json.loads(verdict_tx.writes["job/job-shared-lazy"])
+    assert [(v["convicted"], v["offence"]) for v in job["verdicts"]] == [("vendor4", "WRONG_COMPUTATION")]
+    job["verdicts"][0]["convicted"] = "vendor2"
+    tampered = replace(verdict_tx, writes={**verdict_tx.writes,
+                                           "job/job-shared-lazy": json.dumps(job).encode()})
+    report = EvidenceChecker().run(transactions[:index] + [tampered])
+    (disagreement,) = [check for check in report.checks if not check.agrees]
+    assert disagreement.recorded == [("vendor2", "WRONG_COMPUTATION")]
+    assert disagreement.recomputed == [("vendor4", "WRONG_COMPUTATION")]
+    args = json.loads(verdict_tx.args[0])
+    args["records"]["vendor1"][0]["check_value"] = "1"
+    forged = replace(verdict_tx, args=(json.dumps(args).encode(),))
+    report = EvidenceChecker().run(transactions[:index] + [forged])
+    (disagreement,) = [check for check in report.checks if not check.agrees]
+    assert disagreement.recomputed == []
+    assert any("not the step digests it published" in note for note in disagreement.notes)
 
 
 class BiasedChaincode(MarketplaceChaincode):
@@ -239,6 +275,7 @@ def test_one_re_execution_per_job_on_the_network(two_disputes) -> None:
     (unresolved,) = record.disputes
     assert unresolved.rounds >= 4 and unresolved.answers == unresolved.rounds
     answered = 2 * unresolved.answers  # G per round vendor3 answered
+    forfeit = 40 + record.vendor_stake  # the two-vendor job's stake
     assert record.developer_bond == 2 * 5
     assert credits_of(record) == {"owner1": 100 + record.owner_bond, "owner2": 100 + record.owner_bond,
                                   "vendor1": forfeit, "vendor3": forfeit + answered,
@@ -254,7 +291,7 @@ def test_evidence_checker_follows_the_rules_of_disputes(two_disputes) -> None:
     ending = max(index for index, tx in enumerate(transactions) if tx.function == "timeout")
     job = json.loads(transactions[ending].writes["job/job-y"])
     assert job["payouts"] is not None
-    job["payouts"] = [[account, amount] if account != "treasury" else ["vendor1", amount]
+    job["payouts"] = [[account, amount] if account != "vendor1" else ["owner2", amount]
                       for account, amount in job["payouts"]]  # the escrow still adds up
     tampered = replace(transactions[ending], writes={**transactions[ending].writes,
                                                      "job/job-y": json.dumps(job).encode()})
