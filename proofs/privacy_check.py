@@ -8,8 +8,10 @@ vendors' shares of one sharing. A failure names the first market found (a shorte
 
 Non-vacuity: *leaking mutants* change how an action moves knowledge — the old plaintext
 protocol's deliveries and openings, a second view opened to the referee, final shares sent
-to the vendors, check values published unmasked, the model delivered to the vendors (a
-mutant of the spec's actions) — and each must be killed: some knowledge invariant that
+to the vendors, check values published unmasked, and two mutants of the spec's actions:
+the model delivered to the vendors, and the rule of successive disputes that decision
+0031 replaced (a conviction by re-execution returning the job to DELIVERED) — and each
+must be killed: some knowledge invariant that
 holds on the unmutated spec fails on the mutant — on the same reachable market for the
 mutants of knowledge rules (so a property that fails elsewhere on the instance still
 kills), on the whole instance for the action mutants.
@@ -182,7 +184,8 @@ def mutant_results(name: str, instance: Instance) -> tuple[list[CheckResult], di
 
 def privacy_mutant_instance() -> Instance:
     """Where the leaking mutants run: one job of one dataset and two vendors, one step (so
-    a second vendor exists to open, and successive disputes are reachable)."""
+    a second vendor exists to open, and under the old rule successive disputes are
+    reachable)."""
     return make_instance(data_owners=1, developers=1, vendors=2, jobs=1, datasets_per_job=1,
                          vendors_per_job=2, steps=1)
 
