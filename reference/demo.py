@@ -84,7 +84,7 @@ SHARED_MODEL = "model-shared"
 SHARED_THRESHOLD = 1
 SHARED_EPOCHS = 2  # 28 steps of 32 rows: the secret-shared demo training stays within ~30 s
 SHARED_LAZY_MODEL = "model-shared-lazy"
-SHARED_LAZY_BATCH = 96  # data1 alone in batches of 96 rows: a short job (3 steps)
+SHARED_LAZY_BATCH = 96  # data1 alone in batches of 96 rows: a short job (2 steps)
 SHARED_LAZY_FROM = 1
 
 GatewayFactory = Callable[[str, str, str], "NetworkGateway | MemoryGateway"]
