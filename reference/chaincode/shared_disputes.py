@@ -110,7 +110,7 @@ def committed_records(call: SharedCall, job: JobRecord, opened: dict[str, Any],
         for k, value in enumerate(values):
             try:
                 record = StepRecord.from_json_value(value)
-            except (KeyError, TypeError, ValueError, AttributeError):
+            except (KeyError, TypeError, ValueError, AttributeError, OverflowError):
                 raise Rejected(MarketCode.BAD_STEP_EVIDENCE,
                                f"{vendor}: the record of step {k} is malformed") from None
             if record.step != k or record_digest(value) != digests[k]:
@@ -150,7 +150,7 @@ def convict_shared_step(host: SharedDisputeHost, call: SharedCall) -> None:
     committed = records[suspect][step]
     try:
         redone = StepRecord.from_json_value(replay)
-    except (KeyError, TypeError, ValueError, AttributeError):
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError):
         raise Rejected(MarketCode.BAD_STEP_EVIDENCE, "the replay is malformed") from None
     if redone.step != step or redone.pre != committed.pre or redone.key_digest != committed.key_digest:
         raise Rejected(MarketCode.BAD_STEP_EVIDENCE,
