@@ -66,7 +66,6 @@ JOB_EDGES: tuple[tuple[str, str, str], ...] = (
     ("DELIVERED", "timeout", "RESOLVED"),
     ("DISPUTED", "bisect_query", "DISPUTED"),
     ("DISPUTED", "bisect_answer", "DISPUTED"),
-    ("DISPUTED", "resolve_step", "DELIVERED"),
     ("DISPUTED", "resolve_step", "RESOLVED"),
     ("DISPUTED", "misuse_data", "DISPUTED"),
     ("DISPUTED", "report_misuse", "RESOLVED"),

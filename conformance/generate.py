@@ -308,20 +308,27 @@ def scenarios() -> list[Scenario]:
     add("defective-inputs", "A vendor complains about a defective delivery: the owner is convicted",
         *plain.LICENSED_DEFECTIVE.calls, plain.ACCEPT[V1], plain.ACCEPT[V2],
         job_call("complain_inputs", V2, dataset="data1"))
-    add("wrong-computation", "A lazy vendor loses the bisection game; the developer accepts "
-        "what remains", *plain.NARROWED.calls, job_call("resolve_step", "owner2"),
+    add("wrong-computation", "A lazy vendor loses the bisection game; the job ends with the "
+        "one re-execution it allows, and a later acceptance is refused",
+        *plain.NARROWED.calls, job_call("resolve_step", "owner2"),
         job_call("accept_result", DEV))
     add("claimant-silent", "The developer falls silent during the bisection and is convicted",
         *plain.QUERIED.calls, plain.ANSWER, TICK, TICK, timeout)
     add("respondent-silent", "The disputed vendor falls silent: its committed digest is opened "
-        "for it and the bisection goes on to a conviction; then the developer stays silent",
+        "for it and the bisection goes on to a conviction, which ends the job",
         *plain.QUERIED.calls, TICK, TICK, timeout,
         job_call("bisect_query", DEV, digest=plain.honest(V1)[2]),
         job_call("bisect_answer", V1, digest=plain.lazy(V1)[2]),
-        job_call("resolve_step", "owner1"), TICK, TICK, timeout)
+        job_call("resolve_step", "owner1"))
     add("silent-vendor", "One vendor confirms and submits, the other stays silent",
         *plain.RUNNING.calls, plain.CONFIRM[V1],
         plain.submit(V1, plain.honest(V1)), TICK, TICK, timeout)
+    silent_vendor = (*plain.CONFIRMED.calls, plain.submit(V1, plain.honest(V1)), TICK, TICK, timeout)
+    add("silent-vendor-accepted", "A vendor stayed silent and was convicted; the developer "
+        "accepts the other's result: resolved, the silent vendor forfeits",
+        *silent_vendor, job_call("accept_result", DEV))
+    add("silent-vendor-then-silence", "A vendor stayed silent and was convicted; the developer "
+        "stays silent too: its silence accepts, resolved", *silent_vendor, TICK, TICK, timeout)
     add("misuse-while-delivered", "A vendor misuses the data after delivery; an owner reports it",
         *plain.DELIVERED.calls, job_call("misuse_data", V2),
         job_call("report_misuse", "owner2", vendor=V2))

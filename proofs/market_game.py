@@ -253,9 +253,13 @@ def honest_choice(market: Market, player: str, labels: list[str]) -> str:
             return f"complain_{defective[0]}" if defective else "confirm_inputs"
         return "submit_honest"
     if job.status == JobStatus.DELIVERED:
+        # a job allows one re-execution (decision 0031): with several wrong results the
+        # honest developer examines the last wrong vendor in the job's order (the order the
+        # vendors move in here), so that no vendor deciding after another one skipped the
+        # computation can count on that one being examined instead
         lazy = [v for v in job.vendors
                 if not did_honest_work(market, job, v) and v not in job.convicted_vendors]
-        return f"dispute_{lazy[0]}" if lazy else "accept_result"
+        return f"dispute_{lazy[-1]}" if lazy else "accept_result"
     if job.status == JobStatus.DISPUTED:
         if the_dispute(job).turn == Turn.RESPONDENT:
             return "bisect_answer"

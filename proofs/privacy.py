@@ -8,8 +8,10 @@ vendors' shares of one sharing. A failure names the first market found (a shorte
 
 Non-vacuity: *leaking mutants* change how an action moves knowledge — the old plaintext
 protocol's deliveries and openings, a second view opened to the referee, final shares sent
-to the vendors, check values published unmasked, the model delivered to the vendors (a
-mutant of the spec's actions) — and each must be killed: some knowledge invariant that
+to the vendors, check values published unmasked, and two mutants of the spec's actions:
+the model delivered to the vendors, and the rule of successive disputes that decision
+0031 replaced (a conviction by re-execution returning the job to DELIVERED) — and each
+must be killed: some knowledge invariant that
 holds on the unmutated spec fails on the mutant — on the same reachable market for the
 mutants of knowledge rules (so a property that fails elsewhere on the instance still
 kills), on the whole instance for the action mutants.
@@ -20,14 +22,16 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 
 import spec.knowledge as knowledge
 from proofs.explore import explore
-from mutation.patching import applied
+from mutation.patching import Mutant, Patch, applied
 from proofs.mutants import MUTANTS_BY_NAME
 from proofs.results import CheckContext, CheckProvider, CheckResult, ProviderReport
+from spec.actions import CATALOGUE, Call, store
+from spec.state import JobStatus, Market
 from spec.world import Instance, make_instance
-from spec.state import Market
 
 KIND = "privacy"
 
@@ -107,8 +111,32 @@ KNOWLEDGE_MUTANTS: tuple[tuple[str, str, str, Callable], ...] = (
     ("check_values_unmasked", "released", "every vendor publishes its unmasked share in the "
                                           "state check", _unmasked_checks),
 )
-ACTION_MUTANTS = ("model_delivered_to_vendors",)
-"""Mutants of the spec's actions (:mod:`proofs.mutants`) that leak."""
+def _successive_disputes() -> tuple[Patch, ...]:
+    """The rule of decision 0008 that decision 0031 replaced: a vendor convicted by
+    re-execution returns the job to DELIVERED, and the developer may dispute another."""
+    effect = CATALOGUE["resolve_step"].effect
+
+    def mutated(market: Market, call: Call) -> Market:
+        after = effect(market, call)
+        job = after.jobs[call["job"]]
+        convicted = job.verdicts[-1].convicted if job.verdicts else None
+        if convicted not in market.jobs[call["job"]].vendors:
+            return after  # a convicted developer still ends the job
+        before = market.jobs[call["job"]]
+        job = replace(before, status=JobStatus.DELIVERED, deadline=market.now + before.window,
+                      verdicts=before.verdicts + (job.verdicts[-1],))
+        return store(market, job)
+    return (Patch(CATALOGUE, "resolve_step", replace(CATALOGUE["resolve_step"], effect=mutated)),)
+
+
+SUCCESSIVE_DISPUTES = Mutant("successive_disputes",
+                             "a vendor convicted by re-execution returns the job to DELIVERED "
+                             "and the developer disputes another (the rule of decision 0008)",
+                             _successive_disputes)
+ACTION_MUTANTS: tuple[Mutant, ...] = (MUTANTS_BY_NAME["model_delivered_to_vendors"],
+                                      SUCCESSIVE_DISPUTES)
+"""Mutants of the spec's actions that leak: one of :mod:`proofs.mutants`, and the old
+dispute rule."""
 
 
 @contextmanager
@@ -140,10 +168,10 @@ def mutant_results(name: str, instance: Instance) -> tuple[list[CheckResult], di
     for mutant, rule, _, replacement in KNOWLEDGE_MUTANTS:
         with knowledge_mutant(rule, replacement):
             kills[mutant] = _killers(markets, spec_verdicts)
-    for mutant in ACTION_MUTANTS:
-        with applied(MUTANTS_BY_NAME[mutant]):
+    for action_mutant in ACTION_MUTANTS:
+        with applied(action_mutant):
             mutated = explore(instance, coverage=False).markets
-        kills[mutant] = sorted(invariant for invariant, _, check
+        kills[action_mutant.name] = sorted(invariant for invariant, _, check
                                in knowledge.KNOWLEDGE_INVARIANTS
                                if all(ok for ok in spec_verdicts[invariant])
                                and any(check(market) for market in mutated))
@@ -157,7 +185,8 @@ def mutant_results(name: str, instance: Instance) -> tuple[list[CheckResult], di
 
 def privacy_mutant_instance() -> Instance:
     """Where the leaking mutants run: one job of one dataset and two vendors, one step (so
-    a second vendor exists to open, and successive disputes are reachable)."""
+    a second vendor exists to open, and under the old rule successive disputes are
+    reachable)."""
     return make_instance(data_owners=1, developers=1, vendors=2, jobs=1, datasets_per_job=1,
                          vendors_per_job=2, steps=1)
 

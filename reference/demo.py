@@ -12,8 +12,8 @@ Jobs, run one after the other on the same ledger:
    the transcripts part, the audit re-executes the step where they part, the developer
    disputes vendor 3, the bisection narrows the disagreement to one step and
    ``resolve_step`` re-executes it on the ledger: vendor 3 is convicted of
-   WRONG_COMPUTATION and the job returns to DELIVERED; with no other vendor to dispute the
-   developer accepts, and the job ends RESOLVED:WRONG_COMPUTATION (no model delivered);
+   WRONG_COMPUTATION, which ends the job (one re-execution per job):
+   RESOLVED:WRONG_COMPUTATION, no model delivered;
 3. ``job-complaint`` — dataset 1, vendor 2; vendor 2 complains about inputs that match
    their commitment: the signed delivery receipt convicts it of FALSE_COMPLAINT.
 
@@ -21,10 +21,11 @@ Then two secret-shared trainings (:mod:`reference.clients.shared_training`):
 ``job-shared``, a ledger job of vendors 1–4 that trains the demo model (``SHARED_EPOCHS``
 epochs) on Shamir shares across four vendor processes (MPyC, t = 1) — the owners deal their
 rows, the developer its initial model, the vendors commit the digests of their per-step
-records with ``submit_result``, the developer accepts and alone opens the result — and,
-off the ledger (no chaincode action settles such a dispute yet), ``job-shared-lazy``: a
-few steps with a vendor that keeps its shares instead of updating them; the public check
-names it and the referee, re-executing that one vendor's step from its view, convicts it.
+records with ``submit_result``, the developer accepts and alone opens the result — and
+``job-shared-lazy``, a short ledger job on data1 with a vendor that keeps its shares
+instead of updating them: the public check names it, the referee re-executes that one
+vendor's step from its view, and ``convict_shared_step`` convicts it on the ledger from
+the committed step records (RESOLVED:WRONG_COMPUTATION).
 
 Then: every balance, the token-conservation check, ``verify_ledger`` on every peer, and
 the independent evidence checker over the block store.
@@ -82,7 +83,8 @@ SHARED_VENDORS = ("vendor1", "vendor2", "vendor3", "vendor4")  # vendor4 only in
 SHARED_MODEL = "model-shared"
 SHARED_THRESHOLD = 1
 SHARED_EPOCHS = 2  # 28 steps of 32 rows: the secret-shared demo training stays within ~30 s
-SHARED_LAZY_STEPS = 3
+SHARED_LAZY_MODEL = "model-shared-lazy"
+SHARED_LAZY_BATCH = 96  # data1 alone in batches of 96 rows: a short job (2 steps)
 SHARED_LAZY_FROM = 1
 
 GatewayFactory = Callable[[str, str, str], "NetworkGateway | MemoryGateway"]
@@ -140,6 +142,8 @@ def set_up_market(cast: Cast, clock: MarketClock, parts: list[PreparedDataset],
         must(vendor.register_offer(FEE, COST, CAPACITY))
     must(cast.developer.register_model("model1", recipe))
     must(cast.developer.register_model(SHARED_MODEL, make_recipe(epochs=SHARED_EPOCHS)))
+    must(cast.developer.register_model(SHARED_LAZY_MODEL,
+                                       make_recipe(epochs=1, batch_size=SHARED_LAZY_BATCH)))
     clock.advance(60)
 
 
@@ -172,9 +176,9 @@ def run_job(cast: Cast, clock: MarketClock, job_id: str, datasets: list[str],
             unresolved: frozenset[str] = frozenset()) -> JobRun:
     """Drive one job from request to its end, every party following its plan.
 
-    After delivery the developer audits, then disputes every vendor the audit convicts,
-    one after another (each conviction returns the job to DELIVERED), and accepts what
-    remains. ``silent`` names respondents that never answer the bisection (``timeout``
+    After delivery the developer audits, then disputes the first vendor the audit
+    convicts (the dispute's resolution ends the job: one re-execution per job) or, with no
+    finding, accepts. ``silent`` names respondents that never answer the bisection (``timeout``
     opens their committed digests for them); ``unresolved`` names respondents whose
     narrowed step the developer leaves unresolved (``timeout`` then convicts the
     developer, who bears the burden of its dispute).
@@ -340,8 +344,8 @@ def run_demo(directory: str | Path | None = None, peers: int = 4,
         say("job-complaint: data1, vendor2; vendor2 complains about inputs that are fine")
         cast.vendors["vendor2"].plan_false_complaint("job-complaint", "data1")
         runs.append(run_job(cast, clock, "job-complaint", ["data1"], ["vendor2"]))
-        training, privacy, shared_run = run_shared_phase(cast, clock, parts, say)
-        runs.append(shared_run)
+        training, privacy, shared_runs = run_shared_phase(cast, clock, parts, say)
+        runs += shared_runs
         accounts = cast.admin.accounts()
         blocks = network.peers[0].height
     finally:
@@ -358,18 +362,13 @@ def run_demo(directory: str | Path | None = None, peers: int = 4,
                       [attack.to_json_value() for attack in attacks.attacks])
 
 
-def run_shared_phase(cast: Cast, clock: MarketClock, parts: list[PreparedDataset],
-                     say: Callable[[str], None]) -> tuple[dict[str, Any], dict[str, Any], JobRun]:
-    """``job-shared`` on the ledger (trained on shares; the ledger holds the per-step
-    commitments), then ``job-shared-lazy`` off it; the demo's ``training`` and ``privacy``
-    summaries and the ledger job's run."""
+def open_shared_job(cast: Cast, clock: MarketClock, job_id: str, model_id: str,
+                    datasets: list[str], names: list[str]) -> ModelRecipe:
+    """A secret-shared job on the ledger up to training: requested, granted, staked and
+    confirmed (the owners hand each vendor its sealed share bundle, not a decryptable
+    dataset); the job's recipe."""
     developer = cast.developer
-    names = list(SHARED_VENDORS)
-    keys = {name: cast.vendors[name].exchange_key for name in names}
-    datasets = {"data1": ("owner1", parts[0]), "data2": ("owner2", parts[1])}
-    job_id = "job-shared"
-    must(developer.request(job_id, SHARED_MODEL, list(datasets), names, purpose=PURPOSE,
-                           window=WINDOW))
+    must(developer.request(job_id, model_id, datasets, names, purpose=PURPOSE, window=WINDOW))
     recipe = developer.recipe_for(job_id)
     for name in names:
         cast.vendors[name].receive_recipe(job_id, recipe)
@@ -380,9 +379,46 @@ def run_shared_phase(cast: Cast, clock: MarketClock, parts: list[PreparedDataset
     for name in names:
         must(cast.vendors[name].accept(job_id))
     clock.advance(30)
-    # the owners hand each vendor its sealed share bundle instead of a decryptable dataset
     for name in names:
         must(cast.vendors[name].gateway.submit("confirm_inputs", {"job": job_id}))
+    return recipe
+
+
+def submit_shared_results(cast: Cast, clock: MarketClock, job_id: str, shared: SharedJob) -> None:
+    """Each vendor's ``submit_result``: the digests of its per-step records."""
+    clock.advance(600)
+    for index, name in enumerate(shared.vendors):
+        must(cast.vendors[name].gateway.submit(
+            "submit_result", commitment_arguments(job_id, shared.training.records[index])))
+    clock.advance(120)
+
+
+def convict_on_ledger(cast: Cast, job_id: str, shared: SharedJob) -> None:
+    """The referee's verdict on the ledger: ``convict_shared_step`` with every vendor's
+    records up to the faulty step (checked there against their committed digests) and the
+    record its re-execution of the named vendor's view gave."""
+    [judgement] = shared.judgements
+    step, convicted = judgement["step"], judgement["convicted"]
+    if convicted is None or judgement["replayed"] is None:
+        raise RuntimeError(f"the referee convicted nobody in {job_id}: {judgement['reason']}")
+    records = {name: [record.to_json_value() for record in shared.training.records[index][:step + 1]]
+               for index, name in enumerate(shared.vendors)}
+    must(cast.developer.gateway.submit("convict_shared_step", {
+        "job": job_id, "step": step, "vendor": convicted, "records": records,
+        "replay": judgement["replayed"]}))
+
+
+def run_shared_phase(cast: Cast, clock: MarketClock, parts: list[PreparedDataset],
+                     say: Callable[[str], None]) -> tuple[dict[str, Any], dict[str, Any], list[JobRun]]:
+    """``job-shared`` and ``job-shared-lazy`` on the ledger, both trained on shares (the
+    ledger holds the per-step commitments); the demo's ``training`` and ``privacy``
+    summaries and the jobs' runs."""
+    developer = cast.developer
+    names = list(SHARED_VENDORS)
+    keys = {name: cast.vendors[name].exchange_key for name in names}
+    datasets = {"data1": ("owner1", parts[0]), "data2": ("owner2", parts[1])}
+    job_id = "job-shared"
+    recipe = open_shared_job(cast, clock, job_id, SHARED_MODEL, list(datasets), names)
     training_set = job_training_set(parts)
     with tempfile.TemporaryDirectory(prefix="aimarket-mpc-") as workdir:
         say(f"job-shared: data1 + data2 on Shamir shares across {len(names)} vendor processes "
@@ -395,21 +431,25 @@ def run_shared_phase(cast: Cast, clock: MarketClock, parts: list[PreparedDataset
         seconds = time.perf_counter() - started
         if shared.judgements:
             raise RuntimeError(f"the honest secret-shared job found a fault: {shared.judgements}")
-        clock.advance(600)
-        for index, name in enumerate(names):
-            must(cast.vendors[name].gateway.submit(
-                "submit_result", commitment_arguments(job_id, shared.training.records[index])))
-        clock.advance(120)
+        submit_shared_results(cast, clock, job_id, shared)
         must(developer.accept(job_id))
         if not developer.job(job_id).model_delivered:
             raise RuntimeError(f"the ledger does not deliver the model of {job_id}")
         open_shared_model(shared, developer.name)
-        say(f"job-shared-lazy (off the ledger): {SHARED_LAZY_STEPS} steps; vendor4 keeps its "
-            f"shares from step {SHARED_LAZY_FROM} on instead of updating them")
-        lazy = run_shared_job("job-shared-lazy", recipe, datasets, developer.name, keys,
-                              Path(workdir) / "job-shared-lazy", threshold=SHARED_THRESHOLD,
-                              steps=SHARED_LAZY_STEPS,
-                              behaviours={"vendor4": {"lazy_from": SHARED_LAZY_FROM}})
+        lazy_id = "job-shared-lazy"
+        lazy_datasets = {"data1": datasets["data1"]}
+        lazy_recipe = open_shared_job(cast, clock, lazy_id, SHARED_LAZY_MODEL, list(lazy_datasets),
+                                      names)
+        say(f"{lazy_id}: data1 on shares, {lazy_recipe.total_steps(parts[0].train_row_count)} "
+            f"steps; vendor4 keeps its shares from step {SHARED_LAZY_FROM} on instead of "
+            "updating them; the public check names it, the referee re-executes its step from "
+            "its view and convict_shared_step convicts it on the ledger")
+        lazy = run_shared_job(lazy_id, lazy_recipe, lazy_datasets, developer.name, keys,
+                              Path(workdir) / lazy_id, threshold=SHARED_THRESHOLD,
+                              behaviours={"vendor4": {"lazy_from": SHARED_LAZY_FROM}},
+                              open_model=False)
+        submit_shared_results(cast, clock, lazy_id, lazy)
+        convict_on_ledger(cast, lazy_id, lazy)
     run = shared.training
     figures = shared_accuracy(shared, recipe, training_set, run.steps)
     training = {"mode": "secret-shared", "library": "mpyc", "vendors": len(keys),
@@ -421,8 +461,9 @@ def run_shared_phase(cast: Cast, clock: MarketClock, parts: list[PreparedDataset
                                                   / len(run.bytes_sent) / run.steps),
                 "max_weight_difference": round(figures["max_weight_difference"], 6)}
     privacy = privacy_summary([shared, lazy])
-    record = developer.job(job_id)
-    return training, privacy, JobRun(job_id, record, model_received=record.model_delivered)
+    runs = [JobRun(ident, developer.job(ident), model_received=developer.job(ident).model_delivered)
+            for ident in (job_id, lazy_id)]
+    return training, privacy, runs
 
 
 def commitment_arguments(job_id: str, records: list[Any]) -> dict[str, Any]:
@@ -453,9 +494,24 @@ def privacy_summary(jobs: list[SharedJob]) -> dict[str, Any]:
     report = privacy_report(merged, max(job.threshold for job in jobs), entitled)
     report["disputes"] = [{"job": job.job, **judgement} for job in jobs
                           for judgement in job.judgements]
-    report["scope"] = ("the secret-shared jobs; job-honest, job-lazy and job-complaint on the "
-                       "ledger still deliver decryptable datasets to their vendors")
+    report["scope"] = [job.job for job in jobs]
+    report["plaintext_jobs"] = [{"job": job, "why": why} for job, why in PLAINTEXT_JOBS]
     return report
+
+
+PLAINTEXT_JOBS = (
+    ("job-honest", "shows the plaintext protocol's replicated training: each vendor decrypts "
+                   "the datasets and trains the whole model, and the developer receives a "
+                   "vendor's model"),
+    ("job-lazy", "shows the bisection game and resolve_step's re-execution on the ledger, "
+                 "which opens a pre-state and a batch of rows to everyone: the chaincode's "
+                 "plaintext dispute"),
+    ("job-complaint", "shows a false input complaint convicted from the owner's signed "
+                      "delivery receipt; the vendor decrypts data1 to check it"),
+)
+"""The demo's ledger jobs that still train in plaintext, and why: each shows a path of the
+plaintext protocol. Their vendors hold decryptable datasets, so ``privacy.leaks`` (what
+each party holds) covers only the secret-shared jobs named in ``privacy.scope``."""
 
 
 def describe(outcome: Outcome) -> str:

@@ -369,22 +369,13 @@ def end_after_delivery(market: Market, job: Job, verdicts: tuple[Verdict, ...] =
     return close(market, job, status, payouts, verdicts)
 
 
-def back_to_delivered(market: Market, job: Job, verdict: Verdict) -> Market:
-    """A vendor was convicted in a dispute: the developer may dispute another vendor or
-    accept what remains."""
-    job = replace(job, status=JobStatus.DELIVERED, deadline=market.now + job.window,
-                  verdicts=job.verdicts + (verdict,))
-    return store(market, job)
-
-
 def deliver_model(market: Market, job: Job) -> Market:
     """The developer alone recombines the trained model."""
     return replace(market, model_holders=market.model_holders | {(job.ident, job.developer)})
 
 
 PAYOUT_RULES = (refund_everyone, pay_defective_inputs, pay_false_complaint, pay_settlement,
-                misuse_compensation, pay_false_dispute, end_after_delivery, back_to_delivered,
-                deliver_model)
+                misuse_compensation, pay_false_dispute, end_after_delivery, deliver_model)
 """The payout rules, one per way a job can end, in the order they are written."""
 
 
@@ -826,8 +817,8 @@ def guard_dispute_result(market: Market, call: Call) -> Rejection | None:
                                      R.NO_DISAGREEMENT),
         guard=guard_dispute_result)
 def effect_dispute_result(market: Market, call: Call) -> Market:
-    """DISPUTED: opens the bisection game over [0, T] against one vendor not yet
-    convicted."""
+    """DISPUTED: opens the bisection game over [0, T] against one vendor not convicted
+    of a missed deadline."""
     job = market.jobs[call["job"]]
     turn = Turn.CLAIMANT if job.steps > 1 else Turn.RESOLVE
     dispute = Dispute(call["vendor"], tuple(call["transcript"]), 0, job.steps, turn)
@@ -937,12 +928,15 @@ def guard_resolve_step(market: Market, call: Call) -> Rejection | None:
                     R.DEADLINE_PASSED),
         guard=guard_resolve_step)
 def effect_resolve_step(market: Market, call: Call) -> Market:
-    """re-executes the disputed step and convicts the side that is wrong: a vendor
-    returns the job to DELIVERED, the developer ends it.
+    """RESOLVED: re-executes the disputed step (once per job) and convicts the side
+    that is wrong; either conviction ends the job.
 
     Re-execute the one disputed step from the agreed pre-state and convict the side
-    whose post-state digest is wrong (the respondent, if its digest is wrong). A convicted
-    vendor returns the job to DELIVERED; a convicted developer ends it.
+    whose post-state digest is wrong (the respondent, if its digest is wrong). Either
+    conviction ends the job: training runs on shares, and re-executing a vendor's step
+    opens that vendor's view of every sharing of the job to the referee, so a job allows
+    one re-execution (decision 0031, amending 0008). A convicted vendor forfeits fee and
+    stake to the developer, which receives no model; the other vendors are paid.
     """
     job = market.jobs[call["job"]]
     dispute = job.dispute
@@ -956,8 +950,8 @@ def effect_resolve_step(market: Market, call: Call) -> Market:
                 ("pre_state", pre_state), ("expected", expected),
                 ("respondent_digest", respondent_digest), ("claimant_digest", claimant_digest))
     if respondent_digest != expected:
-        return back_to_delivered(market, job, Verdict(dispute.respondent, Offence.WRONG_COMPUTATION,
-                                                      evidence))
+        return end_after_delivery(market, job, (Verdict(dispute.respondent, Offence.WRONG_COMPUTATION,
+                                                        evidence),))
     verdict = Verdict(job.developer, Offence.FALSE_DISPUTE, evidence)
     payouts = pay_false_dispute(market, job, dispute.respondent, dispute.answers)
     return end_after_delivery(market, job, (verdict,), payouts)

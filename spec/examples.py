@@ -362,10 +362,12 @@ def examples() -> tuple[Example, ...]:
         TICK, TICK), call("timeout", "owner1", job="job1"))
     add("a silent respondent's committed digest is opened for it", QUERIED.then(TICK, TICK),
         call("timeout", "owner1", job="job1"))
-    convicted = NARROWED.then(move)
-    add("dispute: a vendor already convicted", convicted, DISPUTE, R.ALREADY_CONVICTED)
-    add("after a conviction the developer disputes the other vendor", convicted, call(
-        "dispute_result", "dev1", job="job1", vendor="vendor2", transcript=lazy("vendor2", 1)))
+    silent = CONFIRMED.then(submit("vendor2", lazy("vendor2")), TICK, TICK,
+                            call("timeout", "owner1", job="job1"))
+    add("dispute: a vendor already convicted", silent, DISPUTE, R.ALREADY_CONVICTED)
+    add("after a conviction by re-execution the job is over: no second dispute",
+        NARROWED.then(move), call("dispute_result", "dev1", job="job1", vendor="vendor2",
+                                  transcript=lazy("vendor2", 1)), R.WRONG_STATUS)
     add("a false dispute is resolved against the developer", FALSE_DISPUTE.then(
         call("bisect_query", "dev1", job="job1", digest=lazy("vendor1", 1)[1]),
         call("bisect_answer", "vendor1", job="job1", digest=honest("vendor1")[1]),

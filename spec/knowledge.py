@@ -16,7 +16,8 @@ each party holds after the actions that brought it there:
   readable by its vendor only);
 * a step re-executed by ``resolve_step`` (a verdict whose evidence names a ``pre_state``) —
   the referee, the job's developer, holds the respondent's *view* of that step: share ``i``
-  of every sharing of the job;
+  of every sharing of the job (the resolution ends the job, so there is at most one per
+  job: decision 0031);
 * delivery of the model (``model_holders``) — the developer holds every vendor's final
   share of the model;
 * the public holds digests and masked check values only: no share.

@@ -48,11 +48,11 @@ class JobStatus(str, Enum):
     RUNNING = "RUNNING"
     """Every vendor staked and received the data; vendors report inputs, then train."""
     DELIVERED = "DELIVERED"
-    """Every vendor submitted its result; the developer accepts or disputes one vendor's
-    result (again after each conviction, until it accepts)."""
+    """Every vendor submitted its result (or the silent ones were convicted); the developer
+    accepts or disputes one vendor's result."""
     DISPUTED = "DISPUTED"
-    """The developer and one vendor play the bisection game over the transcript; a
-    conviction of the vendor returns the job to DELIVERED."""
+    """The developer and one vendor play the bisection game over the transcript; its
+    resolution ends the job (one re-execution per job, decision 0031)."""
     SETTLED = "SETTLED"
     """Terminal: the model was accepted (or silently accepted) and everyone was paid."""
     CANCELLED = "CANCELLED"
@@ -203,9 +203,9 @@ class Job:
 
     ``deposits`` records what each party has locked in the job's escrow; ``payouts`` is
     ``None`` until the escrow is paid out, then the list of credits, which always add up
-    to the sum of the deposits. ``disputes`` lists every dispute of the job in order: the
-    developer may dispute one vendor after another, each conviction returning the job to
-    DELIVERED, until it accepts.
+    to the sum of the deposits. ``disputes`` lists the job's dispute: its resolution ends
+    the job, so a job has at most one (decision 0031; before it, 0008 let the developer
+    dispute one vendor after another).
     """
 
     ident: str

@@ -32,12 +32,6 @@ INSTANCE_KNOBS: dict[str, int] = {
 PARTY_LIMIT = 9
 KINDS = ("invariant", "safety", "deadlock", "termination", "abstraction", "goal", "coverage",
          "inductive", "mutation", "incentive", "privacy")
-OPT_IN_KINDS = ("privacy",)
-"""Kinds run only when asked for with ``--kind``. ``privacy`` checks the knowledge model of
-secret-shared training (:mod:`spec.knowledge`), which the spec's dispute rules do not yet
-follow: on the two-vendor instances successive disputes give the referee two vendors'
-views of one sharing, and ``developer_learns_no_data`` fails (an open finding, decision
-0030). It joins the default run once the spec's disputes bound the openings per job."""
 DEFAULT_TRACES = "out/counterexamples"
 
 
@@ -140,7 +134,7 @@ def build_context(args):
             raise UsageError("--instance", f"the instance cannot be set up: {error}") from None
         overrides.update(instances=[("custom", instance)], proof_instances=[("custom", instance)],
                          mutant_instance=("custom", instance))
-    kinds = set(args.kind or [kind for kind in KINDS if kind not in OPT_IN_KINDS]) - set(args.skip or ())
+    kinds = set(args.kind or KINDS) - set(args.skip or ())
     overrides["kinds"] = frozenset(kinds)
     overrides["trace_dir"] = None if args.no_traces else Path(args.traces)
     overrides["abstraction"] = args.abstraction
@@ -225,8 +219,7 @@ def register(subparsers) -> None:
     parser.add_argument("--params", metavar="FILE",
                         help="JSON object of instance knobs (as --instance)")
     parser.add_argument("--kind", action="append", choices=KINDS, metavar="KIND",
-                        help=f"run only checks of this kind (repeatable): {', '.join(KINDS)}; "
-                             "'privacy' runs only when named (an open finding, decision 0030)")
+                        help=f"run only checks of this kind (repeatable): {', '.join(KINDS)}")
     parser.add_argument("--skip", action="append", choices=KINDS, metavar="KIND",
                         help="skip checks of this kind (repeatable), e.g. --skip mutation")
     parser.add_argument("--abstraction", choices=("none", "time", "symmetry"), default="symmetry",

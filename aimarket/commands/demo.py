@@ -18,6 +18,7 @@ EXPECTED = {
     "job-lazy": ("RESOLVED:WRONG_COMPUTATION", [("vendor3", "WRONG_COMPUTATION")], False),
     "job-complaint": ("RESOLVED:FALSE_COMPLAINT", [("vendor2", "FALSE_COMPLAINT")], False),
     "job-shared": ("SETTLED", [], True),
+    "job-shared-lazy": ("RESOLVED:WRONG_COMPUTATION", [("vendor4", "WRONG_COMPUTATION")], False),
 }
 """Per job: its outcome, its verdicts ``(convicted, offence)`` and whether the developer
 received the model."""

@@ -73,15 +73,6 @@ class Escrow:
         status = Status.SETTLED if not guilty and not verdicts else Status.RESOLVED
         self.close(call, job, status, payouts, verdicts)
 
-    def back_to_delivered(self, call: Call, job: JobRecord, verdict: VerdictRecord) -> None:
-        """A vendor was convicted in a dispute: the job returns to DELIVERED with a fresh
-        deadline; the developer may dispute another vendor or accept what remains."""
-        job.verdicts.append(verdict)
-        job.status = Status.DELIVERED
-        job.deadline = call.now + job.window
-        self.store(call, job)
-        call.summary["new_verdicts"] = [verdict.to_json_value()]
-
     def delivered_in_part(self, call: Call, job: JobRecord,
                           verdicts: list[VerdictRecord]) -> None:
         """A running job's deadline passed after training started and some vendors

@@ -393,9 +393,8 @@ class JobRecord:
     probability (a whole number: see ``misuse_compensation`` in :mod:`.rules`). ``deposits`` records what each party locked;
     ``payouts`` is None until the escrow is paid out, then the list of credits.
 
-    ``disputes`` lists every dispute of the job in order: a vendor convicted in a dispute
-    returns the job to DELIVERED, and the developer may then dispute another vendor not
-    yet convicted, until it accepts. ``model_delivered`` is set when the job ends after
+    ``disputes`` lists the job's dispute: its resolution ends the job (one re-execution
+    per job, spec decision 0031). ``model_delivered`` is set when the job ends after
     delivery with no vendor convicted: the vendors then hand the trained model to the
     developer.
     """

@@ -20,10 +20,10 @@
   wrong is a :class:`Finding`. Every re-executed step shows the developer one batch of
   training rows — the privacy price of auditing without secret-shared training (see
   ``docs/reference-demo.md``).
-* **disputes** — one vendor after another: ``dispute_result`` against the next finding
-  whose vendor is not yet convicted (a conviction returns the job to DELIVERED), then
+* **disputes** — one per job: ``dispute_result`` against the first finding (the
+  dispute's resolution ends the job, spec decision 0031), then
   ``bisect_query`` opens the claim at each midpoint and ``resolve_step`` supplies the
-  openings the audit checked. When no finding is left the developer accepts what remains.
+  openings the audit checked. With no finding the developer accepts.
   The developer bears the burden of its dispute: silent on its turn, or leaving the
   narrowed step unresolved, it is convicted. :meth:`Developer.dispute_move` therefore
   pursues only a claim that the re-executed narrowed step backs; a false claim concedes by
@@ -324,8 +324,8 @@ class Developer:
         return self.gateway.submit("timeout", {"job": job_id})
 
     def next_finding(self, job_id: str) -> Finding | None:
-        """The first finding of the audit whose vendor has not been disputed yet (each
-        vendor is disputed at most once; a conviction returns the job to DELIVERED)."""
+        """The first finding of the audit whose vendor has not been disputed yet (a job
+        sees one dispute: its resolution ends the job)."""
         report = self.jobs[job_id].audit
         if report is None:
             return None

@@ -8,11 +8,15 @@ evidence on the ledger, with its own code:
 * ``complain_inputs`` — the owner's signed delivery receipt for the complainant (verified
   under the owner's registered key) against the dataset's registered commitment;
 * ``resolve_step`` — the dispute as the checker itself followed it (every bisection
-  opening re-verified against the committed transcript roots; a job may see one dispute
-  per vendor, one after another), the step's deadline, the recipe opened against the model
+  opening re-verified against the committed transcript roots; its resolution ends the
+  job, so a job sees one re-execution), the step's deadline, the recipe opened against the model
   commitment, the pre-state against the agreed digest, every batch row against its
   dataset's row root and the recipe's batch schedule, and the one training step executed
   again with :func:`reference.training.step.step`;
+* ``convict_shared_step`` — a secret-shared job's opened step records against the step
+  digests each vendor published, the public checks over them (the first fault must be the
+  named vendor's state check point, off the others' polynomial), and the referee's replay
+  against the committed pre- and post-step digests;
 * ``report_misuse`` — the vendor's signature on a statement of use outside the licence;
 * ``timeout`` — the block's trusted time (and the signed timestamp) against the recorded
   deadline, and who had to act.
@@ -25,8 +29,8 @@ evidence on the ledger, with its own code:
   unresolved, convicts the developer.
 
 It also checks that no other transaction convicts anybody, that no vendor is disputed
-after its conviction, that a vendor convicted in a dispute returns the job to DELIVERED,
-that a running job's timeout returns it to DELIVERED (with a fresh deadline, nothing paid)
+after its conviction, that a vendor convicted in a dispute ends the job, that a running
+job's timeout returns it to DELIVERED (with a fresh deadline, nothing paid)
 exactly when every vendor had confirmed and some had submitted, and is otherwise its end,
 that every job that ends pays out its escrow exactly as the payout rules say (recomputed
 here per account from the job's terms and verdicts: a false dispute pays the respondent
@@ -51,7 +55,9 @@ import numpy as np
 
 from reference.clients.crypto import (
     DeliveryReceipt,
+    canonical_json,
     decode_verifying_key,
+    sha256_hex,
     verify_canonical,
     verify_receipt,
 )
@@ -59,11 +65,14 @@ from reference.clients.ledger_reader import LedgerTransaction, read_transactions
 from reference.training.dataset import Batch
 from reference.training.merkle import MerkleProof, merkle_root, verify_inclusion
 from reference.training.recipe import ModelRecipe
+from reference.training.shared.accountability import public_audit
+from reference.training.shared.program import StepRecord
 from reference.training.step import TrainingState, initial_state, public_step_values, step
 from reference.training.transcript import verify_step_digest
 
 MARKETPLACE = "aimarket"
-CONVICTING_FUNCTIONS = {"complain_inputs", "resolve_step", "report_misuse", "timeout"}
+CONVICTING_FUNCTIONS = {"complain_inputs", "resolve_step", "convict_shared_step", "report_misuse",
+                        "timeout"}
 COMPLAINT_OFFENCES = {"DEFECTIVE_INPUTS", "FALSE_COMPLAINT"}
 
 
@@ -314,7 +323,36 @@ class EvidenceChecker:
             return self.recompute_step(args, job, notes)
         if function == "report_misuse":
             return self.recompute_misuse(args, job, notes)
+        if function == "convict_shared_step":
+            return self.recompute_shared_step(args, job, notes)
         return self.recompute_timeout(transaction, job, notes)
+
+    def recompute_shared_step(self, args: dict[str, Any], job: dict[str, Any],
+                              notes: list[str]) -> list[tuple[str, str]]:
+        """A secret-shared step: the opened records against each vendor's published step
+        digests, the public checks over them (the first fault must be the named vendor's
+        state check), and the referee's replay against the committed pre- and post-state."""
+        step, vendor = args["step"], args["vendor"]
+        records: dict[int, list[StepRecord]] = {}
+        for index, name in enumerate(job["vendors"]):
+            opened = args["records"].get(name, [])
+            published = self.published.get((job["job"], name), [])
+            if len(opened) != step + 1 or any(
+                    sha256_hex(canonical_json(value)) != published[k] for k, value in enumerate(opened)):
+                notes.append(f"{name}'s opened records are not the step digests it published")
+                return []
+            records[index] = [StepRecord.from_json_value(value) for value in opened]
+        finding = public_audit(records, None, 1)
+        suspect = job["vendors"].index(vendor) if vendor in job["vendors"] else None
+        if finding is None or (finding.step, finding.kind, finding.suspect) != (step, "state", suspect):
+            notes.append(f"the public checks do not name {vendor}'s state at step {step}: {finding}")
+            return []
+        committed, replay = records[suspect][step], StepRecord.from_json_value(args["replay"])
+        if (replay.pre, replay.key_digest) != (committed.pre, committed.key_digest) or (
+                replay.post, replay.check_value) == (committed.post, committed.check_value):
+            notes.append("the referee's replay does not contradict the committed step")
+            return []
+        return [(vendor, "WRONG_COMPUTATION")]
 
     def identity_key(self, name: str):
         return decode_verifying_key(bytes.fromhex(self.state[f"identity/{name}"]["public_key"]))
@@ -447,8 +485,8 @@ class EvidenceChecker:
 
     def check_ending(self, transaction: LedgerTransaction, job_id: str, before: dict[str, Any],
                      after: dict[str, Any], dispute: _FollowedDispute | None) -> None:
-        """A vendor convicted in a dispute sends the job back to DELIVERED; a job that
-        ends is paid out once, by the rules, in the right status, with the model delivered
+        """A vendor convicted in a dispute ends the job; a job that ends is paid out once,
+        by the rules, in the right status, with the model delivered
         exactly when no vendor was convicted."""
         where = f"block {transaction.block} tx {transaction.position} ({transaction.function})"
         if before.get("payouts") is not None:
@@ -476,12 +514,9 @@ class EvidenceChecker:
         if after.get("payouts") is None:
             if before["status"] == "DISPUTED" and any(
                     verdict["convicted"] in before["vendors"] for verdict in new_verdicts):
-                if (after["status"], after["deadline"]) != (
-                        "DELIVERED", transaction.timestamp + before["window"]):
-                    self.report.problems.append(
-                        f"{where}: job {job_id} is {after['status']} with deadline "
-                        f"{after['deadline']} after a vendor's conviction; the rules return it "
-                        "to DELIVERED with a fresh deadline")
+                self.report.problems.append(
+                    f"{where}: job {job_id} is {after['status']} after a vendor's conviction "
+                    "in a dispute; the rules end the job (one re-execution per job)")
             return
         escrow_before = self.state.get(f"escrow/{job_id}", 0)
         paid = sum(amount for _, amount in after["payouts"])

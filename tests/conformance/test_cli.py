@@ -46,7 +46,7 @@ def test_conform_prints_vectors_coverage_completeness_and_the_kill_matrix(capsys
     assert main(["conform", "--runner", "spec-remapped", "--mutants"]) == 0
     out = capsys.readouterr().out
     assert "PASS coverage/scenarios/settled" in out
-    assert "DISPUTED --resolve_step--> DELIVERED" in out
+    assert "DISPUTED --resolve_step--> RESOLVED" in out
     assert "consumer-side check" in out and "executed to their last step" in out
     assert "mutant kill matrix" in out and "SURVIVED" not in out
     assert "MVCC check off" in out and "accepts a bad signature" in out

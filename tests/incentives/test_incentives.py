@@ -193,3 +193,30 @@ def test_auto_falls_back_to_refinement_when_candidates_explode(monkeypatch, anal
 def _game_solver_args(shape):
     game = build_market_game(shape).game
     return game["constants"], game["initial_constraints"]
+
+
+def test_with_one_re_execution_the_honest_developer_examines_the_last_wrong_vendor(monkeypatch):
+    """Decision 0031: a job allows one re-execution, so which wrong vendor the honest
+    developer examines matters. Examining the first one in the order of moves lets a vendor
+    that skips after another skipped free-ride on that one's conviction: dominance
+    solvability then needs C <= 0, outside the spec's rule. The game's honest developer
+    examines the last one, and the property holds (``test_every_property_holds...``)."""
+    import proofs.market_game as market_game
+    from spec.payoffs import did_honest_work
+    from spec.state import JobStatus
+
+    original = market_game.honest_choice
+
+    def examines_the_first(market, player, labels):
+        job = market.jobs[market_game.JOB]
+        if job.status == JobStatus.DELIVERED and not {"abstain", "report_misuse"} & set(labels):
+            lazy = [v for v in job.vendors
+                    if not did_honest_work(market, job, v) and v not in job.convicted_vendors]
+            return f"dispute_{lazy[0]}" if lazy else "accept_result"
+        return original(market, player, labels)
+
+    monkeypatch.setattr(market_game, "honest_choice", examines_the_first)
+    [dominance] = [region for region in analyse(MarketGameShape(1, 2, 2))
+                   if region.property == "dominance_solvability"]
+    assert dominance.rule_outside
+    assert "-C >= 0" in dominance.formula

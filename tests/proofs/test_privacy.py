@@ -31,24 +31,41 @@ def test_vendors_hold_one_share_and_the_developer_opens_the_model():
     assert not any(holder == knowledge.PUBLIC for holder, _ in held)
 
 
-def test_finding_successive_disputes_give_the_referee_two_views():
-    """The spec lets the developer dispute one vendor after another (decision 0008), each
-    dispute ending in a re-executed step; with secret-shared training each re-execution
-    opens the respondent's view to the referee, so two of them reveal the data. This test
-    pins the finding (decision 0030) until the spec's dispute rule changes."""
+def test_one_re_execution_per_job_keeps_the_referee_to_one_view():
+    """Decision 0031: a conviction by re-execution ends the job, so on the two-vendor
+    instance every knowledge invariant holds, and no reachable job has re-executed two
+    vendors' steps — though reaching a re-execution is possible."""
     results = {r.name: r for r in knowledge_results("two-vendors", privacy_mutant_instance())}
+    assert all(result.holds for result in results.values()), [
+        r.detail for r in results.values() if not r.holds]
+    markets = explore(privacy_mutant_instance(), coverage=False).markets
+    re_executions = [sum("pre_state" in dict(v.evidence) for v in job.verdicts)
+                     for market in markets for job in market.jobs.values()]
+    assert max(re_executions) == 1
+    assert max(knowledge.views_opened_per_sharing(m) for m in markets) == knowledge.THRESHOLD
+
+
+def test_the_old_rule_of_successive_disputes_is_caught():
+    """The rule decision 0031 replaced (0008: a conviction returns the job to DELIVERED and
+    the developer disputes the other vendor) is a leaking mutant: under it the referee
+    reaches two vendors' views, and the check names it."""
+    from proofs.mutants import applied
+    from proofs.privacy_check import SUCCESSIVE_DISPUTES
+
+    with applied(SUCCESSIVE_DISPUTES):
+        markets = explore(privacy_mutant_instance(), coverage=False).markets
+        results = {r.name: r for r in knowledge_results("old-rule", privacy_mutant_instance(), markets)}
     assert not results["developer_learns_no_data"].holds
     assert not results["openings_within_budget"].holds
-    markets = explore(privacy_mutant_instance(), coverage=False).markets
     leaking = next(m for m in markets if knowledge.developer_learns_data(m))
     job = next(iter(leaking.jobs.values()))
     respondents = [dict(v.evidence)["respondent"] for v in job.verdicts
                    if "pre_state" in dict(v.evidence)]
     assert sorted(respondents) == sorted(job.vendors)  # two re-executions, two vendors
-    for market in markets:  # at most one re-execution per job never leaks
-        if all(sum("pre_state" in dict(v.evidence) for v in job.verdicts) <= 1
-               for job in market.jobs.values()):
-            assert knowledge.developer_learns_data(market) is None
+    [killed], section = mutant_results("privacy-mutants", privacy_mutant_instance())
+    assert killed.holds
+    assert {"developer_learns_no_data", "openings_within_budget"} <= set(
+        section["privacy_mutants"]["successive_disputes"])
 
 
 def test_every_leaking_mutant_is_killed():
@@ -56,7 +73,7 @@ def test_every_leaking_mutant_is_killed():
     assert result.holds, result.detail
     assert set(section["privacy_mutants"]) >= {"plaintext_delivery", "referee_opens_second_view",
                                                "final_shares_to_vendors",
-                                               "model_delivered_to_vendors"}
+                                               "model_delivered_to_vendors", "successive_disputes"}
     assert "developer_learns_no_data" in section["privacy_mutants"]["referee_opens_second_view"]
 
 
@@ -71,14 +88,13 @@ def test_check_lists_privacy_properties(capsys):
     assert "privacy_mutants" in data
 
 
-def test_privacy_is_opt_in_while_its_finding_is_open():
-    """`aimarket check` (and so `make check`) runs every kind but `privacy`, whose finding
-    (decision 0030) is open; `--kind privacy` runs it."""
+def test_privacy_is_a_default_kind():
+    """`aimarket check` (and so `make check`) runs `privacy` with every other kind."""
     from aimarket.cli import build_parser
     from aimarket.commands.check import build_context
 
     parser = build_parser()
     default = build_context(parser.parse_args(["check", "--no-traces"]))
-    assert "privacy" not in default.kinds and "incentive" in default.kinds
+    assert {"privacy", "incentive"} <= default.kinds
     chosen = build_context(parser.parse_args(["check", "--kind", "privacy", "--no-traces"]))
     assert chosen.kinds == frozenset({"privacy"})

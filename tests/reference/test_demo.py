@@ -23,14 +23,16 @@ from reference.clients.datasets import split_into_parts
 from reference.ledger import FakeClock, Network, verify_ledger
 from reference.training import make_recipe, prepare_breast_cancer
 
-DEMO_BALANCES = {"dev1": 1658, "owner1": 800, "owner2": 700, "treasury": 156,
-                 "vendor1": 1620, "vendor2": 1324, "vendor3": 1002, "vendor4": 1540}
-"""Funding (owners 400, developer 2000, vendors 1500 each) moved by the four jobs:
-honest — owners +100 each, vendors 1 and 2 +40, developer -280; lazy (vendor3 convicted,
-the job back at DELIVERED, then accepted) — owners +100 each, vendor1 +40, vendor3 loses
-its stake 538, developer +298 (bond, vendor3's fee and stake, less what it paid); false
+DEMO_BALANCES = {"dev1": 1922, "owner1": 900, "owner2": 700, "treasury": 156,
+                 "vendor1": 1660, "vendor2": 1364, "vendor3": 1042, "vendor4": 1056}
+"""Funding (owners 400, developer 2000, vendors 1500 each) moved by the five jobs:
+honest — owners +100 each, vendors 1 and 2 +40, developer -280; lazy (vendor3 convicted
+by resolve_step, which ends the job) — owners +100 each, vendor1 +40, vendor3 loses its
+stake 538, developer +298 (bond, vendor3's fee and stake, less what it paid); false
 complaint — owner1 +100 from vendor2's stake of 256, the rest (156) to the treasury;
-secret-shared (four vendors) — owners +100 each, every vendor +40, developer -360."""
+secret-shared (four vendors) — owners +100 each, every vendor +40, developer -360;
+secret-shared lazy (data1, vendor4 convicted by convict_shared_step) — owner1 +100,
+vendors 1-3 +40, vendor4 loses its stake 484, developer +264."""
 
 
 def run_cli(*argv: str) -> tuple[int, str, str]:
@@ -61,11 +63,14 @@ def test_demo_outcomes(demo) -> None:
          "model_delivered": False},
         {"id": "job-shared", "outcome": "SETTLED", "status": "SETTLED", "convicted": [],
          "offences": [], "disputes": 0, "model_delivered": True},
+        {"id": "job-shared-lazy", "outcome": "RESOLVED:WRONG_COMPUTATION", "status": "RESOLVED",
+         "convicted": ["vendor4"], "offences": ["WRONG_COMPUTATION"], "disputes": 0,
+         "model_delivered": False},
     ]
     assert summary["outcomes_as_expected"] is True
     assert list(summary)[-3:] == ["jobs", "tokens_conserved", "ledger_verified"]
     assert summary["tokens_conserved"] is True and summary["ledger_verified"] is True
-    assert summary["evidence_checker"]["ok"] and summary["evidence_checker"]["verdicts_checked"] == 2
+    assert summary["evidence_checker"]["ok"] and summary["evidence_checker"]["verdicts_checked"] == 3
     assert summary["balances"] == DEMO_BALANCES
     assert sum(DEMO_BALANCES.values()) == summary["minted"] == 8800
 
@@ -97,6 +102,10 @@ def test_demo_trains_on_shares_and_reports_what_each_party_holds(demo) -> None:
     assert privacy["max_views_opened_per_sharing"] <= training["threshold"]
     assert [(d["job"], d["convicted"]) for d in privacy["disputes"]] == [
         ("job-shared-lazy", "vendor4")]
+    assert privacy["scope"] == ["job-shared", "job-shared-lazy"]
+    assert [item["job"] for item in privacy["plaintext_jobs"]] == [
+        "job-honest", "job-lazy", "job-complaint"]
+    assert all(item["why"] for item in privacy["plaintext_jobs"])
     assert demo[1]["secret_shared_as_expected"] is True
 
 
@@ -105,7 +114,7 @@ def test_ledger_verify_recomputes_every_verdict(demo) -> None:
     code, out, _ = run_cli("ledger", "verify", str(directory), "--json")
     report = json.loads(out)
     assert code == 0 and report["ok"] and report["ledger"]["problems"] == []
-    assert report["evidence"]["verdicts_checked"] == 2
+    assert report["evidence"]["verdicts_checked"] == 3
     peer = next((directory / "peers").iterdir())
     code, out, _ = run_cli("ledger", "verify", str(peer))
     assert code == 0 and "ledger verified" in out
@@ -128,6 +137,33 @@ def test_evidence_checker_detects_a_tampered_verdict(demo) -> None:
     (disagreement,) = [check for check in report.checks if not check.agrees]
     assert disagreement.recorded == [("owner1", "DEFECTIVE_INPUTS")]
     assert disagreement.recomputed == [("vendor2", "FALSE_COMPLAINT")]
+
+
+def test_the_shared_verdict_is_recomputed_from_the_ledger_records(demo) -> None:
+    """job-shared-lazy's convict_shared_step: the checker recomputes vendor4 from the
+    opened records and the step digests the vendors published; a verdict against an
+    honest vendor, or records that are not the committed ones, disagree."""
+    directory, _ = demo
+    transactions = list(read_transactions(directory, CHAINCODE_NAME))
+    index = next(position for position, tx in enumerate(transactions)
+                 if tx.function == "convict_shared_step")
+    verdict_tx = transactions[index]
+    job = json.loads(verdict_tx.writes["job/job-shared-lazy"])
+    assert [(v["convicted"], v["offence"]) for v in job["verdicts"]] == [("vendor4", "WRONG_COMPUTATION")]
+    job["verdicts"][0]["convicted"] = "vendor2"
+    tampered = replace(verdict_tx, writes={**verdict_tx.writes,
+                                           "job/job-shared-lazy": json.dumps(job).encode()})
+    report = EvidenceChecker().run(transactions[:index] + [tampered])
+    (disagreement,) = [check for check in report.checks if not check.agrees]
+    assert disagreement.recorded == [("vendor2", "WRONG_COMPUTATION")]
+    assert disagreement.recomputed == [("vendor4", "WRONG_COMPUTATION")]
+    args = json.loads(verdict_tx.args[0])
+    args["records"]["vendor1"][0]["check_value"] = "1"
+    forged = replace(verdict_tx, args=(json.dumps(args).encode(),))
+    report = EvidenceChecker().run(transactions[:index] + [forged])
+    (disagreement,) = [check for check in report.checks if not check.agrees]
+    assert disagreement.recomputed == []
+    assert any("not the step digests it published" in note for note in disagreement.notes)
 
 
 class BiasedChaincode(MarketplaceChaincode):
@@ -176,12 +212,14 @@ def test_a_valid_ledger_with_a_wrong_verdict_is_caught(tmp_path) -> None:
 
 
 @pytest.fixture(scope="module")
-def two_disputes(tmp_path_factory) -> tuple[Path, JobRun]:
-    """One job on the network with three vendors (T = 28 steps, R = 5): vendor2 skipped
-    work from step 3 and never answers its bisection — every timeout opens its published
-    digest for it — and resolve_step still convicts it; vendor3 skipped work from step 5,
-    answers, but the developer leaves its narrowed step unresolved, so the timeout
-    convicts the developer (the claimant bears the burden) and the job ends."""
+def two_disputes(tmp_path_factory) -> tuple[Path, JobRun, JobRun]:
+    """Two jobs on the network (T = 28 steps, R = 5). ``job-x``, three vendors: vendor2
+    skipped work from step 3 and never answers its bisection — every timeout opens its
+    published digest for it — and resolve_step still convicts it, which ends the job
+    (decision 0031: one re-execution per job), though vendor3 also skipped work from step 5.
+    ``job-y``, vendors 1 and 3: vendor3 skipped work from step 5 and answers, but the
+    developer leaves its narrowed step unresolved, so the timeout convicts the developer
+    (the claimant bears the burden)."""
     directory = tmp_path_factory.mktemp("disputes") / "net"
     clock = MarketClock(ledger=FakeClock())
     network = Network.create(directory, peers=4,
@@ -200,50 +238,63 @@ def two_disputes(tmp_path_factory) -> tuple[Path, JobRun]:
                       make_recipe(epochs=2))
         cast.vendors["vendor2"].plan_lazy("job-x", 3)
         cast.vendors["vendor3"].plan_lazy("job-x", 5)
-        run = run_job(cast, clock, "job-x", ["data1", "data2"], ["vendor1", "vendor2", "vendor3"],
-                      silent=frozenset({"vendor2"}), unresolved=frozenset({"vendor3"}))
+        cast.vendors["vendor3"].plan_lazy("job-y", 5)
+        first = run_job(cast, clock, "job-x", ["data1", "data2"], ["vendor1", "vendor2", "vendor3"],
+                        silent=frozenset({"vendor2"}))
+        second = run_job(cast, clock, "job-y", ["data1", "data2"], ["vendor1", "vendor3"],
+                         unresolved=frozenset({"vendor3"}))
     finally:
         network.close()
-    return directory, run
+    return directory, first, second
 
 
-def test_disputes_one_after_another_on_the_network(two_disputes) -> None:
-    directory, run = two_disputes
-    record = run.record
-    assert record.steps == 28
-    assert [(v.convicted, v.offence) for v in record.verdicts] == [
-        ("vendor2", "WRONG_COMPUTATION"), ("dev1", "MISSED_DEADLINE")]
-    assert record.verdicts[1].evidence["turn"] == "resolve"
-    assert record.verdicts[1].evidence["respondent"] == "vendor3"
-    assert run.outcome == "RESOLVED:MISSED_DEADLINE" and not record.model_delivered
-    silent, unresolved = record.disputes
-    assert [silent.respondent, unresolved.respondent] == ["vendor2", "vendor3"]
-    assert silent.rounds >= 4 and silent.answers == 0  # every digest opened by a timeout
-    assert unresolved.rounds >= 4 and unresolved.answers == unresolved.rounds
+def credits_of(record) -> dict[str, int]:
     credits: dict[str, int] = {}
     for account, amount in record.payouts:
         credits[account] = credits.get(account, 0) + amount
+    return credits
+
+
+def test_one_re_execution_per_job_on_the_network(two_disputes) -> None:
+    directory, first, second = two_disputes
+    record = first.record
+    assert record.steps == 28
+    assert [(v.convicted, v.offence) for v in record.verdicts] == [("vendor2", "WRONG_COMPUTATION")]
+    assert first.outcome == "RESOLVED:WRONG_COMPUTATION" and not record.model_delivered
+    (silent,) = record.disputes  # the conviction ended the job: vendor3 is not disputed
+    assert silent.respondent == "vendor2" and silent.rounds >= 4 and silent.answers == 0
     forfeit = 40 + record.vendor_stake
+    assert credits_of(record) == {"owner1": 100 + record.owner_bond, "owner2": 100 + record.owner_bond,
+                                  "vendor1": forfeit, "vendor3": forfeit,
+                                  "dev1": record.developer_bond + forfeit}
+    record = second.record
+    assert [(v.convicted, v.offence) for v in record.verdicts] == [("dev1", "MISSED_DEADLINE")]
+    assert record.verdicts[0].evidence["turn"] == "resolve"
+    assert record.verdicts[0].evidence["respondent"] == "vendor3"
+    assert second.outcome == "RESOLVED:MISSED_DEADLINE"
+    (unresolved,) = record.disputes
+    assert unresolved.rounds >= 4 and unresolved.answers == unresolved.rounds
     answered = 2 * unresolved.answers  # G per round vendor3 answered
+    forfeit = 40 + record.vendor_stake  # the two-vendor job's stake
     assert record.developer_bond == 2 * 5
-    assert credits == {"owner1": 100 + record.owner_bond, "owner2": 100 + record.owner_bond,
-                       "vendor1": forfeit, "vendor3": forfeit + answered,
-                       "treasury": record.developer_bond - answered, "dev1": forfeit}
+    assert credits_of(record) == {"owner1": 100 + record.owner_bond, "owner2": 100 + record.owner_bond,
+                                  "vendor1": forfeit, "vendor3": forfeit + answered,
+                                  "treasury": record.developer_bond - answered}
     assert verify_ledger(directory).ok
     report = check_ledger(directory)
     assert report.ok and report.verdicts_checked == 2, report.to_json_value()
 
 
-def test_evidence_checker_follows_the_rules_of_successive_disputes(two_disputes) -> None:
-    directory, _ = two_disputes
+def test_evidence_checker_follows_the_rules_of_disputes(two_disputes) -> None:
+    directory, _, _ = two_disputes
     transactions = list(read_transactions(directory, CHAINCODE_NAME))
     ending = max(index for index, tx in enumerate(transactions) if tx.function == "timeout")
-    job = json.loads(transactions[ending].writes["job/job-x"])
+    job = json.loads(transactions[ending].writes["job/job-y"])
     assert job["payouts"] is not None
-    job["payouts"] = [[account, amount] if account != "dev1" else ["vendor2", amount]
+    job["payouts"] = [[account, amount] if account != "vendor1" else ["owner2", amount]
                       for account, amount in job["payouts"]]  # the escrow still adds up
     tampered = replace(transactions[ending], writes={**transactions[ending].writes,
-                                                     "job/job-x": json.dumps(job).encode()})
+                                                     "job/job-y": json.dumps(job).encode()})
     report = EvidenceChecker().run(transactions[:ending] + [tampered] + transactions[ending + 1:])
     assert not report.ok and report.tokens_conserved
     assert any("the rules give RESOLVED" in problem for problem in report.problems)
@@ -251,16 +302,18 @@ def test_evidence_checker_follows_the_rules_of_successive_disputes(two_disputes)
     resolve = next(index for index, tx in enumerate(transactions)
                    if tx.function == "resolve_step")
     job = json.loads(transactions[resolve].writes["job/job-x"])
-    job["status"] = "DISPUTED"  # the conviction did not return the job to DELIVERED
+    assert job["status"] == "RESOLVED" and job["payouts"] is not None
+    job.update(status="DELIVERED", payouts=None)  # as under the old rule (decision 0008)
     tampered = replace(transactions[resolve], writes={**transactions[resolve].writes,
                                                       "job/job-x": json.dumps(job).encode()})
     report = EvidenceChecker().run(transactions[:resolve] + [tampered])
-    assert any("after a vendor's conviction" in problem for problem in report.problems)
+    assert any("after a vendor's conviction in a dispute; the rules end the job" in problem
+               for problem in report.problems)
 
-    job = json.loads(transactions[ending].writes["job/job-x"])
+    job = json.loads(transactions[ending].writes["job/job-y"])
     job["verdicts"][-1]["convicted"] = "vendor3"  # as if the respondent answered for the step
     tampered = replace(transactions[ending], writes={**transactions[ending].writes,
-                                                     "job/job-x": json.dumps(job).encode()})
+                                                     "job/job-y": json.dumps(job).encode()})
     report = EvidenceChecker().run(transactions[:ending] + [tampered])
     (disagreement,) = [check for check in report.checks if not check.agrees]
     assert disagreement.recorded == [("vendor3", "MISSED_DEADLINE")]

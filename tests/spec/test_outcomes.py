@@ -8,6 +8,8 @@ from spec.base import FrozenMap
 from spec.invariants import outcome_of, violations
 from spec.params import bisection_rounds, minimum_stakes, stake_requirements
 from spec.payoffs import offchain_training_value, utilities
+from spec.machine import step
+from spec.rejections import Rejection as R
 from spec.state import JobStatus, Offence
 
 STAKE, DEV_BOND, OWNER_BOND = ex.WORLD.stakes(ex.JOB)
@@ -42,9 +44,8 @@ def test_honest_job_settles_and_pays_everyone():
 
 def test_lazy_vendor_is_convicted_through_bisection():
     market, job = finish(ex.NARROWED, call("resolve_step", "owner2", job="job1"))
-    assert job.status == JobStatus.DELIVERED and job.convicted_vendors == {"vendor1"}
-    market, job = finish(ex.NARROWED, call("resolve_step", "owner2", job="job1"),
-                         call("accept_result", "dev1", job="job1"))
+    # the conviction ends the job: one re-execution per job (decision 0031)
+    assert job.status == JobStatus.RESOLVED and job.convicted_vendors == {"vendor1"}
     assert outcome_of(job) == "RESOLVED:WRONG_COMPUTATION"
     assert [(v.convicted, v.offence) for v in job.verdicts] == [("vendor1", Offence.WRONG_COMPUTATION)]
     assert dict(job.verdicts[0].evidence)["step"] == 3
@@ -58,21 +59,25 @@ def test_lazy_vendor_is_convicted_through_bisection():
     assert utility["dev1"] == STAKE - 2 * PRICE - FEE - G * (2 + 1)
 
 
-def test_two_lazy_vendors_are_both_convicted():
+def test_two_lazy_vendors_one_re_execution():
+    """Decision 0031: the first conviction by re-execution ends the job, so a second lazy
+    vendor is not examined and is paid (the cost the decision records); a second dispute
+    is refused."""
     story = ex.CONFIRMED.then(ex.submit("vendor1", ex.lazy("vendor1", 1)),
                               ex.submit("vendor2", ex.lazy("vendor2", 1)))
-    for vendor in ("vendor1", "vendor2"):
-        claim = ex.honest(vendor)
-        story = story.then(call("dispute_result", "dev1", job="job1", vendor=vendor, transcript=claim),
-                           call("bisect_query", "dev1", job="job1", digest=claim[1]),
-                           call("bisect_answer", vendor, job="job1", digest=ex.lazy(vendor, 1)[1]),
-                           call("bisect_query", "dev1", job="job1", digest=claim[0]),
-                           call("bisect_answer", vendor, job="job1", digest=ex.lazy(vendor, 1)[0]),
-                           call("resolve_step", "owner1", job="job1"))
-    market, job = finish(story, call("accept_result", "dev1", job="job1"))
-    assert job.convicted_vendors == {"vendor1", "vendor2"}
-    assert payouts(job)["dev1"] == DEV_BOND + 2 * (FEE + STAKE)
+    claim = ex.honest("vendor2")
+    story = story.then(call("dispute_result", "dev1", job="job1", vendor="vendor2", transcript=claim),
+                       call("bisect_query", "dev1", job="job1", digest=claim[1]),
+                       call("bisect_answer", "vendor2", job="job1", digest=ex.lazy("vendor2", 1)[1]),
+                       call("bisect_query", "dev1", job="job1", digest=claim[0]),
+                       call("bisect_answer", "vendor2", job="job1", digest=ex.lazy("vendor2", 1)[0]))
+    market, job = finish(story, call("resolve_step", "owner1", job="job1"))
+    assert job.convicted_vendors == {"vendor2"} and outcome_of(job) == "RESOLVED:WRONG_COMPUTATION"
+    assert payouts(job)["dev1"] == DEV_BOND + FEE + STAKE
+    assert payouts(job)["vendor1"] == FEE + STAKE
     assert ("job1", "dev1") not in market.model_holders
+    second = call("dispute_result", "dev1", job="job1", vendor="vendor1", transcript=ex.honest("vendor1"))
+    assert step(market, second).rejection == R.WRONG_STATUS
 
 
 def test_unresolved_narrowed_step_convicts_the_claimant():
@@ -90,9 +95,8 @@ def test_a_silent_respondent_cannot_be_convicted_by_silence():
     # the claimant goes on and the re-execution still convicts the lazy vendor
     claim = ex.honest("vendor1")
     story = story.then(call("bisect_query", "dev1", job="job1", digest=claim[2]),
-                       ex.TICK, ex.TICK, call("timeout", "owner1", job="job1"),
-                       call("resolve_step", "dev1", job="job1"))
-    market, job = finish(story, call("accept_result", "dev1", job="job1"))
+                       ex.TICK, ex.TICK, call("timeout", "owner1", job="job1"))
+    market, job = finish(story, call("resolve_step", "dev1", job="job1"))
     assert outcome_of(job) == "RESOLVED:WRONG_COMPUTATION" and job.dispute.answers == 0
 
 

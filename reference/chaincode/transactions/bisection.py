@@ -103,8 +103,8 @@ class BisectionTransactions(SharedChecks, Escrow):
 
     def resolve_step(self, call: Call) -> None:
         """Anyone re-executes the narrowed step, before its deadline, from openings: a wrong
-        respondent is convicted and the job returns to DELIVERED; a right one convicts the
-        developer of a false dispute and ends the job."""
+        respondent is convicted, a right one convicts the developer of a false dispute;
+        either ends the job (one re-execution per job, spec decision 0031)."""
         args = call.args
         job_id = args.identifier("job")
         recipe = args.json_object("recipe")
@@ -141,8 +141,8 @@ class BisectionTransactions(SharedChecks, Escrow):
                     "claimant_digest": dispute.high_claimant_digest,
                     "resolved_by": call.creator.name}
         if outcome.recomputed_digest != dispute.high_respondent_digest:
-            self.back_to_delivered(call, job, VerdictRecord(dispute.respondent,
-                                                            Offence.WRONG_COMPUTATION, evidence))
+            self.end_after_delivery(call, job, [VerdictRecord(dispute.respondent,
+                                                              Offence.WRONG_COMPUTATION, evidence)])
             return
         verdict = VerdictRecord(job.developer, Offence.FALSE_DISPUTE, evidence)
         payouts = pay_false_dispute(job, dispute.respondent, dispute.answers, call.config.treasury)

@@ -155,9 +155,11 @@ class PublicFinding:
 
 
 def public_audit(records: dict[int, list[StepRecord]],
-                 sender_values: dict[int, list[dict[str, str]]],
+                 sender_values: dict[int, list[dict[str, str]]] | None,
                  threshold: int) -> PublicFinding | None:
-    """The first step at which the public commitments show a fault (None: all consistent)."""
+    """The first step at which the public commitments show a fault (None: all consistent).
+    Without ``sender_values`` (the ledger holds only the step records) the sender checks
+    are left out: channels, share chains and state checks only."""
     parties = sorted(records)
     steps = min(len(records[party]) for party in parties)
     for k in range(steps):
@@ -170,7 +172,7 @@ def public_audit(records: dict[int, list[StepRecord]],
             if k and records[i][k].pre != records[i][k - 1].post:
                 return PublicFinding(k, "chain", i, f"vendor {i}'s pre-step shares are not "
                                                     "its previous post-step shares")
-        for j in parties:
+        for j in parties if sender_values is not None else ():
             points = {i: int(sender_values[i][k][str(j)]) for i in parties if i != j}
             if not lies_on_degree(points, threshold):
                 return PublicFinding(k, "sender", j, f"the shares vendor {j} sent in step {k} "
@@ -193,11 +195,15 @@ class Judgement:
     opened: list[dict[str, Any]] = dataclass_field(default_factory=list)
     evidence_bytes: int = 0
     seconds: float = 0.0
+    replayed: dict[str, Any] | None = None
+    """The record the referee's re-execution of the suspect's view gave (digests and the
+    check value only), when it re-executed one."""
 
     def to_json_value(self) -> dict[str, Any]:
         return {"step": self.step, "kind": self.kind, "convicted": self.convicted,
                 "reason": self.reason, "opened": self.opened,
-                "evidence_bytes": self.evidence_bytes, "seconds": round(self.seconds, 3)}
+                "evidence_bytes": self.evidence_bytes, "seconds": round(self.seconds, 3),
+                "replayed": self.replayed}
 
 
 class OpeningBudget:
@@ -278,6 +284,7 @@ def judge(finding: PublicFinding, records: dict[int, list[StepRecord]],
             judgement.convicted, judgement.reason = suspect, f"its view does not replay: {outcome.get('reason')}"
         else:
             redone = StepRecord.from_json_value(outcome["record"])
+            judgement.replayed = redone.to_json_value()
             wrong = [name for name in ("post", "sent", "check_value")
                      if getattr(redone, name) != getattr(record, name)]
             if wrong:
