@@ -16,7 +16,7 @@ from pathlib import Path
 import networkx
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("spec", "traces", "proofs", "conformance", "reference", "aimarket", "bench")
+PACKAGES = ("spec", "walks", "mutation", "traces", "proofs", "conformance", "reference", "aimarket", "bench")
 
 
 def module_name(root: Path, path: Path) -> str:
