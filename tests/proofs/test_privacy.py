@@ -50,7 +50,7 @@ def test_the_old_rule_of_successive_disputes_is_caught():
     the developer disputes the other vendor) is a leaking mutant: under it the referee
     reaches two vendors' views, and the check names it."""
     from proofs.mutants import applied
-    from proofs.privacy_check import SUCCESSIVE_DISPUTES
+    from proofs.privacy import SUCCESSIVE_DISPUTES
 
     with applied(SUCCESSIVE_DISPUTES):
         markets = explore(privacy_mutant_instance(), coverage=False).markets
