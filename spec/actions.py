@@ -58,9 +58,9 @@ from spec.transcript import digest_at, initial_digest, step_digest
 # of the codes its declaration lists), its requirements, and its effect, which carries the
 # declaration (@action: actor, parameters, chapter, rejection codes) and whose docstring
 # says what the action changes. The helpers are module-level functions that guards and
-# effects call by name, so a mutant (proofs.mutation) can replace one for a run by setting
-# the module attribute: never bind a helper under a second name, in a default argument or
-# a closure. tests/spec/test_actions_layout.py checks both rules.
+# effects call by name, so a mutant (proofs/mutants.py, on mutation/patching.py) can replace
+# one for a run by setting the module attribute: never bind a helper under a second name, in
+# a default argument or a closure. tests/spec/test_actions_layout.py checks both rules.
 
 R = Rejection
 
