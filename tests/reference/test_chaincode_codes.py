@@ -112,9 +112,15 @@ def resolving(world: World) -> None:
 
 
 def vendor2_convicted(world: World) -> None:
-    """vendor2 (lazy) disputed, bisected and convicted: job1 is back at DELIVERED."""
-    resolving(world)
-    world.must(world.developers["dev1"].resolve("job1", world.vendors))
+    """Training started, vendor1 submitted and vendor2 fell silent: the timeout convicts
+    vendor2 and job1 is DELIVERED (a conviction by re-execution would end the job,
+    decision 0031)."""
+    world.to_status("CONFIRMED")
+    vendor1 = world.vendors["vendor1"]
+    vendor1.train("job1")
+    world.must(vendor1.submit("job1"))
+    world.clock.advance(101)
+    world.must(world.owners["owner1"].gateway.submit("timeout", {"job": "job1"}))
     assert world.job().status == "DELIVERED"
 
 
