@@ -30,7 +30,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any
 
 from reference.chaincode.arguments import (
@@ -90,7 +89,7 @@ from reference.chaincode.records import (
     prefix_range,
     transcript_key,
 )
-from reference.chaincode.shared_disputes import convict_shared_step
+from reference.chaincode.shared_disputes import convict_shared_step as shared_step_verdict
 from reference.chaincode.regions import StakeRegions, refusal_reason, regions_from_json_value
 from reference.chaincode.rules import (
     SAFETY_CONSTRAINTS,
@@ -250,7 +249,7 @@ class MarketplaceChaincode:
             "bisect_query": self.bisect_query,
             "bisect_answer": self.bisect_answer,
             "resolve_step": self.resolve_step,
-            "convict_shared_step": partial(convict_shared_step, self),
+            "convict_shared_step": self.convict_shared_step,
             "report_misuse": self.report_misuse,
             "timeout": self.timeout,
         }
@@ -1030,6 +1029,12 @@ class MarketplaceChaincode:
         verdict = VerdictRecord(job.developer, Offence.FALSE_DISPUTE, evidence)
         payouts = pay_false_dispute(job, dispute.respondent, dispute.answers, call.config.treasury)
         self.end_after_delivery(call, job, [verdict], payouts)
+
+    def convict_shared_step(self, call: Call) -> None:
+        """The ledger's verdict on a secret-shared step: the vendor the public state check
+        names, from the committed step records and the referee's replay
+        (:mod:`reference.chaincode.shared_disputes`)."""
+        shared_step_verdict(self, call)
 
     # -- misuse and deadlines -----------------------------------------------------------
 
