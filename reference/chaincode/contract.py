@@ -35,7 +35,6 @@ buffered state view in :mod:`.call`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import partial
 from typing import Any
 
 from reference.chaincode.arguments import Arguments, decode_json_object
@@ -43,7 +42,6 @@ from reference.chaincode.call import Call, StateView, encode
 from reference.chaincode.codes import MarketCode, Rejected, protocol_code
 from reference.chaincode.regions import StakeRegions
 from reference.chaincode.rules import StakeRules
-from reference.chaincode.shared_disputes import convict_shared_step
 from reference.chaincode.transactions.accounts import GOVERNING_ORGANISATION, AccountTransactions
 from reference.chaincode.transactions.catalogue import CatalogueTransactions
 from reference.chaincode.transactions.deadlines import DeadlineTransactions
@@ -90,7 +88,7 @@ class MarketplaceChaincode(AccountTransactions, CatalogueTransactions, RequestTr
             "bisect_query": self.bisect_query,
             "bisect_answer": self.bisect_answer,
             "resolve_step": self.resolve_step,
-            "convict_shared_step": partial(convict_shared_step, self),
+            "convict_shared_step": self.convict_shared_step,
             "report_misuse": self.report_misuse,
             "timeout": self.timeout,
         }

@@ -17,7 +17,6 @@ import json
 import pytest
 
 from reference.chaincode.contract import CHAINCODE_NAME
-from reference.clients.developer import Finding, narrowed_step
 from reference.clients.evidence_checker import EvidenceChecker
 from reference.clients.ledger_reader import LedgerTransaction
 from reference.ledger import TxValidationCode
@@ -97,25 +96,7 @@ def run_to_end(world: World, ending: str) -> None:
         assert vendor1.state_of("job1").check.problem_dataset is None
         world.must(vendor1.report_inputs("job1"))
     elif ending == "wrong-computation":
-        convict_lazy_vendor2(world)
-        world.must(dev.accept("job1"))
-    elif ending == "wrong-computation-then-silence":
-        convict_lazy_vendor2(world)
-        world.clock.advance(101)
-        world.must(world.owners["owner2"].gateway.submit("timeout", {"job": "job1"}))
-    elif ending == "conviction-then-false-dispute":
-        convict_lazy_vendor2(world)
-        honest = vendor1.step_digests("job1")
-        false_claim = honest[:1] + [digest[::-1] for digest in honest[1:]]
-        dev.jobs["job1"].audit.findings.append(
-            Finding("vendor1", false_claim, "vendor1", narrowed_step(false_claim, honest)))
-        world.must(dev.dispute("job1", "vendor1"))
-        world.bisect_to_resolve()
-        world.must(vendor1.resolve("job1"))
-    elif ending == "conviction-then-misuse":
-        convict_lazy_vendor2(world)
-        artefact = vendor1.sign_misuse("job1", "data2", "resale")
-        world.must(world.owners["owner2"].report_misuse("job1", "vendor1", artefact))
+        convict_lazy_vendor2(world)  # the conviction ends the job (decision 0031)
     elif ending == "false-dispute":
         world.must(world.dispute("vendor2", lazy_from_step=None))
         world.bisect_to_resolve()
@@ -176,8 +157,6 @@ def run_to_end(world: World, ending: str) -> None:
         world.must(dev.dispute("job1"))
         world.bisect_to_resolve()
         world.must(dev.resolve("job1", world.vendors))
-        assert world.job().status == "DELIVERED"
-        world.must(dev.accept("job1"))
     elif ending == "silent-developer-delivered":
         world.to_status("DELIVERED")
         world.clock.advance(101)
@@ -196,8 +175,6 @@ def run_to_end(world: World, ending: str) -> None:
             world.must(dev.gateway.submit("timeout", {"job": "job1"}))
         assert (world.job().dispute.rounds, world.job().dispute.answers) == (2, 0)
         world.must(dev.dispute_move("job1", world.vendors))
-        assert world.job().status == "DELIVERED"
-        world.must(dev.accept("job1"))
     elif ending == "unresolved-step":
         # the claim is true, but the developer leaves the narrowed step unresolved: the
         # claimant bears the burden of proof and is convicted; the lazy vendor is paid
@@ -226,11 +203,11 @@ def deliver_with_vendor2_silent(world: World) -> None:
 
 def convict_lazy_vendor2(world: World) -> None:
     """vendor2 skipped the work from step 2; the developer disputes it and resolve_step
-    convicts it: job1 is back at DELIVERED."""
+    convicts it, which ends job1 (one re-execution per job, decision 0031)."""
     world.must(world.dispute("vendor2", lazy_from_step=2))
     world.bisect_to_resolve()
     world.must(world.developers["dev1"].resolve("job1", world.vendors))
-    assert world.job().status == "DELIVERED"
+    assert world.job().status == "RESOLVED"
 
 
 # Amounts: prices 10, fees 4, Bv = 58, Ba = 4, Bd = G + P + F - C = 26, G = 2, W / q = 12 per dataset; the
@@ -252,9 +229,6 @@ ENDINGS = {
     "wrong-computation": ("RESOLVED", [("vendor2", "WRONG_COMPUTATION")], False,
                           {"owner1": 10, "owner2": 10, "vendor1": 4, "vendor2": -58,
                            "dev1": -32 + 4 + VENDOR2_FORFEIT}),
-    "wrong-computation-then-silence": ("RESOLVED", [("vendor2", "WRONG_COMPUTATION")], False,
-                                       {"owner1": 10, "owner2": 10, "vendor1": 4, "vendor2": -58,
-                                        "dev1": -32 + 4 + VENDOR2_FORFEIT}),
     # two rounds, both answered: the whole bond G * 2 = 4 to vendor2, nothing to the treasury
     "false-dispute": ("RESOLVED", [("dev1", "FALSE_DISPUTE")], True,
                       {"owner1": 10, "owner2": 10, "vendor1": 4, "vendor2": 4 + 4, "dev1": -32}),
@@ -266,14 +240,6 @@ ENDINGS = {
     "false-claim-concedes": ("RESOLVED", [("dev1", "MISSED_DEADLINE")], True,
                              {"owner1": 10, "owner2": 10, "vendor1": 4, "vendor2": 4, "dev1": -32,
                               "treasury": 4}),
-    "conviction-then-false-dispute": (
-        "RESOLVED", [("vendor2", "WRONG_COMPUTATION"), ("dev1", "FALSE_DISPUTE")], False,
-        {"owner1": 10, "owner2": 10, "vendor1": 4 + 4, "vendor2": -58,
-         "dev1": -32 + VENDOR2_FORFEIT}),
-    "conviction-then-misuse": (
-        "RESOLVED", [("vendor2", "WRONG_COMPUTATION"), ("vendor1", "DATA_MISUSE")], False,
-        {"owner1": 10 + 12, "owner2": 10 + 12, "vendor1": -58, "vendor2": -58,
-         "dev1": -32 + 4 + VENDOR2_FORFEIT + (4 + 58 - 24)}),
     "misuse": ("RESOLVED", [("vendor1", "DATA_MISUSE")], False,
                {"owner1": 10 + 12, "owner2": 10 + 12, "vendor2": 4, "vendor1": -58,
                 "dev1": -32 + 4 + (4 + 58 - 24)}),
@@ -449,11 +415,12 @@ def test_the_data_key_reaches_only_the_jobs_staked_vendors() -> None:
                         dataset_id="data1", recipient_id="vendor1")
 
 
-def test_two_lazy_vendors_are_disputed_one_after_the_other_and_both_forfeit() -> None:
+def test_two_lazy_vendors_one_re_execution_ends_the_job() -> None:
     """job1 with three vendors: vendor1 honest, vendor2 lazy from step 1, vendor3 from
-    step 2. The audit finds both lazy vendors; each conviction returns the job to
-    DELIVERED, the developer disputes the next one, then accepts: both forfeit fee and
-    whole stake to the developer, and no model is delivered."""
+    step 2. The audit finds both lazy vendors; the developer disputes the first, and its
+    conviction ends the job (one re-execution per job, decision 0031): vendor2 forfeits fee
+    and stake to the developer, vendor3 is not examined and is paid, no model is delivered,
+    and a second dispute is refused."""
     world = World()
     world.vendors["vendor2"].plan_lazy("job1", 1)
     world.vendors["vendor3"].plan_lazy("job1", 2)
@@ -467,28 +434,19 @@ def test_two_lazy_vendors_are_disputed_one_after_the_other_and_both_forfeit() ->
     dev = world.developers["dev1"]
     report = dev.audit("job1", world.vendors)
     assert report.respondents == ["vendor2", "vendor3"]
-    for respondent in ("vendor2", "vendor3"):
-        world.clock.advance(10)
-        world.must(dev.dispute("job1"))
-        assert world.job().dispute.respondent == respondent
-        world.bisect_to_resolve()
-        outcome = world.must(dev.resolve("job1", world.vendors))
-        job = world.job()
-        assert job.status == "DELIVERED" and job.deadline == outcome.time + 100
-        assert job.verdicts[-1].evidence["respondent"] == respondent
-    # a convicted vendor cannot be disputed again
-    assert dev.gateway.submit("dispute_result", {
-        **_claim_against(world, "vendor2"), "job": "job1"}).code == "MKT_ALREADY_CONVICTED"
-    world.must(dev.accept("job1"))
+    world.clock.advance(10)
+    world.must(dev.dispute("job1"))
+    assert world.job().dispute.respondent == "vendor2"
+    world.bisect_to_resolve()
+    world.must(dev.resolve("job1", world.vendors))
     job = world.job()
     assert job.status == "RESOLVED" and not job.model_delivered
-    assert [(v.convicted, v.offence) for v in job.verdicts] == [
-        ("vendor2", "WRONG_COMPUTATION"), ("vendor3", "WRONG_COMPUTATION")]
-    assert [dispute.respondent for dispute in job.disputes] == ["vendor2", "vendor3"]
+    assert [(v.convicted, v.offence) for v in job.verdicts] == [("vendor2", "WRONG_COMPUTATION")]
+    assert dev.gateway.submit("dispute_result", {
+        **_claim_against(world, "vendor3"), "job": "job1"}).code == "MKT_JOB_STATUS_FORBIDS"
     forfeit = 4 + 66
     changes = {name: world.balance(name) - amount for name, amount in before.items()}
-    assert changes == {"dev1": -36 + 4 + 2 * forfeit, "vendor1": 4, "vendor2": -66,
-                       "vendor3": -66}
+    assert changes == {"dev1": -36 + 4 + forfeit, "vendor1": 4, "vendor2": -66, "vendor3": 4}
     assert_closed_and_conserved(world)
 
 

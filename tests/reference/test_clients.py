@@ -137,18 +137,18 @@ def test_a_lazy_single_vendor_is_caught_by_a_spot_check_and_convicted() -> None:
     world.bisect_to_resolve()
     assert world.job().dispute.low == 1
     outcome = world.must(developer.resolve("job1", world.vendors))
-    assert outcome.payload["status"] == "DELIVERED"
+    assert outcome.payload["status"] == "RESOLVED"  # the conviction ends the job (decision 0031)
     assert outcome.payload["verdicts"][0] == {**outcome.payload["verdicts"][0],
                                               "convicted": "vendor1", "offence": "WRONG_COMPUTATION"}
     assert developer.next_finding("job1") is None
-    world.must(developer.accept("job1"))
     assert world.job().status == "RESOLVED" and not world.job().model_delivered
 
 
-def test_two_lazy_vendors_without_an_honest_replica_are_both_found_and_convicted() -> None:
+def test_two_lazy_vendors_without_an_honest_replica_are_both_found_one_convicted() -> None:
     """Both vendors skip work (from steps 1 and 2): the audit trusts the one the step where
     they part shows right, a spot check shows it wrong later, and the claim built from
-    that convicts each vendor at the step its own bisection narrows to."""
+    that finds both; the first finding's dispute convicts vendor1 at the step its
+    bisection narrows to, which ends the job (one re-execution per job, decision 0031)."""
     world = World()
     world.vendors["vendor1"].plan_lazy("job1", 1)
     world.vendors["vendor2"].plan_lazy("job1", 2)
@@ -158,15 +158,14 @@ def test_two_lazy_vendors_without_an_honest_replica_are_both_found_and_convicted
     report = developer.audit("job1", world.vendors)
     assert [(f.respondent, f.disputed_step) for f in report.findings] == [("vendor1", 1),
                                                                           ("vendor2", 2)]
-    for finding in report.findings:
-        assert developer.next_finding("job1") == finding
-        world.must(developer.dispute("job1"))
-        world.bisect_to_resolve()
-        assert world.job().dispute.low == finding.disputed_step
-        world.must(developer.resolve("job1", world.vendors))
-        assert world.job().status == "DELIVERED"
-    assert developer.next_finding("job1") is None
-    assert world.job().convicted_vendors == {"vendor1", "vendor2"}
+    finding = report.findings[0]
+    assert developer.next_finding("job1") == finding
+    world.must(developer.dispute("job1"))
+    world.bisect_to_resolve()
+    assert world.job().dispute.low == finding.disputed_step
+    world.must(developer.resolve("job1", world.vendors))
+    assert world.job().status == "RESOLVED"
+    assert world.job().convicted_vendors == {"vendor1"}
 
 
 def test_a_vendor_can_resolve_its_own_dispute_and_win() -> None:

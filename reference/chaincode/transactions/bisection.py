@@ -26,6 +26,7 @@ from reference.chaincode.records import (
     VerdictRecord,
 )
 from reference.chaincode.shared_checks import SharedChecks
+from reference.chaincode.shared_disputes import convict_shared_step as shared_step_verdict
 
 
 class BisectionTransactions(SharedChecks, Escrow):
@@ -147,3 +148,9 @@ class BisectionTransactions(SharedChecks, Escrow):
         verdict = VerdictRecord(job.developer, Offence.FALSE_DISPUTE, evidence)
         payouts = pay_false_dispute(job, dispute.respondent, dispute.answers, call.config.treasury)
         self.end_after_delivery(call, job, [verdict], payouts)
+
+    def convict_shared_step(self, call: Call) -> None:
+        """The ledger's verdict on a secret-shared step: the vendor the public state check
+        names, from the committed step records and the referee's replay
+        (:mod:`reference.chaincode.shared_disputes`)."""
+        shared_step_verdict(self, call)
