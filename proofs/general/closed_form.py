@@ -128,7 +128,7 @@ FAMILIES: tuple[Family, ...] = (
            (j - 1, n - j, -k, k), (), ranges=((1, n), (0, 0))),
     Family("collusion_resilience", "k >= 1 vendors with j owners, no developer (j + k >= 2)", False,
            (k - 1, m - k, j, n - j, j + k - 2),
-           (Bv - k * C + F - n * K, q * (Bv + F) - C), ranges=((0, n), (1, m))),
+           (Bv - k * C + F - n * K, q * (Bv + F) - k * C), ranges=((0, n), (1, m))),
     Family("collusion_resilience", "j >= 2 owners, no vendor, no developer", False,
            (j - 2, n - j, -k, k), (), ranges=((2, n), (0, 0))),
 )
