@@ -19,7 +19,7 @@ from proofs.general.export import rule_inside_general
 from proofs.general.theorem import prove_family
 
 
-def run() -> dict:  # type: ignore[type-arg]
+def run() -> dict:
     baseline = min(_baseline_z3() for _ in range(3))
     print(f"baseline: Z3 pigeonhole 8/7 {baseline:.3f} s")
     header = f"{'theorem for every shape':44s} {'families':>8s} {'proved':>7s} {'seconds':>8s} {'x baseline':>10s}"

@@ -9,6 +9,7 @@ import time
 from collections import Counter
 from enum import Enum
 from pathlib import Path
+from typing import Any
 
 from aimarket.arguments import positive_int, whole_int
 from aimarket.errors import UsageError
@@ -213,7 +214,7 @@ def run(args) -> int:
     rejected: Counter[str] = Counter()
     started = time.perf_counter()
     market = None
-    violation = None
+    violation: dict[str, Any] | None = None
     human = not args.json
     if human and not args.quiet:
         print(f"simulate: seed {args.seed}, {args.steps} steps, up to {args.concurrency} open jobs")

@@ -64,9 +64,9 @@ def property_result(name: str, verdicts: Sequence[Verdict], agreements: Sequence
     elif unchecked:
         detail = f"fails: no analysed shape checks the closed form for {unchecked[0]}"
     elif disagree:
-        first = disagree[0]
-        detail = (f"fails: the closed form for {first.subject} differs from the exact region at "
-                  f"{first.shape[0]} owner(s), {first.shape[1]} vendor(s), {first.shape[2]} round(s)")
+        differing = disagree[0]
+        detail = (f"fails: the closed form for {differing.subject} differs from the exact region at "
+                  f"{differing.shape[0]} owner(s), {differing.shape[1]} vendor(s), {differing.shape[2]} round(s)")
     else:
         detail = (f"holds for every shape: the spec's stake rule lies inside the closed-form region of "
                   f"each of {len(mine)} subject classes ({', '.join(v.family.subject for v in mine)}), "

@@ -51,13 +51,14 @@ MAX_SHARED_STEPS = 4096
 
 
 class Creator(Protocol):
-    name: str
+    @property
+    def name(self) -> str: ...
 
 
 class SharedArguments(Protocol):
     def identifier(self, name: str) -> str: ...
     def integer(self, name: str, limit: int = ...) -> int: ...
-    def json_object(self, name: str, optional: bool = False) -> dict[str, Any] | None: ...
+    def json_object(self, name: str, optional: bool) -> dict[str, Any] | None: ...
     def done(self) -> None: ...
 
 
@@ -66,10 +67,16 @@ class SharedState(Protocol):
 
 
 class SharedCall(Protocol):
-    args: SharedArguments
-    state: SharedState
-    creator: Creator
-    summary: dict[str, Any]
+    """What the transaction reads of a call (the contract's ``Call``, or a test's)."""
+
+    @property
+    def args(self) -> SharedArguments: ...
+    @property
+    def state(self) -> SharedState: ...
+    @property
+    def creator(self) -> Creator: ...
+    @property
+    def summary(self) -> dict[str, Any]: ...
 
 
 class SharedDisputeHost(Protocol):
@@ -98,7 +105,7 @@ def committed_records(call: SharedCall, job: JobRecord, opened: dict[str, Any],
                        f"records must be opened for exactly the job's vendors {job.vendors}")
     records: dict[int, list[StepRecord]] = {}
     for index, vendor in enumerate(job.vendors):
-        stored = call.state.get_json(transcript_key(job.job, vendor))
+        stored = call.state.get_json(transcript_key(job.job_id, vendor))
         if stored is None:
             raise Rejected(MarketCode.BAD_STEP_EVIDENCE, f"{vendor} committed no step digests")
         digests = TranscriptRecord.from_json_value(stored).step_digests
@@ -127,8 +134,8 @@ def convict_shared_step(host: SharedDisputeHost, call: SharedCall) -> None:
     job_id = args.identifier("job")
     step = args.integer("step", MAX_SHARED_STEPS)
     vendor = args.identifier("vendor")
-    opened = args.json_object("records") or {}
-    replay = args.json_object("replay") or {}
+    opened = args.json_object("records", optional=False) or {}
+    replay = args.json_object("replay", optional=False) or {}
     args.done()
     job = host.developer_move(call, job_id, Status.DELIVERED)
     host.require_on_time(call, job)

@@ -344,7 +344,7 @@ class EvidenceChecker:
             records[index] = [StepRecord.from_json_value(value) for value in opened]
         finding = public_audit(records, None, 1)
         suspect = job["vendors"].index(vendor) if vendor in job["vendors"] else None
-        if finding is None or (finding.step, finding.kind, finding.suspect) != (step, "state", suspect):
+        if suspect is None or finding is None or (finding.step, finding.kind, finding.suspect) != (step, "state", suspect):
             notes.append(f"the public checks do not name {vendor}'s state at step {step}: {finding}")
             return []
         committed, replay = records[suspect][step], StepRecord.from_json_value(args["replay"])

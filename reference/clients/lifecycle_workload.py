@@ -87,10 +87,11 @@ class LifecycleWorkload:
             load_rules(), [PRICE], [FEE], [COST], [MISUSE_VALUE], self.steps)
         self.stakes = {"vendor_stake": vendor_stake, "developer_bond": developer_bond,
                        "owner_bond": owner_bond}
-        self.parties = [Party(index, *(enroll(org, f"{prefix}{index}", role)
-                                       for org, prefix, role in ROLES),
-                              generate_exchange_key(), generate_data_key())
-                        for index in range(parties)]
+        self.parties = []
+        for index in range(parties):
+            owner, developer, vendor = (enroll(org, f"{prefix}{index}", role) for org, prefix, role in ROLES)
+            self.parties.append(Party(index, owner, developer, vendor,
+                                      generate_exchange_key(), generate_data_key()))
 
     def setup_phases(self, now: int) -> list[list[Call]]:
         """The calls that set the market and the parties up, phase by phase (each phase's

@@ -69,10 +69,14 @@ class Pending(Protocol):
 class ClientNetwork(Committable, Protocol):
     """What ``Client`` needs of a network."""
 
-    channel_id: str
-    clock: Clock
-    executor: Executor | None
-    workers: int
+    @property
+    def channel_id(self) -> str: ...
+    @property
+    def clock(self) -> Clock: ...
+    @property
+    def executor(self) -> Executor | None: ...
+    @property
+    def workers(self) -> int: ...
 
     def peers_of(self, org: str) -> Sequence[Endorser]: ...
 

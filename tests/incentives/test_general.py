@@ -41,6 +41,7 @@ def test_a_weaker_rule_fails_at_the_smallest_shape_with_a_point(monkeypatch):
     verdict = theorem.prove_family(family)
     assert not verdict.holds
     failure = verdict.counterexample
+    assert failure is not None
     assert (failure["owners"], failure["vendors"], failure["rounds"]) == (1, 2, 1)
     assert failure["subject"] == {"developer": True, "owners": 1, "vendors": 1}
     point = {name: Fraction(value) for name, value in failure["at"].items()}

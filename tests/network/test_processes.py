@@ -145,11 +145,12 @@ def test_the_gateway_asks_every_endorser_before_waiting_for_any():
             events.append(f"wait {self.name}")
             return self.name.encode()
 
-    class FakeRemote:
-        def __init__(self, name: str, delay: float) -> None:
+    class FakeRemote(rpc.Remote):
+        def __init__(self, name: str, delay: float) -> None:  # no channel: calls are faked
             self.name, self.delay = name, delay
 
-        def call_future(self, method: str, request: bytes, timeout: float | None) -> FakeFuture:
+        def call_future(self, method: str, request: bytes = b"",
+                        timeout: float | None = 30.0) -> FakeFuture:
             events.append(f"start {self.name}")
             return FakeFuture(self.name)
 

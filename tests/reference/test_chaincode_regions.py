@@ -162,7 +162,7 @@ def test_region_constraints_with_vendor_quantities_hold_for_every_vendor() -> No
     failure = regions.first_failure(rules, dear)
     assert failure is not None
     region, constraint = failure
-    assert region.key == (1, 2, 3) and constraint.name == "per vendor"
+    assert region is not None and region.key == (1, 2, 3) and constraint.name == "per vendor"
     other_shape = JobTerms([10], [4, 4], [4, 4], [6], 4, 30, 100, 100)
     assert regions.first_failure(rules, other_shape) is None
 

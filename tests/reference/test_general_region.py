@@ -39,9 +39,11 @@ def test_a_job_outside_the_per_shape_set_is_refused_below_the_general_rule_and_a
     assert owner_bond == 3 * 38 + 40
     assert regions.first_failure(rules, terms(vendor_stake, developer_bond, owner_bond)) is None
     for below in (terms(vendor_stake - 1, developer_bond, owner_bond), terms(vendor_stake, developer_bond, owner_bond - 1)):
-        region, constraint = regions.first_failure(rules, below)
+        failure = regions.first_failure(rules, below)
+        assert failure is not None
+        region, constraint = failure
         assert region is None  # the general region, not a shape's
-        assert constraint.code.name in ("STAKE_TOO_LOW", "BOND_TOO_LOW")
+        assert constraint.code.name in ("STAKE_BELOW_MINIMUM", "BOND_BELOW_MINIMUM")
 
 
 def test_the_spec_rule_meets_the_general_region_for_that_job() -> None:
@@ -71,7 +73,7 @@ def test_the_chaincode_refuses_a_job_below_the_general_region() -> None:
                "purpose": "training", "window": 10, **least}
     gateway = world.developers["dev1"].gateway
     refused = gateway.submit("request_training", {**request, "vendor_stake": least["vendor_stake"] - 1})
-    assert refused.code == "MKT_STAKE_TOO_LOW"
+    assert refused.code == "MKT_STAKE_BELOW_MINIMUM"
     assert "general incentive region (every shape)" in refused.message
     assert gateway.submit("request_training", request).ok
 

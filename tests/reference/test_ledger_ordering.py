@@ -15,6 +15,7 @@ from reference.ledger import (
     Network,
     TxValidationCode,
 )
+from reference.ledger.client import PendingTransaction
 from reference.ledger.testing import KeyValueChaincode
 
 
@@ -173,7 +174,8 @@ def test_with_the_system_clock_the_batch_timer_cuts_blocks_on_its_own(tmp_path: 
         client = network.client(org="Org1", name="alice")
         height = network.orderer.height()
         pending = [client.submit_async("kv", "put", [f"t{index}", b"v"]) for index in range(3)]
-        assert all(handle.wait(timeout=30) for handle in pending)  # no flush was called
+        # no flush was called
+        assert all(isinstance(handle, PendingTransaction) and handle.wait(timeout=30) for handle in pending)
         results = [handle.result() for handle in pending]
         assert all(result.code == TxValidationCode.VALID for result in results)
         assert all(result.block is not None and result.block >= height for result in results)

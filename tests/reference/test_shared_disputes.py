@@ -9,13 +9,13 @@ to do (the whole path on the network runs in ``aimarket demo``: ``job-shared-laz
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
 from reference.chaincode.codes import MarketCode, Rejected
 from reference.chaincode.records import Status, TranscriptRecord, VerdictRecord, transcript_key
-from reference.chaincode.shared_disputes import convict_shared_step, record_digest
+from reference.chaincode.shared_disputes import SharedDisputeHost, convict_shared_step, record_digest
 from reference.training.shared.field import modulus
 
 VENDORS = ("vendor1", "vendor2", "vendor3", "vendor4")
@@ -124,7 +124,7 @@ def attempt(records: dict[str, list[dict[str, Any]]], vendor: str, replay: dict[
     call = Call(Args({"job": "job-s", "step": 1, "vendor": vendor,
                       "records": opened if opened is not None else records, "replay": replay}),
                 state)
-    convict_shared_step(host, call)
+    convict_shared_step(cast(SharedDisputeHost, host), call)
     return host
 
 

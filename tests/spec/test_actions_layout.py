@@ -21,7 +21,7 @@ from spec.machine import step
 from spec.rejections import Rejection
 from spec.state import JobStatus, Market, Role, genesis
 
-TRACED = frozenset(module.__file__ for module in (spec.actions, spec.machine, spec.params))
+TRACED = frozenset(str(module.__file__) for module in (spec.actions, spec.machine, spec.params))
 """Where an action's checks run: its guard and requirements, and the loop of
 :func:`spec.machine.step` that evaluates the requirements in order."""
 
@@ -104,7 +104,7 @@ def assert_checked_in_declared_order(action: Action, traced: frozenset[str]) -> 
     reached: dict[Rejection, tuple[float, ...]] = {}
     for example in REFUSALS[action.name]:
         code, place = where_refused(example, traced)
-        assert code == example.expected, example.name
+        assert code is not None and code == example.expected, example.name
         assert reached.get(code, place) == place, f"{code.value} is returned at two places"
         reached[code] = place
     assert set(reached) == set(action.rejections), "every code is driven by an example"
@@ -148,7 +148,7 @@ def test_every_action_is_one_block_of_module_functions() -> None:
         assert action.effect.__name__ == f"effect_{name}"
         for function in (action.guard, action.requirements, action.effect):
             assert getattr(spec.actions, function.__name__) is function, (name, function.__name__)
-        assert action.changes and " ".join(inspect.getdoc(action.effect).split()).startswith(action.changes)
+        assert action.changes and " ".join((inspect.getdoc(action.effect) or "").split()).startswith(action.changes)
         assert isinstance(action.chapter, Chapter)
         assert any(value is action.chapter for value in vars(spec.actions).values()
                    if isinstance(value, Chapter)), f"{name}: its chapter is a declared constant"

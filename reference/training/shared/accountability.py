@@ -172,8 +172,9 @@ def public_audit(records: dict[int, list[StepRecord]],
             if k and records[i][k].pre != records[i][k - 1].post:
                 return PublicFinding(k, "chain", i, f"vendor {i}'s pre-step shares are not "
                                                     "its previous post-step shares")
+        senders = sender_values if sender_values is not None else {}
         for j in parties if sender_values is not None else ():
-            points = {i: int(sender_values[i][k][str(j)]) for i in parties if i != j}
+            points = {i: int(senders[i][k][str(j)]) for i in parties if i != j}
             if not lies_on_degree(points, threshold):
                 return PublicFinding(k, "sender", j, f"the shares vendor {j} sent in step {k} "
                                                      "do not lie on one polynomial")
