@@ -655,7 +655,7 @@ def guard_party_move(market: Market, call: Call, role: Role,
 
 def guard_accept_job(market: Market, call: Call) -> Rejection | None:
     rejection, job = guard_party_move(market, call, Role.VENDOR, JobStatus.LICENSED)
-    if rejection:
+    if rejection or job is None:
         return rejection
     offer = market.offers[call.actor]
     return (R.ALREADY_ANSWERED if call.actor in job.accepted else
@@ -693,7 +693,7 @@ def effect_accept_job(market: Market, call: Call) -> Market:
 def guard_report_inputs(market: Market, call: Call) -> Rejection | None:
     """Shared by ``confirm_inputs`` and ``complain_inputs``."""
     rejection, job = guard_party_move(market, call, Role.VENDOR, JobStatus.RUNNING)
-    if rejection:
+    if rejection or job is None:
         return rejection
     return (R.ALREADY_ANSWERED if call.actor in job.confirmed else
             R.DEADLINE_PASSED if deadline_passed(market, job) else None)
@@ -751,7 +751,7 @@ def effect_complain_inputs(market: Market, call: Call) -> Market:
 
 def guard_submit_result(market: Market, call: Call) -> Rejection | None:
     rejection, job = guard_party_move(market, call, Role.VENDOR, JobStatus.RUNNING)
-    if rejection:
+    if rejection or job is None:
         return rejection
     return (R.INPUTS_NOT_CONFIRMED if len(job.confirmed) < len(job.vendors) else
             R.ALREADY_ANSWERED if call.actor in job.results else
@@ -779,7 +779,7 @@ DEVELOPER_MOVES = Chapter("The developer: accepting or disputing")
 
 def guard_accept_result(market: Market, call: Call) -> Rejection | None:
     rejection, job = guard_party_move(market, call, Role.DEVELOPER, JobStatus.DELIVERED)
-    if rejection:
+    if rejection or job is None:
         return rejection
     return R.DEADLINE_PASSED if deadline_passed(market, job) else None
 
@@ -795,7 +795,7 @@ def effect_accept_result(market: Market, call: Call) -> Market:
 
 def guard_dispute_result(market: Market, call: Call) -> Rejection | None:
     rejection, job = guard_party_move(market, call, Role.DEVELOPER, JobStatus.DELIVERED)
-    if rejection:
+    if rejection or job is None:
         return rejection
     if deadline_passed(market, job):
         return R.DEADLINE_PASSED
@@ -850,7 +850,7 @@ def guard_bisection_move(market: Market, call: Call, role: Role, turn: Turn) -> 
         return R.UNKNOWN_JOB
     if job.status != JobStatus.DISPUTED:
         return R.WRONG_STATUS
-    dispute = job.dispute
+    dispute = job.open_dispute
     side = job.developer if turn == Turn.CLAIMANT else dispute.respondent
     if call.actor != side:
         return R.NOT_JOB_PARTY
@@ -877,7 +877,7 @@ def guard_bisect_query(market: Market, call: Call) -> Rejection | None:
 def effect_bisect_query(market: Market, call: Call) -> Market:
     """the developer opens its digest at the midpoint; the respondent's turn."""
     job = market.jobs[call["job"]]
-    dispute = replace(job.dispute, turn=Turn.RESPONDENT)
+    dispute = replace(job.open_dispute, turn=Turn.RESPONDENT)
     return store(market, with_current_dispute(job, dispute, market.now))
 
 
@@ -888,7 +888,7 @@ def guard_bisect_answer(market: Market, call: Call) -> Rejection | None:
 def answered(job: Job, digest: int, by_respondent: bool) -> Dispute:
     """The dispute after the respondent's digest at the midpoint is opened: the interval
     keeps the half where the sides still disagree."""
-    dispute = job.dispute
+    dispute = job.open_dispute
     middle = midpoint(dispute)
     if digest == dispute.claimant_transcript[middle - 1]:
         low, high = middle, dispute.high
@@ -918,7 +918,7 @@ def guard_resolve_step(market: Market, call: Call) -> Rejection | None:
         return R.UNKNOWN_JOB
     if job.status != JobStatus.DISPUTED:
         return R.WRONG_STATUS
-    if job.dispute.turn != Turn.RESOLVE:
+    if job.open_dispute.turn != Turn.RESOLVE:
         return R.BISECTION_UNFINISHED
     return R.DEADLINE_PASSED if deadline_passed(market, job) else None
 
@@ -939,7 +939,7 @@ def effect_resolve_step(market: Market, call: Call) -> Market:
     stake to the developer, which receives no model; the other vendors are paid.
     """
     job = market.jobs[call["job"]]
-    dispute = job.dispute
+    dispute = job.open_dispute
     respondent_transcript = job.results[dispute.respondent]
     start = start_digest(market, job, dispute.respondent)
     pre_state = digest_at(start, respondent_transcript, dispute.low)
@@ -1044,7 +1044,8 @@ def effect_timeout(market: Market, call: Call) -> Market:
       narrowed step unresolved, it is convicted.
     """
     job = market.jobs[call["job"]]
-    evidence = (("status", job.status.value), ("deadline", job.deadline), ("now", market.now))
+    evidence: tuple[tuple[str, object], ...] = (("status", job.status.value), ("deadline", job.deadline),
+                                                ("now", market.now))
     if job.status in (JobStatus.REQUESTED, JobStatus.LICENSED):
         return close(market, job, JobStatus.EXPIRED, refund_everyone(market, job))
     if job.status == JobStatus.RUNNING:
@@ -1058,7 +1059,7 @@ def effect_timeout(market: Market, call: Call) -> Market:
         return close(market, job, JobStatus.RESOLVED, pay_settlement(market, job, guilty), verdicts)
     if job.status == JobStatus.DELIVERED:
         return end_after_delivery(market, job)
-    dispute = job.dispute
+    dispute = job.open_dispute
     if dispute.turn == Turn.RESPONDENT:
         committed = job.results[dispute.respondent][midpoint(dispute) - 1]
         return store(market, with_current_dispute(job, answered(job, committed, False), market.now))

@@ -65,7 +65,7 @@ class Story:
             result = step(market, each)
             if not result.accepted:
                 raise AssertionError(f"story step {index} {each.action} by {each.actor} was "
-                                     f"refused: {result.rejection.value}")
+                                     f"refused: {result.rejection and result.rejection.value}")
             market = result.market
         return market
 
@@ -220,7 +220,7 @@ def examples() -> tuple[Example, ...]:
     for action in ("grant_access", "deny_access"):
         def answer(**changes) -> Call:
             actor = changes.pop("actor", "owner1")
-            base = {"job": "job1", "dataset": "data1"}
+            base: dict[str, object] = {"job": "job1", "dataset": "data1"}
             if action == "grant_access":
                 base.update(delivery_digest=101, key_digest=303)
             return call(action, actor, **{**base, **changes})

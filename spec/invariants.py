@@ -113,7 +113,7 @@ def verdict_is_justified(market: Market, job: Job, convicted: str, offence: Offe
                          facts: dict[str, object]) -> str | None:
     """Re-derive one verdict from the evidence the state holds; ``None`` if it stands."""
     if offence in (Offence.DEFECTIVE_INPUTS, Offence.FALSE_COMPLAINT):
-        dataset = facts["dataset"]
+        dataset = str(facts["dataset"])
         grant = job.grants.get(dataset)
         if grant is None or dataset not in market.datasets:
             return "no delivery record for the dataset"
@@ -139,7 +139,8 @@ def verdict_is_justified(market: Market, job: Job, convicted: str, offence: Offe
         return None if (claimant_wrong and not respondent_wrong and convicted == job.developer) \
             else "the claimant's digest re-executes correctly"
     if offence == Offence.MISSED_DEADLINE:
-        if not facts["now"] > facts["deadline"]:
+        now, deadline = facts["now"], facts["deadline"]
+        if not (isinstance(now, int) and isinstance(deadline, int) and now > deadline):
             return "the deadline had not passed"
         if facts["status"] == JobStatus.RUNNING.value:
             return None if convicted in silent_vendors(job) else "the vendor had acted"

@@ -80,7 +80,7 @@ def utilities(market: Market, job: Job, model_value: Amount) -> dict[str, Amount
             market.dispute_cost, dispute.rounds)
     for verdict in job.verdicts:
         if verdict.offence in (Offence.DEFECTIVE_INPUTS, Offence.FALSE_COMPLAINT):
-            complainant = dict(verdict.evidence)["complainant"]
+            complainant = str(dict(verdict.evidence)["complainant"])
             utility[complainant] = utility[complainant] - market.dispute_cost
     return utility
 

@@ -236,6 +236,14 @@ class Job:
         return self.disputes[-1] if self.disputes else None
 
     @property
+    def open_dispute(self) -> Dispute:
+        """The dispute being played: the latest of a job that is DISPUTED (or whose dispute
+        was just resolved). Asking a job that never had one is an error."""
+        if not self.disputes:
+            raise ValueError(f"job {self.ident} has no dispute")
+        return self.disputes[-1]
+
+    @property
     def convicted_vendors(self) -> frozenset[str]:
         """Vendors of this job convicted so far."""
         return frozenset(verdict.convicted for verdict in self.verdicts

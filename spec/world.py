@@ -182,7 +182,7 @@ def setup(instance: Instance) -> Market:
     for setup_call in setup_calls(instance):
         result = step(market, setup_call)
         if not result.accepted:
-            raise SetupFailed(f"{setup_call.action} by {setup_call.actor}: {result.rejection.value}")
+            raise SetupFailed(f"{setup_call.action} by {setup_call.actor}: {result.rejection and result.rejection.value}")
         market = result.market
     return market
 

@@ -15,14 +15,13 @@ from proofs.explore import explore
 from proofs.explore_checks import coverage_result, exploration_results
 
 pytestmark = [
-    pytest.mark.slow,
     pytest.mark.skipif(os.environ.get("AIMARKET_LARGE_CHECKS") != "1",
                        reason="minutes long: run with AIMARKET_LARGE_CHECKS=1 (make check-large)"),
 ]
 
 # Pinned like the default instances' sizes (tests/proofs/test_explore.py).
-CONCURRENT_STATES = 211_939
-CONCURRENT_TRANSITIONS = 519_837
+CONCURRENT_STATES = 126_525
+CONCURRENT_TRANSITIONS = 313_329
 
 
 def test_the_concurrent_instance_is_checked_in_full():
