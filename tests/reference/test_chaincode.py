@@ -443,7 +443,7 @@ def test_two_lazy_vendors_one_re_execution_ends_the_job() -> None:
     assert job.status == "RESOLVED" and not job.model_delivered
     assert [(v.convicted, v.offence) for v in job.verdicts] == [("vendor2", "WRONG_COMPUTATION")]
     assert dev.gateway.submit("dispute_result", {
-        **_claim_against(world, "vendor3"), "job": "job1"}).code == "MKT_JOB_STATUS_FORBIDS"
+        **_claim_against(world, "vendor3"), "job": "job1"}).code == "MKT_WRONG_STATUS"
     forfeit = 4 + 66
     changes = {name: world.balance(name) - amount for name, amount in before.items()}
     assert changes == {"dev1": -36 + 4 + forfeit, "vendor1": 4, "vendor2": -66, "vendor3": 4}
