@@ -39,8 +39,8 @@ def concurrent_instance() -> Instance:
 
 
 def proof_instance() -> Instance:
-    """The inductive proof's main instance: one job, one dataset, two vendors (disputes
-    one vendor after another), two training steps."""
+    """The inductive proof's main instance: one job, one dataset, two vendors (a silent
+    vendor convicted, then a dispute of the other), two training steps."""
     return make_instance(data_owners=1, developers=1, vendors=2, jobs=1, datasets_per_job=1,
                          vendors_per_job=2, steps=2)
 
