@@ -24,7 +24,7 @@ reason.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import sympy
@@ -77,6 +77,16 @@ def constraint(expression: sympy.Expr, shape: MarketGameShape) -> tuple[str, str
     numerator, denominator = sympy.fraction(sympy.together(in_reference_quantities(expression, shape)))
     if not positive_power_of_q(denominator):
         numerator = numerator * denominator  # same sign as the fraction
+    found = stake_requirement(numerator, positive_power_of_q, sympy.simplify)
+    return found if found is not None else "bounds no stake or bond"
+
+
+def stake_requirement(numerator: sympy.Expr, positive: Callable[[sympy.Expr], bool],
+                      tidy: Callable[[sympy.Expr], sympy.Expr]) -> tuple[str, str] | None:
+    """``numerator >= 0`` as ``(code, require)`` on the first stake or bond it mentions (in
+    :data:`STAKE_CODES` order): ``stake >= bound`` when the stake's coefficient is
+    ``positive`` (the bound written after ``tidy``), else the whole inequality; None when
+    it mentions no stake or bond."""
     numerator = sympy.expand(numerator)
     for name, code in STAKE_CODES:
         stake = REFERENCE[name]
@@ -85,11 +95,10 @@ def constraint(expression: sympy.Expr, shape: MarketGameShape) -> tuple[str, str
         polynomial = sympy.Poly(numerator, stake)
         if polynomial.degree() == 1:
             coefficient, rest = polynomial.all_coeffs()
-            if positive_power_of_q(coefficient):
-                bound = sympy.simplify(-rest / coefficient)
-                return code, f"{name} >= {reference_text(bound)}"
+            if positive(coefficient):
+                return code, f"{name} >= {reference_text(tidy(-rest / coefficient))}"
         return code, f"{reference_text(numerator)} >= 0"
-    return "bounds no stake or bond"
+    return None
 
 
 def shape_entry(shape: MarketGameShape, regions: Sequence[Region]) -> dict:

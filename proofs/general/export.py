@@ -25,13 +25,13 @@ from proofs.general.closed_form import FAMILIES, C, F, Family, K, P, R, S, j, k,
 from proofs.general.theorem import Translator, equivalent
 from proofs.incentives.formulas import to_sympy
 from proofs.market_game import MarketGameShape
-from proofs.region_export import STAKE_CODES, export_document, reference_text
+import proofs.region_export as region_export
+from proofs.region_export import export_document, stake_requirement
 from spec.params import bisection_rounds
 
 N_d, N_v = sympy.symbols("N_d N_v")
-REFERENCE = {"P": sympy.Symbol("P"), "W": sympy.Symbol("W"), "F_j": sympy.Symbol("F_j"),
-             "C_j": sympy.Symbol("C_j"), "q": sympy.Symbol("q"), "G": sympy.Symbol("G"),
-             "Bv": sympy.Symbol("Bv"), "Ba": sympy.Symbol("Ba"), "Bd": sympy.Symbol("Bd"), "R": sympy.Symbol("R")}
+REFERENCE = {**region_export.REFERENCE, "R": sympy.Symbol("R")}
+"""The chaincode's formula symbols (:data:`proofs.region_export.REFERENCE`) and the rounds ``R``."""
 
 
 def corners(family: Family) -> list[dict[sympy.Symbol, sympy.Expr]]:
@@ -92,18 +92,8 @@ def reference_constraint(expression: sympy.Expr) -> tuple[str, str] | None:
     numerator, denominator = sympy.fraction(sympy.together(in_reference_quantities(expression)))
     if not positive_factor(denominator):
         numerator = numerator * denominator
-    numerator = sympy.expand(numerator)
-    for name, code in STAKE_CODES:
-        stake = REFERENCE[name]
-        if stake not in numerator.free_symbols:
-            continue
-        polynomial = sympy.Poly(numerator, stake)
-        if polynomial.degree() == 1:
-            coefficient, rest = polynomial.all_coeffs()
-            if positive_factor(coefficient):
-                return code, f"{name} >= {reference_text(sympy.factor_terms(sympy.expand(-rest / coefficient)))}"
-        return code, f"{reference_text(numerator)} >= 0"
-    return None
+    return stake_requirement(numerator, positive_factor,
+                             lambda bound: sympy.factor_terms(sympy.expand(bound)))
 
 
 def general_constraints() -> list[dict]:
