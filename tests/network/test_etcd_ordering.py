@@ -13,14 +13,32 @@ from reference.ledger.testing import KeyValueChaincode
 from reference.network.etcd import EtcdCluster
 from reference.network.ordering import (
     EtcdOrderer,
+    EtcdOrderingService,
     block_key,
     decode_head,
     encode_head,
     etcd_ordering,
 )
 
+def _value(orderer: EtcdOrderer, key: str) -> bytes:
+    found = orderer.log.get(key)
+    assert found is not None, f"{key} missing"
+    return found[0]
+
+
+def _ordering(network: Network) -> EtcdOrderingService:
+    assert isinstance(network.orderer, EtcdOrderingService)
+    return network.orderer
+
+
+def _genesis(network: Network) -> Block:
+    genesis = network.orderer.get_block(0)
+    assert genesis is not None
+    return genesis
+
+
 def _chain(orderer: EtcdOrderer) -> list[Block]:
-    head = decode_head(orderer.log.get(orderer.root + "head")[0])
+    head = decode_head(_value(orderer, orderer.root + "head"))
     blocks = []
     for number in range(head["number"] + 1):
         found = orderer.log.get(block_key(orderer.root, number))
@@ -68,18 +86,18 @@ def _network(tmp_path, cluster: EtcdCluster, orderers: int = 2) -> Network:
 def test_a_swap_on_a_stale_head_is_refused(tmp_path, etcd_cluster):
     network = _network(tmp_path, etcd_cluster, orderers=1)
     try:
-        orderer = network.orderer.orderers[0]
-        stale = orderer.log.get(orderer.root + "head")[0]
+        orderer = _ordering(network).orderers[0]
+        stale = _value(orderer, orderer.root + "head")
         client = network.client(org="Org1", name="alice")
         assert client.submit("kv", "put", ["k", b"v"]).ok
-        head = decode_head(orderer.log.get(orderer.root + "head")[0])
+        head = decode_head(_value(orderer, orderer.root + "head"))
         # a second orderer that still believes in the old head cannot write block n
         forged = encode_head(decode_head(stale)["number"] + 1, b"\x01" * 32, 10**9, head["time"])
         assert not orderer.log.swap(orderer.root + "head", stale,
                                     [(block_key(orderer.root, head["number"]), b"fork"),
                                      (orderer.root + "head", forged)])
-        assert decode_head(orderer.log.get(orderer.root + "head")[0]) == head
-        assert Block.decode(orderer.log.get(block_key(orderer.root, head["number"]))[0])
+        assert decode_head(_value(orderer, orderer.root + "head")) == head
+        assert Block.decode(_value(orderer, block_key(orderer.root, head["number"])))
     finally:
         network.close()
 
@@ -88,8 +106,8 @@ def test_two_orderers_cutting_at_once_make_one_chain(tmp_path, etcd_cluster, mon
     """Leases switched off: both orderers believe they lead and cut concurrently; the
     compare-and-swap alone must keep one chain holding every acknowledged message once."""
     network = _network(tmp_path, etcd_cluster, orderers=1)
-    first = network.orderer.orderers[0]
-    genesis = network.orderer.get_block(0)
+    first = _ordering(network).orderers[0]
+    genesis = _genesis(network)
     second = EtcdOrderer("orderer-b", first.identity, genesis, etcd_cluster.endpoints)
     try:
         for node in (first, second):
@@ -98,11 +116,12 @@ def test_two_orderers_cutting_at_once_make_one_chain(tmp_path, etcd_cluster, mon
         client = network.client(org="Org1", name="alice")
         endorsed = client.endorse_many([Invocation("kv", "put", (f"k{index}", b"v"))
                                         for index in range(200)])
-        acknowledged = []
+        acknowledged: list[bytes] = []
         lock = threading.Lock()
 
         def send(items):
             for item in items:
+                assert item.envelope is not None
                 response = (first if len(acknowledged) % 2 else second).broadcast(item.envelope)
                 assert response.ok
                 with lock:
@@ -137,7 +156,7 @@ def test_network_survives_etcd_leader_crash_and_orderer_death(tmp_path, etcd_clu
             if round_number == 1:
                 etcd_cluster.kill(etcd_cluster.leader())
             if round_number == 2:
-                leader = next(node for node in network.orderer.orderers if node.is_leader)
+                leader = next(node for node in _ordering(network).orderers if node.is_leader)
                 leader.stop()
             results += client.submit_many([("kv", "put", [f"r{round_number}-{index}", b"v"])
                                            for index in range(40)])
@@ -163,7 +182,7 @@ def test_block_time_is_the_orderers_own_clock_and_never_goes_back(tmp_path, etcd
                              ordering=etcd_ordering(etcd_cluster.endpoints, 1),
                              batch=BatchConfig(max_message_count=1, batch_timeout=0.1))
     network.install_chaincode("kv", KeyValueChaincode)
-    first = network.orderer.orderers[0]
+    first = _ordering(network).orderers[0]
     second = None
     try:
         client = network.client(org="Org1", name="alice")
@@ -174,9 +193,9 @@ def test_block_time_is_the_orderers_own_clock_and_never_goes_back(tmp_path, etcd
         stamped = _chain(first)[-1].metadata.timestamp
         assert stamped == start + 50
         first.stop()
-        second = EtcdOrderer("orderer-late", first.identity, network.orderer.get_block(0),
+        second = EtcdOrderer("orderer-late", first.identity, _genesis(network),
                              etcd_cluster.endpoints, clock=FakeClock(start - 1000)).start()
-        network.orderer.orderers[:] = [second]
+        _ordering(network).orderers[:] = [second]
         assert client.submit("kv", "put", ["c", b"v"]).ok
         network.flush()
         blocks = _chain(second)

@@ -17,12 +17,28 @@ import json
 import pytest
 
 from reference.chaincode.contract import CHAINCODE_NAME
+from reference.chaincode.records import DisputeRecord
 from reference.clients.evidence_checker import EvidenceChecker
+from reference.clients.gateway import MemoryGateway, Outcome
 from reference.clients.ledger_reader import LedgerTransaction
 from reference.ledger import TxValidationCode
 from reference.clients.world import World
+from reference.ledger.identity import Certificate
 
 PARTIES = ("owner1", "owner2", "dev1", "vendor1", "vendor2", "treasury")
+
+
+def dispute_of(world: World) -> DisputeRecord:
+    """job1's dispute, which the test expects open."""
+    dispute = world.job().dispute
+    assert dispute is not None
+    return dispute
+
+
+def present(move: Outcome | None) -> Outcome:
+    """A dispute move the test expects the developer to make."""
+    assert move is not None
+    return move
 
 
 def balances(world: World) -> dict[str, int]:
@@ -38,6 +54,7 @@ def assert_closed_and_conserved(world: World, job_id: str = "job1") -> None:
     assert accounts["conserved"] and accounts["no_negative"]
     assert accounts["escrows"][job_id] == 0
     job = world.job(job_id)
+    assert job.payouts is not None
     paid = sum(amount for _, amount in job.payouts)
     assert paid == sum(job.deposits.values())
     assert_the_evidence_checker_agrees(world)
@@ -50,7 +67,9 @@ def assert_the_evidence_checker_agrees(world: World) -> None:
     transactions = [
         LedgerTransaction(block=position, position=0, tx_id=call.tx_id,
                           code=TxValidationCode.VALID, timestamp=call.timestamp,
-                          creator=call.creator, chaincode=CHAINCODE_NAME, function=call.function,
+                          creator=Certificate(call.creator.org, call.creator.name,
+                                              call.creator.role, call.creator.public_key),
+                          chaincode=CHAINCODE_NAME, function=call.function,
                           args=call.args, writes=call.writes)
         for position, call in enumerate(world.ledger.committed)]
     report = EvidenceChecker().run(transactions)
@@ -87,13 +106,15 @@ def run_to_end(world: World, ending: str) -> None:
         owner1.defective_datasets.add("data1")
         world.to_status("RUNNING")
         world.deliver()
-        assert vendor1.state_of("job1").check.problem_dataset == "data1"
+        check = vendor1.state_of("job1").check
+        assert check is not None and check.problem_dataset == "data1"
         world.must(vendor1.report_inputs("job1"))
     elif ending == "false-complaint":
         vendor1.plan_false_complaint("job1", "data1")
         world.to_status("RUNNING")
         world.deliver()
-        assert vendor1.state_of("job1").check.problem_dataset is None
+        check = vendor1.state_of("job1").check
+        assert check is not None and check.problem_dataset is None
         world.must(vendor1.report_inputs("job1"))
     elif ending == "wrong-computation":
         convict_lazy_vendor2(world)  # the conviction ends the job (decision 0031)
@@ -110,7 +131,7 @@ def run_to_end(world: World, ending: str) -> None:
         world.must(dev.query("job1"))
         world.clock.advance(101)
         world.must(dev.gateway.submit("timeout", {"job": "job1"}))
-        assert (world.job().dispute.turn, world.job().dispute.answers) == ("resolve", 1)
+        assert (dispute_of(world).turn, dispute_of(world).answers) == ("resolve", 1)
         world.must(world.vendors["vendor2"].resolve("job1"))
     elif ending == "false-claim-concedes":
         world.must(world.dispute("vendor2", lazy_from_step=None))
@@ -169,12 +190,12 @@ def run_to_end(world: World, ending: str) -> None:
         # vendor2 (lazy) never answers: each timeout opens its committed digest for it,
         # the bisection still narrows to the step it skipped, and resolve_step convicts it
         world.must(world.dispute("vendor2", lazy_from_step=2))
-        while world.job().dispute.turn != "resolve":
-            world.must(dev.dispute_move("job1", world.vendors))
+        while dispute_of(world).turn != "resolve":
+            world.must(present(dev.dispute_move("job1", world.vendors)))
             world.clock.advance(101)
             world.must(dev.gateway.submit("timeout", {"job": "job1"}))
-        assert (world.job().dispute.rounds, world.job().dispute.answers) == (2, 0)
-        world.must(dev.dispute_move("job1", world.vendors))
+        assert (dispute_of(world).rounds, dispute_of(world).answers) == (2, 0)
+        world.must(present(dev.dispute_move("job1", world.vendors)))
     elif ending == "unresolved-step":
         # the claim is true, but the developer leaves the narrowed step unresolved: the
         # claimant bears the burden of proof and is convicted; the lazy vendor is paid
@@ -390,8 +411,11 @@ def test_a_signer_with_a_registered_name_but_another_key_is_unknown() -> None:
         "purposes": ["training"], "expiry": world.clock.now() + 10, "max_uses": 1})
     assert outcome.code == "MKT_UNKNOWN_ACTOR"
     other_org = world.gateway("owner1", "VendorsOrg")
-    other_org.signing_key = world.owners["owner1"].gateway.signing_key
-    other_org.public_key = world.owners["owner1"].gateway.public_key
+    owner_gateway = world.owners["owner1"].gateway
+    # the in-memory gateways whose key and certificate the test swaps
+    assert isinstance(other_org, MemoryGateway) and isinstance(owner_gateway, MemoryGateway)
+    other_org.signing_key = owner_gateway.signing_key
+    other_org.public_key = owner_gateway.public_key
     from reference.ledger.chaincode_api import Creator
     other_org.creator = Creator("VendorsOrg", "owner1", "client", other_org.public_key)
     assert other_org.submit("deny_access", {"job": "j", "dataset": "d"}).code == \
@@ -436,7 +460,7 @@ def test_two_lazy_vendors_one_re_execution_ends_the_job() -> None:
     assert report.respondents == ["vendor2", "vendor3"]
     world.clock.advance(10)
     world.must(dev.dispute("job1"))
-    assert world.job().dispute.respondent == "vendor2"
+    assert dispute_of(world).respondent == "vendor2"
     world.bisect_to_resolve()
     world.must(dev.resolve("job1", world.vendors))
     job = world.job()
@@ -453,7 +477,10 @@ def test_two_lazy_vendors_one_re_execution_ends_the_job() -> None:
 def _claim_against(world: World, vendor: str) -> dict:
     """dispute_result arguments with the developer's last claim against ``vendor``."""
     from reference.training.merkle import inclusion_proof, merkle_root
-    finding = world.developers["dev1"].jobs["job1"].audit.finding_for(vendor)
+    audit = world.developers["dev1"].jobs["job1"].audit
+    assert audit is not None
+    finding = audit.finding_for(vendor)
+    assert finding is not None
     claim = [bytes.fromhex(digest) for digest in finding.claimant_digests]
     return {"vendor": vendor, "transcript_root": merkle_root(claim).hex(), "steps": len(claim),
             "final_digest": claim[-1].hex(),
@@ -465,6 +492,7 @@ def test_a_narrowed_step_left_unresolved_convicts_the_claimant_at_its_deadline()
     world.must(world.dispute("vendor2", lazy_from_step=2))
     world.bisect_to_resolve()
     job = world.job()
+    assert job.dispute is not None
     assert job.dispute.turn == "resolve" and (job.dispute.rounds, job.dispute.answers) == (2, 2)
     world.clock.current = job.deadline
     early = world.owners["owner1"].gateway.submit("timeout", {"job": "job1"})
@@ -480,6 +508,7 @@ def test_a_narrowed_step_left_unresolved_convicts_the_claimant_at_its_deadline()
                                 "now": outcome.time, "respondent": "vendor2", "turn": "resolve"}
     assert job.status == "RESOLVED" and job.model_delivered
     # the bond pays vendor2 G for each of the two rounds it answered, nothing is left over
+    assert job.payouts is not None
     assert ["vendor2", 4] in job.payouts and ["treasury", 0] in job.payouts
     assert_closed_and_conserved(world)
 
@@ -494,6 +523,7 @@ def test_a_silent_respondents_committed_digest_is_opened_for_it_by_timeout() -> 
     dev = world.developers["dev1"]
     world.must(dev.query("job1"))
     job = world.job()
+    assert job.dispute is not None
     assert (job.dispute.turn, job.dispute.midpoint) == ("respondent", 2)
     world.clock.current = job.deadline
     assert dev.gateway.submit("timeout", {"job": "job1"}).code == "MKT_DEADLINE_NOT_PASSED"
@@ -502,6 +532,7 @@ def test_a_silent_respondents_committed_digest_is_opened_for_it_by_timeout() -> 
     assert outcome.payload["answered_by_respondent"] is False
     job = world.job()
     dispute = job.dispute
+    assert dispute is not None
     committed = world.vendors["vendor2"].step_digests("job1")[1]  # the state after 2 steps
     assert (dispute.low, dispute.high, dispute.low_digest) == (2, 4, committed)
     assert (dispute.turn, dispute.rounds, dispute.answers) == ("claimant", 1, 0)
@@ -510,7 +541,7 @@ def test_a_silent_respondents_committed_digest_is_opened_for_it_by_timeout() -> 
     # the respondent may answer again in the next round, which counts as an answer
     world.must(dev.query("job1"))
     world.must(world.vendors["vendor2"].answer("job1"))
-    dispute = world.job().dispute
+    dispute = dispute_of(world)
     assert (dispute.low, dispute.high, dispute.turn, dispute.rounds, dispute.answers) == (
         2, 3, "resolve", 2, 1)
     world.must(dev.resolve("job1", world.vendors))

@@ -4,16 +4,17 @@ nothing; the reference-only codes (no protocol counterpart) each fire."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
 from reference.chaincode.memory import MemoryLedger
-from reference.clients.gateway import MarketClock, MemoryGateway
+from reference.clients.gateway import MarketClock, MemoryGateway, NetworkGateway
 from reference.clients.treasury import init_market
 from reference.clients.world import World
 
 
-def refused(world: World, gateway: MemoryGateway, function: str, args, code: str) -> str:
+def refused(world: World, gateway: MemoryGateway | NetworkGateway, function: str, args, code: str) -> str:
     before = world.snapshot()
     outcome = gateway.submit(function, args)
     assert outcome.code == code, outcome.message
@@ -130,8 +131,9 @@ def test_resolve_step_evidence_must_open_the_commitments() -> None:
     world.bisect_to_resolve()
     job = world.job()
     helper = world.vendors["vendor1"]
+    assert job.dispute is not None
     low = job.dispute.low
-    good = {"job": "job1", "recipe": world.recipe.to_json_value(),
+    good: dict[str, Any] = {"job": "job1", "recipe": world.recipe.to_json_value(),
             "pre_state": helper.open_state("job1", low).to_json_value(),
             "batch": helper.open_batch("job1", low)}
     dev = world.developers["dev1"].gateway
@@ -152,6 +154,7 @@ def test_refusals_carry_both_codes_in_the_payload(world: World) -> None:
     outcome = world.mallory.submit("fund", {"recipient": "owner1", "amount": 1})
     assert outcome.payload == {"code": "MKT_UNKNOWN_ACTOR", "protocol_code": "UNKNOWN_ACTOR",
                                "reason": outcome.payload["reason"]}
+    assert isinstance(world.mallory, MemoryGateway)  # raw argument bytes: the in-memory gateway
     malformed = world.mallory.submit("fund", [b"{"])
     assert malformed.payload["protocol_code"] is None
     assert json.loads(json.dumps(malformed.payload))  # plain JSON

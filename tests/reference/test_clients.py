@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from reference.chaincode.records import DisputeRecord
 from reference.clients.data_owner import Delivery
 from reference.clients.datasets import (
     DatasetFormatError,
@@ -14,7 +15,15 @@ from reference.clients.datasets import (
 )
 from reference.clients.developer import AuditFailed
 from reference.clients.world import World, small_parts
+from reference.ledger.identity import Certificate
 from reference.training import prepare_breast_cancer
+
+
+def dispute_of(world: World) -> DisputeRecord:
+    """job1's dispute, which the test expects open."""
+    dispute = world.job().dispute
+    assert dispute is not None
+    return dispute
 
 
 def test_parts_concatenate_back_to_the_prepared_training_set() -> None:
@@ -135,7 +144,7 @@ def test_a_lazy_single_vendor_is_caught_by_a_spot_check_and_convicted() -> None:
     assert honest_start == world.vendors["vendor1"].step_digests("job1")[:1]
     world.must(developer.dispute("job1"))
     world.bisect_to_resolve()
-    assert world.job().dispute.low == 1
+    assert dispute_of(world).low == 1
     outcome = world.must(developer.resolve("job1", world.vendors))
     assert outcome.payload["status"] == "RESOLVED"  # the conviction ends the job (decision 0031)
     assert outcome.payload["verdicts"][0] == {**outcome.payload["verdicts"][0],
@@ -162,7 +171,7 @@ def test_two_lazy_vendors_without_an_honest_replica_are_both_found_one_convicted
     assert developer.next_finding("job1") == finding
     world.must(developer.dispute("job1"))
     world.bisect_to_resolve()
-    assert world.job().dispute.low == finding.disputed_step
+    assert dispute_of(world).low == finding.disputed_step
     world.must(developer.resolve("job1", world.vendors))
     assert world.job().status == "RESOLVED"
     assert world.job().convicted_vendors == {"vendor1"}
@@ -186,6 +195,7 @@ def test_the_developer_refuses_a_model_other_than_the_committed_one() -> None:
     model = developer.receive_model("job1", world.vendors)
     assert model.digest().hex() == world.job().results["vendor1"].final_digest
     run = world.vendors["vendor1"].state_of("job1").run
+    assert run is not None
     world.vendors["vendor1"].state_of("job1").run = type(run)(run.states[:-1] + (run.states[0],),
                                                               run.transcript)
     with pytest.raises(AuditFailed):
@@ -209,7 +219,9 @@ def test_the_developer_pursues_a_true_claim_and_concedes_a_false_one() -> None:
     lazy.must(lazy.dispute("vendor2", lazy_from_step=2))
     developer = lazy.developers["dev1"]
     assert developer.claim_holds("job1", lazy.vendors)
-    assert lazy.must(developer.dispute_move("job1", lazy.vendors)).function == "bisect_query"
+    move = developer.dispute_move("job1", lazy.vendors)
+    assert move is not None
+    assert lazy.must(move).function == "bisect_query"
     assert developer.dispute_move("job1", lazy.vendors) is None  # the respondent's turn
 
     honest = World()
@@ -221,7 +233,7 @@ def test_the_developer_pursues_a_true_claim_and_concedes_a_false_one() -> None:
     assert honest.snapshot() == before
     honest.must(developer.query("job1"))  # pressed on regardless, down to the narrowed step
     honest.bisect_to_resolve()
-    assert honest.job().dispute.turn == "resolve"
+    assert dispute_of(honest).turn == "resolve"
     before = honest.snapshot()
     assert developer.dispute_move("job1", honest.vendors) is None
     assert honest.snapshot() == before
@@ -245,7 +257,9 @@ def ledger_transactions(world: World) -> list:
     from reference.ledger import TxValidationCode
     return [LedgerTransaction(block=position, position=0, tx_id=call.tx_id,
                               code=TxValidationCode.VALID, timestamp=call.timestamp,
-                              creator=call.creator, chaincode=CHAINCODE_NAME,
+                              creator=Certificate(call.creator.org, call.creator.name,
+                                                  call.creator.role, call.creator.public_key),
+                              chaincode=CHAINCODE_NAME,
                               function=call.function, args=call.args, writes=call.writes)
             for position, call in enumerate(world.ledger.committed)]
 
@@ -305,7 +319,9 @@ def test_the_evidence_checker_pays_a_false_dispute_by_the_answers() -> None:
     world.must(world.vendors["vendor2"].resolve("job1"))
     transactions = ledger_transactions(world)
     assert check(transactions).ok
-    assert ["vendor2", 2] in world.job().payouts and ["treasury", 2] in world.job().payouts
+    payouts = world.job().payouts
+    assert payouts is not None
+    assert ["vendor2", 2] in payouts and ["treasury", 2] in payouts
 
     def pay_every_round(job: dict) -> None:  # G * rounds: the escrow still adds up
         job["payouts"] = [[account, 4 if account == "vendor2" and amount == 2 else
@@ -345,6 +361,7 @@ def test_the_evidence_checker_pays_the_other_owners_their_prices_on_defective_in
     world.deliver()
     world.must(world.vendors["vendor1"].report_inputs("job1"))
     job = world.job()
+    assert job.payouts is not None
     assert ["owner2", job.owner_bond + 10] in job.payouts
     assert ["treasury", job.owner_bond - 2 - 10] in job.payouts
     transactions = ledger_transactions(world)

@@ -8,6 +8,7 @@ import io
 import json
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,7 +18,7 @@ from reference.chaincode.payouts import pay_defective_inputs
 from reference.chaincode.records import Offence, Status, VerdictRecord
 from reference.clients.evidence_checker import EvidenceChecker, check_ledger
 from reference.clients.gateway import MarketClock, NetworkGateway
-from reference.clients.ledger_reader import read_transactions
+from reference.clients.ledger_reader import LedgerTransaction, read_transactions
 from reference.demo import JobRun, build_cast, run_job, set_up_market
 from reference.clients.datasets import split_into_parts
 from reference.ledger import FakeClock, Network, verify_ledger
@@ -33,6 +34,13 @@ complaint — owner1 +100 from vendor2's stake of 256, the rest (156) to the tre
 secret-shared (four vendors) — owners +100 each, every vendor +40, developer -360;
 secret-shared lazy (data1, vendor4 convicted by convict_shared_step) — owner1 +100,
 vendors 1-3 +40, vendor4 loses its stake 484, developer +264."""
+
+
+def written(transaction: LedgerTransaction, key: str) -> Any:
+    """The JSON document ``transaction`` wrote under ``key`` (the test expects it written)."""
+    value = transaction.writes[key]
+    assert value is not None, key
+    return json.loads(value)
 
 
 def run_cli(*argv: str) -> tuple[int, str, str]:
@@ -127,7 +135,7 @@ def test_evidence_checker_detects_a_tampered_verdict(demo) -> None:
     index = next(position for position, tx in enumerate(transactions)
                  if tx.function == "complain_inputs")
     complaint = transactions[index]
-    job = json.loads(complaint.writes["job/job-complaint"])
+    job = written(complaint, "job/job-complaint")
     job["verdicts"][0]["convicted"] = "owner1"
     job["verdicts"][0]["offence"] = "DEFECTIVE_INPUTS"
     tampered = replace(complaint, writes={**complaint.writes,
@@ -148,7 +156,7 @@ def test_the_shared_verdict_is_recomputed_from_the_ledger_records(demo) -> None:
     index = next(position for position, tx in enumerate(transactions)
                  if tx.function == "convict_shared_step")
     verdict_tx = transactions[index]
-    job = json.loads(verdict_tx.writes["job/job-shared-lazy"])
+    job = written(verdict_tx, "job/job-shared-lazy")
     assert [(v["convicted"], v["offence"]) for v in job["verdicts"]] == [("vendor4", "WRONG_COMPUTATION")]
     job["verdicts"][0]["convicted"] = "vendor2"
     tampered = replace(verdict_tx, writes={**verdict_tx.writes,
@@ -182,10 +190,11 @@ class BiasedChaincode(MarketplaceChaincode):
 
 
 def test_a_valid_ledger_with_a_wrong_verdict_is_caught(tmp_path) -> None:
-    clock = MarketClock(ledger=FakeClock())
+    ledger_clock = FakeClock()
+    clock = MarketClock(ledger=ledger_clock)
     network = Network.create(tmp_path / "net", peers=4,
                              orgs=["MarketOrg", "OwnersOrg", "DevelopersOrg", "VendorsOrg"],
-                             clock=clock.ledger)
+                             clock=ledger_clock)
     try:
         network.install_chaincode(CHAINCODE_NAME, BiasedChaincode)
 
@@ -221,10 +230,11 @@ def two_disputes(tmp_path_factory) -> tuple[Path, JobRun, JobRun]:
     developer leaves its narrowed step unresolved, so the timeout convicts the developer
     (the claimant bears the burden)."""
     directory = tmp_path_factory.mktemp("disputes") / "net"
-    clock = MarketClock(ledger=FakeClock())
+    ledger_clock = FakeClock()
+    clock = MarketClock(ledger=ledger_clock)
     network = Network.create(directory, peers=4,
                              orgs=["MarketOrg", "OwnersOrg", "DevelopersOrg", "VendorsOrg"],
-                             clock=clock.ledger)
+                             clock=ledger_clock)
     try:
         network.install_chaincode(CHAINCODE_NAME, MarketplaceChaincode)
 
@@ -289,7 +299,7 @@ def test_evidence_checker_follows_the_rules_of_disputes(two_disputes) -> None:
     directory, _, _ = two_disputes
     transactions = list(read_transactions(directory, CHAINCODE_NAME))
     ending = max(index for index, tx in enumerate(transactions) if tx.function == "timeout")
-    job = json.loads(transactions[ending].writes["job/job-y"])
+    job = written(transactions[ending], "job/job-y")
     assert job["payouts"] is not None
     job["payouts"] = [[account, amount] if account != "vendor1" else ["owner2", amount]
                       for account, amount in job["payouts"]]  # the escrow still adds up
@@ -301,7 +311,7 @@ def test_evidence_checker_follows_the_rules_of_disputes(two_disputes) -> None:
 
     resolve = next(index for index, tx in enumerate(transactions)
                    if tx.function == "resolve_step")
-    job = json.loads(transactions[resolve].writes["job/job-x"])
+    job = written(transactions[resolve], "job/job-x")
     assert job["status"] == "RESOLVED" and job["payouts"] is not None
     job.update(status="DELIVERED", payouts=None)  # as under the old rule (decision 0008)
     tampered = replace(transactions[resolve], writes={**transactions[resolve].writes,
@@ -310,7 +320,7 @@ def test_evidence_checker_follows_the_rules_of_disputes(two_disputes) -> None:
     assert any("after a vendor's conviction in a dispute; the rules end the job" in problem
                for problem in report.problems)
 
-    job = json.loads(transactions[ending].writes["job/job-y"])
+    job = written(transactions[ending], "job/job-y")
     job["verdicts"][-1]["convicted"] = "vendor3"  # as if the respondent answered for the step
     tampered = replace(transactions[ending], writes={**transactions[ending].writes,
                                                      "job/job-y": json.dumps(job).encode()})
@@ -320,7 +330,7 @@ def test_evidence_checker_follows_the_rules_of_disputes(two_disputes) -> None:
     assert disagreement.recomputed == [("dev1", "MISSED_DEADLINE")]
 
     opening = next(index for index, tx in enumerate(transactions) if tx.function == "timeout")
-    job = json.loads(transactions[opening].writes["job/job-x"])
+    job = written(transactions[opening], "job/job-x")
     assert job["status"] == "DISPUTED" and job["disputes"][-1]["answers"] == 0
     job["disputes"][-1]["low"], job["disputes"][-1]["high"] = 0, 1  # not what the digest gives
     tampered = replace(transactions[opening], writes={**transactions[opening].writes,

@@ -61,7 +61,7 @@ def test_blocks_form_a_hash_chain_and_peers_agree(network: Network) -> None:
     assert all(peer.height == height for peer in peers)
     previous = b""
     for number in range(height):
-        blocks = [peer.store.get_block(number) for peer in peers]
+        blocks = [_stored_block(peer, number) for peer in peers]
         assert len({block.header.hash() for block in blocks}) == 1
         assert len({block.metadata.commit_hash for block in blocks}) == 1
         assert len({block.metadata.validation_codes for block in blocks}) == 1
@@ -86,6 +86,12 @@ def _tamper(peer: Peer, sql: str, parameters: tuple[object, ...]) -> None:
 
 def _stored_block(peer: Peer, number: int) -> Block:
     block = peer.store.get_block(number)
+    assert block is not None
+    return block
+
+
+def _ordered_block(network: Network, number: int) -> Block:
+    block = network.orderer.get_block(number)
     assert block is not None
     return block
 
@@ -158,10 +164,10 @@ def test_peer_refuses_a_block_that_does_not_chain_or_is_not_signed(tmp_path: Pat
         client.submit("kv", "put", ["a", b"1"])  # block 1 defined "kv"; this is block 2
         genesis = _stored_block(network.peers[0], 0)
         fresh = Peer("late", network.peers[0].identity, tmp_path / "late", genesis)
-        block_2 = network.orderer.get_block(2)
+        block_2 = _ordered_block(network, 2)
         with pytest.raises(BlockRejected, match="expected 1"):
             fresh.deliver(block_2)
-        block_1 = network.orderer.get_block(1)
+        block_1 = _ordered_block(network, 1)
         unsigned = Block(block_1.header, block_1.data, BlockMetadata())
         with pytest.raises(BlockRejected, match="orderer signature"):
             fresh.deliver(unsigned)
@@ -224,7 +230,7 @@ def test_events_of_invalid_transactions_carry_their_code(network: Network) -> No
     endorsed = client.endorse("kv", "event", ["once", b"x"])
     assert client.submit_endorsed(endorsed).result().code == Code.VALID
     replay = client.submit_endorsed(endorsed).result()
-    assert replay.code == Code.DUPLICATE_TXID
+    assert replay.code == Code.DUPLICATE_TXID and replay.block is not None
     event = next(network.peers[0].block_events(replay.block))
     (chaincode_event,) = event.chaincode_events
     assert chaincode_event.code == Code.DUPLICATE_TXID
@@ -292,7 +298,7 @@ def test_peer_killed_inside_a_commit_recovers_without_losing_committed_blocks(
         blocks_dir.mkdir()
         for number in range(height):
             (blocks_dir / f"{number:06d}.block").write_bytes(
-                network.orderer.get_block(number).encode())
+                _ordered_block(network, number).encode())
         pause_at = height - 3
         peer_dir, marker = tmp_path / "crashing-peer", tmp_path / "paused"
         command = [sys.executable, "-c", _CRASHING_PEER, str(blocks_dir), str(peer_dir),
@@ -300,6 +306,7 @@ def test_peer_killed_inside_a_commit_recovers_without_losing_committed_blocks(
         child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                  cwd=REPO_ROOT, env={**os.environ, "PYTHONPATH": str(REPO_ROOT)})
         deadline = time.monotonic() + 60
+        assert child.stderr is not None
         while not marker.exists():
             if child.poll() is not None:
                 pytest.fail(f"peer exited early: {child.stderr.read().decode()}")
@@ -316,19 +323,20 @@ def test_peer_killed_inside_a_commit_recovers_without_losing_committed_blocks(
 
         # reopen: every block reported committed is there, the interrupted one is not
         assert verify_ledger(peer_dir).ok, verify_ledger(peer_dir).summary()
-        genesis = network.orderer.get_block(0)
+        genesis = _ordered_block(network, 0)
         recovered = Peer("recovered", network.peers[0].identity, peer_dir, genesis)
         assert recovered.height == pause_at
         assert recovered.store.get_block(pause_at) is None
         reference_peer = network.peers[0]
         for number in range(pause_at):
-            assert (recovered.store.get_block(number).header.hash()
-                    == reference_peer.store.get_block(number).header.hash())
+            assert (_stored_block(recovered, number).header.hash()
+                    == _stored_block(reference_peer, number).header.hash())
         # no trace of the half-committed block in state, history or the tx index
         tables = recovered.store.dump_tables()
-        assert all(row[3] < pause_at for row in tables["state"])
-        assert all(row[2] < pause_at for row in tables["history"])
-        assert all(row[1] < pause_at for row in tables["transactions"])
+        assert all(isinstance(row[3], int) and row[3] < pause_at for row in tables["state"])
+        assert all(isinstance(row[2], int) and row[2] < pause_at for row in tables["history"])
+        assert all(isinstance(row[1], int) and row[1] < pause_at
+                   for row in tables["transactions"])
         # it resumes from the orderer and ends identical to the peers that never crashed
         recovered.catch_up(network.orderer)
         assert recovered.height == height

@@ -20,6 +20,7 @@ from reference.ledger import (
 from reference.ledger.crypto import SigningKey
 from reference.ledger.block import Block, BlockMetadata, orderer_signed_bytes
 from reference.ledger.messages import HeaderType
+from reference.ledger.ordering import InProcessOrderingService
 from reference.ledger.peer import BlockRejected, Peer
 from reference.ledger.testing import (
     KeyValueChaincode,
@@ -35,6 +36,17 @@ from reference.ledger.testing import (
 )
 
 Code = TxValidationCode
+
+
+def _present(block: Block | None) -> Block:
+    """A block the test expects to exist."""
+    assert block is not None
+    return block
+
+
+def _fake_clock(network: Network) -> FakeClock:
+    assert isinstance(network.clock, FakeClock)
+    return network.clock
 
 
 @pytest.fixture
@@ -201,10 +213,12 @@ def test_replayed_transaction_is_a_duplicate_in_the_same_and_a_later_block(
     assert results[0].block == results[1].block
     assert [result.code for result in results] == [Code.VALID, Code.DUPLICATE_TXID]
     later = client.submit_endorsed(endorsed).result()
+    assert later.block is not None and results[0].block is not None
     assert later.code == Code.DUPLICATE_TXID and later.block > results[0].block
     assert all_states(network, "replayed") == {b"1"}
     # the ledger index still reports the first, valid occurrence
-    assert network.peers[1].transaction_status(endorsed.tx_id)[2] == Code.VALID
+    status = network.peers[1].transaction_status(endorsed.tx_id)
+    assert status is not None and status[2] == Code.VALID
     # endorsers refuse to simulate a proposal whose tx id is already on the ledger
     proposal_again = network.peers[0].process_proposal(
         _signed_proposal_bytes(client, endorsed))
@@ -223,9 +237,10 @@ def _signed_proposal_bytes(client, endorsed) -> bytes:
 def _commit_unfiltered(network: Network, envelope: bytes) -> Code:
     """Order ``envelope`` through a faulty orderer (no broadcast filters)."""
     block_number = network.orderer.height()
+    assert isinstance(network.orderer, InProcessOrderingService)
     network.orderer.order_unfiltered(envelope)
     network.flush()
-    codes = {tuple(peer.store.get_block(block_number).validation_codes())
+    codes = {tuple(_present(peer.store.get_block(block_number)).validation_codes())
              for peer in network.peers}
     assert len(codes) == 1, "peers disagree"
     (only,) = codes
@@ -288,7 +303,7 @@ def test_bad_transactions_get_their_codes_and_leave_state_unchanged(network: Net
         assert response.status == broadcast_status, name
         if response.ok:
             network.flush()
-            block = network.peers[0].store.get_block(height)
+            block = _present(network.peers[0].store.get_block(height))
             assert block.validation_codes() == [code], name
         else:
             assert network.orderer.height() == height, name
@@ -330,7 +345,7 @@ def test_config_transaction_needs_a_majority_of_admins(network: Network) -> None
                                        admins[:1], 0)
     assert network.orderer.broadcast(one_admin).ok
     network.flush()
-    assert network.peers[0].store.get_block(height).validation_codes() == [
+    assert _present(network.peers[0].store.get_block(height)).validation_codes() == [
         Code.INVALID_CONFIG_TRANSACTION]
     assert network.config.chaincode("sneaky") is None
     enough = create_config_envelope(admins[0], network.channel_id, new_config.encode(),
@@ -342,7 +357,7 @@ def test_config_transaction_needs_a_majority_of_admins(network: Network) -> None
                                    admins, 0)
     height = network.orderer.height()
     assert network.orderer.broadcast(again).ok
-    assert network.peers[0].store.get_block(height).validation_codes() == [
+    assert _present(network.peers[0].store.get_block(height)).validation_codes() == [
         Code.INVALID_CONFIG_TRANSACTION]
 
 
@@ -412,18 +427,19 @@ def test_a_move_endorsed_in_time_but_ordered_after_its_deadline_is_invalidated(
     deadline = int(network.clock.now()) + 5
     endorsed = client.endorse("kv", "put_until", ["late", b"v", str(deadline).encode()])
     assert endorsed.failure is None
-    network.clock.advance(6)  # held back; broadcast after the deadline
+    _fake_clock(network).advance(6)  # held back; broadcast after the deadline
     result = client.submit_endorsed(endorsed).result()
     assert result.code == Code.TIME_BOUND_VIOLATED
     assert all_states(network, "late") == {None}
-    block = network.peers[0].store.get_block(result.block)
+    assert result.block is not None
+    block = _present(network.peers[0].store.get_block(result.block))
     assert block.metadata.timestamp == deadline + 1
     # the same move in time is valid, and one waiting for the deadline is not valid early
     on_time = client.submit("kv", "put_until", ["late", b"v",
                                                 str(int(network.clock.now())).encode()])
     assert on_time.ok
     moment = int(network.clock.now()) + 3
-    network.clock.advance(4)
+    _fake_clock(network).advance(4)
     early = client.endorse("kv", "put_after", ["early", b"v", str(moment).encode()])
     assert early.failure is None
     assert client.submit_endorsed(early).result().ok
@@ -433,7 +449,7 @@ def test_a_held_transaction_whose_timestamp_left_the_skew_is_invalidated(
         network: Network) -> None:
     client = network.client(org="Org1", name="alice")
     endorsed = client.endorse("kv", "put", ["held", b"v"])
-    network.clock.advance(network.config.max_timestamp_skew + 1)
+    _fake_clock(network).advance(network.config.max_timestamp_skew + 1)
     result = client.submit_endorsed(endorsed).result()
     assert result.code == Code.BAD_TIMESTAMP
     assert all_states(network, "held") == {None}
@@ -444,11 +460,11 @@ def test_peers_refuse_a_block_whose_time_goes_backwards(network: Network, tmp_pa
     client = network.client(org="Org1", name="alice")
     client.submit("kv", "put", ["a", b"1"])
     orderer = network.orderer
-    last = orderer.get_block(orderer.height() - 1)
-    genesis = orderer.get_block(0)
+    last = _present(orderer.get_block(orderer.height() - 1))
+    genesis = _present(orderer.get_block(0))
     fresh = Peer("late", network.peers[0].identity, tmp_path / "late", genesis)
     for number in range(1, orderer.height() - 1):
-        fresh.deliver(orderer.get_block(number))
+        fresh.deliver(_present(orderer.get_block(number)))
     earlier = max(0, fresh._block_time - 1)
     identity = network._identity("OrdererOrg", "orderer0", "orderer")
     rewound = Block(last.header, last.data, BlockMetadata(

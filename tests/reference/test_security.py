@@ -10,6 +10,7 @@ import io
 import json
 import sqlite3
 from pathlib import Path
+from typing import cast
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -18,11 +19,11 @@ from hypothesis import strategies as st
 from aimarket.cli import main
 from reference.chaincode.contract import MarketplaceChaincode
 from reference.chaincode.memory import MemoryLedger
-from reference.clients.gateway import MarketClock, MemoryGateway
+from reference.clients.gateway import MarketClock, MemoryGateway, NetworkGateway
 from reference.clients.treasury import init_market
 from reference.clients.world import World
 from reference.ledger import FakeClock, Network, TrustAnchors, verify_ledger
-from reference.ledger.chaincode_api import Creator
+from reference.ledger.chaincode_api import ChaincodeStub, Creator
 from reference.ledger.peer import LedgerCorrupted
 from reference.ledger.testing import KeyValueChaincode
 
@@ -90,7 +91,9 @@ def test_the_chaincode_never_raises_on_any_input(world: World, function, argumen
 def test_ambiguous_or_out_of_bound_arguments_are_refused(world: World, raw: bytes,
                                                          reason: str) -> None:
     before = dict(world.ledger.state)
-    outcome = world.treasury.gateway.submit("fund", [raw])
+    gateway = world.treasury.gateway
+    assert isinstance(gateway, MemoryGateway)  # raw argument bytes: the in-memory gateway
+    outcome = gateway.submit("fund", [raw])
     assert outcome.code == "MKT_MALFORMED_ARGS" and reason in outcome.message, outcome.message
     assert world.ledger.state == before
 
@@ -179,7 +182,9 @@ def test_a_peer_refuses_to_open_a_tampered_store_and_is_repaired(tmp_path: Path)
 
 def test_verify_checks_trust_anchors_heights_and_the_orderer(tmp_path: Path) -> None:
     network = _network(tmp_path / "net")
-    anchors = TrustAnchors.of_genesis(network.orderer.get_block(0))
+    genesis = network.orderer.get_block(0)
+    assert genesis is not None
+    anchors = TrustAnchors.of_genesis(genesis)
     network.close()
     report = verify_ledger(tmp_path / "net", anchors)
     assert report.ok and not report.notes, report.problems
@@ -248,7 +253,8 @@ class _NoBoundsStub:
 
 class _ChaincodeWithoutBounds(MarketplaceChaincode):
     def invoke(self, stub, function, args):
-        return super().invoke(_NoBoundsStub(stub), function, args)
+        # deliberately not a ChaincodeStub: a wrapper that drops the time bounds
+        return super().invoke(cast(ChaincodeStub, _NoBoundsStub(stub)), function, args)
 
 
 def test_evidence_checker_catches_a_timeout_before_the_block_time_deadline(tmp_path) -> None:
@@ -264,6 +270,7 @@ def test_evidence_checker_catches_a_timeout_before_the_block_time_deadline(tmp_p
         deadline = arena.world.job(job_id).deadline
         arena.advance_to(deadline - 10)
         developer = arena.world.developers["dev1"].gateway
+        assert isinstance(developer, NetworkGateway)  # the arena's world is on the network
         with stamped(developer, 20):
             outcome = developer.submit("timeout", {"job": job_id})
         assert outcome.ok, outcome  # the faulty chaincode let it through

@@ -11,39 +11,53 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from typing import Any
 
 import pytest
 
 from reference.chaincode.contract import CHAINCODE_NAME
-from reference.clients.developer import AuditFailed, AuditReport, Finding, narrowed_step
+from reference.clients.data_owner import DataOwner
+from reference.clients.developer import AuditFailed, AuditReport, Developer, Finding, narrowed_step
 from reference.clients.evidence_checker import EvidenceChecker
 from reference.clients.ledger_reader import LedgerTransaction
+from reference.clients.vendor import Vendor
 from reference.clients.world import World
 from reference.ledger import TxValidationCode
+from reference.ledger.identity import Certificate
 from reference.training.merkle import inclusion_proof, merkle_root
 
 
 def transactions_of(world: World) -> list[LedgerTransaction]:
     return [LedgerTransaction(block=position, position=0, tx_id=call.tx_id,
                               code=TxValidationCode.VALID, timestamp=call.timestamp,
-                              creator=call.creator, chaincode=CHAINCODE_NAME,
+                              creator=Certificate(call.creator.org, call.creator.name,
+                                                  call.creator.role, call.creator.public_key),
+                              chaincode=CHAINCODE_NAME,
                               function=call.function, args=call.args, writes=call.writes)
             for position, call in enumerate(world.ledger.committed)]
+
+
+def job_written(transaction: LedgerTransaction) -> Any:
+    """job1's document as ``transaction`` wrote it (the test expects it written)."""
+    written = transaction.writes["job/job1"]
+    assert written is not None
+    return json.loads(written)
 
 
 def rewrite_job(transactions: list[LedgerTransaction], function: str, change) -> list:
     """The transactions with job1's document as written by the last ``function`` call
     changed by ``change``."""
     index = max(position for position, tx in enumerate(transactions) if tx.function == function)
-    job = json.loads(transactions[index].writes["job/job1"])
+    job = job_written(transactions[index])
     change(job)
     writes = {**transactions[index].writes, "job/job1": json.dumps(job).encode()}
     return [*transactions[:index], replace(transactions[index], writes=writes),
             *transactions[index + 1:]]
 
 
-def credits(payouts: list) -> dict[str, int]:
+def credits(payouts: list[list[Any]] | None) -> dict[str, int]:
     """Payouts summed per account."""
+    assert payouts is not None
     totals: dict[str, int] = {}
     for account, amount in payouts:
         totals[account] = totals.get(account, 0) + amount
@@ -52,7 +66,9 @@ def credits(payouts: list) -> dict[str, int]:
 
 def timeout(world: World, who: str = "owner1"):
     world.clock.advance(101)
-    party = {**world.owners, **world.developers, **world.vendors}[who]
+    parties: dict[str, DataOwner | Developer | Vendor] = {
+        **world.owners, **world.developers, **world.vendors}
+    party = parties[who]
     return world.must(party.gateway.submit("timeout", {"job": "job1"}))
 
 
@@ -198,7 +214,7 @@ def test_the_evidence_checker_refuses_a_running_timeout_that_ends_the_job_too_ea
     deliver_with_vendor2_silent(world)
     world.must(world.developers["dev1"].accept("job1"))
     transactions = transactions_of(world)
-    accepted = json.loads(transactions[-1].writes["job/job1"])
+    accepted = job_written(transactions[-1])
 
     def closed_at_once(job: dict) -> None:
         job.update(status="RESOLVED", payouts=accepted["payouts"], model_delivered=False)

@@ -1,6 +1,7 @@
 """How jobs end: who is convicted, who is paid what, and the utilities that follow."""
 
 from fractions import Fraction
+from typing import Any
 
 from spec import examples as ex
 from spec.actions import call
@@ -10,7 +11,7 @@ from spec.params import bisection_rounds, minimum_stakes, stake_requirements
 from spec.payoffs import offchain_training_value, utilities
 from spec.machine import step
 from spec.rejections import Rejection as R
-from spec.state import JobStatus, Offence
+from spec.state import Job, JobStatus, Offence
 
 STAKE, DEV_BOND, OWNER_BOND = ex.WORLD.stakes(ex.JOB)
 PRICE, FEE, COST, MISUSE, G = (ex.WORLD.price, ex.WORLD.fee, ex.WORLD.cost,
@@ -24,8 +25,9 @@ def finish(story, *calls):
     return market, market.jobs["job1"]
 
 
-def payouts(job):
-    totals = {}
+def payouts(job: Job) -> dict[str, Any]:
+    totals: dict[str, Any] = {}
+    assert job.payouts is not None
     for account, amount in job.payouts:
         totals[account] = totals.get(account, 0) + amount
     return totals
@@ -91,6 +93,7 @@ def test_a_silent_respondent_cannot_be_convicted_by_silence():
     story = ex.QUERIED.then(ex.TICK, ex.TICK, call("timeout", "owner1", job="job1"))
     job = story.market().jobs["job1"]
     assert job.status == JobStatus.DISPUTED and job.verdicts == ()
+    assert job.dispute is not None
     assert (job.dispute.rounds, job.dispute.answers) == (1, 0)
     # the claimant goes on and the re-execution still convicts the lazy vendor
     claim = ex.honest("vendor1")
@@ -172,7 +175,7 @@ def test_misuse_pays_every_owner_its_compensation_first():
 
 
 def test_minimum_stakes_meet_every_requirement_and_one_less_does_not():
-    args = dict(prices=[2, 2], fees=[1, 1], costs=[1, 1], misuse_values=[1, 1],
+    args: dict[str, Any] = dict(prices=[2, 2], fees=[1, 1], costs=[1, 1], misuse_values=[1, 1],
                 audit_probability=Fraction(1, 2), dispute_cost=1, steps=4)
     stake, developer_bond, owner_bond = minimum_stakes(**args)
     meets = stake_requirements(**args, vendor_stake=stake, developer_bond=developer_bond,
