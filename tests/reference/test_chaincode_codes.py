@@ -55,7 +55,8 @@ VARIANTS: tuple[Example, ...] = (
             + (worked.CONFIRM["vendor1"],)),
     Example("dispute: the conviction is checked before the transcript", "dispute_result",
             R.ALREADY_CONVICTED,
-            worked.NARROWED.then(call("resolve_step", "owner2", job="job1")).calls
+            worked.CONFIRMED.then(worked.submit("vendor2", worked.lazy("vendor2")), worked.TICK,
+                                  worked.TICK, call("timeout", "owner1", job="job1")).calls
             + (replace(worked.DISPUTE, args=worked.DISPUTE.args.with_item(
                 "transcript", worked.honest("vendor1")[:-1])),)),
     Example("resolve: the bisection is checked before the deadline", "resolve_step",
