@@ -49,7 +49,7 @@ def make_records(vendors: tuple[str, ...], odd: int | None) -> dict[str, list[di
 
 @dataclass
 class Job:
-    job: str
+    job_id: str
     vendors: tuple[str, ...]
     steps: int = 2
     convicted_vendors: set[str] = field(default_factory=set)
