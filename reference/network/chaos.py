@@ -231,5 +231,5 @@ def chaos_ok(report: dict) -> bool:
             and report["converged"] and report["committed"] > 0
             and report["peers_verified"] == report["peers"]
             and all(report[key] == 0 for key in (
-                "lost", "double_committed", "forks", "gaps", "state_diverged",
+                "lost", "double_committed", "forks", "gaps", "peers_behind", "state_diverged",
                 "jobs_diverged", "models_unsettled")))

@@ -14,7 +14,7 @@ opens every peer's ledger after the network has stopped and judges:
   slipped through every duplicate check); ``duplicates_refused``: later occurrences of an
   id that validation marked ``DUPLICATE_TXID``.
 * ``forks``: block numbers whose header hash differs between peers; ``gaps``: block
-  numbers missing from a ledger.
+  numbers missing from a ledger; ``peers_behind``: peers lower than the highest.
 * ``state_diverged``: peers whose world state (every namespace, key, value and version)
   differs from the state most peers hold; ``jobs_diverged``: marketplace jobs whose
   record differs between peers or that some peer lacks.
@@ -66,6 +66,7 @@ class _Ledger:
     hashes: dict[int, bytes]
     gaps: int
     occurrences: dict[str, list[tuple[int, int]]]  # tx id -> [(block, code)] in chain order
+    index: dict[str, tuple[int, int]]  # the store's tx index (what TxStatus answers from)
     state_digest: str
     jobs: dict[str, str]
 
@@ -92,19 +93,26 @@ def read_ledger(directory: Path) -> _Ledger:
             for index, envelope in enumerate(block.data):
                 code = codes[index] if index < len(codes) else TxValidationCode.NOT_VALIDATED
                 occurrences.setdefault(_tx_id(envelope), []).append((block.number, int(code)))
-        state = store.dump_tables()["state"]
-        digest = hashlib.sha256(repr(state).encode()).hexdigest()
+        tables = store.dump_tables()
+        digest = hashlib.sha256(repr(tables["state"]).encode()).hexdigest()
+        tx_index = {str(tx_id): (int(str(block)), int(str(code)))
+                    for tx_id, block, _, code in tables["transactions"]}
         jobs = {key: value.decode() for key, value, _ in store.range_scan(CHAINCODE_NAME, *_JOBS)}
     finally:
         store.close()
-    return _Ledger(hashes, gaps, occurrences, digest, jobs)
+    return _Ledger(hashes, gaps, occurrences, tx_index, digest, jobs)
 
 
 def _lost_on(ledger: _Ledger, tx: ClientTx) -> bool:
+    """Whether ``ledger`` fails ``tx``: a committed transaction must be VALID, in the block
+    the client saw, both in the chain and in the index peers answer from; an acknowledged
+    one must be in both at all."""
     found = ledger.occurrences.get(tx.tx_id, [])
+    indexed = ledger.index.get(tx.tx_id)
     if tx.committed:
-        return not found or found[0] != (tx.block, int(TxValidationCode.VALID))
-    return tx.acknowledged and not found
+        seen = (tx.block, int(TxValidationCode.VALID))
+        return not found or found[0] != seen or indexed != seen
+    return tx.acknowledged and (not found or indexed is None)
 
 
 def _job_status(record: str) -> str:
@@ -157,6 +165,8 @@ def audit_peers(net: Path, peer_names: Sequence[str], transactions: Sequence[Cli
         "lost": len(lost), "lost_tx_ids": lost[:10],
         "double_committed": len(double), "duplicates_refused": refused,
         "forks": forks, "gaps": sum(ledger.gaps for ledger in ledgers),
+        "peers_behind": sum(1 for ledger in ledgers
+                            if len(ledger.hashes) < max(len(item.hashes) for item in ledgers)),
         "state_diverged": state_diverged, "jobs_diverged": jobs_diverged,
         "jobs": dict(sorted(statuses.items())), "jobs_settled_everywhere": len(settled_jobs),
         "settled_job_ids": settled_jobs,
