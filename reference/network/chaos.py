@@ -162,6 +162,7 @@ def _faults(root: Path, description: dict, remote: RemoteNetwork, load: Lifecycl
     progress("SIGKILL of a peer while it commits, then restarting it")
     home = remote.home_peer.name
     victim = next(node for node in reversed(description["peers"]) if node["name"] != home)
+    _await_a_commit(victim)  # kill it right after a block lands, while others stream in
     moment, in_flight = time.monotonic(), load.in_flight()
     launcher.kill_node(victim)
     launcher.restart_node(description, victim)
@@ -222,6 +223,22 @@ def _converge(description: dict) -> bool:
     finally:
         for peer in peers:
             peer.remote.close()
+
+
+def _await_a_commit(node: dict, timeout: float = 10.0) -> None:
+    """Return as soon as ``node``'s height grows (bounded): blocks are streaming to it."""
+    from reference.network.gateway import RemotePeer
+
+    peer = RemotePeer(node["name"], node["org"], node["address"], 0.0)
+    try:
+        start = peer.height()[0]
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and peer.height()[0] == start:
+            time.sleep(0.01)
+    except grpc.RpcError:
+        pass
+    finally:
+        peer.remote.close()
 
 
 def chaos_ok(report: dict) -> bool:
