@@ -143,6 +143,7 @@ def _faults(root: Path, description: dict, remote: RemoteNetwork, load: Lifecycl
     leader = cluster.leader()
     if leader is None:
         raise RuntimeError("the etcd cluster has no leader")
+    _await_in_flight(load)
     moment, in_flight = time.monotonic(), load.in_flight()
     cluster.kill(leader)
     survived = _wait_for_progress(load, moment)
@@ -152,6 +153,7 @@ def _faults(root: Path, description: dict, remote: RemoteNetwork, load: Lifecycl
 
     progress("killing the leading orderer, then restarting it")
     orderer = _leading_orderer(description) or description["orderers"][0]
+    _await_in_flight(load)
     moment, in_flight = time.monotonic(), load.in_flight()
     launcher.kill_node(orderer)
     survived = _wait_for_progress(load, moment)
@@ -223,6 +225,13 @@ def _converge(description: dict) -> bool:
     finally:
         for peer in peers:
             peer.remote.close()
+
+
+def _await_in_flight(load: LifecycleLoad, timeout: float = 10.0) -> None:
+    """Return once some transaction is in flight (bounded): the fault should catch one."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not load.in_flight():
+        time.sleep(0.005)
 
 
 def _await_a_commit(node: dict, timeout: float = 10.0) -> None:

@@ -48,11 +48,11 @@ class ClientTx:
 
     tx_id: str
     function: str
-    job: str = ""
     acknowledged: bool = False
     block: int | None = None
     code: int | None = None
     rebroadcasts: int = 0
+    given_up: bool = False
 
     @property
     def committed(self) -> bool:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import grpc
@@ -47,63 +48,34 @@ def _describe(exc: grpc.RpcError) -> str:
     return str(code() if callable(code) else exc)
 
 
-class LifecycleLoad:
-    """One worker per party, each running models until stopped (see the module docs)."""
+class SafeSubmitter:
+    """Submits transactions through a gateway, retrying only what is safe to retry (see
+    the module docs), and records each one it broadcast as a ``ClientTx``."""
 
-    def __init__(self, remote: RemoteNetwork, workload: LifecycleWorkload,
-                 models_per_party: int) -> None:
+    def __init__(self, remote: RemoteNetwork) -> None:
         self.remote = remote
-        self.workload = workload
-        self.models_per_party = models_per_party
         self.transactions: list[ClientTx] = []
-        self.runs: list[ModelRun] = []
-        self.completed_jobs: list[str] = []  # jobs whose model the client saw complete
         self.commit_times: list[float] = []  # monotonic time of each VALID commit seen
         self.errors: list[str] = []
         self.given_up = 0
         self._lock = threading.Lock()
         self._stop = threading.Event()
-        self._threads = [threading.Thread(target=self._party, args=(party,),
-                                          name=f"chaos-party{party.index}", daemon=True)
-                         for party in workload.parties]
 
-    def start(self) -> LifecycleLoad:
-        for thread in self._threads:
-            thread.start()
-        return self
-
-    def stop(self, timeout: float = TX_TIMEOUT + 30) -> None:
-        """No new transaction starts; the ones in flight finish (commit or give up)."""
-        self._stop.set()
-        deadline = time.monotonic() + timeout
-        for thread in self._threads:
-            thread.join(max(0.0, deadline - time.monotonic()))
+    def in_flight(self) -> int:
+        """Transactions broadcast (or being broadcast) whose commit is not seen yet."""
+        with self._lock:
+            return sum(1 for tx in self.transactions if tx.code is None and not tx.given_up)
 
     def committed_since(self, moment: float) -> int:
         with self._lock:
             return sum(1 for when in self.commit_times if when > moment)
 
-    def in_flight(self) -> int:
-        """Transactions broadcast (or being broadcast) whose commit is not seen yet."""
-        with self._lock:
-            return sum(1 for tx in self.transactions if tx.code is None)
-
     def _note(self, message: str) -> None:
         with self._lock:
             self.errors.append(message)
 
-    def _party(self, party: Party) -> None:
-        for number in range(self.models_per_party):
-            if self._stop.is_set():
-                return
-            job = f"chaos{party.index}-{number}"
-            run = run_model(self.workload.model_steps(party, job), self.submit)
-            with self._lock:
-                self.runs.append(run)
-                if run.completed:
-                    self.completed_jobs.append(job)
-
-    def submit(self, identity: Identity, function: str, args: dict[str, Any]) -> bool:
+    def submit_call(self, identity: Identity, chaincode: str, function: str,
+                    args: Sequence[bytes | str]) -> bool:
         """Endorse (again while it fails), then broadcast the same envelope until its
         commit is seen; True if it committed VALID. Refuses to start once stopped."""
         if self._stop.is_set():
@@ -112,7 +84,7 @@ class LifecycleLoad:
         client = Client(self.remote, identity)
         while True:
             try:
-                endorsed = client.endorse(CHAINCODE_NAME, function, [canonical_json(args)])
+                endorsed = client.endorse(chaincode, function, args)
             except grpc.RpcError as exc:
                 self._note(f"endorse {function}: {_describe(exc)}")
             else:
@@ -124,11 +96,12 @@ class LifecycleLoad:
             if self._stop.is_set() or time.monotonic() > deadline:
                 return False  # nothing was broadcast: nothing is in flight
             time.sleep(RETRY_PAUSE)
-        tx = ClientTx(endorsed.tx_id, function, str(args.get("job", "")))
+        envelope = endorsed.envelope
+        tx = ClientTx(endorsed.tx_id, function)
         with self._lock:
             self.transactions.append(tx)
         while True:
-            response = self.remote.broadcast(endorsed.envelope)
+            response = self.remote.broadcast(envelope)
             if response.ok:
                 tx.acknowledged = True
                 found = self._commit_status(tx.tx_id, max(0.5, min(
@@ -149,9 +122,10 @@ class LifecycleLoad:
             if time.monotonic() > deadline:
                 self._note(f"{function} {tx.tx_id[:12]}: unresolved after {TX_TIMEOUT:.0f} s")
                 with self._lock:
+                    tx.given_up = True
                     self.given_up += 1
                 return False
-            tx.rebroadcasts += 1
+            tx.rebroadcasts += 1  # the same envelope again: the same transaction id
             time.sleep(RETRY_PAUSE)
 
     def _commit_status(self, tx_id: str, timeout: float) -> tuple[int, int] | None:
@@ -161,3 +135,45 @@ class LifecycleLoad:
             self._note(f"commit status: {_describe(exc)}")
             time.sleep(RETRY_PAUSE)
             return None
+
+
+class LifecycleLoad(SafeSubmitter):
+    """One worker per party, each running models until stopped (see the module docs)."""
+
+    def __init__(self, remote: RemoteNetwork, workload: LifecycleWorkload,
+                 models_per_party: int) -> None:
+        super().__init__(remote)
+        self.workload = workload
+        self.models_per_party = models_per_party
+        self.runs: list[ModelRun] = []
+        self.completed_jobs: list[str] = []  # jobs whose model the client saw complete
+        self._threads = [threading.Thread(target=self._party, args=(party,),
+                                          name=f"chaos-party{party.index}", daemon=True)
+                         for party in workload.parties]
+
+    def start(self) -> LifecycleLoad:
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def stop(self, timeout: float = TX_TIMEOUT + 30) -> None:
+        """No new transaction starts; the ones in flight finish (commit or give up)."""
+        self._stop.set()
+        deadline = time.monotonic() + timeout
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+
+    def _party(self, party: Party) -> None:
+        for number in range(self.models_per_party):
+            if self._stop.is_set():
+                return
+            job = f"chaos{party.index}-{number}"
+            run = run_model(self.workload.model_steps(party, job), self.submit)
+            with self._lock:
+                self.runs.append(run)
+                if run.completed:
+                    self.completed_jobs.append(job)
+
+    def submit(self, identity: Identity, function: str, args: dict[str, Any]) -> bool:
+        """One marketplace call (the workload's ``Submit``)."""
+        return self.submit_call(identity, CHAINCODE_NAME, function, [canonical_json(args)])

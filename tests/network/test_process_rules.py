@@ -12,10 +12,13 @@ import pytest
 
 from reference.ledger import TxValidationCode
 from reference.ledger.block import Block
+from reference.ledger.codes import BroadcastStatus
+from reference.ledger.ordering import BroadcastResponse
 from reference.ledger.peer import STATUS_TIMESTAMP_SKEW
 from reference.ledger.testing import resign
 from reference.network import launcher
 from reference.network.chaos_audit import read_ledger
+from reference.network.chaos_load import SafeSubmitter
 from reference.network.gateway import RemoteNetwork
 from reference.network.node import load_identity
 from reference.network.ordering import block_key, channel_root
@@ -100,10 +103,27 @@ def test_the_trusted_time_rule_holds_with_each_process_clock(tmp_path):
         launcher.down(tmp_path / "net")
 
 
+class AnswersLost(RemoteNetwork):
+    """A gateway whose first broadcast of each envelope reaches the orderers but whose
+    answer is lost: the client cannot tell whether it was ordered."""
+
+    def __init__(self, description: dict, identity) -> None:
+        super().__init__(description, identity)
+        self.answered: set[bytes] = set()
+
+    def broadcast(self, envelope: bytes) -> BroadcastResponse:
+        response = super().broadcast(envelope)
+        if envelope in self.answered:
+            return response
+        self.answered.add(envelope)
+        return BroadcastResponse(BroadcastStatus.SERVICE_UNAVAILABLE, "answer lost")
+
+
 def test_a_retried_envelope_is_ordered_once_and_a_second_copy_is_refused(tmp_path):
-    """What makes the chaos load's retries safe: re-sending the same envelope is
-    acknowledged without ordering it again; a re-signed copy (same transaction id,
-    other bytes) is ordered but validation marks it DUPLICATE_TXID on every peer."""
+    """What makes the chaos load's retries safe: the load re-sends the same envelope
+    when an answer is lost, and that is acknowledged without ordering it again; a
+    re-signed copy (same transaction id, other bytes) is ordered but validation marks it
+    DUPLICATE_TXID on every peer."""
     description = launcher.up(tmp_path / "net", peers=3, orderers=1, orgs=3)
     try:
         net = Path(description["net"])
@@ -123,9 +143,19 @@ def test_a_retried_envelope_is_ordered_once_and_a_second_copy_is_refused(tmp_pat
             assert counter.payload == b"1"  # incremented once
         finally:
             remote.close()
+        lossy = AnswersLost(description, identity)
+        try:
+            submitter = SafeSubmitter(lossy)
+            assert submitter.submit_call(identity, "kv", "incr", ["retried"])
+            (retried,) = submitter.transactions
+            assert retried.rebroadcasts >= 1 and retried.committed
+            assert lossy.client().query("kv", "get", ["retried"]).payload == b"1"
+        finally:
+            lossy.close()
     finally:
         launcher.down(tmp_path / "net")
     for node in description["peers"]:
         ledger = read_ledger(net / "peers" / node["name"])
         codes = [code for _, code in ledger.occurrences[first.tx_id]]
         assert codes == [TxValidationCode.VALID, TxValidationCode.DUPLICATE_TXID], node
+        assert ledger.occurrences[retried.tx_id] == [(retried.block, TxValidationCode.VALID)]
