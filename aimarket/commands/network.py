@@ -157,8 +157,8 @@ def bench(args) -> int:
 
 
 def chaos(args) -> int:
-    _require_etcd()
     _check_layout(args.peers, 4)  # the marketplace's four organisations
+    _require_etcd()
     root = _fresh_directory(args.dir, "aimarket-chaos-")
     from reference.network.chaos import chaos_ok, run_chaos
 

@@ -108,7 +108,7 @@ def run_chaos(directory: str | Path, peers: int = 4, orderers: int = 2, parties:
         try:
             if load is not None:
                 load.stop()
-            if remote is not None:
+            if remote is not None and load is not None:
                 remote.flush()
                 converged = _converge(description)
                 etcd_gaps = _etcd_gaps(description)

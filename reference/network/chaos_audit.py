@@ -52,7 +52,7 @@ class ClientTx:
     block: int | None = None
     code: int | None = None
     rebroadcasts: int = 0
-    given_up: bool = False
+    given_up: bool = False  # the client stopped waiting for it (refused, or timed out)
 
     @property
     def committed(self) -> bool:

@@ -118,6 +118,7 @@ class SafeSubmitter:
                     return False
             elif response.status != BroadcastStatus.SERVICE_UNAVAILABLE:
                 self._note(f"{function}: broadcast refused: {response.info}")
+                tx.given_up = True  # refused, so never ordered: no longer in flight
                 return False
             if time.monotonic() > deadline:
                 self._note(f"{function} {tx.tx_id[:12]}: unresolved after {TX_TIMEOUT:.0f} s")

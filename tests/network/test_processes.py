@@ -126,6 +126,7 @@ def test_latency_model_rejects_bad_files(tmp_path):
     (["network", "down", "--dir", "/nonexistent/aimarket"], "--dir"),
     (["network", "bench", "--peers", "12", "--rate", "fast"], "--rate"),
     (["network", "bench", "--peers", "0"], "--peers"),
+    (["network", "chaos", "--peers", "3"], "--peers"),  # four organisations
 ])
 def test_bad_input_is_one_line_and_exit_2(argv, field, capsys):
     code: int | str | None
