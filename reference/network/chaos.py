@@ -121,6 +121,10 @@ def run_chaos(directory: str | Path, peers: int = 4, orderers: int = 2, parties:
     report = audit_peers(Path(description["net"]),
                          [node["name"] for node in description["peers"]], load.transactions)
     settled = set(report.pop("settled_job_ids"))
+    for fault in faults:  # what became of the transactions the fault caught in flight
+        caught = fault.pop("in_flight")
+        fault["in_flight"] = len(caught)
+        fault["in_flight_committed"] = sum(1 for tx in caught if tx.committed)
     completed = [run for run in load.runs if run.completed]
     report["gaps"] += etcd_gaps
     report.update({
@@ -144,7 +148,7 @@ def _faults(root: Path, description: dict, remote: RemoteNetwork, load: Lifecycl
     if leader is None:
         raise RuntimeError("the etcd cluster has no leader")
     _await_in_flight(load)
-    moment, in_flight = time.monotonic(), load.in_flight()
+    moment, in_flight = time.monotonic(), load.in_flight_transactions()
     cluster.kill(leader)
     survived = _wait_for_progress(load, moment)
     cluster.restart(leader)
@@ -154,7 +158,7 @@ def _faults(root: Path, description: dict, remote: RemoteNetwork, load: Lifecycl
     progress("killing the leading orderer, then restarting it")
     orderer = _leading_orderer(description) or description["orderers"][0]
     _await_in_flight(load)
-    moment, in_flight = time.monotonic(), load.in_flight()
+    moment, in_flight = time.monotonic(), load.in_flight_transactions()
     launcher.kill_node(orderer)
     survived = _wait_for_progress(load, moment)
     launcher.restart_node(description, orderer)
@@ -165,7 +169,7 @@ def _faults(root: Path, description: dict, remote: RemoteNetwork, load: Lifecycl
     home = remote.home_peer.name
     victim = next(node for node in reversed(description["peers"]) if node["name"] != home)
     _await_a_commit(victim)  # kill it right after a block lands, while others stream in
-    moment, in_flight = time.monotonic(), load.in_flight()
+    moment, in_flight = time.monotonic(), load.in_flight_transactions()
     launcher.kill_node(victim)
     launcher.restart_node(description, victim)
     survived = _wait_for_progress(load, moment)
@@ -230,7 +234,7 @@ def _converge(description: dict) -> bool:
 def _await_in_flight(load: LifecycleLoad, timeout: float = 10.0) -> None:
     """Return once some transaction is in flight (bounded): the fault should catch one."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and not load.in_flight():
+    while time.monotonic() < deadline and not load.in_flight_transactions():
         time.sleep(0.005)
 
 

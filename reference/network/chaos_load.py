@@ -61,10 +61,10 @@ class SafeSubmitter:
         self._lock = threading.Lock()
         self._stop = threading.Event()
 
-    def in_flight(self) -> int:
+    def in_flight_transactions(self) -> list[ClientTx]:
         """Transactions broadcast (or being broadcast) whose commit is not seen yet."""
         with self._lock:
-            return sum(1 for tx in self.transactions if tx.code is None and not tx.given_up)
+            return [tx for tx in self.transactions if tx.code is None and not tx.given_up]
 
     def committed_since(self, moment: float) -> int:
         with self._lock:

@@ -68,6 +68,9 @@ def test_chaos_runs_lifecycles_through_the_faults_and_leaves_one_verified_chain(
     assert [fault["kind"] for fault in report["faults"]] == [
         "etcd-leader-killed", "orderer-killed-restarted", "peer-killed-mid-commit"]
     assert all(fault["survived"] for fault in report["faults"]), report
+    # what a fault caught in flight was retried (same envelope) and committed VALID
+    assert all(fault["in_flight_committed"] == fault["in_flight"]
+               for fault in report["faults"]), report
     assert (report["lost"], report["double_committed"], report["forks"], report["gaps"],
             report["peers_behind"]) == (0, 0, 0, 0, 0), report
     assert report["peers_verified"] == 4 and report["converged"], report
