@@ -11,6 +11,10 @@ while it leads) and serves ``aimarket.Orderer``: ``Broadcast``, ``Cut`` and ``De
 (every committed block from a number on, as a stream, read from etcd).
 
 Both exit cleanly on SIGTERM; a SIGKILL leaves what SQLite and etcd committed.
+
+Each process keeps its own clock: a peer judges a proposal's timestamp by it, an orderer
+stamps the blocks it cuts with it. ``--clock-offset SECONDS`` sets it that far off the
+machine's, to check the trusted-time rule with clocks that disagree.
 """
 
 from __future__ import annotations
