@@ -17,7 +17,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import grpc
@@ -49,9 +49,13 @@ def _spawn(command: list[str], log: Path) -> subprocess.Popen:
 def up(directory: str | Path, peers: int, orderers: int = 2, orgs: int | Sequence[str] = 3,
        latency: LatencyModel | None = None, batch: BatchConfig | None = None,
        host: str = "127.0.0.1", workers: int = 1,
-       enrolments: Sequence[tuple[str, str, str]] = ()) -> dict:
+       enrolments: Sequence[tuple[str, str, str]] = (),
+       clock_offsets: Mapping[str, float] | None = None) -> dict:
     """Start the network; ``enrolments`` are ``(organisation, name, role)`` identities to
-    create beside each organisation's ``client`` (``node.load_identity`` loads them)."""
+    create beside each organisation's ``client`` (``node.load_identity`` loads them);
+    ``clock_offsets`` names processes (``orderer0``, a peer's name) whose clock is that
+    many seconds off the machine's."""
+    offsets = dict(clock_offsets or {})
     root = Path(directory)
     if (root / DESCRIPTION).exists():
         raise FileExistsError(f"{root} already holds a network; run down first")
@@ -88,7 +92,8 @@ def up(directory: str | Path, peers: int, orderers: int = 2, orgs: int | Sequenc
             name, address = f"orderer{index}", f"{host}:{ports[index]}"
             command = [python, "-m", "reference.network.node", "orderer",
                        "--net", str(root / "net"), "--name", name,
-                       "--address", address, "--etcd", endpoints]
+                       "--address", address, "--etcd", endpoints,
+                       *_offset(offsets.pop(name, 0.0))]
             process = _spawn(command, logs / f"{name}.log")
             started.append(process)
             description["orderers"].append({"name": name, "address": address,
@@ -102,12 +107,15 @@ def up(directory: str | Path, peers: int, orderers: int = 2, orgs: int | Sequenc
                        "--net", str(root / "net"), "--name", name,
                        "--address", address, "--orderers", orderer_addresses,
                        "--workers", str(workers), "--delivery-delay",
-                       str(latency.one_way(latency.orderer_region, region))]
+                       str(latency.one_way(latency.orderer_region, region)),
+                       *_offset(offsets.pop(name, 0.0))]
             process = _spawn(command, logs / f"{name}.log")
             started.append(process)
             description["peers"].append({"name": name, "org": org, "address": address,
                                          "pid": process.pid, "command": command,
                                          "region": region})
+        if offsets:
+            raise ValueError(f"clock offsets for unknown processes: {sorted(offsets)}")
         (root / DESCRIPTION).write_text(json.dumps(description, indent=2))
         wait_ready(description)
     except BaseException:
@@ -117,6 +125,10 @@ def up(directory: str | Path, peers: int, orderers: int = 2, orgs: int | Sequenc
         (root / DESCRIPTION).unlink(missing_ok=True)
         raise
     return description
+
+
+def _offset(seconds: float) -> list[str]:
+    return ["--clock-offset", repr(float(seconds))] if seconds else []
 
 
 def wait_ready(description: dict, timeout: float = READY_TIMEOUT) -> None:

@@ -11,6 +11,10 @@ while it leads) and serves ``aimarket.Orderer``: ``Broadcast``, ``Cut`` and ``De
 (every committed block from a number on, as a stream, read from etcd).
 
 Both exit cleanly on SIGTERM; a SIGKILL leaves what SQLite and etcd committed.
+
+Each process keeps its own clock: a peer judges a proposal's timestamp by it, an orderer
+stamps the blocks it cuts with it. ``--clock-offset SECONDS`` sets it that far off the
+machine's, to check the trusted-time rule with clocks that disagree.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from reference.ledger.block import Block
 from reference.ledger.chaincode_api import Chaincode
 from reference.ledger.crypto import SigningKey
 from reference.ledger.identity import Certificate, Identity
+from reference.ledger.ordering import Clock, SystemClock
 from reference.ledger.peer import BlockRejected, Peer
 from reference.network.ordering import EtcdOrderer, EtcdOrderingService
 from reference.network.rpc import Remote, serve
@@ -47,6 +52,21 @@ def load_identity(net: Path, org: str, name: str) -> Identity:
                     SigningKey.from_pem((folder / f"{name}.key.pem").read_bytes()))
 
 
+class OffsetClock(SystemClock):
+    """This machine's clock moved by ``offset`` seconds: what a process whose clock is
+    wrong sees (``--clock-offset``; the trusted-time rule must hold all the same)."""
+
+    def __init__(self, offset: float) -> None:
+        self.offset = offset
+
+    def now(self) -> float:
+        return time.time() + self.offset
+
+
+def process_clock(offset: float) -> Clock:
+    return OffsetClock(offset) if offset else SystemClock()
+
+
 def installed_chaincodes() -> dict[str, Callable[[], Chaincode]]:
     """The chaincode code every peer process installs (definitions come from the channel)."""
     from reference.chaincode.contract import CHAINCODE_NAME, MarketplaceChaincode
@@ -57,12 +77,13 @@ def installed_chaincodes() -> dict[str, Callable[[], Chaincode]]:
 
 class PeerNode:
     def __init__(self, net: Path, name: str, address: str, orderers: list[str],
-                 delivery_delay: float = 0.0, workers: int = 2) -> None:
+                 delivery_delay: float = 0.0, workers: int = 2,
+                 clock: Clock | None = None) -> None:
         layout = json.loads((net / "network.json").read_text())
         org = dict((peer_name, peer_org) for peer_name, peer_org in layout["peers"])[name]
         genesis = Block.decode((net / "genesis.block").read_bytes())
         self.peer = Peer(name, load_identity(net, org, name), net / "peers" / name, genesis,
-                         layout.get("synchronous", "NORMAL"))
+                         layout.get("synchronous", "NORMAL"), clock=clock)
         for chaincode, factory in installed_chaincodes().items():
             self.peer.install_chaincode(chaincode, factory())
         self.workers = workers
@@ -146,10 +167,11 @@ class PeerNode:
 
 
 class OrdererNode:
-    def __init__(self, net: Path, name: str, address: str, endpoints: list[str]) -> None:
+    def __init__(self, net: Path, name: str, address: str, endpoints: list[str],
+                 clock: Clock | None = None) -> None:
         genesis = Block.decode((net / "genesis.block").read_bytes())
         identity = load_identity(net, "OrdererOrg", name)
-        self.node = EtcdOrderer(name, identity, genesis, endpoints).start()
+        self.node = EtcdOrderer(name, identity, genesis, endpoints, clock=clock).start()
         self.view = EtcdOrderingService(genesis, endpoints, [self.node])
         self._new_block = threading.Condition()
         self.view.add_listener(self._on_block)
@@ -198,14 +220,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--delivery-delay", type=float, default=0.0,
                         help="peer: simulated one-way delay from the orderers, seconds")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--clock-offset", type=float, default=0.0,
+                        help="seconds this process's clock is ahead (negative: behind) of "
+                             "the machine's; a peer endorses and an orderer stamps blocks "
+                             "by it")
     args = parser.parse_args(argv)
     net = Path(args.net)
+    clock = process_clock(args.clock_offset)
     if args.kind == "peer":
         node: PeerNode | OrdererNode = PeerNode(net, args.name, args.address,
                                                 args.orderers.split(","),
-                                                args.delivery_delay, args.workers)
+                                                args.delivery_delay, args.workers, clock)
     else:
-        node = OrdererNode(net, args.name, args.address, args.etcd.split(","))
+        node = OrdererNode(net, args.name, args.address, args.etcd.split(","), clock)
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     signal.signal(signal.SIGINT, lambda *_: stopped.set())

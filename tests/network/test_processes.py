@@ -60,16 +60,27 @@ def test_up_serves_a_gateway_and_down_stops_every_process(tmp_path, capsys):
 
 
 @needs_etcd
-def test_chaos_leaves_one_verified_chain(tmp_path, capsys):
+def test_chaos_runs_lifecycles_through_the_faults_and_leaves_one_verified_chain(tmp_path,
+                                                                               capsys):
     code = main(["network", "chaos", "--peers", "4", "--dir", str(tmp_path / "chaos"),
                  "--json"])
     report = json.loads(capsys.readouterr().out)
     assert [fault["kind"] for fault in report["faults"]] == [
         "etcd-leader-killed", "orderer-killed-restarted", "peer-killed-mid-commit"]
     assert all(fault["survived"] for fault in report["faults"]), report
-    assert (report["lost"], report["forks"], report["gaps"]) == (0, 0, 0), report
+    # what a fault caught in flight was retried (same envelope) and committed VALID
+    assert all(fault["in_flight_committed"] == fault["in_flight"]
+               for fault in report["faults"]), report
+    assert (report["lost"], report["double_committed"], report["forks"], report["gaps"],
+            report["peers_behind"]) == (0, 0, 0, 0, 0), report
     assert report["peers_verified"] == 4 and report["converged"], report
-    assert report["committed"] > 0
+    # the load was the marketplace lifecycle: whole models completed, and every peer
+    # holds the same world state, with each completed model's job SETTLED everywhere
+    assert report["workload"].startswith("marketplace lifecycle")
+    assert report["models_completed"] >= 1 and report["models_unsettled"] == 0, report
+    assert report["committed"] >= 6 * report["models_completed"]
+    assert report["jobs_settled_everywhere"] >= report["models_completed"]
+    assert (report["state_diverged"], report["jobs_diverged"]) == (0, 0), report
     assert code == 0
     # the command's own check agrees: every peer directory verifies
     for peer in (tmp_path / "chaos" / "net" / "peers").iterdir():
@@ -118,6 +129,7 @@ def test_latency_model_rejects_bad_files(tmp_path):
     (["network", "down", "--dir", "/nonexistent/aimarket"], "--dir"),
     (["network", "bench", "--peers", "12", "--rate", "fast"], "--rate"),
     (["network", "bench", "--peers", "0"], "--peers"),
+    (["network", "chaos", "--peers", "3"], "--peers"),  # four organisations
 ])
 def test_bad_input_is_one_line_and_exit_2(argv, field, capsys):
     code: int | str | None
