@@ -72,6 +72,10 @@ class Derivation:
     """Matched points beyond those the interpolation needs, all consistent with it."""
     unseen: list[str] = field(default_factory=list)
     """Degree-two count polynomials vanishing at every point: what no analysed shape tests."""
+    degree: int = 1
+    """The degree in the counts among which the analysed shapes fix every condition: 2 when
+    they fix even a quadratic dependence (the affine form is then derived, not assumed),
+    else 1 (the affine form is assumed)."""
     reason: str = ""
 
     @property
@@ -84,7 +88,7 @@ class Derivation:
 
     def to_json(self) -> dict:
         return {"subject": self.family.subject, "derived": self.derived, "points": self.points,
-                "spare_points": self.spare, "unmatched": self.unmatched[:3],
+                "spare_points": self.spare, "degree": self.degree, "unmatched": self.unmatched[:3],
                 "unseen_degree_two": self.unseen, "reason": self.reason}
 
 
@@ -188,12 +192,20 @@ def design(points: Sequence[Point], terms: Sequence[sympy.Expr]) -> sympy.Matrix
     return sympy.Matrix([[term.subs(dict(zip((n, m, R, j, k), point))) for term in terms] for point in points])
 
 
-def interpolate(samples: dict[Point, sympy.Expr], counts: Sequence[sympy.Symbol]) -> tuple[sympy.Expr | None, int]:
-    """The condition whose coefficients are affine in ``counts`` and agree with every sample
-    (normalised conditions by point); None if the samples do not fix it or disagree with
-    every affine one. Also the number of spare samples."""
+def unisolvent(points: Sequence[Point], counts: Sequence[sympy.Symbol], degree: int) -> bool:
+    """Whether a polynomial of degree <= ``degree`` in ``counts`` is fixed by its values at the points."""
+    terms = basis(counts, degree)
+    return len(points) >= len(terms) and design(sorted(points), terms).rank() == len(terms)
+
+
+def interpolate(samples: dict[Point, sympy.Expr], counts: Sequence[sympy.Symbol],
+                degree: int = 1) -> tuple[sympy.Expr | None, int]:
+    """The condition whose coefficients are polynomials of degree <= ``degree`` (affine by
+    default) in ``counts`` and agree with every sample (normalised conditions by point);
+    None if the samples do not fix it or no such condition meets them all. Also the number
+    of spare samples."""
     points = sorted(samples)
-    terms = basis(counts, 1)
+    terms = basis(counts, degree)
     matrix = design(points, terms)
     if matrix.rank() < len(terms):
         return None, 0
@@ -213,6 +225,8 @@ def interpolate(samples: dict[Point, sympy.Expr], counts: Sequence[sympy.Symbol]
 
 def unseen(points: Sequence[Point], counts: Sequence[sympy.Symbol]) -> list[str]:
     """Count polynomials of degree <= 2 that vanish at every point (a kernel basis)."""
+    if not points:
+        return []
     terms = basis(counts, 2)
     return [str(sympy.factor(sum((value * term for value, term in zip(vector, terms)), sympy.Integer(0))))
             for vector in design(sorted(points), terms).nullspace()]
@@ -241,10 +255,15 @@ def derive(family: Family, analysed: Sequence[tuple[tuple[int, int, int, int], S
             for index, condition in matched.items():
                 samples[index][point] = condition
     counts = varying(family)
-    derivation.unseen = unseen(list(found), counts)
     derivation.determined, derivation.equal = True, True
+    derivation.degree = 2 if unisolvent(list(found), counts, 2) else 1
+    unseen_terms = [] if conditions else unseen(list(found), counts)
     for index, condition in enumerate(conditions):
-        derived, spare = interpolate(samples[index], counts)
+        # degree two where the matched points fix it (then the affine premise is tested too)
+        degree = 2 if unisolvent(list(samples[index]), counts, 2) else 1
+        derivation.degree = min(derivation.degree, degree)
+        unseen_terms += unseen(list(samples[index]), counts)
+        derived, spare = interpolate(samples[index], counts, degree)
         if derived is None:
             derivation.determined = False
             derivation.reason = (f"the matched points of {sympy.Ge(condition, 0)} do not fix its affine "
@@ -255,6 +274,7 @@ def derive(family: Family, analysed: Sequence[tuple[tuple[int, int, int, int], S
         if ours is None or sympy.expand(derived - ours) != 0:
             derivation.equal = False
             derivation.reason = f"interpolated {sympy.Ge(derived, 0)}, the family says {sympy.Ge(condition, 0)}"
+    derivation.unseen = list(dict.fromkeys(unseen_terms))
     if derivation.unmatched and not derivation.reason:
         derivation.reason = "the exact conditions are not the family's at some analysed point"
     return derivation

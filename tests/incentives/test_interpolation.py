@@ -99,7 +99,22 @@ def test_the_every_shape_results_state_what_is_derived_and_assumed(analysed):
     assert "3 of 3 closed forms are derived" in truthful.detail
     assert "assumed, not proved" in truthful.detail
     derivation = truthful.to_json()["derivation"]
-    assert "affine in the counts" in derivation["assumed"]
+    assert "polynomial in the counts" in derivation["assumed"]
+    assert all(entry["degree"] == 1 for entry in derivation["families"])  # no shape has n, R >= 2
     assert all(entry["derived"] for entry in derivation["families"])
     collusion = results["collusion_resilience"]
     assert "not derived (read off)" in collusion.detail
+
+
+def test_the_checked_shapes_fix_every_role_at_degree_two_only_with_the_premise_shape():
+    """Linear algebra alone: the (n, m, R) of the per-shape set leave ``(n - 1)*(R - 1)``
+    unseen; the premise shape 2 owners, 1 vendor, T = 4 fixes degree two."""
+    from proofs.general.report import PREMISE_SHAPES
+    from proofs.incentives.report import SHAPES as CHECKED
+    from spec.params import bisection_rounds
+
+    def points(shapes):
+        return sorted({(s.data_owners, s.vendors, bisection_rounds(s.steps), 0, 0) for s in shapes})
+    assert not interpolation.unisolvent(points(CHECKED), (n, m, R), 2)
+    assert interpolation.vanishes((n - 1) * (R - 1), points(CHECKED))
+    assert interpolation.unisolvent(points(CHECKED + PREMISE_SHAPES), (n, m, R), 2)
