@@ -37,7 +37,8 @@ from proofs.general.theorem import Agreement, Verdict, cross_check, prove
 PREMISE_SHAPES = (MarketGameShape(data_owners=2, vendors=1, steps=4),)
 """Shapes analysed for the every-shape results only (not exported per shape): the smallest
 with several owners and several rounds. With it the analysed shapes fix every family but
-two (the developer with owners and vendors, and owners alone, whose region is empty) among
+two (the developer with owners and vendors, and owners alone, whose region has no
+condition) among
 regions whose coefficients are polynomials of degree two in the counts, so the affine form
 is derived there rather than assumed (:mod:`proofs.general.interpolation`)."""
 
