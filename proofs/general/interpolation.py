@@ -117,12 +117,27 @@ def reference_monomial(condition: sympy.Expr) -> tuple[int, ...] | None:
     return None
 
 
-def normalised(condition: sympy.Expr, monomial: tuple[int, ...]) -> sympy.Expr | None:
+Terms = dict[tuple[int, ...], sympy.Expr]
+"""A polynomial in the constants: coefficient by monomial (exponents in :data:`CONSTANTS` order)."""
+
+
+def terms_of(condition: sympy.Expr) -> Terms:
+    return {monomial: sympy.sympify(coefficient)
+            for monomial, coefficient in sympy.Poly(condition, *CONSTANTS).as_dict().items()}
+
+
+def normalised(condition: sympy.Expr | Terms, monomial: tuple[int, ...]) -> Terms | None:
     """``condition`` divided by its (positive, numeric) coefficient of ``monomial``."""
-    coefficient = sympy.sympify(sympy.Poly(condition, *CONSTANTS).as_dict().get(monomial, 0))
+    terms = condition if isinstance(condition, dict) else terms_of(condition)
+    coefficient = terms.get(monomial, sympy.Integer(0))
     if not (coefficient.is_Number and coefficient > 0):
         return None
-    return sympy.expand(condition / coefficient)
+    return {key: value / coefficient for key, value in terms.items()}
+
+
+def expression_of(terms: Terms) -> sympy.Expr:
+    return sympy.Add(*(coefficient * sympy.Mul(*(symbol ** power for symbol, power in zip(CONSTANTS, monomial)))
+                       for monomial, coefficient in terms.items()))
 
 
 def implied(others: Sequence[sympy.Expr], goal: sympy.Expr) -> bool:
@@ -134,10 +149,12 @@ def implied(others: Sequence[sympy.Expr], goal: sympy.Expr) -> bool:
     return solver.check() == z3.unsat
 
 
-def exact_points(family: Family, analysed: Sequence[tuple[tuple[int, int, int, int], Sequence]]
-                 ) -> dict[Point, list[list[sympy.Expr]]]:
-    """The exact conditions of every analysed subject the family covers, by counts."""
+def exact_points(family: Family, analysed: Sequence[tuple[tuple[int, int, int, int], Sequence]],
+                 converted: dict[int, list[sympy.Expr]] | None = None) -> dict[Point, list[list[sympy.Expr]]]:
+    """The exact conditions of every analysed subject the family covers, by counts
+    (``converted``: the regions' conditions already in sympy, by the region's id)."""
     found: dict[Point, list[list[sympy.Expr]]] = {}
+    converted = {} if converted is None else converted
     for (owners, vendors, _, rounds), regions in analysed:
         for region in regions:
             if region.property != family.property:
@@ -148,39 +165,45 @@ def exact_points(family: Family, analysed: Sequence[tuple[tuple[int, int, int, i
                 continue
             whole = subject or Composition(True, owners, vendors)
             point = (owners, vendors, rounds, whole.owners, whole.vendors)
-            found.setdefault(point, []).append([to_sympy(c.difference) for c in exact.conditions])
+            if id(exact) not in converted:
+                converted[id(exact)] = [to_sympy(c.difference) for c in exact.conditions]
+            found.setdefault(point, []).append(converted[id(exact)])
     return found
 
 
 def match(conditions: Sequence[sympy.Expr], monomials: Sequence[tuple[int, ...]], point: Point,
-          exact: Sequence[sympy.Expr]) -> tuple[dict[int, sympy.Expr], list[str]]:
+          exact: Sequence[sympy.Expr]) -> tuple[dict[int, Terms], list[str]]:
     """Which of the family's conditions (cleared, at ``point``) appear among ``exact`` up to
     a positive factor: ``{index: the exact condition normalised}``; and what disagrees."""
     values = dict(zip((n, m, R, j, k), point))
     here = [sympy.expand(condition.subs(values)) for condition in conditions]
-    base = [sympy.expand(expression.subs(values)) for expression in participation()]
-    matched: dict[int, sympy.Expr] = {}
+    ours = [normalised(condition, monomial) for condition, monomial in zip(here, monomials)]
+    matched: dict[int, Terms] = {}
     problems = []
     for condition in exact:
-        hits = [index for index, monomial in enumerate(monomials)
-                if (scaled := normalised(condition, monomial)) is not None
-                and (ours := normalised(here[index], monomial)) is not None
-                and sympy.expand(scaled - ours) == 0]
+        terms = terms_of(condition)
+        hits: dict[int, Terms] = {}
+        for index, monomial in enumerate(monomials):
+            scaled = normalised(terms, monomial)
+            if scaled is not None and scaled == ours[index]:
+                hits[index] = scaled
         if not hits:
             problems.append(f"exact condition {sympy.Ge(condition, 0)} is none of the family's")
-        for index in hits:
-            scaled = normalised(condition, monomials[index])
-            assert scaled is not None
-            matched[index] = scaled
+        matched.update(hits)
+    base = [sympy.expand(expression.subs(values)) for expression in participation()]
     for index, condition in enumerate(here):
         if index not in matched and not implied(base + list(exact), condition):
             problems.append(f"the family's {sympy.Ge(condition, 0)} is neither an exact condition nor implied")
     return matched, problems
 
 
-def basis(counts: Sequence[sympy.Symbol], degree: int) -> list[sympy.Expr]:
-    return [sympy.Mul(*chosen) for size in range(degree + 1)
+def basis(counts: Sequence[sympy.Symbol], degree: int) -> list[tuple[sympy.Symbol, ...]]:
+    """The monomials of degree <= ``degree`` in ``counts``, each as its factors."""
+    return [chosen for size in range(degree + 1)
             for chosen in itertools.combinations_with_replacement(counts, size)]
+
+
+POSITION = {n: 0, m: 1, R: 2, j: 3, k: 4}
 
 
 def vanishes(polynomial: sympy.Expr, points: Sequence[Point]) -> bool:
@@ -188,8 +211,18 @@ def vanishes(polynomial: sympy.Expr, points: Sequence[Point]) -> bool:
     return all(sympy.sympify(polynomial).subs(dict(zip((n, m, R, j, k), point))) == 0 for point in points)
 
 
-def design(points: Sequence[Point], terms: Sequence[sympy.Expr]) -> sympy.Matrix:
-    return sympy.Matrix([[term.subs(dict(zip((n, m, R, j, k), point))) for term in terms] for point in points])
+def design(points: Sequence[Point], terms: Sequence[tuple[sympy.Symbol, ...]]) -> sympy.Matrix:
+    """The monomials' values (whole numbers) at the points, a row per point."""
+    rows = []
+    for point in points:
+        row = []
+        for term in terms:
+            value = 1
+            for symbol in term:
+                value *= point[POSITION[symbol]]
+            row.append(value)
+        rows.append(row)
+    return sympy.Matrix(rows)
 
 
 def unisolvent(points: Sequence[Point], counts: Sequence[sympy.Symbol], degree: int) -> bool:
@@ -198,7 +231,7 @@ def unisolvent(points: Sequence[Point], counts: Sequence[sympy.Symbol], degree: 
     return len(points) >= len(terms) and design(sorted(points), terms).rank() == len(terms)
 
 
-def interpolate(samples: dict[Point, sympy.Expr], counts: Sequence[sympy.Symbol],
+def interpolate(samples: dict[Point, Terms], counts: Sequence[sympy.Symbol],
                 degree: int = 1) -> tuple[sympy.Expr | None, int]:
     """The condition whose coefficients are polynomials of degree <= ``degree`` (affine by
     default) in ``counts`` and agree with every sample (normalised conditions by point);
@@ -209,16 +242,16 @@ def interpolate(samples: dict[Point, sympy.Expr], counts: Sequence[sympy.Symbol]
     matrix = design(points, terms)
     if matrix.rank() < len(terms):
         return None, 0
-    polys = [sympy.Poly(samples[point], *CONSTANTS).as_dict() for point in points]
+    polys = [samples[point] for point in points]
     monomials = sorted({monomial for poly in polys for monomial in poly})
     result = sympy.Integer(0)
     normal = (matrix.T * matrix).inv()
     for monomial in monomials:
-        column = sympy.Matrix([poly.get(monomial, 0) for poly in polys])
+        column = sympy.Matrix([poly.get(monomial, sympy.Integer(0)) for poly in polys])
         weights = normal * matrix.T * column
         if matrix * weights != column:
             return None, len(points) - len(terms)
-        coefficient = sum((weight * term for weight, term in zip(weights, terms)), sympy.Integer(0))
+        coefficient = sum((weight * sympy.Mul(*term) for weight, term in zip(weights, terms)), sympy.Integer(0))
         result += coefficient * sympy.Mul(*(symbol ** power for symbol, power in zip(CONSTANTS, monomial)))
     return sympy.expand(result), len(points) - len(terms)
 
@@ -228,13 +261,14 @@ def unseen(points: Sequence[Point], counts: Sequence[sympy.Symbol]) -> list[str]
     if not points:
         return []
     terms = basis(counts, 2)
-    return [str(sympy.factor(sum((value * term for value, term in zip(vector, terms)), sympy.Integer(0))))
+    return [str(sympy.factor(sum((value * sympy.Mul(*term) for value, term in zip(vector, terms)), sympy.Integer(0))))
             for vector in design(sorted(points), terms).nullspace()]
 
 
-def derive(family: Family, analysed: Sequence[tuple[tuple[int, int, int, int], Sequence]]) -> Derivation:
+def derive(family: Family, analysed: Sequence[tuple[tuple[int, int, int, int], Sequence]],
+           converted: dict[int, list[sympy.Expr]] | None = None) -> Derivation:
     """Derive ``family`` from the exact regions of the analysed shapes (see the module)."""
-    found = exact_points(family, analysed)
+    found = exact_points(family, analysed, converted)
     derivation = Derivation(family, at=sorted(found))
     if not found:
         derivation.reason = "no analysed shape has a subject of this class"
@@ -246,7 +280,7 @@ def derive(family: Family, analysed: Sequence[tuple[tuple[int, int, int, int], S
         derivation.unmatched = [{"reason": derivation.reason}]
         return derivation
     fixed = [monomial for monomial in monomials if monomial is not None]
-    samples: list[dict[Point, sympy.Expr]] = [{} for _ in conditions]
+    samples: list[dict[Point, Terms]] = [{} for _ in conditions]
     for point, regions in sorted(found.items()):
         for exact in regions:
             matched, problems = match(conditions, fixed, point, exact)
@@ -271,7 +305,7 @@ def derive(family: Family, analysed: Sequence[tuple[tuple[int, int, int, int], S
             continue
         derivation.spare = spare if index == 0 else min(derivation.spare, spare)
         ours = normalised(fixed_counts(family, condition), fixed[index])
-        if ours is None or sympy.expand(derived - ours) != 0:
+        if ours is None or sympy.expand(derived - expression_of(ours)) != 0:
             derivation.equal = False
             derivation.reason = f"interpolated {sympy.Ge(derived, 0)}, the family says {sympy.Ge(condition, 0)}"
     derivation.unseen = list(dict.fromkeys(unseen_terms))
@@ -293,4 +327,5 @@ def fixed_counts(family: Family, condition: sympy.Expr) -> sympy.Expr:
 
 def derive_all(analysed: Sequence[tuple[tuple[int, int, int, int], Sequence]],
                families: Sequence[Family] = FAMILIES + PER_OUTCOME) -> list[Derivation]:
-    return [derive(family, analysed) for family in families]
+    converted: dict[int, list[sympy.Expr]] = {}
+    return [derive(family, analysed, converted) for family in families]

@@ -83,12 +83,13 @@ def test_an_invisible_degree_two_term_passes_the_cross_check_but_is_not_derived(
 
 
 def test_interpolation_is_exact_linear_algebra():
-    samples = {(1, 1, 1, 0, 0): closed_form.Bv - closed_form.P, (2, 1, 1, 0, 0): closed_form.Bv - 2 * closed_form.P,
-               (1, 2, 1, 0, 0): closed_form.Bv - closed_form.P, (1, 1, 2, 0, 0): closed_form.Bv - closed_form.P}
+    Bv, P, terms = closed_form.Bv, closed_form.P, interpolation.terms_of
+    samples = {(1, 1, 1, 0, 0): terms(Bv - P), (2, 1, 1, 0, 0): terms(Bv - 2 * P),
+               (1, 2, 1, 0, 0): terms(Bv - P), (1, 1, 2, 0, 0): terms(Bv - P)}
     derived, spare = interpolation.interpolate(samples, (n, m, R))
     assert derived is not None and spare == 0
-    assert derived - (closed_form.Bv - n * closed_form.P) == 0
-    samples[(2, 2, 1, 0, 0)] = closed_form.Bv - 5 * closed_form.P  # not affine with the others
+    assert derived - (Bv - n * P) == 0
+    samples[(2, 2, 1, 0, 0)] = terms(Bv - 5 * P)  # not affine with the others
     assert interpolation.interpolate(samples, (n, m, R)) == (None, 1)
 
 
