@@ -104,8 +104,9 @@ def property_result(name: str, verdicts: Sequence[Verdict], agreements: Sequence
         detail = (f"fails: the closed form for {differing.subject} differs from the exact region at "
                   f"{differing.shape[0]} owner(s), {differing.shape[1]} vendor(s), {differing.shape[2]} round(s)")
     else:
-        detail = (f"holds for every shape: the spec's stake rule lies inside the closed-form region of "
-                  f"each of {len(mine)} subject classes ({', '.join(v.family.subject for v in mine)}), "
+        detail = (f"holds for every shape, under the premise stated last: the spec's stake rule lies "
+                  f"inside the closed-form region of each of {len(mine)} subject classes "
+                  f"({', '.join(v.family.subject for v in mine)}), "
                   f"proved by Z3 for all counts; {len(checked)} exact regions of {shapes} analysed shapes "
                   f"equal their closed forms; " + derivation_text(promised))
     data: dict = {"scope": SCOPE, "families": [verdict_data(verdict) for verdict in mine],
