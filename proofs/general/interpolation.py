@@ -15,12 +15,13 @@ rather than chosen by whoever wrote it down. For each family:
 2. **Interpolation.** Each condition, its count denominators cleared and divided by the
    coefficient of its first count-free monomial (a stake, e.g. ``Bv``), has as coefficients
    functions of the counts that vary over the family's class (n, m, R, and j, k where the
-   class lets them vary). Assuming those coefficients are *affine* in the counts, the
-   machine solves for them from the exact conditions of the matched points (exact
-   rational linear algebra): it needs the points to be affinely independent in the counts
-   (else the family is *not determined* by the analysed shapes), checks every further
-   point against the solution (the spare points test the affine assumption), and compares
-   the interpolated condition with the family's (they must be identical).
+   class lets them vary). The machine solves for them from the exact conditions of the
+   matched points (exact rational linear algebra) among polynomials of degree two in those
+   counts when the points fix such polynomials (then the family's affine form is itself
+   derived), else among affine ones; with too few points, or points that are not affinely
+   independent, the family is *not determined* by the analysed shapes. Every further point
+   must agree with the solution (the spare points test the premise), and the interpolated
+   condition must be the family's, term by term.
 3. **What the analysed shapes cannot see.** The count polynomials of degree at most two
    that vanish at every matched point (a basis of the kernel of the degree-two design
    matrix): adding any of them, times a constant monomial, to a condition changes no
@@ -28,13 +29,14 @@ rather than chosen by whoever wrote it down. For each family:
    tests, e.g. ``(n - 1)*(R - 1)`` when no analysed shape has both several owners and
    several rounds.
 
-What this proves and what it assumes: *if* each region's coefficients are affine in the
-counts for every shape, the closed forms are the only such regions that agree with the
-exact analysis — derived, not read off. That premise is checked on the analysed shapes
-(the spare points) and is **not** proved for the shapes beyond them: a region whose
-coefficients had a term like ``(n - 1)*(R - 1)``, or a region that gained a condition
-only at larger shapes, would escape this check. A symbolic-count game would remove the
-premise.
+What this proves and what it assumes: *if* each region keeps its conditions, with
+coefficients polynomial in the counts of at most the stated degree (:attr:`Derivation.degree`),
+for every shape, the closed forms are the only such regions that agree with the exact
+analysis — derived, not read off. That premise is tested on the analysed shapes (the
+spare points) and is **not** proved for the shapes beyond them: a region that gained a
+condition only at larger shapes, or a coefficient of higher degree (or, at degree one, a
+term like ``(n - 1)*(R - 1)`` that no analysed shape sees), would escape this check. A
+symbolic-count game would remove the premise.
 """
 
 from __future__ import annotations
