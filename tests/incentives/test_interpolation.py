@@ -119,3 +119,15 @@ def test_the_checked_shapes_fix_every_role_at_degree_two_only_with_the_premise_s
     assert not interpolation.unisolvent(points(CHECKED), (n, m, R), 2)
     assert interpolation.vanishes((n - 1) * (R - 1), points(CHECKED))
     assert interpolation.unisolvent(points(CHECKED + PREMISE_SHAPES), (n, m, R), 2)
+
+
+def test_a_game_with_one_settlement_term_changed_is_caught(monkeypatch):
+    """The claimant's dispute spending doubled per round in the spec's settlement: the game
+    derived from the changed spec has other regions, and the family is not matched."""
+    import spec.payoffs
+    from proofs.incentives.analysis import analyse
+    monkeypatch.setattr(spec.payoffs, "dispute_compensation", lambda cost, rounds: cost * (2 * rounds + 1))
+    changed = counted([(shape, analyse(shape)) for shape in (MarketGameShape(1, 1, 2), MarketGameShape(1, 1, 4))])
+    derivation = interpolation.derive(family("truthful_reporting", "the developer"), changed)
+    assert not derivation.derived and derivation.unmatched
+    assert any("none of the family's" in problem for point in derivation.unmatched for problem in point["problems"])
