@@ -25,17 +25,22 @@ participation and the spec's rule imply every closed form (:mod:`proofs.general.
   vendors, T = 2, 4, 8), each exact region — promised and per outcome — is equivalent to
   its closed form (Z3, both implications, under participation), and the intersection of
   the shape's regions to the general region the chaincode enforces
-  (:mod:`proofs.general.export`); any disagreement fails ``aimarket check``.
+  (:mod:`proofs.general.export`); any disagreement fails ``aimarket check``;
+* the **derivation** (:mod:`proofs.general.interpolation`): at every analysed subject the
+  exact conditions are the closed form's, condition by condition, and each closed form is
+  the only region whose coefficients are polynomials of the stated degree in the counts
+  (two for ten of the twelve promised families, one for two) that agrees with the analysed
+  shapes — interpolated from the exact conditions, spare points agreeing.
 
-**What it does not check.** That the closed forms remain the game's exact regions for
-shapes beyond those the per-shape analysis reaches: they are read off the analysed
-shapes (the counts enter each analysed region linearly), not derived from a game with
-symbolic counts. Ties on the honest path (dominance solvability) are checked per
-analysed shape only.
+**What it does not check.** That beyond the analysed shapes the regions keep their
+conditions with coefficients of at most that degree in the counts: the premise of the
+derivation, assumed, not derived from a game with symbolic counts. Ties on the honest
+path (dominance solvability) are checked per analysed shape only.
 
 * :mod:`proofs.general.closed_form` — the regions as closed forms and the spec's rule in
   the counts;
 * :mod:`proofs.general.theorem` — the Z3 proof for all counts, and the cross-check;
+* :mod:`proofs.general.interpolation` — the closed forms derived from the analysed shapes;
 * :mod:`proofs.general.export` — the general region of ``reference/chaincode/regions.json``;
 * :mod:`proofs.general.report` — the ``aimarket check`` results whose instance is
   ``"every shape"``.

@@ -15,7 +15,9 @@ bisection bound ceil(log2 T), ``R >= 1`` for ``T >= 2``), ``j`` and ``k``.
 The closed forms were read off the exact regions of the analysed shapes (1-3 owners, 1-3
 vendors, T = 2, 4, 8); :func:`proofs.general.theorem.cross_check` confirms with Z3 that
 each one, instantiated at an analysed shape, is *equivalent* to the exact region there
-(under the game's participation constraints), and fails on any disagreement.
+(under the game's participation constraints), and fails on any disagreement;
+:mod:`proofs.general.interpolation` derives each one again from the exact conditions, as
+the only region of its degree in the counts that agrees with the analysed shapes.
 
 :func:`rule` is the spec's stake rule (``spec.params.stake_requirements``) for a job of n
 datasets of one price and misuse value and m vendors of one fee and cost, in the same

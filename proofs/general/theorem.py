@@ -20,8 +20,9 @@ them equivalent under the participation constraints (both implications), else th
 reports the disagreement. What the machine checks is therefore: (a) for every shape, the
 rule lies inside the closed forms; (b) on every analysed shape, the closed forms are the
 exact regions of the game derived from the spec. That the closed forms are also the exact
-regions of the shapes beyond the analysed ones is read off the analysed shapes (players
-of a role are exchangeable, so only the counts vary), not proved.
+regions of the shapes beyond the analysed ones is interpolated from the analysed shapes
+(:mod:`proofs.general.interpolation`) under a premise on the degree of the regions in the
+counts, not proved.
 """
 
 from __future__ import annotations
