@@ -26,9 +26,10 @@ Precisely, for the one-peer figure at ``P`` peers and ``M`` models:
 
 * figure = ``M / (T_commit + T_endorse / P)`` models/s, where ``T_commit`` is the wall time
   the fastest of three fresh observer peers took to validate and commit the run's
-  lifecycle blocks (already ordered; signatures verified on a pool of ``workers``
-  threads) and ``T_endorse`` the wall time all ``P`` peers spent in ``process_proposals``
-  during the lifecycle (one peer's share is ``1/P`` of it);
+  lifecycle blocks (already ordered; phase 1 of validation, signatures included, on a
+  ``ValidatorPool`` of ``workers`` processes, the next block checked while the last one
+  commits; decision 0085) and ``T_endorse`` the wall time all ``P`` peers spent in
+  ``process_proposals`` during the lifecycle (one peer's share is ``1/P`` of it);
 * bound = ``V / v``, where ``V`` is ECDSA P-256 verifications per second on ``workers``
   threads (best of three one-second runs before the networks are built) and ``v = 6 x 4
   + (6 x 3 + 3) / P`` the verifications one peer makes per model (creator and three
@@ -40,7 +41,8 @@ Precisely, for the one-peer figure at ``P`` peers and ``M`` models:
 
 Each figure is given in wall-clock time (what this machine delivered, disturbed by any
 other load on it) and in CPU time per model (what the work costs, stable under load),
-the latter beside the CPU time its signature verifications alone take.
+the latter beside the CPU time its signature verifications alone take (an observer's CPU
+time is this process's, WAL checkpoint thread included, plus its pool workers').
 
 Excluded from the ledger figures and measured separately: training (the vendors' work;
 all jobs here commit the transcript of one honest run computed beforehand), and the
