@@ -233,6 +233,11 @@ class LifecycleBench:
                                 network.directory / f"observer{number}", genesis, "NORMAL")
                 observer.catch_up(network.orderer, pool=pool)  # the setup blocks, untimed
                 observers.append(observer)
+            # one more observer validates the previous way, for comparison in the same run:
+            # phase 1 on this thread, the verifications on a pool of threads
+            inline = Peer("observer-inline", network.peers[0].identity,
+                          network.directory / "observer-inline", genesis, "NORMAL")
+            inline.catch_up(network.orderer)
             first_lifecycle_block = observers[0].height
             self.timed_seconds = self.timed_cpu_seconds = 0.0
             self.endorsing_seconds = self.endorsing_cpu_seconds = 0.0
@@ -251,6 +256,14 @@ class LifecycleBench:
                 # the CPU of this process (checkpoint thread included) and of the workers
                 commit_cpu_times.append(time.process_time() - start_cpu + (
                     0.0 if pool is None else pool.worker_cpu_seconds - pool_cpu))
+            threads = ThreadPoolExecutor(self.workers) if self.workers > 1 else None
+            start, start_cpu = time.perf_counter(), time.process_time()
+            inline.catch_up(network.orderer, threads, self.workers)
+            inline_seconds = time.perf_counter() - start
+            inline_cpu_seconds = time.process_time() - start_cpu
+            if threads is not None:
+                threads.shutdown()
+            inline.close()
         finally:
             if pool is not None:
                 pool.close()
@@ -266,6 +279,8 @@ class LifecycleBench:
                 "verify_rate_next_to_fastest": adjacent_verify_rates[
                     commit_times.index(min(commit_times))],
                 "commit_cpu_seconds": min(commit_cpu_times),
+                "inline_commit_seconds": inline_seconds,
+                "inline_commit_cpu_seconds": inline_cpu_seconds,
                 "endorsing_seconds": self.endorsing_seconds,
                 "endorsing_cpu_seconds": self.endorsing_cpu_seconds}
 
@@ -317,6 +332,12 @@ def figures(peers: int, measured: dict[str, Any], verifies_per_s: float,
             "validate_commit_models_per_s": round(models / measured["commit_seconds"], 1),
             "validate_commit_seconds_each_observer": [
                 round(seconds, 2) for seconds in measured["commit_seconds_all"]],
+            "validate_commit_without_pool": {
+                "models_per_s": round(models / measured["inline_commit_seconds"], 1),
+                "cpu_ms_per_model": round(
+                    measured["inline_commit_cpu_seconds"] / models * 1000, 3)},
+            "validate_commit_cpu_ms_per_model": round(
+                measured["commit_cpu_seconds"] / models * 1000, 3),
             "endorsement_share_ms_per_model": round(
                 measured["endorsing_seconds"] / peers / models * 1000, 3),
             "signature_verifications_per_model": round(peer_verifications, 2),
@@ -381,7 +402,13 @@ def run() -> dict[str, Any]:
                   f"{peer['signature_bound_models_per_cpu_second']}, verification "
                   f"{peer['verification_share_of_cpu']:.0%} of the CPU); whole network "
                   f"{whole['cpu_ms_per_model']} ms/model (verification "
-                  f"{whole['verification_share_of_cpu']:.0%})", flush=True)
+                  f"{whole['verification_share_of_cpu']:.0%})\n"
+                  f"  validate+commit on the validator pool {peer['validate_commit_models_per_s']}"
+                  f"/s, {peer['validate_commit_cpu_ms_per_model']} CPU ms/model; without it "
+                  f"(phase 1 on one thread, verifications on {workers} threads, one fresh peer "
+                  f"right after) {peer['validate_commit_without_pool']['models_per_s']}/s, "
+                  f"{peer['validate_commit_without_pool']['cpu_ms_per_model']} CPU ms/model",
+                  flush=True)
     return results
 
 
