@@ -26,9 +26,10 @@ Precisely, for the one-peer figure at ``P`` peers and ``M`` models:
 
 * figure = ``M / (T_commit + T_endorse / P)`` models/s, where ``T_commit`` is the wall time
   the fastest of three fresh observer peers took to validate and commit the run's
-  lifecycle blocks (already ordered; signatures verified on a pool of ``workers``
-  threads) and ``T_endorse`` the wall time all ``P`` peers spent in ``process_proposals``
-  during the lifecycle (one peer's share is ``1/P`` of it);
+  lifecycle blocks (already ordered; phase 1 of validation, signatures included, on a
+  ``ValidatorPool`` of ``workers`` processes, the next block checked while the last one
+  commits; decision 0085) and ``T_endorse`` the wall time all ``P`` peers spent in
+  ``process_proposals`` during the lifecycle (one peer's share is ``1/P`` of it);
 * bound = ``V / v``, where ``V`` is ECDSA P-256 verifications per second on ``workers``
   threads (best of three one-second runs before the networks are built) and ``v = 6 x 4
   + (6 x 3 + 3) / P`` the verifications one peer makes per model (creator and three
@@ -40,7 +41,8 @@ Precisely, for the one-peer figure at ``P`` peers and ``M`` models:
 
 Each figure is given in wall-clock time (what this machine delivered, disturbed by any
 other load on it) and in CPU time per model (what the work costs, stable under load),
-the latter beside the CPU time its signature verifications alone take.
+the latter beside the CPU time its signature verifications alone take (an observer's CPU
+time is this process's, WAL checkpoint thread included, plus its pool workers').
 
 Excluded from the ledger figures and measured separately: training (the vendors' work;
 all jobs here commit the transcript of one honest run computed beforehand), and the
@@ -70,6 +72,7 @@ from reference.clients.lifecycle_workload import (
 )
 from reference.ledger import BatchConfig, FakeClock, Network, Peer, TxValidationCode
 from reference.ledger.crypto import SigningKey, load_public_key, verify
+from reference.ledger.validator_pool import ValidatorPool
 from reference.training import make_recipe, prepare_breast_cancer, run_training
 
 ENDORSEMENTS = len(ORGANISATIONS) // 2 + 1  # MAJORITY
@@ -217,29 +220,53 @@ class LifecycleBench:
         self.set_up(waves)
         network = self.network
         genesis = network.orderer.get_block(0)
+        # phase 1 of validation (decoding, checks, signatures) on a pool of worker
+        # processes, as Fabric's validator pool spreads it over the cores; it lives as long
+        # as the observers and, like theirs, its caches (identities) are warmed untimed on
+        # the setup blocks
+        pool = ValidatorPool(self.workers) if self.workers > 1 else None
         observers = []
-        for number in range(OBSERVERS):
-            observer = Peer(f"observer{number}", network.peers[0].identity,
-                            network.directory / f"observer{number}", genesis, "NORMAL")
-            observer.catch_up(network.orderer)  # the setup blocks, untimed
-            observers.append(observer)
-        first_lifecycle_block = observers[0].height
-        self.timed_seconds = self.timed_cpu_seconds = 0.0
-        self.endorsing_seconds = self.endorsing_cpu_seconds = 0.0
-        for wave in range(waves):
-            self.lifecycle(wave)
         commit_times, commit_cpu_times, adjacent_verify_rates = [], [], []
-        pool = ThreadPoolExecutor(self.workers) if self.workers > 1 else None
-        for observer in observers:
-            # the baseline once more, right before this observer, on the same threads: the
-            # machine is shared, so a ratio compares figures measured under the same load
-            adjacent_verify_rates.append(verify_rate(self.workers, seconds=0.3, repeats=3))
+        try:
+            for number in range(OBSERVERS):
+                observer = Peer(f"observer{number}", network.peers[0].identity,
+                                network.directory / f"observer{number}", genesis, "NORMAL")
+                observer.catch_up(network.orderer, pool=pool)  # the setup blocks, untimed
+                observers.append(observer)
+            # one more observer validates the previous way, for comparison in the same run:
+            # phase 1 on this thread, the verifications on a pool of threads
+            inline = Peer("observer-inline", network.peers[0].identity,
+                          network.directory / "observer-inline", genesis, "NORMAL")
+            inline.catch_up(network.orderer)
+            first_lifecycle_block = observers[0].height
+            self.timed_seconds = self.timed_cpu_seconds = 0.0
+            self.endorsing_seconds = self.endorsing_cpu_seconds = 0.0
+            for wave in range(waves):
+                self.lifecycle(wave)
+            for observer in observers:
+                # the baseline once more, right before this observer, on the same threads:
+                # the machine is shared, so a ratio compares figures measured under the
+                # same load
+                adjacent_verify_rates.append(verify_rate(self.workers, seconds=0.3,
+                                                         repeats=3))
+                pool_cpu = 0.0 if pool is None else pool.worker_cpu_seconds
+                start, start_cpu = time.perf_counter(), time.process_time()
+                observer.catch_up(network.orderer, pool=pool)
+                commit_times.append(time.perf_counter() - start)
+                # the CPU of this process (checkpoint thread included) and of the workers
+                commit_cpu_times.append(time.process_time() - start_cpu + (
+                    0.0 if pool is None else pool.worker_cpu_seconds - pool_cpu))
+            threads = ThreadPoolExecutor(self.workers) if self.workers > 1 else None
             start, start_cpu = time.perf_counter(), time.process_time()
-            observer.catch_up(network.orderer, pool, self.workers)
-            commit_times.append(time.perf_counter() - start)
-            commit_cpu_times.append(time.process_time() - start_cpu)
-        if pool is not None:
-            pool.shutdown()
+            inline.catch_up(network.orderer, threads, self.workers)
+            inline_seconds = time.perf_counter() - start
+            inline_cpu_seconds = time.process_time() - start_cpu
+            if threads is not None:
+                threads.shutdown()
+            inline.close()
+        finally:
+            if pool is not None:
+                pool.close()
         transactions = sum(len(block.data) for block in
                            observers[0].store.iter_blocks(first_lifecycle_block))
         for observer in observers:
@@ -252,6 +279,8 @@ class LifecycleBench:
                 "verify_rate_next_to_fastest": adjacent_verify_rates[
                     commit_times.index(min(commit_times))],
                 "commit_cpu_seconds": min(commit_cpu_times),
+                "inline_commit_seconds": inline_seconds,
+                "inline_commit_cpu_seconds": inline_cpu_seconds,
                 "endorsing_seconds": self.endorsing_seconds,
                 "endorsing_cpu_seconds": self.endorsing_cpu_seconds}
 
@@ -303,6 +332,12 @@ def figures(peers: int, measured: dict[str, Any], verifies_per_s: float,
             "validate_commit_models_per_s": round(models / measured["commit_seconds"], 1),
             "validate_commit_seconds_each_observer": [
                 round(seconds, 2) for seconds in measured["commit_seconds_all"]],
+            "validate_commit_without_pool": {
+                "models_per_s": round(models / measured["inline_commit_seconds"], 1),
+                "cpu_ms_per_model": round(
+                    measured["inline_commit_cpu_seconds"] / models * 1000, 3)},
+            "validate_commit_cpu_ms_per_model": round(
+                measured["commit_cpu_seconds"] / models * 1000, 3),
             "endorsement_share_ms_per_model": round(
                 measured["endorsing_seconds"] / peers / models * 1000, 3),
             "signature_verifications_per_model": round(peer_verifications, 2),
@@ -367,7 +402,13 @@ def run() -> dict[str, Any]:
                   f"{peer['signature_bound_models_per_cpu_second']}, verification "
                   f"{peer['verification_share_of_cpu']:.0%} of the CPU); whole network "
                   f"{whole['cpu_ms_per_model']} ms/model (verification "
-                  f"{whole['verification_share_of_cpu']:.0%})", flush=True)
+                  f"{whole['verification_share_of_cpu']:.0%})\n"
+                  f"  validate+commit on the validator pool {peer['validate_commit_models_per_s']}"
+                  f"/s, {peer['validate_commit_cpu_ms_per_model']} CPU ms/model; without it "
+                  f"(phase 1 on one thread, verifications on {workers} threads, one fresh peer "
+                  f"right after) {peer['validate_commit_without_pool']['models_per_s']}/s, "
+                  f"{peer['validate_commit_without_pool']['cpu_ms_per_model']} CPU ms/model",
+                  flush=True)
     return results
 
 

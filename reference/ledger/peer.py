@@ -33,6 +33,7 @@ from reference.ledger.parallel import map_in_chunks
 from reference.ledger.simulator import TxSimulator
 from reference.ledger.store import CommitHook, HistoryEntry, PeerStore
 from reference.ledger.validation import validate_block
+from reference.ledger.validator_pool import PendingCheck, ValidatorPool
 from reference.ledger.verify import check_store
 
 # Statuses a peer answers a proposal with when it does not reach the chaincode.
@@ -251,12 +252,26 @@ class Peer:
     # -- commit --------------------------------------------------------------------------
 
     def deliver(self, block: Block, executor: Executor | None = None,
-                workers: int = 2) -> BlockEvent:
-        """Check, validate and commit the next block; then notify event listeners."""
+                workers: int = 2, pool: ValidatorPool | None = None,
+                pending: PendingCheck | None = None) -> BlockEvent:
+        """Check, validate and commit the next block; then notify event listeners.
+
+        Phase 1 runs on ``pool`` when given, else here (its signatures on ``executor``);
+        ``pending`` is phase 1 of this very block already started on a pool, used only if
+        it ran under the channel state the block is validated against.
+        """
         with self._lock:
             self._check_block(block)
-            result = validate_block(block, self.channel, self.store, self._commit_hash,
-                                    executor, workers)
+            channel = self.channel
+            checked = None
+            if pending is not None and pending.channel is channel:
+                checked = pending.result()
+            elif pending is not None:
+                pending.cancel()
+            if checked is None and pool is not None:
+                checked = pool.check_transactions(block.data, channel)
+            result = validate_block(block, channel, self.store, self._commit_hash,
+                                    executor, workers, checked)
             committed = block.with_validation(result.codes, result.commit_hash)
             self.store.commit_block(committed, result.updates)
             self._commit_hash = result.commit_hash
@@ -269,16 +284,38 @@ class Peer:
         return event
 
     def catch_up(self, orderer: OrderingService, executor: Executor | None = None,
-                 workers: int = 2) -> int:
-        """Pull and commit every block the orderer has and this peer lacks; how many."""
+                 workers: int = 2, pool: ValidatorPool | None = None) -> int:
+        """Pull and commit every block the orderer has and this peer lacks; how many.
+
+        With a validator ``pool``, phase 1 of the next block runs on the pool while this
+        block's phase 2 and commit run here (a block that changes the channel config makes
+        the next block's phase 1 run again under the new config).
+        """
         committed = 0
         with self._catch_up_lock:
-            while self.store.height < orderer.height():
-                block = orderer.get_block(self.store.height)
-                if block is None:
-                    break
-                self.deliver(block, executor, workers)
-                committed += 1
+            ahead: tuple[Block, PendingCheck] | None = None
+            pending: PendingCheck | None
+            try:
+                while self.store.height < orderer.height():
+                    if ahead is not None and ahead[0].number == self.store.height:
+                        block, pending = ahead
+                    else:
+                        fetched = orderer.get_block(self.store.height)
+                        if fetched is None:
+                            break
+                        block = fetched
+                        pending = (None if pool is None
+                                   else pool.submit(block.data, self.channel))
+                    ahead = None
+                    if pool is not None and block.number + 1 < orderer.height():
+                        following = orderer.get_block(block.number + 1)
+                        if following is not None:
+                            ahead = (following, pool.submit(following.data, self.channel))
+                    self.deliver(block, executor, workers, pool, pending)
+                    committed += 1
+            finally:
+                if ahead is not None:
+                    ahead[1].cancel()
         return committed
 
     def _check_block(self, block: Block) -> None:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from reference.ledger.block import Block
+from reference.ledger.checkpointer import WalCheckpointer
 from reference.ledger.rwset import Version
 
 _SCHEMA = """
@@ -97,6 +98,7 @@ class PeerStore:
         self.commit_hook = commit_hook
         self.read_only = read_only
         self._lock = threading.RLock()
+        self._checkpointer: WalCheckpointer | None = None
         if read_only:
             if not Path(self.path).is_file():
                 raise FileNotFoundError(f"no ledger at {self.path}")
@@ -115,10 +117,19 @@ class PeerStore:
         last = self._connection.execute(
             "SELECT header_hash FROM blocks ORDER BY number DESC LIMIT 1").fetchone()
         self._last_header_hash: bytes = b"" if last is None else last[0]
+        if not read_only and self.path != ":memory:":
+            # WAL checkpoints off the commit path, on a thread of their own
+            self._connection.execute("PRAGMA wal_autocheckpoint=0")
+            self._checkpointer = WalCheckpointer(self.path)
 
     def close(self) -> None:
-        with self._lock:
-            self._connection.close()
+        checkpointer, self._checkpointer = self._checkpointer, None
+        try:
+            if checkpointer is not None:
+                checkpointer.close()
+        finally:
+            with self._lock:
+                self._connection.close()
 
     @property
     def height(self) -> int:
@@ -258,9 +269,10 @@ class PeerStore:
         with self._lock:
             connection.execute("BEGIN IMMEDIATE")
             try:
+                encoded = block.encode()
                 connection.execute("INSERT INTO blocks (number, header_hash, block) "
                                    "VALUES (?, ?, ?)",
-                                   (block.number, header_hash, block.encode()))
+                                   (block.number, header_hash, encoded))
                 if self.commit_hook is not None:
                     self.commit_hook(block.number, "block-written")
                 if updates.state_puts:
@@ -289,3 +301,6 @@ class PeerStore:
                 raise
             self._height = block.number + 1
             self._last_header_hash = header_hash
+            if self._checkpointer is not None:
+                # the block is stored twice over (blob, then state and history values)
+                self._checkpointer.committed(2 * len(encoded))

@@ -334,9 +334,18 @@ class BlockValidationResult:
 
 def validate_block(block: Block, channel: ChannelState, store: PeerStore,
                    previous_commit_hash: bytes, executor: Executor | None = None,
-                   workers: int = 2) -> BlockValidationResult:
-    """Both phases over ``block`` against ``store``'s committed state; writes nothing."""
-    checked = check_transactions(block.data, channel, executor, workers)
+                   workers: int = 2,
+                   checked: list[CheckedTransaction] | None = None) -> BlockValidationResult:
+    """Both phases over ``block`` against ``store``'s committed state; writes nothing.
+
+    ``checked`` is phase 1 of ``block.data`` under ``channel`` when it was already run
+    (on a validator pool); otherwise phase 1 runs here.
+    """
+    if checked is None:
+        checked = check_transactions(block.data, channel, executor, workers)
+    elif len(checked) != len(block.data):
+        raise ValueError(f"phase 1 results for {len(checked)} transactions, block "
+                         f"{block.number} has {len(block.data)}")
     block_number = block.number
     codes = [entry.code for entry in checked]
     reasons = [entry.reason for entry in checked]
