@@ -9,9 +9,15 @@ shapes do not finish in ten minutes), and with one owner and up to two vendors b
 refinement alone (on 2 x 2 it spends minutes on one coalition). A
 fixed Z3 problem is timed in the same run as the baseline.
 
-Game building alone, per shape: seconds to build the game from the spec walking every
-history (``memoise=False``, the builder before memoisation) and building each distinct
-(market, context) once (the default), their ratio against the 10x aim, and the node count.
+Game building alone, per shape: CPU seconds to build the game from the spec walking every
+history with sympy amounts (``memoise=False``, the builder before memoisation: the
+baseline) and with the fast build (the default: each distinct state once, polynomial
+amounts, remembered steps; decision 0097), their ratio against the 10x aim, and the node
+count. Each figure is the least of a few runs where one run takes under half a second
+(a loaded machine's noise otherwise swamps the small shapes), the same for both builds.
+The large shapes (``proofs.incentives.report.LARGE_SHAPES``, 3 owners x 3 vendors) are
+timed too, and analysed once: seconds of building and of the analysis after it, and
+whether the stake rule lies inside every region.
 
 The analysis per shape, including game building: the "auto s" column (memoised build,
 what ``aimarket check`` does), beside the same analysis with the un-memoised build
@@ -29,7 +35,7 @@ from unittest import mock
 import proofs.incentives.analysis as analysis
 from bench.bench_games import _baseline_z3
 from proofs.incentives.candidates import Envelope
-from proofs.incentives.report import SHAPES, shape_name
+from proofs.incentives.report import LARGE_SHAPES, SHAPES, shape_name
 from proofs.market_game import build_market_game
 
 
@@ -51,9 +57,16 @@ BUILD_AIM = 10.0
 
 
 def _build_seconds(shape, memoise: bool) -> tuple[float, int]:
-    started = time.process_time()
-    build = build_market_game(shape, memoise=memoise)
-    return time.process_time() - started, build.nodes
+    """The least CPU seconds of up to five builds (one if a build takes half a second)."""
+    best, nodes = float("inf"), 0
+    for _ in range(5):
+        started = time.process_time()
+        build = build_market_game(shape, memoise=memoise)
+        seconds = time.process_time() - started
+        best, nodes = min(best, seconds), build.nodes
+        if seconds > 0.5:
+            break
+    return best, nodes
 
 
 def building(shapes: Iterable = SHAPES) -> dict:
@@ -71,12 +84,38 @@ def building(shapes: Iterable = SHAPES) -> dict:
     return rows
 
 
+def large(shapes: Iterable = LARGE_SHAPES) -> dict:
+    """The analysis of each large shape, once: building and analysis seconds apart."""
+    header = f"{'shape':34s} {'build s':>8s} {'analysis s':>11s} {'total s':>8s} {'regions':>8s} {'rule inside all':>16s}"
+    print(header)
+    print("-" * len(header))
+    rows = {}
+    for shape in shapes:
+        spent: list[float] = []
+
+        def timed_build(*args, **kwargs):
+            started = time.perf_counter()
+            build = build_market_game(*args, **kwargs)
+            spent.append(time.perf_counter() - started)
+            return build
+        with mock.patch.object(analysis, "build_market_game", timed_build):
+            started = time.perf_counter()
+            regions = analysis.analyse(shape)
+            total = time.perf_counter() - started
+        inside = all(not region.rule_outside and region.verified for region in regions)
+        rows[shape_name(shape)] = {"build_seconds": spent[0], "analysis_seconds": total - spent[0],
+                                   "seconds": total, "regions": len(regions), "rule_inside_every_region": inside}
+        print(f"{shape_name(shape):34s} {spent[0]:8.2f} {total - spent[0]:11.2f} {total:8.2f} "
+              f"{len(regions):8d} {str(inside):>16s}")
+    return rows
+
+
 def run(shapes: Iterable = SHAPES) -> dict:
     shapes = tuple(shapes)
     baseline = min(_baseline_z3() for _ in range(3))
     print(f"baseline: Z3 pigeonhole 8/7 {baseline:.3f} s")
-    print("game building (CPU s):")
-    built = building(shapes)
+    print("game building (CPU s), fast build against the plain walk measured here:")
+    built = building(shapes + LARGE_SHAPES)
     print("analysis including game building (s):")
     header = (f"{'shape':34s} {'auto s':>8s} {'plain-build s':>14s} {'x faster':>9s} {'of 10x aim':>10s} "
               f"{'unpruned s':>11s} {'x faster':>9s} {'refine s':>9s} {'conditions':>11s}")
@@ -103,7 +142,10 @@ def run(shapes: Iterable = SHAPES) -> dict:
               + (f"{unpruned:11.2f} {row['speedup']:8.1f}x" if unpruned else f"{'not run':>11s} {'':9s}")
               + (f" {refined:9.2f}" if refined is not None else f" {'not run':>9s}")
               + f" {conditions:11d}")
-    return {"baseline": {"z3_pigeonhole_seconds": baseline}, "building": built, "shapes": rows}
+    print("large shapes, analysed once (wall s; make check-large checks them):")
+    large_rows = large()
+    return {"baseline": {"z3_pigeonhole_seconds": baseline}, "building": built, "shapes": rows,
+            "large_shapes": large_rows}
 
 
 if __name__ == "__main__":

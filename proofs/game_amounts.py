@@ -31,59 +31,58 @@ Number = int | Fraction
 class Amount:
     """A polynomial amount that mixes with ints and Fractions as the spec's amounts do.
 
-    ``terms`` is the canonical form: (monomial, non-zero coefficient) pairs sorted by
-    monomial. Lean on purpose (a tuple and a hash, no Fraction unless a coefficient needs
-    one): the build creates hundreds of thousands of these."""
+    ``coefficients`` maps each monomial to its non-zero coefficient (an int unless it needs
+    a Fraction); ``terms`` lists them sorted. Lean on purpose — a dict, a hash computed
+    only when asked (most intermediate sums are never hashed): the build creates hundreds
+    of thousands of these."""
 
-    __slots__ = ("terms", "_hash")
+    __slots__ = ("coefficients", "_hash")
 
-    def __init__(self, terms: tuple[tuple[Monomial, Number], ...] = ()) -> None:
-        self.terms = terms
-        if not terms:
-            self._hash = hash(0)
-        elif len(terms) == 1 and terms[0][0] == ():
-            self._hash = hash(terms[0][1])  # a constant equals its number, so hashes as it
-        else:
-            self._hash = hash(terms)
+    def __init__(self, coefficients: dict[Monomial, Number] | None = None) -> None:
+        self.coefficients: dict[Monomial, Number] = coefficients or {}
+        self._hash: int | None = None
 
     @staticmethod
     def of(value: Any) -> Amount:
         if isinstance(value, Amount):
             return value
         if isinstance(value, (int, Fraction)):
-            return Amount((((), value),) if value else ())
+            return Amount({(): _simplest(value)} if value else None)
         raise TypeError(f"not an amount: {value!r}")
 
     @staticmethod
     def symbol(name: str) -> Amount:
-        return Amount(((((name, 1),), 1),))
+        return Amount({((name, 1),): 1})
 
-    @staticmethod
-    def _canonical(coefficients: dict[Monomial, Number]) -> Amount:
-        return Amount(tuple(sorted((monomial, _simplest(coefficient))
-                                   for monomial, coefficient in coefficients.items() if coefficient)))
+    @property
+    def terms(self) -> tuple[tuple[Monomial, Number], ...]:
+        return tuple(sorted(self.coefficients.items()))
 
     def is_constant(self) -> bool:
-        return not self.terms or (len(self.terms) == 1 and self.terms[0][0] == ())
+        return not self.coefficients or (len(self.coefficients) == 1 and () in self.coefficients)
 
     def __add__(self, other: Any) -> Amount:
         if not isinstance(other, Amount):
             if not other and isinstance(other, (int, Fraction)):
                 return self
             other = Amount.of(other)
-        if not other.terms:
+        if not other.coefficients:
             return self
-        if not self.terms:
+        if not self.coefficients:
             return other
-        coefficients = dict(self.terms)
-        for monomial, coefficient in other.terms:
-            coefficients[monomial] = coefficients.get(monomial, 0) + coefficient
-        return Amount._canonical(coefficients)
+        coefficients = dict(self.coefficients)
+        for monomial, coefficient in other.coefficients.items():
+            total = coefficients.get(monomial, 0) + coefficient
+            if total:
+                coefficients[monomial] = _simplest(total)
+            else:
+                del coefficients[monomial]
+        return Amount(coefficients)
 
     __radd__ = __add__
 
     def __neg__(self) -> Amount:
-        return Amount(tuple((monomial, -coefficient) for monomial, coefficient in self.terms))
+        return Amount({monomial: -coefficient for monomial, coefficient in self.coefficients.items()})
 
     def __sub__(self, other: Any) -> Amount:
         return self + (-Amount.of(other))
@@ -95,15 +94,16 @@ class Amount:
         if isinstance(other, (int, Fraction)):
             if not other:
                 return Amount()
-            return Amount(tuple((monomial, _simplest(coefficient * other))
-                                for monomial, coefficient in self.terms))
+            return Amount({monomial: _simplest(coefficient * other)
+                           for monomial, coefficient in self.coefficients.items()})
         other = Amount.of(other)
         coefficients: dict[Monomial, Number] = {}
-        for left, left_coefficient in self.terms:
-            for right, right_coefficient in other.terms:
+        for left, left_coefficient in self.coefficients.items():
+            for right, right_coefficient in other.coefficients.items():
                 monomial = _multiply(left, right)
                 coefficients[monomial] = coefficients.get(monomial, 0) + left_coefficient * right_coefficient
-        return Amount._canonical(coefficients)
+        return Amount({monomial: _simplest(coefficient)
+                       for monomial, coefficient in coefficients.items() if coefficient})
 
     __rmul__ = __mul__
 
@@ -112,24 +112,31 @@ class Amount:
         if isinstance(other, (int, Fraction)):
             return self * (Fraction(1) / Fraction(other))
         divisor = Amount.of(other)
-        if len(divisor.terms) != 1:
+        if len(divisor.coefficients) != 1:
             raise ArithmeticError(f"cannot divide {self} by {divisor} exactly")
-        (by, factor), = divisor.terms
-        return Amount._canonical({_divide(monomial, by): Fraction(coefficient) / factor
-                                  for monomial, coefficient in self.terms})
+        (by, factor), = divisor.coefficients.items()
+        return Amount({_divide(monomial, by): _simplest(Fraction(coefficient) / factor)
+                       for monomial, coefficient in self.coefficients.items()})
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Amount):
-            return self.terms == other.terms
+            return self.coefficients == other.coefficients
         if isinstance(other, (int, Fraction)):
-            return self.terms == Amount.of(other).terms
+            return self.coefficients == Amount.of(other).coefficients
         return NotImplemented
 
     def __hash__(self) -> int:
+        if self._hash is None:
+            if not self.coefficients:
+                self._hash = hash(0)
+            elif self.is_constant():
+                self._hash = hash(self.coefficients[()])  # a constant hashes as its number
+            else:
+                self._hash = hash(frozenset(self.coefficients.items()))
         return self._hash
 
     def __repr__(self) -> str:
-        return f"Amount({to_sympy(self)})"
+        return f"Amount({printed(self)})"
 
 
 def _simplest(coefficient: Number) -> Number:

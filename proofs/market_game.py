@@ -49,7 +49,7 @@ from proofs.game_amounts import Amount as FastAmount
 from proofs.game_amounts import printed
 from spec.actions import Call, call
 from spec.base import Amount
-from spec.machine import SymbolicStep, symbolic_step
+from spec.machine import SymbolicStep, action_of, symbolic_step
 from spec.payoffs import did_honest_work, offchain_training_cost, offchain_training_value, utilities
 from spec.state import TREASURY, Dispute, Job, JobStatus, Market, Role, Turn, genesis, is_terminal
 from spec.world import PURPOSE, Instance, JobTemplate, commitment_of, model_commitment
@@ -135,6 +135,14 @@ class Stepper:
         if known is None:
             known = self.steps[key] = symbolic_step(market, each)
         return known
+
+    def admits(self, market: Market, each: Call) -> bool:
+        """Whether the spec's guard lets ``each`` through (``symbolic_step``'s rejection is
+        the guard's): the fast build runs the effect only for moves it takes."""
+        if not self.remember:
+            return symbolic_step(market, each).rejection is None
+        known = self.steps.get((market, each))
+        return known.rejection is None if known is not None else action_of(each).guard(market, each) is None
 
     def protocol_moves(self, market: Market, shape: MarketGameShape) -> list[Call]:
         if not self.remember:
@@ -345,7 +353,7 @@ def eligible_moves(market: Market, context: Context, shape: MarketGameShape,
     return [move for move in stepper.protocol_moves(market, shape)
             if move.action not in ("tick", "timeout", "misuse_data", "report_misuse")
             and (move.actor, deadline) not in context.silent
-            and stepper.step(market, move).rejection is None]
+            and stepper.admits(market, move)]
 
 
 def automatic_moves(market: Market, context: Context, shape: MarketGameShape,
