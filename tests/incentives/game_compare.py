@@ -35,7 +35,7 @@ def differences(plain: GameBuild, fast: GameBuild, limit: int = 5) -> list[str]:
         note("honest strategies differ")
     if plain.truthful != fast.truthful:
         note("truthful reports differ")
-    stack = [(plain.game["tree"], fast.game["tree"], ())]
+    stack: list[tuple[dict, dict, tuple[str, ...]]] = [(plain.game["tree"], fast.game["tree"], ())]
     while stack and len(found) < limit:
         left, right, history = stack.pop()
         where = "/".join(history) or "root"

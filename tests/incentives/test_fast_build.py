@@ -3,6 +3,7 @@ steps) writes the very game the plain walk writes, on every shape small enough t
 plainly; and the comparison that says so does fail when the fast build is wrong."""
 
 import os
+from typing import Any
 
 import pytest
 
@@ -55,7 +56,8 @@ def test_amounts_compute_as_sympy_does():
     import sympy
     from fractions import Fraction
     P, K, q, G = (Amount.symbol(name) for name in ("P", "K", "q", "G"))
-    value = sum([P, -K * q, 3 * G, Fraction(1, 2)], 0) - P
+    parts: list[Any] = [P, -K * q, 3 * G, Fraction(1, 2)]
+    value = sum(parts, 0) - P
     assert to_sympy(value) == sympy.sympify("-K*q + 3*G + 1/2")
     assert (K * q) / q == K
     assert P - P == 0 and hash(P - P) == hash(0) and (G + 1) - G == 1
