@@ -42,9 +42,9 @@ def _analyse_timed(shape, prune: bool = True, method: str = "auto", memoise: boo
     """Seconds of the whole analysis of ``shape`` and of its game building, and the regions."""
     spent: list[float] = []
 
-    def timed_build(*args, **kwargs):
+    def timed_build(game_shape):
         started = time.perf_counter()
-        build = build_market_game(*args, **kwargs, memoise=memoise)
+        build = build_market_game(game_shape, memoise=memoise)
         spent.append(time.perf_counter() - started)
         return build
     with contextlib.ExitStack() as stack:
