@@ -3,7 +3,9 @@
 #   make check-large the concurrent instance (three owners, three vendors, two jobs sharing
 #                    a vendor and a dataset) checked in full with the misuse reduction, then
 #                    its pinned test (coverage but for the pairs it cannot reach): minutes,
-#                    so not part of make check (decision 0056)
+#                    so not part of make check (decision 0056); then the incentive analysis
+#                    of 3 owners x 3 vendors at T = 2 and T = 8 and the fast game build
+#                    compared with the plain walk on large shapes (decision 0097)
 #   make test        the linter (ruff), the type checker (mypy), then the test suite
 #   make bench       benchmarks (ratios against a baseline measured in the same run)
 #   make lock        refresh requirements.lock (and the crosscheck lock) from pyproject.toml,
@@ -58,6 +60,7 @@ check-large: $(STAMP)
 	$(BIN)/aimarket check $(LARGE_INSTANCE) --reduction misuse --kind invariant --kind safety \
 	    --kind deadlock --kind termination --kind goal --kind abstraction
 	AIMARKET_LARGE_CHECKS=1 $(BIN)/python -m pytest tests/proofs/test_concurrent_instance.py -q
+	AIMARKET_LARGE_CHECKS=1 $(BIN)/python -m pytest tests/incentives/test_fast_build.py tests/incentives/test_large_shapes.py -q
 
 test: $(STAMP)
 	$(BIN)/ruff check .

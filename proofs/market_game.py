@@ -39,14 +39,17 @@ pursuing a true claim and conceding a false one.
 from __future__ import annotations
 
 import functools
+import gc
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
 import sympy
 
+from proofs.game_amounts import Amount as FastAmount
+from proofs.game_amounts import printed
 from spec.actions import Call, call
 from spec.base import Amount
-from spec.machine import symbolic_step
+from spec.machine import SymbolicStep, action_of, symbolic_step
 from spec.payoffs import did_honest_work, offchain_training_cost, offchain_training_value, utilities
 from spec.state import TREASURY, Dispute, Job, JobStatus, Market, Role, Turn, genesis, is_terminal
 from spec.world import PURPOSE, Instance, JobTemplate, commitment_of, model_commitment
@@ -98,19 +101,76 @@ def symbols() -> dict[str, sympy.Symbol]:
     return dict(_symbols())
 
 
-def accepted(market: Market, each: Call) -> Market:
+@functools.cache
+def _amount_symbols() -> tuple[tuple[str, FastAmount], ...]:
+    return tuple((name, FastAmount.symbol(name)) for name in (*CONSTANTS, "endowment"))
+
+
+def amount_symbols() -> dict[str, FastAmount]:
+    """The game's constants as :class:`proofs.game_amounts.Amount` (the fast build's amounts)."""
+    return dict(_amount_symbols())
+
+
+def model_value(market: Market) -> FastAmount | sympy.Symbol:
+    """V in the number system of ``market``'s amounts (sympy, or the fast build's)."""
+    return amount_symbols()["V"] if isinstance(market.dispute_cost, FastAmount) else symbols()["V"]
+
+
+class Stepper:
+    """Runs the spec's step and move generator. The fast build's stepper (``remember``)
+    keeps every outcome, so a state's moves are generated and stepped once however often
+    the walk asks (deciding who moves, then growing the branches); the plain one calls the
+    spec each time, as the builder did before memoisation."""
+
+    def __init__(self, remember: bool = False):
+        self.remember = remember
+        self.steps: dict[tuple[Market, Call], SymbolicStep] = {}
+        self.moves: dict[Market, list[Call]] = {}
+
+    def step(self, market: Market, each: Call) -> SymbolicStep:
+        if not self.remember:
+            return symbolic_step(market, each)
+        key = (market, each)
+        known = self.steps.get(key)
+        if known is None:
+            known = self.steps[key] = symbolic_step(market, each)
+        return known
+
+    def admits(self, market: Market, each: Call) -> bool:
+        """Whether the spec's guard lets ``each`` through (``symbolic_step``'s rejection is
+        the guard's): the fast build runs the effect only for moves it takes."""
+        if not self.remember:
+            return symbolic_step(market, each).rejection is None
+        known = self.steps.get((market, each))
+        return known.rejection is None if known is not None else action_of(each).guard(market, each) is None
+
+    def protocol_moves(self, market: Market, shape: MarketGameShape) -> list[Call]:
+        if not self.remember:
+            return protocol_moves(market, shape.instance)
+        known = self.moves.get(market)
+        if known is None:
+            known = self.moves[market] = protocol_moves(market, shape.instance)
+        return known
+
+
+PLAIN = Stepper()
+
+
+def accepted(market: Market, each: Call, stepper: Stepper = PLAIN) -> Market:
     """Apply a call the game has chosen; it must pass the spec's guard."""
-    outcome = symbolic_step(market, each)
+    outcome = stepper.step(market, each)
     if outcome.rejection is not None:
         raise AssertionError(f"{each.action} by {each.actor} refused: {outcome.rejection.value}")
     return outcome.market
 
 
-def opening_market(shape: MarketGameShape) -> Market:
-    """Genesis, registrations, funding and the developer's request, all symbolic."""
-    s = symbols()
+def opening_market(shape: MarketGameShape, fast: bool = False) -> Market:
+    """Genesis, registrations, funding and the developer's request, all symbolic: amounts
+    are sympy expressions, or with ``fast`` :class:`proofs.game_amounts.Amount` polynomials."""
+    s: dict = amount_symbols() if fast else symbols()
     instance = shape.instance
-    endowment = sympy.Symbol("endowment")  # balances outside the job never reach a payoff
+    # balances outside the job never reach a payoff
+    endowment = s["endowment"] if fast else sympy.Symbol("endowment")
     market = genesis(s["G"], s["q"])
     parties = ([(name, Role.DATA_OWNER) for name in instance.owner_names]
                + [("dev1", Role.DEVELOPER)] + [(name, Role.VENDOR) for name in instance.vendor_names])
@@ -120,7 +180,7 @@ def opening_market(shape: MarketGameShape) -> Market:
     for owner, dataset in zip(instance.owner_names, instance.dataset_names):
         market = accepted(market, call("register_dataset", owner, dataset=dataset,
                                        commitment=commitment_of(dataset), price=s["P"],
-                                       misuse_value=misuse_value(), purposes=frozenset({PURPOSE}),
+                                       misuse_value=s["K"] * s["q"], purposes=frozenset({PURPOSE}),
                                        expiry=10**6, max_uses=10**6))
     market = accepted(market, call("register_model", "dev1", model="model1",
                                    commitment=model_commitment("model1")))
@@ -146,6 +206,24 @@ class Context:
     it in turn, by name)."""
     silent: frozenset[tuple[str, int]] = frozenset()
     """Parties that chose to stay silent until a deadline, with that deadline."""
+
+
+def state_key(market: Market, context: Context) -> tuple:
+    """What the subtree below ``(market, context)`` depends on, for the fast build's memo:
+    the market, and of the walk's context only what can still matter. An ended job's
+    subtree is the off-chain offer alone; a silence chosen until an earlier deadline no
+    longer restrains anyone (deadlines only move forward); the misuse option is offered
+    only while the job runs. The plain build walks every history, and
+    ``tests/incentives`` checks that both write the same game."""
+    job = market.jobs[JOB]
+    if is_terminal(job):
+        return market, context.offchain_decided, context.offchain_declined
+    silent = frozenset(entry for entry in context.silent if entry[1] >= job.deadline)
+    misuse = context.misuse_considered if job.status in RUNNING_OR_BEFORE else frozenset()
+    return market, context.audited, misuse, silent
+
+
+RUNNING_OR_BEFORE = (JobStatus.REQUESTED, JobStatus.LICENSED, JobStatus.RUNNING)
 
 
 @dataclass
@@ -198,11 +276,11 @@ def label_of(market: Market, move: Call) -> str:
     return move.action
 
 
-def let_deadline_pass(market: Market) -> Market:
+def let_deadline_pass(market: Market, stepper: Stepper = PLAIN) -> Market:
     """The silent branch: ticks until the deadline has passed, then the spec's timeout."""
     while market.now <= market.jobs[JOB].deadline:
-        market = accepted(market, call("tick", "clock"))
-    return accepted(market, call("timeout", TREASURY, job=JOB))
+        market = accepted(market, call("tick", "clock"), stepper)
+    return accepted(market, call("timeout", TREASURY, job=JOB), stepper)
 
 
 def first_mover(moves: list[Call], shape: MarketGameShape) -> str:
@@ -268,16 +346,18 @@ def honest_choice(market: Market, player: str, labels: list[str]) -> str:
     raise AssertionError(f"no honest move defined in {job.status}")
 
 
-def eligible_moves(market: Market, context: Context, shape: MarketGameShape) -> list[Call]:
+def eligible_moves(market: Market, context: Context, shape: MarketGameShape,
+                   stepper: Stepper = PLAIN) -> list[Call]:
     """The spec's moves open to parties that have not chosen silence until the deadline."""
     deadline = market.jobs[JOB].deadline
-    return [move for move in protocol_moves(market, shape.instance)
+    return [move for move in stepper.protocol_moves(market, shape)
             if move.action not in ("tick", "timeout", "misuse_data", "report_misuse")
             and (move.actor, deadline) not in context.silent
-            and symbolic_step(market, move).rejection is None]
+            and stepper.admits(market, move)]
 
 
-def automatic_moves(market: Market, context: Context, shape: MarketGameShape) -> Market:
+def automatic_moves(market: Market, context: Context, shape: MarketGameShape,
+                    stepper: Stepper = PLAIN) -> Market:
     """Moves that involve no choice: anyone resolves a narrowed dispute; a developer that
     did not audit has nothing to dispute with and accepts; when every party left to move
     has chosen silence, the deadline passes and the spec's timeout applies."""
@@ -286,23 +366,23 @@ def automatic_moves(market: Market, context: Context, shape: MarketGameShape) ->
         if is_terminal(job):
             return market
         if job.status == JobStatus.DISPUTED and the_dispute(job).turn == Turn.RESOLVE:
-            market = accepted(market, call("resolve_step", TREASURY, job=JOB))
+            market = accepted(market, call("resolve_step", TREASURY, job=JOB), stepper)
         elif job.status == JobStatus.DELIVERED and context.audited is None:
             return market  # nature decides on an audit first
         elif job.status == JobStatus.DELIVERED and context.audited is False:
-            market = accepted(market, call("accept_result", "dev1", job=JOB))
-        elif not eligible_moves(market, context, shape):
-            market = let_deadline_pass(market)
+            market = accepted(market, call("accept_result", "dev1", job=JOB), stepper)
+        elif not eligible_moves(market, context, shape, stepper):
+            market = let_deadline_pass(market, stepper)
         else:
             return market
 
 
-def turn(market: Market, context: Context, shape: MarketGameShape) -> GameNode:
+def turn(market: Market, context: Context, shape: MarketGameShape, stepper: Stepper = PLAIN) -> GameNode:
     """The node of the game tree in this state (after :func:`automatic_moves`)."""
     s = symbols()
     job = market.jobs[JOB]
     if is_terminal(job):
-        options = None if context.offchain_decided else offchain_training_value(market, job, s["V"])
+        options = None if context.offchain_decided else offchain_training_value(market, job, model_value(market))
         undecided = sorted(set(options or ()) - context.offchain_declined)
         if not undecided:
             return GameNode()
@@ -318,16 +398,16 @@ def turn(market: Market, context: Context, shape: MarketGameShape) -> GameNode:
             Branch("audit", market, replace(context, audited=True), s["q"]),
             Branch("no_audit", market, replace(context, audited=False), 1 - s["q"])])
     deadline = job.deadline
-    moves = eligible_moves(market, context, shape)
+    moves = eligible_moves(market, context, shape, stepper)
     player = first_mover(moves, shape)
-    branches = [Branch(label_of(market, move), accepted(market, move), context)
+    branches = [Branch(label_of(market, move), accepted(market, move, stepper), context)
                 for move in moves if move.actor == player]
     if (job.status == JobStatus.RUNNING and player in job.vendors
             and player not in job.confirmed and player not in context.misuse_considered):
         considered = replace(context, misuse_considered=context.misuse_considered | {player})
         for branch in branches:
             branch.context = considered
-        misused = accepted(market, call("misuse_data", player, job=JOB))
+        misused = accepted(market, call("misuse_data", player, job=JOB), stepper)
         branches.append(Branch("misuse_data", misused, considered))
     branches.append(Branch("silent", market, replace(context, silent=context.silent | {(player, deadline)})))
     labels = [branch.label for branch in branches]
@@ -335,24 +415,29 @@ def turn(market: Market, context: Context, shape: MarketGameShape) -> GameNode:
                     truthful=truthful_reports(market, labels))
 
 
-def misuse_found(market: Market, context: Context, vendor: str, owners: tuple[str, ...]) -> GameNode:
+def misuse_found(market: Market, context: Context, vendor: str, owners: tuple[str, ...],
+                 stepper: Stepper = PLAIN) -> GameNode:
     """An audit found a vendor's misuse artefact: the owners, in turn, report it or not
     (any owner of the job may report; the next decides if one ignores it)."""
     owner = owners[0]
-    reported = accepted(market, call("report_misuse", owner, job=JOB, vendor=vendor))
+    reported = accepted(market, call("report_misuse", owner, job=JOB, vendor=vendor), stepper)
     return GameNode(player=owner, branches=[Branch("report_misuse", reported, context),
                                             Branch("ignore", market, context)],
                     honest="report_misuse")
 
 
-def leaf_utilities(market: Market, shape: MarketGameShape) -> dict[str, sympy.Expr]:
-    s = symbols()
+def leaf_utilities(market: Market, shape: MarketGameShape) -> dict:
+    """Every player's payoff at a leaf: sympy expressions expanded, or in the fast build
+    :class:`proofs.game_amounts.Amount` polynomials (already canonical)."""
+    value = model_value(market)
     job = market.jobs[JOB]
-    utility = utilities(market, job, s["V"])
+    utility = utilities(market, job, value)
     for kind, ident, vendor in market.artefacts:
         if kind == "offchain_training" and ident == JOB:
-            utility["dev1"] = utility["dev1"] + s["V"]
+            utility["dev1"] = utility["dev1"] + value
             utility[vendor] = utility[vendor] - offchain_training_cost(market, job)
+    if isinstance(value, FastAmount):
+        return {player: FastAmount.of(utility.get(player, 0)) for player in shape.players}
     return {player: sympy.expand(utility.get(player, 0)) for player in shape.players}
 
 
@@ -372,28 +457,36 @@ def build_market_game(shape: MarketGameShape, node_budget: int = 2_000_000,
                       memoise: bool = True) -> GameBuild:
     """Explore the spec over one job and write the game tree.
 
-    With ``memoise`` (the default) the spec is stepped once per distinct (market, walk
-    context): a state reached again through another order of commuting moves reuses the
-    subtree already built (the same JSON object, its honest moves recorded under the new
-    history), and each payoff term is printed once. The game is identical either way
-    (``tests/incentives`` compares both); ``memoise=False`` is kept for the benchmark."""
+    With ``memoise`` (the default, "the fast build") the subtree of a state is built once
+    per distinct :func:`state_key`: a state reached again through another order of
+    commuting moves, or with a walk context differing only in what can no longer matter,
+    reuses the subtree already built (the same JSON object, its honest moves recorded
+    under the new history); amounts are :class:`proofs.game_amounts.Amount` polynomials
+    instead of sympy expressions; the spec's moves and steps of a state are computed once
+    (:class:`Stepper`); each payoff term is printed once. The game is the same either way
+    (``tests/incentives`` compares both: tree, payoffs as polynomials, honest moves,
+    counts); ``memoise=False`` is the plain walk with sympy amounts, kept as the
+    benchmark's baseline (decision 0097)."""
     counts = {"nodes": 0, "leaves": 0}
+    stepper = Stepper(remember=memoise)
     honest_strategy: dict[tuple[str, ...], str] = {}
     truthful: dict[tuple[str, ...], frozenset[str]] = {}
     actions: set[str] = set()
     # Memo: the subtree below a (market, context) pair depends on nothing else, so a state
     # reached again by another history (moves of different parties commute) reuses it: the
     # same JSON subtree, and its decision nodes' honest moves under the new history.
-    subtrees: dict[tuple[Market, Context], tuple[dict, tuple[int, int, int], int, int]] = {}
+    subtrees: dict[tuple, tuple[dict, tuple[int, int, int], int, int]] = {}
     decided: list[tuple[tuple[str, ...], str, frozenset[str]]] = []
-    texts: dict[sympy.Expr, str] = {}
+    texts: dict = {}
 
-    def text(expression: sympy.Expr) -> str:
+    def text(expression) -> str:
         if not memoise:
             return str(expression)
         known = texts.get(expression)
         if known is None:
-            known = texts[expression] = str(expression)
+            # a fast amount prints as the polynomial the plain build's sympy expression is
+            known = texts[expression] = (printed(expression) if isinstance(expression, FastAmount)
+                                         else str(expression))
         return known
 
     def decide(history: tuple[str, ...], honest: str, reports: frozenset[str]) -> None:
@@ -404,7 +497,7 @@ def build_market_game(shape: MarketGameShape, node_budget: int = 2_000_000,
     def grow(market: Market, context: Context, history: tuple[str, ...]) -> dict:
         if not memoise:
             return grow_new(market, context, history)
-        key = (market, context)
+        key = state_key(market, context)
         known = subtrees.get(key)
         if known is not None:
             tree, (first, last, depth), nodes, leaves = known
@@ -427,8 +520,8 @@ def build_market_game(shape: MarketGameShape, node_budget: int = 2_000_000,
         counts["nodes"] += 1
         if counts["nodes"] > node_budget:
             raise GameTooLarge(f"more than {node_budget} nodes")
-        market = automatic_moves(market, context, shape)
-        node = turn(market, context, shape)
+        market = automatic_moves(market, context, shape, stepper)
+        node = turn(market, context, shape, stepper)
         if node.player is None and not node.chance:
             counts["leaves"] += 1
             values = leaf_utilities(market, shape)
@@ -455,7 +548,7 @@ def build_market_game(shape: MarketGameShape, node_budget: int = 2_000_000,
     def grow_found(market: Market, context: Context, history: tuple[str, ...], vendor: str,
                    owners: tuple[str, ...]) -> dict:
         counts["nodes"] += 1
-        found = misuse_found(market, context, vendor, owners)
+        found = misuse_found(market, context, vendor, owners, stepper)
         decide(history, found.decision[1], frozenset({"report_misuse"}))
         children = []
         for branch in found.branches:
@@ -479,7 +572,16 @@ def build_market_game(shape: MarketGameShape, node_budget: int = 2_000_000,
             {"action": "misuse_unfound", "probability": text(1 - s["q"]),
              "child": grow(market, context, history + ("misuse_unfound",))}]}
 
-    tree = grow(opening_market(shape), Context(), ())
+    # the fast build keeps every state it meets (nothing to collect until it returns), so
+    # the cyclic garbage collector's repeated scans of them are paused meanwhile
+    paused = memoise and gc.isenabled()
+    if paused:
+        gc.disable()
+    try:
+        tree = grow(opening_market(shape, fast=memoise), Context(), ())
+    finally:
+        if paused:
+            gc.enable()
     honest_histories = list(honest_paths(tree, honest_strategy, ()))
     game = {
         "players": list(shape.players),

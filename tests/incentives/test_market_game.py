@@ -62,18 +62,6 @@ def test_payoffs_follow_the_spec(monkeypatch):
     assert leaf_at(game, game["honest_histories"][1])["owner1"] == 2 * P
 
 
-def test_memoised_building_writes_the_same_game():
-    """Reusing the subtree of a (market, context) reached again gives the very game the
-    plain walk builds: tree, honest moves and truthful reports at every history."""
-    import json
-    for shape in (MarketGameShape(1, 2, 2), MarketGameShape(2, 1, 4)):
-        plain, memoised = build_market_game(shape, memoise=False), build_market_game(shape)
-        assert json.dumps(plain.game, sort_keys=True) == json.dumps(memoised.game, sort_keys=True)
-        assert plain.honest_strategy == memoised.honest_strategy
-        assert plain.truthful == memoised.truthful
-        assert (plain.nodes, plain.leaves) == (memoised.nodes, memoised.leaves)
-
-
 def test_every_vendor_holding_the_data_is_offered_the_offchain_deal():
     """Not only the first: in the two-vendor game both vendors take ``train_offchain``
     decisions, each paying its own cost."""
