@@ -5,8 +5,9 @@ One function per property of :data:`spec.invariants.INVARIANTS` and
 order, written again on the tuples of :mod:`proofs.fast.state`. Each returns ``None`` or
 what is wrong; the agreement check compares which properties fail in every explored
 market with what the spec's functions say (the sentences may differ, the verdicts may
-not). Job-scope properties depend only on the job's record, the holders and artefacts
-and the static context, so :class:`FastChecker` memoises them on exactly those values.
+not). No property reads a deadline or expiry code (they read amounts, records, holders
+and artefacts), which is what lets the explorer give a clock tick's successor the
+verdicts of the state it came from.
 """
 
 from __future__ import annotations
@@ -44,16 +45,16 @@ Job = tuple[Any, ...]
 
 def token_conservation(context: FastContext, state: State) -> str | None:
     held = sum(state[BALANCES], 0) + sum((job[ESCROW] for job in state[JOBS] if job is not None), 0)
-    return None if held == context.minted else f"balances and escrows hold {held} but {context.minted} were minted"
+    return None if held == context.minted else f"balances and escrows hold {context.shown(held)} but {context.shown(context.minted)} were minted"
 
 
 def no_negative_balance(context: FastContext, state: State) -> str | None:
     for party, balance in zip(context.parties, state[BALANCES]):
         if balance < 0:
-            return f"balance of {party} is {balance}"
+            return f"balance of {party} is {context.shown(balance)}"
     for ctx, job in zip(context.jobs, state[JOBS]):
         if job is not None and job[ESCROW] < 0:
-            return f"escrow of {ctx.ident} is {job[ESCROW]}"
+            return f"escrow of {ctx.ident} is {context.shown(job[ESCROW])}"
     return None
 
 
@@ -77,12 +78,12 @@ def escrow_paid_out_once(context: FastContext, ctx: JobContext, job: Job, state:
         if job[PAYOUTS] is None:
             return f"{ctx.ident} ended but its escrow was never paid out"
         if escrow != 0:
-            return f"{ctx.ident} ended but its escrow still holds {escrow}"
+            return f"{ctx.ident} ended but its escrow still holds {context.shown(escrow)}"
         paid = sum((amount for _, amount in job[PAYOUTS]), 0)
-        return None if paid == deposited else f"{ctx.ident} paid out {paid} of {deposited} deposited"
+        return None if paid == deposited else f"{ctx.ident} paid out {context.shown(paid)} of {context.shown(deposited)} deposited"
     if job[PAYOUTS] is not None:
         return f"{ctx.ident} is open but already paid out"
-    return None if escrow == deposited else f"escrow of {ctx.ident} holds {escrow} but {deposited} was deposited"
+    return None if escrow == deposited else f"escrow of {ctx.ident} holds {context.shown(escrow)} but {context.shown(deposited)} was deposited"
 
 
 def data_only_to_licensed_vendors(context: FastContext, ctx: JobContext, job: Job,
@@ -185,7 +186,8 @@ def settlement_pays_as_promised(context: FastContext, ctx: JobContext, job: Job,
         received = sum((amount for account, amount in job[PAYOUTS] or () if account == party), 0)
         got = received - deposits.get(party, 0)
         if got != promised.get(party, 0):
-            return f"{ctx.ident} settled but {party} got {got} net instead of {promised.get(party, 0)}"
+            return (f"{ctx.ident} settled but {party} got {context.shown(got)} net "
+                    f"instead of {context.shown(promised.get(party, 0))}")
     return None
 
 
@@ -219,24 +221,11 @@ job at a time)."""
 
 
 class FastChecker:
-    """Evaluates :data:`CHECKS`, memoising each job's verdicts on the values they read."""
+    """Evaluates :data:`CHECKS` on compact states."""
 
     def __init__(self, context: FastContext) -> None:
         self.context = context
-        self._jobs: dict[tuple[Any, ...], list[tuple[str, str]]] = {}
-
-    def job_problems(self, ctx: JobContext, job: Job, state: State) -> list[tuple[str, str]]:
-        key = (ctx.position, job, state[DATA_HOLDERS], state[MODEL_HOLDERS], state[ARTEFACTS])
-        found = self._jobs.get(key)
-        if found is None:
-            found = []
-            for name, scope, check in CHECKS:
-                if scope == "job":
-                    problem = check(self.context, ctx, job, state)
-                    if problem is not None:
-                        found.append((name, problem))
-            self._jobs[key] = found
-        return found
+        self._job_checks = [(name, check) for name, scope, check in CHECKS if scope == "job"]
 
     def violations(self, state: State) -> list[tuple[str, str]]:
         """Every property that fails in ``state`` (the first job's sentence for a job-scope one)."""
@@ -244,8 +233,11 @@ class FastChecker:
         by_job: dict[str, str] = {}
         for ctx, job in zip(context.jobs, state[JOBS]):
             if job is not None:
-                for name, problem in self.job_problems(ctx, job, state):
-                    by_job.setdefault(name, problem)
+                for name, check in self._job_checks:
+                    if name not in by_job:
+                        problem = check(context, ctx, job, state)
+                        if problem is not None:
+                            by_job[name] = problem
         found = []
         for name, scope, check in CHECKS:
             problem = check(context, state) if scope == "market" else by_job.get(name)

@@ -10,7 +10,9 @@ change, and the agreement check verifies that every explored spec market keeps t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from fractions import Fraction
+from math import lcm
 from typing import Any
 
 from proofs.explore_time import TimeKeys, static_horizon
@@ -65,6 +67,8 @@ class JobContext:
     """Whether the request's stakes meet the spec's minimums (amounts only)."""
     full: int
     """The bit mask of every vendor (accepted and confirmed sets are masks)."""
+    memo: dict[Any, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
+    """Memo of the payout rules, pure functions of these terms and their arguments."""
 
     def slot(self, party: str) -> int:
         return self.slots.index(party)
@@ -87,7 +91,24 @@ class FastContext:
     minted: Any
     dispute_cost: Any
     horizon: int
+    scale: int = 1
+    """Every amount of the compact state is the spec's amount times ``scale``, the least
+    common denominator of the instance's amounts, so that it is a whole number: effects
+    only add, subtract and multiply amounts by whole numbers, and guards compare them,
+    which scaling by a positive constant preserves (and ints hash and add faster than
+    fractions)."""
     treasury: str = TREASURY
+
+    def amount(self, value: Any) -> int:
+        """A spec amount as the compact state holds it."""
+        scaled = Fraction(value) * self.scale
+        if scaled.denominator != 1:
+            raise ValueError(f"amount {value} is not a multiple of 1/{self.scale}")
+        return int(scaled)
+
+    def shown(self, value: int) -> Any:
+        """A compact amount as the spec writes it (for messages)."""
+        return Fraction(value, self.scale) if self.scale != 1 else value
 
 
 def _stakes_admissible(initial: Market, instance: Instance, template: JobTemplate) -> bool:
@@ -131,8 +152,36 @@ def _job_context(position: int, instance: Instance, initial: Market,
     )
 
 
+AMOUNT_FIELDS = ("prices", "compensations", "fees")
+SCALAR_FIELDS = ("vendor_stake", "developer_bond", "owner_bond", "deposit")
+
+
+def _scaled_job(job: JobContext, scale: int) -> JobContext:
+    def amount(value: Any) -> int:
+        scaled = Fraction(value) * scale
+        if scaled.denominator != 1:
+            raise ValueError(f"amount {value} is not a multiple of 1/{scale}")
+        return int(scaled)
+    changes: dict[str, Any] = {name: tuple(amount(value) for value in getattr(job, name))
+                               for name in AMOUNT_FIELDS}
+    changes.update({name: amount(getattr(job, name)) for name in SCALAR_FIELDS})
+    return replace(job, **changes)
+
+
 def make_context(instance: Instance, horizon: int | None = None) -> FastContext:
     """The fast explorer's view of ``instance`` (``horizon`` as in :func:`proofs.explore.explore`)."""
+    raw = _make_context(instance, horizon)
+    amounts = [raw.minted, raw.dispute_cost, *raw.initial.balances.values()]
+    for job in raw.jobs:
+        amounts += [*job.prices, *job.compensations, *job.fees,
+                    *(getattr(job, name) for name in SCALAR_FIELDS)]
+    scale = lcm(*(Fraction(value).denominator for value in amounts))
+    scaled = replace(raw, scale=scale, jobs=tuple(_scaled_job(job, scale) for job in raw.jobs))
+    return replace(scaled, minted=scaled.amount(raw.minted),
+                   dispute_cost=scaled.amount(raw.dispute_cost))
+
+
+def _make_context(instance: Instance, horizon: int | None) -> FastContext:
     initial = setup(instance)
     parties = tuple(initial.balances)
     return FastContext(

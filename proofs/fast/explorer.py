@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import gc
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -102,7 +101,11 @@ def _explore(instance: Instance, reduction: str, max_states: int | None, horizon
         parents.append(parent)
         labels.append(label)
         edges_of.append([])
-        found = checker.violations(state)
+        if label is not None and label[0] == "tick":
+            # A tick changes time codes only, which no property reads (proofs.fast.checks).
+            found = violations.get(parent)
+        else:
+            found = checker.violations(state)
         if found:
             violations[node] = found
         for job in state[JOBS]:
@@ -113,13 +116,14 @@ def _explore(instance: Instance, reduction: str, max_states: int | None, horizon
         return node
 
     add(initial_state(context), -1, None)
-    queue = deque([0])
     transitions = 0
-    while queue:
+    node = -1
+    # Breadth first: nodes are expanded in the order they were found.
+    while node + 1 < len(states):
         if max_states is not None and len(states) >= max_states:
             result.truncated = True
             break
-        node = queue.popleft()
+        node += 1
         state = states[node]
         moves = successors(context, state)
         fresh = pending_misuse(context, state) if reduce_misuse else frozenset()
@@ -133,7 +137,6 @@ def _explore(instance: Instance, reduction: str, max_states: int | None, horizon
             target = index.get(target_state)
             if target is None:
                 target = add(target_state, node, label)
-                queue.append(target)
             edges.append((target, label))
         if not fresh:
             blocked = stuck(context, state, [label for label, _ in moves])

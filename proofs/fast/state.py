@@ -19,7 +19,8 @@ dataset of the job, ``accepted`` and ``confirmed`` bit masks over the job's vend
 ``results`` one transcript (or ``None``) per vendor, ``disputes`` tuples
 ``(respondent, claim, low, high, turn, rounds, answers)``, ``verdicts`` tuples
 ``(convicted, offence, evidence)`` with a missed deadline's time facts replaced by their
-order as the time abstraction replaces them, and ``payouts`` as the spec records them.
+order as the time abstraction replaces them, and ``payouts`` as the spec records them. Amounts are scaled to whole numbers
+(:attr:`proofs.fast.context.FastContext.scale`).
 
 ``now`` itself is not part of the state: every time is relative to it, exactly as in the
 spec explorer's time key, so :func:`encode` induces the same partition of markets as
@@ -29,6 +30,7 @@ market: equal keys, equal encodings and the other way round).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from proofs.explore_time import TimeKeys, missed_deadline_facts
@@ -51,7 +53,8 @@ def mask(names: frozenset[str], order: tuple[str, ...]) -> int:
     return sum(1 << position for position, name in enumerate(order) if name in names)
 
 
-def encode_job(job: Job, context: JobContext, keys: TimeKeys, now: int) -> tuple[Any, ...]:
+def encode_job(job: Job, context: JobContext, keys: TimeKeys, now: int,
+               scale: Callable[[Any], int]) -> tuple[Any, ...]:
     if not set(job.deposits) <= set(context.slots):
         raise ValueError(f"{job.ident}: a deposit from outside the job's parties")
     verdicts = tuple(
@@ -64,10 +67,12 @@ def encode_job(job: Job, context: JobContext, keys: TimeKeys, now: int) -> tuple
     grants = tuple((grant.delivery_digest, grant.key_digest) if grant is not None else None
                    for grant in (job.grants.get(dataset) for dataset in context.datasets))
     return (job.status, keys.deadline_code(now, job), None,
-            tuple(job.deposits.get(party) for party in context.slots), grants,
+            tuple(None if amount is None else scale(amount)
+                  for amount in (job.deposits.get(party) for party in context.slots)), grants,
             mask(job.accepted, context.vendors), mask(job.confirmed, context.vendors),
             tuple(job.results.get(vendor) for vendor in context.vendors), disputes, verdicts,
-            job.payouts)
+            None if job.payouts is None else
+            tuple((party, scale(amount)) for party, amount in job.payouts))
 
 
 def encode(market: Market, context: FastContext, keys: TimeKeys) -> State:
@@ -79,11 +84,11 @@ def encode(market: Market, context: FastContext, keys: TimeKeys) -> State:
         if job is None:
             jobs.append(None)
             continue
-        record = list(encode_job(job, job_context, keys, now))
-        record[ESCROW] = market.escrows[job.ident]
+        record = list(encode_job(job, job_context, keys, now, context.amount))
+        record[ESCROW] = context.amount(market.escrows[job.ident])
         jobs.append(tuple(record))
     return (
-        tuple(market.balances[party] for party in context.parties),
+        tuple(context.amount(market.balances[party]) for party in context.parties),
         tuple(market.datasets[name].uses for name in context.datasets),
         tuple(keys.expiry_code(now, market.datasets[name].licence.expiry)
               for name in context.datasets),

@@ -61,8 +61,11 @@ Payouts = list[tuple[str, Any]]
 def replace_job(state: State, position: int, job: tuple[Any, ...], **parts: Any) -> State:
     """``state`` with job ``position`` replaced and the named top-level parts too."""
     jobs = state[JOBS]
+    jobs = jobs[:position] + (job,) + jobs[position + 1:] if len(jobs) > 1 else (job,)
+    if not parts:
+        return state[:JOBS] + (jobs,) + state[JOBS + 1:]
     listed = list(state)
-    listed[JOBS] = jobs[:position] + (job,) + jobs[position + 1:]
+    listed[JOBS] = jobs
     for name, value in parts.items():
         listed[_PART[name]] = value
     return tuple(listed)
@@ -98,19 +101,20 @@ def close(context: FastContext, ctx: JobContext, state: State, job: tuple[Any, .
     index = context.party_index
     for account, amount in payouts:
         balances[index[account]] += amount
-    active = list(state[3])
+    active = state[3]
     accepted = job[ACCEPTED]
-    for position, vendor_index in enumerate(ctx.vendor_index):
-        if accepted >> position & 1:
-            active[vendor_index] -= 1
-    record = list(job)
-    record[STATUS], record[DEADLINE], record[ESCROW] = status, CLOSED, 0
-    record[VERDICTS] = job[VERDICTS] + verdicts
-    record[PAYOUTS] = tuple(payouts)
-    parts: dict[str, Any] = {"balances": tuple(balances), "active": tuple(active)}
-    if model_holders is not None:
-        parts["model_holders"] = model_holders
-    return replace_job(state, ctx.position, tuple(record), **parts)
+    if accepted:
+        active = list(active)
+        for position, vendor_index in enumerate(ctx.vendor_index):
+            if accepted >> position & 1:
+                active[vendor_index] -= 1
+        active = tuple(active)
+    record = (status, CLOSED, 0) + job[DEPOSITS:VERDICTS] + (job[VERDICTS] + verdicts, tuple(payouts))
+    jobs = state[JOBS]
+    position = ctx.position
+    jobs = jobs[:position] + (record,) + jobs[position + 1:] if len(jobs) > 1 else (record,)
+    return (tuple(balances), state[USES], state[EXPIRIES], active, jobs, state[DATA_HOLDERS],
+            state[MODEL_HOLDERS] if model_holders is None else model_holders, state[ARTEFACTS])
 
 
 # --- payout rules (spec.actions, one per way a job ends) ----------------------------------
@@ -141,6 +145,18 @@ def pay_false_complaint(context: FastContext, ctx: JobContext, complainant: str)
 
 def pay_settlement(ctx: JobContext, guilty: frozenset[str], misuser: str | None = None,
                    developer_bond_to: Payouts | None = None) -> Payouts:
+    """``spec.actions.pay_settlement``, memoised on the job context (a pure function of
+    its terms and of the arguments)."""
+    key = (guilty, misuser, None if developer_bond_to is None else tuple(developer_bond_to))
+    found = ctx.memo.get(key)
+    if found is None:
+        found = ctx.memo[key] = settlement(ctx, guilty, misuser, developer_bond_to)
+    return list(found)
+
+
+def settlement(ctx: JobContext, guilty: frozenset[str], misuser: str | None,
+               developer_bond_to: Payouts | None) -> Payouts:
+    """``spec.actions.pay_settlement``."""
     payouts: Payouts = [(owner, price + ctx.owner_bond) for owner, price in zip(ctx.owners, ctx.prices)]
     payouts += [(vendor, fee + ctx.vendor_stake) for vendor, fee in zip(ctx.vendors, ctx.fees)
                 if vendor not in guilty]
