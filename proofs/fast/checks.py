@@ -45,7 +45,9 @@ Job = tuple[Any, ...]
 
 def token_conservation(context: FastContext, state: State) -> str | None:
     held = sum(state[BALANCES], 0) + sum((job[ESCROW] for job in state[JOBS] if job is not None), 0)
-    return None if held == context.minted else f"balances and escrows hold {context.shown(held)} but {context.shown(context.minted)} were minted"
+    if held == context.minted:
+        return None
+    return f"balances and escrows hold {context.shown(held)} but {context.shown(context.minted)} were minted"
 
 
 def no_negative_balance(context: FastContext, state: State) -> str | None:
@@ -80,10 +82,14 @@ def escrow_paid_out_once(context: FastContext, ctx: JobContext, job: Job, state:
         if escrow != 0:
             return f"{ctx.ident} ended but its escrow still holds {context.shown(escrow)}"
         paid = sum((amount for _, amount in job[PAYOUTS]), 0)
-        return None if paid == deposited else f"{ctx.ident} paid out {context.shown(paid)} of {context.shown(deposited)} deposited"
+        if paid == deposited:
+            return None
+        return f"{ctx.ident} paid out {context.shown(paid)} of {context.shown(deposited)} deposited"
     if job[PAYOUTS] is not None:
         return f"{ctx.ident} is open but already paid out"
-    return None if escrow == deposited else f"escrow of {ctx.ident} holds {context.shown(escrow)} but {context.shown(deposited)} was deposited"
+    if escrow == deposited:
+        return None
+    return f"escrow of {ctx.ident} holds {context.shown(escrow)} but {context.shown(deposited)} was deposited"
 
 
 def data_only_to_licensed_vendors(context: FastContext, ctx: JobContext, job: Job,

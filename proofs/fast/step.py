@@ -33,7 +33,6 @@ from proofs.fast.state import (
     EXPIRIES,
     JOBS,
     MODEL_HOLDERS,
-    PAYOUTS,
     RESULTS,
     STATUS,
     USES,
@@ -247,7 +246,7 @@ def timeout(context: FastContext, ctx: JobContext, state: State, job: tuple[Any,
             silent = [not confirmed >> position & 1 for position in range(len(ctx.vendors))]
         else:
             silent = [result is None for result in results]
-        evidence = (("status", status.value), ("now_after_deadline", True))
+        evidence: tuple[tuple[str, Any], ...] = (("status", status.value), ("now_after_deadline", True))
         verdicts = tuple((vendor, Offence.MISSED_DEADLINE, evidence)
                          for vendor, guilty in zip(ctx.vendors, silent) if guilty)
         if confirmed == ctx.full and any(result is not None for result in results):
