@@ -57,7 +57,8 @@ LARGE_INSTANCE := --instance data_owners=3 --instance developers=2 --instance ve
 check-large: $(STAMP)
 	$(BIN)/aimarket check $(LARGE_INSTANCE) --reduction misuse --kind invariant --kind safety \
 	    --kind deadlock --kind termination --kind goal --kind abstraction
-	AIMARKET_LARGE_CHECKS=1 $(BIN)/python -m pytest tests/proofs/test_concurrent_instance.py -q
+	AIMARKET_LARGE_CHECKS=1 $(BIN)/python -m pytest tests/proofs/test_concurrent_instance.py \
+	    tests/proofs/test_fast_agreement.py -q
 
 test: $(STAMP)
 	$(BIN)/ruff check .

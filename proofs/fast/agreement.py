@@ -70,8 +70,9 @@ def compare(spec: Exploration, fast: FastExploration, context: FastContext) -> A
     encoded = [encode(market, context, keys) for market in spec.markets]
     if len(set(encoded)) != len(encoded):
         _note(agreement, "two spec classes have the same compact state")
-    if spec.states != fast.count:
-        _note(agreement, f"{spec.states} spec states but {fast.count} fast states")
+    if spec.states != fast.count or fast.truncated:
+        _note(agreement, f"{spec.states} spec states but {fast.count} fast states"
+                         + (" (stopped)" if fast.truncated else ""))
     if spec.transitions != fast.transitions:
         _note(agreement, f"{spec.transitions} spec transitions but {fast.transitions} fast ones")
     static = static_part(context.initial)
@@ -124,7 +125,10 @@ def check_agreement(instance: Instance, reduction: str = "none") -> Agreement:
     """Explore ``instance`` with both explorers and compare them (module docstring)."""
     context = make_context(instance)
     spec = explore(instance, "time", coverage=False, horizon=context.horizon, reduction=reduction)
-    fast = fast_explore(instance, reduction=reduction, context=context)
+    # Bounded: a wrong fast step may reach endlessly many states; stopping past the spec's
+    # count is already a disagreement.
+    fast = fast_explore(instance, reduction=reduction, context=context,
+                        max_states=spec.states + 1)
     return compare(spec, fast, context)
 
 
