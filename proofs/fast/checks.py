@@ -227,11 +227,35 @@ job at a time)."""
 
 
 class FastChecker:
-    """Evaluates :data:`CHECKS` on compact states."""
+    """Evaluates :data:`CHECKS` on compact states.
+
+    With several jobs, a move changes one job's record and leaves the others' as they
+    were, so each job's verdicts are memoised on exactly what the job-scope checks read:
+    the record, the holder and artefact sets (and the static context). With one job
+    nearly every state has a record of its own and the memo would only cost.
+    """
 
     def __init__(self, context: FastContext) -> None:
         self.context = context
         self._job_checks = [(name, check) for name, scope, check in CHECKS if scope == "job"]
+        self._memo: dict[tuple[Any, ...], list[tuple[str, str]]] | None = (
+            {} if len(context.jobs) > 1 else None)
+
+    def job_problems(self, ctx: JobContext, job: Job, state: State) -> list[tuple[str, str]]:
+        memo = self._memo
+        if memo is not None:
+            key = (ctx.position, job, state[DATA_HOLDERS], state[MODEL_HOLDERS], state[ARTEFACTS])
+            found = memo.get(key)
+            if found is not None:
+                return found
+        found = []
+        for name, check in self._job_checks:
+            problem = check(self.context, ctx, job, state)
+            if problem is not None:
+                found.append((name, problem))
+        if memo is not None:
+            memo[key] = found
+        return found
 
     def violations(self, state: State) -> list[tuple[str, str]]:
         """Every property that fails in ``state`` (the first job's sentence for a job-scope one)."""
@@ -239,11 +263,8 @@ class FastChecker:
         by_job: dict[str, str] = {}
         for ctx, job in zip(context.jobs, state[JOBS]):
             if job is not None:
-                for name, check in self._job_checks:
-                    if name not in by_job:
-                        problem = check(context, ctx, job, state)
-                        if problem is not None:
-                            by_job[name] = problem
+                for name, sentence in self.job_problems(ctx, job, state):
+                    by_job.setdefault(name, sentence)
         found = []
         for name, scope, check in CHECKS:
             problem = check(context, state) if scope == "market" else by_job.get(name)

@@ -165,7 +165,7 @@ def _scaled_job(job: JobContext, scale: int) -> JobContext:
     changes: dict[str, Any] = {name: tuple(amount(value) for value in getattr(job, name))
                                for name in AMOUNT_FIELDS}
     changes.update({name: amount(getattr(job, name)) for name in SCALAR_FIELDS})
-    return replace(job, **changes)
+    return replace(job, memo={}, **changes)
 
 
 def make_context(instance: Instance, horizon: int | None = None) -> FastContext:
