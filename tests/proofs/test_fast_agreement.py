@@ -122,8 +122,9 @@ def _property_names(market, instance):
 
 def test_the_fast_checks_agree_with_the_spec_on_broken_markets():
     """Markets reached by the spec under its mutants break invariants; on every one of
-    them the fast checks name the same failing properties as the spec's functions."""
-    instance = instances.soundness_instance()
+    them the fast checks name the same failing properties as the spec's functions (on the
+    proof instance: two vendors, so releasing data early breaks a property too)."""
+    instance = instances.proof_instance()
     context = make_context(instance)
     keys = time_keys(context)
     compared = failing = 0
@@ -144,9 +145,9 @@ def test_the_fast_checks_agree_with_the_spec_on_broken_markets():
             if spec_names:
                 failing += 1
                 broken_properties.update(spec_names)
-    assert compared > 1000
+    assert compared > 5000
     assert failing > 100
-    assert len(broken_properties) >= 5
+    assert len(broken_properties) >= 7
 
 
 def test_mutants_run_on_the_spec_explorer_only():
