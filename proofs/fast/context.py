@@ -98,6 +98,8 @@ class FastContext:
     which scaling by a positive constant preserves (and ints hash and add faster than
     fractions)."""
     treasury: str = TREASURY
+    memo: dict[Any, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
+    """Memo of pure functions of the context and their arguments (balances after payouts)."""
 
     def amount(self, value: Any) -> int:
         """A spec amount as the compact state holds it."""

@@ -17,11 +17,12 @@ import gc
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from proofs.fast.checks import FastChecker, outcome, stuck
 from proofs.fast.context import FastContext, make_context, time_keys
 from proofs.fast.moves import successors
-from proofs.fast.state import ARTEFACTS, JOBS, STATUS, Label, State, encode
+from proofs.fast.state import ARTEFACTS, JOBS, STATUS, VERDICTS, Label, State, encode
 from proofs.fast.step import TERMINAL
 from spec.world import Instance
 
@@ -93,6 +94,8 @@ def _explore(instance: Instance, reduction: str, max_states: int | None, horizon
                                                 result.parent_label, result.successors)
     violations, outcomes = result.violations, result.outcomes
     reduce_misuse = reduction == "misuse"
+    outcome_names: dict[tuple[Any, ...], str | None] = {}
+    """Memo of :func:`outcome`: it reads the status and the last verdict only."""
 
     def add(state: State, parent: int, label: Label | None) -> int:
         node = len(states)
@@ -110,7 +113,9 @@ def _explore(instance: Instance, reduction: str, max_states: int | None, horizon
             violations[node] = found
         for job in state[JOBS]:
             if job is not None and job[STATUS] in TERMINAL:
-                ended = outcome(job)
+                ended = outcome_names.get((job[STATUS], job[VERDICTS][-1:]))
+                if ended is None:
+                    ended = outcome_names[(job[STATUS], job[VERDICTS][-1:])] = outcome(job)
                 if ended is not None and ended not in outcomes:
                     outcomes[ended] = node
         return node

@@ -16,6 +16,7 @@ by name, so a test can break one (``mutation/patching.py``) and see the check fa
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from proofs.explore_time import CLOSED, FAR, PASSED
@@ -50,9 +51,11 @@ RESOLVED, EXPIRED = JobStatus.RESOLVED, JobStatus.EXPIRED
 TERMINAL = frozenset({SETTLED, CANCELLED, RESOLVED, EXPIRED})
 STAKED = frozenset({RUNNING, DELIVERED, DISPUTED})
 CLAIMANT, RESPONDENT, RESOLVE = Turn.CLAIMANT, Turn.RESPONDENT, Turn.RESOLVE
+TURN_NAMES = {turn: turn.value for turn in Turn}
 
 Successor = tuple[Label, State]
 Payouts = list[tuple[str, Any]]
+PaidOut = Sequence[tuple[str, Any]]
 
 
 # --- shared pieces of effects ------------------------------------------------------------
@@ -93,13 +96,21 @@ def convicted_vendors(ctx: JobContext, verdicts: tuple[Any, ...]) -> frozenset[s
 
 
 def close(context: FastContext, ctx: JobContext, state: State, job: tuple[Any, ...],
-          status: JobStatus, payouts: Payouts, verdicts: tuple[Any, ...] = (),
+          status: JobStatus, payouts: PaidOut, verdicts: tuple[Any, ...] = (),
           model_holders: frozenset[Any] | None = None) -> State:
-    """``spec.actions.close``: pay the escrow out, end the job, free vendor capacity."""
-    balances = list(state[BALANCES])
-    index = context.party_index
-    for account, amount in payouts:
-        balances[index[account]] += amount
+    """``spec.actions.close``: pay the escrow out, end the job, free vendor capacity.
+
+    The balances after paying ``payouts`` are memoised on (balances, payouts): few
+    distinct balance vectors occur, and each job end pays one of a few payout lists."""
+    paid = tuple(payouts)
+    key = (state[BALANCES], paid)
+    balances = context.memo.get(key)
+    if balances is None:
+        credited = list(state[BALANCES])
+        index = context.party_index
+        for account, amount in paid:
+            credited[index[account]] += amount
+        balances = context.memo[key] = tuple(credited)
     active = state[3]
     accepted = job[ACCEPTED]
     if accepted:
@@ -108,11 +119,11 @@ def close(context: FastContext, ctx: JobContext, state: State, job: tuple[Any, .
             if accepted >> position & 1:
                 active[vendor_index] -= 1
         active = tuple(active)
-    record = (status, CLOSED, 0) + job[DEPOSITS:VERDICTS] + (job[VERDICTS] + verdicts, tuple(payouts))
+    record = (status, CLOSED, 0) + job[DEPOSITS:VERDICTS] + (job[VERDICTS] + verdicts, paid)
     jobs = state[JOBS]
     position = ctx.position
     jobs = jobs[:position] + (record,) + jobs[position + 1:] if len(jobs) > 1 else (record,)
-    return (tuple(balances), state[USES], state[EXPIRIES], active, jobs, state[DATA_HOLDERS],
+    return (balances, state[USES], state[EXPIRIES], active, jobs, state[DATA_HOLDERS],
             state[MODEL_HOLDERS] if model_holders is None else model_holders, state[ARTEFACTS])
 
 
@@ -143,14 +154,14 @@ def pay_false_complaint(context: FastContext, ctx: JobContext, complainant: str)
 
 
 def pay_settlement(ctx: JobContext, guilty: frozenset[str], misuser: str | None = None,
-                   developer_bond_to: Payouts | None = None) -> Payouts:
+                   developer_bond_to: Payouts | None = None) -> PaidOut:
     """``spec.actions.pay_settlement``, memoised on the job context (a pure function of
     its terms and of the arguments)."""
     key = (guilty, misuser, None if developer_bond_to is None else tuple(developer_bond_to))
     found = ctx.memo.get(key)
     if found is None:
-        found = ctx.memo[key] = settlement(ctx, guilty, misuser, developer_bond_to)
-    return list(found)
+        found = ctx.memo[key] = tuple(settlement(ctx, guilty, misuser, developer_bond_to))
+    return found
 
 
 def settlement(ctx: JobContext, guilty: frozenset[str], misuser: str | None,
@@ -175,14 +186,14 @@ def settlement(ctx: JobContext, guilty: frozenset[str], misuser: str | None,
 
 
 def pay_false_dispute(context: FastContext, ctx: JobContext, job: tuple[Any, ...],
-                      respondent: str, answers: int) -> Payouts:
+                      respondent: str, answers: int) -> PaidOut:
     compensation = context.dispute_cost * answers
     return pay_settlement(ctx, convicted_vendors(ctx, job[VERDICTS]), developer_bond_to=[
         (respondent, compensation), (context.treasury, ctx.developer_bond - compensation)])
 
 
 def end_after_delivery(context: FastContext, ctx: JobContext, state: State, job: tuple[Any, ...],
-                       verdicts: tuple[Any, ...] = (), payouts: Payouts | None = None) -> State:
+                       verdicts: tuple[Any, ...] = (), payouts: PaidOut | None = None) -> State:
     guilty = convicted_vendors(ctx, job[VERDICTS]) | convicted_vendors(ctx, verdicts)
     if payouts is None:
         payouts = pay_settlement(ctx, guilty)
@@ -246,7 +257,7 @@ def timeout(context: FastContext, ctx: JobContext, state: State, job: tuple[Any,
             silent = [not confirmed >> position & 1 for position in range(len(ctx.vendors))]
         else:
             silent = [result is None for result in results]
-        evidence: tuple[tuple[str, Any], ...] = (("status", status.value), ("now_after_deadline", True))
+        evidence: tuple[tuple[str, Any], ...] = (("status", "RUNNING"), ("now_after_deadline", True))
         verdicts = tuple((vendor, Offence.MISSED_DEADLINE, evidence)
                          for vendor, guilty in zip(ctx.vendors, silent) if guilty)
         if confirmed == ctx.full and any(result is not None for result in results):
@@ -263,7 +274,7 @@ def timeout(context: FastContext, ctx: JobContext, state: State, job: tuple[Any,
     if turn is RESPONDENT:
         committed = job[RESULTS][ctx.vendors.index(respondent)][(low + high) // 2 - 1]
         return replace_job(state, ctx.position, with_dispute(ctx, job, answered(dispute, committed, False)))
-    evidence = (("status", status.value), ("respondent", respondent), ("turn", turn.value),
+    evidence = (("status", "DISPUTED"), ("respondent", respondent), ("turn", TURN_NAMES[turn]),
                 ("now_after_deadline", True))
     payouts = pay_false_dispute(context, ctx, job, respondent, answers)
     return end_after_delivery(context, ctx, state, job,
