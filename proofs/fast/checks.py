@@ -51,6 +51,9 @@ def token_conservation(context: FastContext, state: State) -> str | None:
 
 
 def no_negative_balance(context: FastContext, state: State) -> str | None:
+    if min(state[BALANCES], default=0) >= 0 and all(
+            job is None or job[ESCROW] >= 0 for job in state[JOBS]):
+        return None
     for party, balance in zip(context.parties, state[BALANCES]):
         if balance < 0:
             return f"balance of {party} is {context.shown(balance)}"
@@ -94,7 +97,10 @@ def escrow_paid_out_once(context: FastContext, ctx: JobContext, job: Job, state:
 
 def data_only_to_licensed_vendors(context: FastContext, ctx: JobContext, job: Job,
                                   state: State) -> str | None:
-    for ident, dataset, holder in state[DATA_HOLDERS]:
+    holders = state[DATA_HOLDERS]
+    if not holders:
+        return None
+    for ident, dataset, holder in holders:
         if ident != ctx.ident:
             continue
         if dataset not in ctx.datasets or job[GRANTS][ctx.datasets.index(dataset)] is None:

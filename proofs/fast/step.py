@@ -91,7 +91,12 @@ def lock(context: FastContext, ctx: JobContext, state: State, job: tuple[Any, ..
     return tuple(balances), tuple(record)
 
 
+NOBODY: frozenset[str] = frozenset()
+
+
 def convicted_vendors(ctx: JobContext, verdicts: tuple[Any, ...]) -> frozenset[str]:
+    if not verdicts:
+        return NOBODY
     return frozenset(verdict[0] for verdict in verdicts if verdict[0] in ctx.vendors)
 
 
