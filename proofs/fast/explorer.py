@@ -1,0 +1,158 @@
+"""Breadth-first search over compact states: the fast explorer.
+
+:func:`fast_explore` does what :func:`proofs.explore.explore` does with the time
+abstraction and without the rejection coverage's malformed variants — every class of
+markets reachable by protocol moves, every property checked in every new state, stuck
+jobs in every expanded state, the outcomes reached, the misuse reduction on request — on
+the compact states of :mod:`proofs.fast.state`. Successors come in the spec's move order,
+so the states are numbered as the spec explorer numbers its nodes.
+
+It runs the unmutated rules only, and is trusted where
+:func:`proofs.fast.agreement.check_agreement` has compared it with the spec explorer.
+"""
+
+from __future__ import annotations
+
+import gc
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from proofs.fast.checks import FastChecker, outcome, stuck
+from proofs.fast.context import FastContext, make_context, time_keys
+from proofs.fast.moves import successors
+from proofs.fast.state import ARTEFACTS, JOBS, STATUS, VERDICTS, Label, State, encode
+from proofs.fast.step import TERMINAL
+from spec.world import Instance
+
+ProgressCallback = Callable[[int, int], None]
+
+
+@dataclass
+class FastExploration:
+    """The explored graph: ``states[n]`` is node ``n`` (BFS order), ``successors[n]`` its
+    ``(target, label)`` edges; the rest as in :class:`proofs.explore.Exploration`."""
+
+    context: FastContext
+    reduction: str
+    states: list[State] = field(default_factory=list)
+    index: dict[State, int] = field(default_factory=dict)
+    parent: list[int] = field(default_factory=list)
+    parent_label: list[Label | None] = field(default_factory=list)
+    successors: list[list[tuple[int, Label]]] = field(default_factory=list)
+    violations: dict[int, list[tuple[str, str]]] = field(default_factory=dict)
+    stuck: dict[int, list[str]] = field(default_factory=dict)
+    outcomes: dict[str, int] = field(default_factory=dict)
+    partial: set[int] = field(default_factory=set)
+    transitions: int = 0
+    truncated: bool = False
+    cpu_seconds: float = 0.0
+    seconds: float = 0.0
+
+    @property
+    def count(self) -> int:
+        return len(self.states)
+
+
+def pending_misuse(context: FastContext, state: State) -> frozenset[tuple[str, str, str]]:
+    """``proofs.explore.pending_misuse``: misuse artefacts of open jobs."""
+    open_jobs = {ctx.ident for ctx, job in zip(context.jobs, state[JOBS])
+                 if job is not None and job[STATUS] not in TERMINAL}
+    return frozenset(artefact for artefact in state[ARTEFACTS]
+                     if artefact[0] == "misuse" and artefact[1] in open_jobs)
+
+
+def initial_state(context: FastContext) -> State:
+    """The compact state of the market after setup."""
+    return encode(context.initial, context, time_keys(context))
+
+
+def fast_explore(instance: Instance, *, reduction: str = "none", max_states: int | None = None,
+                 horizon: int | None = None, context: FastContext | None = None,
+                 progress: ProgressCallback | None = None) -> FastExploration:
+    """Explore ``instance`` with the time abstraction on compact states (see the module)."""
+    if reduction not in ("none", "misuse"):
+        raise ValueError(f"unknown reduction {reduction!r}; known: none, misuse")
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _explore(instance, reduction, max_states, horizon, context, progress)
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _explore(instance: Instance, reduction: str, max_states: int | None, horizon: int | None,
+             context: FastContext | None, progress: ProgressCallback | None) -> FastExploration:
+    started, cpu_started = time.perf_counter(), time.process_time()
+    if context is None:
+        context = make_context(instance, horizon)
+    result = FastExploration(context, reduction)
+    checker = FastChecker(context)
+    states, index, parents, labels, edges_of = (result.states, result.index, result.parent,
+                                                result.parent_label, result.successors)
+    violations, outcomes = result.violations, result.outcomes
+    reduce_misuse = reduction == "misuse"
+    outcome_names: dict[tuple[Any, ...], str | None] = {}
+    """Memo of :func:`outcome`: it reads the status and the last verdict only."""
+
+    def add(state: State, parent: int, label: Label | None) -> int:
+        node = len(states)
+        states.append(state)
+        index[state] = node
+        parents.append(parent)
+        labels.append(label)
+        edges_of.append([])
+        if label is not None and label[0] == "tick":
+            # A tick changes time codes only, which no property reads (proofs.fast.checks).
+            found = violations.get(parent)
+        else:
+            found = checker.violations(state)
+        if found:
+            violations[node] = found
+        for job in state[JOBS]:
+            if job is not None and job[STATUS] in TERMINAL:
+                ended = outcome_names.get((job[STATUS], job[VERDICTS][-1:]))
+                if ended is None:
+                    ended = outcome_names[(job[STATUS], job[VERDICTS][-1:])] = outcome(job)
+                if ended is not None and ended not in outcomes:
+                    outcomes[ended] = node
+        return node
+
+    add(initial_state(context), -1, None)
+    transitions = 0
+    node = -1
+    # Breadth first: nodes are expanded in the order they were found.
+    while node + 1 < len(states):
+        if max_states is not None and len(states) >= max_states:
+            result.truncated = True
+            break
+        node += 1
+        state = states[node]
+        moves = successors(context, state)
+        fresh = pending_misuse(context, state) if reduce_misuse else frozenset()
+        if fresh:
+            moves = [(label, target) for label, target in moves if label[0] == "report_misuse"
+                     and ("misuse", label[2], label[3]) in fresh]
+            result.partial.add(node)
+        edges = edges_of[node]
+        for label, target_state in moves:
+            transitions += 1
+            target = index.get(target_state)
+            if target is None:
+                target = add(target_state, node, label)
+            edges.append((target, label))
+        if not fresh:
+            blocked = stuck(context, state, [label for label, _ in moves])
+            if blocked:
+                result.stuck[node] = blocked
+        if progress is not None and node % 5000 == 0:
+            progress(len(states), node + 1)
+    result.transitions = transitions
+    result.cpu_seconds = time.process_time() - cpu_started
+    result.seconds = time.perf_counter() - started
+    if progress is not None:
+        progress(len(states), len(states))
+    return result
+
