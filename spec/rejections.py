@@ -115,6 +115,3 @@ class Rejection(str, Enum):
     """``resolve_step`` before the disagreement is narrowed to one step."""
     EVIDENCE_MISSING = "EVIDENCE_MISSING"
     """``report_misuse`` without an authentic misuse artefact of that vendor and job."""
-    NO_PUBLIC_FAULT = "NO_PUBLIC_FAULT"
-    """``convict_shared_step`` against a vendor whose committed step records the public
-    checks do not show at fault first."""

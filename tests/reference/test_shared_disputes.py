@@ -47,11 +47,12 @@ def make_records(vendors: tuple[str, ...], odd: int | None, fault: str = "lazy",
         sent = {j: {i: (a + j + (b + j) * (i + 1)) % p for i in range(n) if i != j}
                 for j in range(n)}
         received = {i: {j: sent[j][i] for j in range(n) if j != i} for i in range(n)}
-        if k == 1 and odd is not None and fault in ("bad_message", "hidden_message"):
+        if k == 1 and odd is not None and peer is not None and fault in ("bad_message",
+                                                                          "hidden_message"):
             received[peer][odd] = (received[peer][odd] + 1) % p  # what peer really got
             if fault == "bad_message":
                 sent[odd][peer] = received[peer][odd]  # and the sender commits to it
-        if k == 1 and odd is not None and fault == "misreport":
+        if k == 1 and odd is not None and peer is not None and fault == "misreport":
             received[odd][peer] = (received[odd][peer] + 1) % p
         for i, name in enumerate(vendors):
             value = (a + b * (i + 1)) % p

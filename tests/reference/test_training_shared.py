@@ -243,6 +243,7 @@ def test_an_inconsistent_resharing_vendor_is_named_by_its_own_commitments(
     assert lies_on_degree(liar, THRESHOLD)
     record.checks["to"]["0"] = str(liar[0])
     finding = accountability.public_audit(run.records, THRESHOLD)
+    assert finding is not None
     assert (finding.step, finding.kind, finding.suspect, finding.peer) == (1, "mismatch", 2, 0)
     budget = accountability.OpeningBudget(THRESHOLD)
     judgement = run.settle(finding, budget)
