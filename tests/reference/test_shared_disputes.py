@@ -215,11 +215,29 @@ def test_a_bad_resharing_message_convicts_its_sender_from_its_own_commitments() 
     assert refused.value.code == MarketCode.NO_PUBLIC_FAULT
 
 
-def test_a_vendor_without_check_records_is_named_by_its_own_omission() -> None:
-    records = make_records(VENDORS, odd=None)
-    del records["vendor3"][1]["checks"]
-    [verdict] = attempt(records, "vendor3", None).ended
-    assert verdict.convicted == "vendor3" and verdict.evidence["check"] == "sender"
+@pytest.mark.parametrize("vendors", [2, 3, 4])
+def test_a_vendor_without_check_records_is_named_by_its_own_omission(vendors: int) -> None:
+    """Whatever the job's size — the one sender fault the ledger names in a job of two or
+    three vendors (decision 0081)."""
+    names = VENDORS[:vendors]
+    records = make_records(names, odd=None)
+    culprit = names[-1]
+    del records[culprit][1]["checks"]
+    [verdict] = attempt(records, culprit, None).ended
+    assert verdict.convicted == culprit and verdict.evidence["check"] == "sender"
+    for honest in names[:-1]:
+        with pytest.raises(Rejected) as refused:
+            attempt(records, honest, None)
+        assert refused.value.code == MarketCode.NO_PUBLIC_FAULT
+
+
+def test_two_vendors_show_no_state_fault() -> None:
+    """Two points lie on a line whatever they are: the state check of a two-vendor job
+    shows nothing, so a lazy vendor there is not named on the ledger (decision 0081)."""
+    records = make_records(VENDORS[:2], odd=1)
+    with pytest.raises(Rejected, match="show no fault") as refused:
+        attempt(records, "vendor2", replay_of(records["vendor2"][1], post=digest("redone")))
+    assert refused.value.code == MarketCode.NO_PUBLIC_FAULT
 
 
 def test_a_mismatch_convicts_nobody_on_the_ledger() -> None:
@@ -249,14 +267,14 @@ def test_the_four_checks_come_first_in_dispute_result_order() -> None:
 
 @settings(max_examples=60, deadline=None)
 @given(fault=st.sampled_from(FAULTS), odd=st.integers(0, 3), other=st.integers(1, 3),
-       seed=st.integers(0, 1000), vendors=st.sampled_from([3, 4]))
+       seed=st.integers(0, 1000), vendors=st.sampled_from([2, 3, 4]))
 def test_only_the_misbehaving_vendor_is_ever_convicted(fault: str, odd: int, other: int,
                                                        seed: int, vendors: int) -> None:
     """Whoever misbehaves and however, every vendor is accused (with a replay that
     contradicts its commitments, as a referee's claim would, or without one): the ledger
     convicts at most the misbehaving vendor — exactly it when its own commitments show the
     fault with four vendors (lazy, a bad message it committed to) — and never an honest
-    one; a mismatch names nobody, and three vendors name nobody."""
+    one; a mismatch names nobody, and two or three vendors name nobody."""
     names = VENDORS[:vendors]
     odd %= vendors
     peer = (odd + other) % vendors if (odd + other) % vendors != odd else (odd + 1) % vendors
