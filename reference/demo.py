@@ -409,7 +409,7 @@ def convict_on_ledger(cast: Cast, job_id: str, shared: SharedJob) -> None:
     records = {name: [record.to_json_value() for record in shared.training.records[index][:step + 1]]
                for index, name in enumerate(shared.vendors)}
     arguments: dict[str, Any] = {"job": job_id, "step": step, "vendor": convicted,
-                                 "records": records}
+                                 "check": judgement["kind"], "records": records}
     if judgement["kind"] == "state":
         arguments["replay"] = judgement["replayed"]
     must(cast.developer.gateway.submit("convict_shared_step", arguments))
@@ -497,7 +497,8 @@ def commitment_arguments(job_id: str, records: list[Any]) -> dict[str, Any]:
     return {"job": job_id, "transcript_root": merkle_root(digests).hex(), "steps": len(digests),
             "final_digest": digests[-1].hex(),
             "final_proof": inclusion_proof(digests, len(digests) - 1).to_json_value(),
-            "step_digests": [digest.hex() for digest in digests]}
+            "step_digests": [digest.hex() for digest in digests],
+            "record_digests": [digest.hex() for digest in digests]}
 
 
 def privacy_summary(jobs: list[SharedJob]) -> dict[str, Any]:

@@ -67,6 +67,7 @@ class MarketCode(str, Enum):
     BISECTION_FINISHED = "MKT_BISECTION_FINISHED"
     BISECTION_UNFINISHED = "MKT_BISECTION_UNFINISHED"
     EVIDENCE_MISSING = "MKT_EVIDENCE_MISSING"
+    NO_PUBLIC_FAULT = "MKT_NO_PUBLIC_FAULT"
 
     # --- codes with no protocol counterpart -------------------------------------------
     MALFORMED_ARGS = "MKT_MALFORMED_ARGS"
@@ -77,7 +78,6 @@ class MarketCode(str, Enum):
     BAD_DELIVERY_RECEIPT = "MKT_BAD_DELIVERY_RECEIPT"
     BAD_STEP_EVIDENCE = "MKT_BAD_STEP_EVIDENCE"
     MISUSE_VALUE_INDIVISIBLE = "MKT_MISUSE_VALUE_INDIVISIBLE"
-    NO_PUBLIC_FAULT = "MKT_NO_PUBLIC_FAULT"
     ORGANISATION_NOT_ALLOWED = "MKT_ORGANISATION_NOT_ALLOWED"
 
 
@@ -103,11 +103,6 @@ REFERENCE_ONLY_CODES: dict[MarketCode, str] = {
         "roots and the recipe's batch schedule; convict_shared_step whose opened step "
         "records are not the committed ones or whose referee's replay does not start from "
         "the committed pre-step shares or does not contradict the committed step",
-    MarketCode.NO_PUBLIC_FAULT:
-        "convict_shared_step naming a vendor that the public checks over the committed step "
-        "records do not show at fault first (its own sent values off every degree-t "
-        "polynomial, or its state check point the single one off the others' polynomial); "
-        "convict_shared_step is a reference-only transaction (decision 0080)",
     MarketCode.MISUSE_VALUE_INDIVISIBLE:
         "register_dataset with a misuse value W for which W / q (q: the market's audit "
         "probability) is not a whole number of tokens: a misuse conviction pays the owner "

@@ -1,17 +1,19 @@
 """The ledger side of a dispute over secret-shared training: ``convict_shared_step``.
 
 A vendor of a secret-shared job commits, with ``submit_result``, the digest of its record
-of every step (``StepRecord``: digests of its step key, pre- and post-step shares, the
-messages it sent to and received from each peer, its masked *state check* value, and its
-*check record* — per peer, the masked combination of what it sent and of what it
-received) as its transcript's leaves. Nothing secret reaches the ledger.
+of every step (``record_digests``; ``StepRecord``: digests of its step key, pre- and
+post-step shares, the messages it sent to and received from each peer, its masked *state
+check* value, and its *check record* — per peer, the masked combination of what it sent
+and of what it received). Nothing secret reaches the ledger. This is the spec's action
+``convict_shared_step`` (its rejection ``NO_PUBLIC_FAULT``, decision 0081).
 
 When the public checks show a fault, the developer calls ``convict_shared_step`` in
 DELIVERED, on time, with:
 
 * ``records`` — every vendor's records of steps 0..``step``, which the chaincode hashes
-  against the step digests each vendor committed (its ``submit_result``);
-* ``step`` and ``vendor`` — the first faulty step and the vendor the public checks name;
+  against the record digests each vendor committed (its ``submit_result``);
+* ``step``, ``vendor`` and ``check`` — the first faulty step (from 0), the vendor the
+  public checks name and the kind of its fault (``sender`` or ``state``);
 * ``replay`` — for a state fault only: the record the referee's re-execution of that
   vendor's view gave (the developer, the referee, re-executed it off the ledger:
   decision 0030).
@@ -107,17 +109,24 @@ def record_digest(record: dict[str, Any]) -> str:
 
 def committed_records(call: SharedCall, job: JobRecord, opened: dict[str, Any],
                       step: int) -> dict[int, list[StepRecord]]:
-    """Every vendor's records of steps 0..``step``, each checked against the step digest
-    the vendor committed with ``submit_result``; keyed by the vendor's index in the job."""
+    """Every vendor's records of steps 0..``step``, each checked against the record digest
+    the vendor committed with ``submit_result``; keyed by the vendor's index in the job.
+    A vendor that committed no record digests (silent, or a plaintext job) leaves the
+    public checks nothing to show: no public fault."""
+    committed: dict[str, list[str]] = {}
+    for vendor in job.vendors:
+        stored = call.state.get_json(transcript_key(job.job_id, vendor))
+        digests = None if stored is None else TranscriptRecord.from_json_value(stored).record_digests
+        if digests is None:
+            raise Rejected(MarketCode.NO_PUBLIC_FAULT, f"{vendor} committed no step records: "
+                                                       "the public checks need every vendor's")
+        committed[vendor] = digests
     if sorted(opened) != sorted(job.vendors):
         raise Rejected(MarketCode.BAD_STEP_EVIDENCE,
                        f"records must be opened for exactly the job's vendors {job.vendors}")
     records: dict[int, list[StepRecord]] = {}
     for index, vendor in enumerate(job.vendors):
-        stored = call.state.get_json(transcript_key(job.job_id, vendor))
-        if stored is None:
-            raise Rejected(MarketCode.BAD_STEP_EVIDENCE, f"{vendor} committed no step digests")
-        digests = TranscriptRecord.from_json_value(stored).step_digests
+        digests = committed[vendor]
         values = opened[vendor]
         if not isinstance(values, list) or len(values) != step + 1:
             raise Rejected(MarketCode.BAD_STEP_EVIDENCE,
@@ -143,22 +152,24 @@ def convict_shared_step(host: SharedDisputeHost, call: SharedCall) -> None:
     job_id = args.identifier("job")
     step = args.integer("step", MAX_SHARED_STEPS)
     vendor = args.identifier("vendor")
+    check = args.identifier("check")
     opened = args.json_object("records", optional=False) or {}
     replay = args.json_object("replay", optional=True)
     args.done()
     job = disputable_vendor(host, call, job_id, vendor)
     if step >= job.steps:
-        raise Rejected(MarketCode.BAD_STEP_EVIDENCE, f"{job_id} has {job.steps} steps")
+        raise Rejected(MarketCode.NO_PUBLIC_FAULT, f"{job_id} has {job.steps} steps")
     records = committed_records(call, job, opened, step)
     finding = public_audit(records, SHARED_THRESHOLD)
     suspect = job.vendors.index(vendor)
-    if (finding is None or finding.step != step or finding.kind not in ("state", "sender")
-            or finding.suspect != suspect):
+    if (finding is None or finding.step != step or finding.kind != check
+            or check not in ("state", "sender") or finding.suspect != suspect):
         shown = "no fault" if finding is None else (
             f"a {finding.kind} fault at step {finding.step} naming "
             f"{'nobody' if finding.suspect is None or finding.kind == 'mismatch' else job.vendors[finding.suspect]}")
         raise Rejected(MarketCode.NO_PUBLIC_FAULT,
-                       f"the committed records show {shown}, not {vendor} at fault at step {step}")
+                       f"the committed records show {shown}, not a {check} fault of {vendor} "
+                       f"at step {step}")
     committed = records[suspect][step]
     evidence: dict[str, Any] = {"respondent": vendor, "step": step, "check": finding.kind,
                                 "resolved_by": call.creator.name}

@@ -178,6 +178,7 @@ class EvidenceChecker:
         self.state: dict[str, Any] = {}
         self.results: dict[tuple[str, str], tuple[str, str]] = {}  # (job, vendor) -> (root, final)
         self.published: dict[tuple[str, str], list[str]] = {}  # (job, vendor) -> step digests
+        self.records: dict[tuple[str, str], list[str]] = {}  # (job, vendor) -> record digests
         self.disputes: dict[str, _FollowedDispute] = {}
         self.report = EvidenceReport()
 
@@ -266,6 +267,8 @@ class EvidenceChecker:
                                             "transcript's leaves")
             self.results[(job, actor)] = (args["transcript_root"], args["final_digest"])
             self.published[(job, actor)] = published
+            if args.get("record_digests") is not None:
+                self.records[(job, actor)] = list(args["record_digests"])
         elif function == "dispute_result":
             if not _opens(args["transcript_root"], steps, steps, args["final_digest"],
                           args["final_proof"]):
@@ -322,7 +325,7 @@ class EvidenceChecker:
         if function == "report_misuse":
             return self.recompute_misuse(args, job, notes)
         if function == "convict_shared_step":
-            return recompute_shared_step(args, job, self.published, notes)
+            return recompute_shared_step(args, job, self.records, notes)
         return self.recompute_timeout(transaction, job, notes)
 
     def identity_key(self, name: str):

@@ -1,7 +1,7 @@
 """The evidence checker's verdict on ``convict_shared_step``, recomputed from the ledger.
 
-Given the transaction's arguments, the job as it stood before it and the step digests each
-vendor published with ``submit_result``: the opened records must hash to those digests;
+Given the transaction's arguments, the job as it stood before it and the record digests
+each vendor published with ``submit_result``: the opened records must hash to those digests;
 the public checks over them (:func:`~reference.training.shared.accountability.public_audit`)
 must show their first fault at ``step`` naming ``vendor`` — a ``sender`` fault (its own
 committed values for what it sent lie on no degree-t polynomial) or a ``state`` fault (its
@@ -26,7 +26,7 @@ def recompute_shared_step(args: dict[str, Any], job: dict[str, Any],
                           notes: list[str]) -> list[tuple[str, str]]:
     """``[(vendor, "WRONG_COMPUTATION")]`` when the ledger's commitments convict the named
     vendor, else ``[]`` with the reason in ``notes``."""
-    step, vendor = args["step"], args["vendor"]
+    step, vendor, check = args["step"], args["vendor"], args["check"]
     records: dict[int, list[StepRecord]] = {}
     for index, name in enumerate(job["vendors"]):
         opened = args["records"].get(name, [])
@@ -39,8 +39,8 @@ def recompute_shared_step(args: dict[str, Any], job: dict[str, Any],
     finding = public_audit(records, THRESHOLD)
     suspect = job["vendors"].index(vendor) if vendor in job["vendors"] else None
     if (suspect is None or finding is None or finding.kind not in ("sender", "state")
-            or (finding.step, finding.suspect) != (step, suspect)):
-        notes.append(f"the public checks do not name {vendor} at step {step}: {finding}")
+            or (finding.step, finding.kind, finding.suspect) != (step, check, suspect)):
+        notes.append(f"the public checks do not name {vendor} at step {step} ({check}): {finding}")
         return []
     if finding.kind == "sender":
         return [(vendor, "WRONG_COMPUTATION")]

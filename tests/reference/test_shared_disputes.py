@@ -136,16 +136,24 @@ class Call:
     summary: dict[str, Any] = field(default_factory=dict)
 
 
+def committed_state(records: dict[str, list[dict[str, Any]]]) -> State:
+    """Each vendor's ``submit_result``: ``records`` committed as its record digests."""
+    return State({transcript_key("job-s", name): TranscriptRecord(
+        "job-s", name, "00" * 32, ["11" * 32] * len(records[name]),
+        [record_digest(r) for r in records[name]]).to_json_value() for name in records})
+
+
 def attempt(records: dict[str, list[dict[str, Any]]], vendor: str, replay: dict[str, Any] | None,
-            opened: dict[str, list[dict[str, Any]]] | None = None) -> Host:
-    """Commit ``records`` as each vendor's step digests, then call the transaction with
-    ``opened`` (default: the committed records)."""
+            opened: dict[str, list[dict[str, Any]]] | None = None,
+            check: str | None = None) -> Host:
+    """Commit ``records`` as each vendor's record digests, then call the transaction with
+    ``opened`` (default: the committed records) charging a ``check`` fault (default: a
+    state fault with a replay, a sender fault without)."""
     vendors = tuple(records)
-    state = State({transcript_key("job-s", name): TranscriptRecord(
-        "job-s", name, "00" * 32, [record_digest(r) for r in records[name]]).to_json_value()
-        for name in vendors})
+    state = committed_state(records)
     host = Host(Job("job-s", vendors))
-    call = Call(Args({"job": "job-s", "step": 1, "vendor": vendor,
+    kind = check or ("sender" if replay is None else "state")
+    call = Call(Args({"job": "job-s", "step": 1, "vendor": vendor, "check": kind,
                       "records": opened if opened is not None else records, "replay": replay}),
                 state)
     convict_shared_step(cast(SharedDisputeHost, host), call)
@@ -209,7 +217,10 @@ def test_a_bad_resharing_message_convicts_its_sender_from_its_own_commitments() 
     assert (verdict.convicted, verdict.offence) == ("vendor2", "WRONG_COMPUTATION")
     assert verdict.evidence["check"] == "sender" and "sent_values" in verdict.evidence
     with pytest.raises(Rejected, match="takes no replay"):
-        attempt(records, "vendor2", records["vendor2"][1])
+        attempt(records, "vendor2", records["vendor2"][1], check="sender")
+    with pytest.raises(Rejected) as refused:  # the fault is a sender fault, not a state one
+        attempt(records, "vendor2", {**records["vendor2"][1], "post": digest("redone")})
+    assert refused.value.code == MarketCode.NO_PUBLIC_FAULT
     with pytest.raises(Rejected) as refused:  # the recipient of the bad message is honest
         attempt(records, "vendor1", None)
     assert refused.value.code == MarketCode.NO_PUBLIC_FAULT
@@ -255,13 +266,12 @@ def test_the_four_checks_come_first_in_dispute_result_order() -> None:
         attempt(records, "vendor9", None)
     assert refused.value.code == MarketCode.VENDOR_NOT_IN_JOB
     vendors = tuple(records)
-    state = State({transcript_key("job-s", name): TranscriptRecord(
-        "job-s", name, "00" * 32, [record_digest(r) for r in records[name]]).to_json_value()
-        for name in vendors})
+    state = committed_state(records)
     host = Host(Job("job-s", vendors, convicted_vendors={"vendor2"}))
     with pytest.raises(Rejected) as refused:
         convict_shared_step(cast(SharedDisputeHost, host), Call(Args(
-            {"job": "job-s", "step": 1, "vendor": "vendor2", "records": records}), state))
+            {"job": "job-s", "step": 1, "vendor": "vendor2", "check": "sender",
+             "records": records}), state))
     assert refused.value.code == MarketCode.ALREADY_CONVICTED
 
 
