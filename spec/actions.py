@@ -30,6 +30,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from spec.base import Amount, FrozenMap, total
+from spec.knowledge import THRESHOLD
 from spec.params import Requirement, answer_costs, stake_requirements
 from spec.rejections import Rejection
 from spec.state import (
@@ -840,10 +841,6 @@ def effect_dispute_result(market: Market, call: Call) -> Market:
     return store(market, job)
 
 
-SHARING_THRESHOLD = 1
-"""The Shamir threshold t of the jobs' sharings (as :data:`spec.knowledge.THRESHOLD`)."""
-
-
 def public_fault(market: Market, job: Job) -> tuple[int, str, str | None] | None:
     """The first fault the public checks over the committed step digests show, as
     ``(step, kind, vendor named)``, or None when the records are consistent or some vendor
@@ -872,7 +869,7 @@ def public_fault(market: Market, job: Job) -> tuple[int, str, str | None] | None
         if senders:
             return step, "sender", senders[0]
         if off:
-            named = len(off) == 1 and len(job.vendors) >= 3 * SHARING_THRESHOLD + 1
+            named = len(off) == 1 and len(job.vendors) >= 3 * THRESHOLD + 1
             return step, "state", next(iter(off)) if named else None
     return None
 
