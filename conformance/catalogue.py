@@ -43,6 +43,7 @@ TYPE_NAMES: dict[str, str] = {
     "owner_bond": "whole number", "delivery_digest": "digest (abstract)",
     "key_digest": "digest (abstract)", "transcript": "list of digests (abstract)",
     "vendor": "vendor identity", "digest": "digest (abstract)",
+    "step": "training step (from 1)", "check": "kind of fault (state or sender)",
 }
 """What each parameter holds, in words (``schema`` gives its exact ITF form)."""
 
@@ -50,7 +51,7 @@ MEANINGS: dict[str, str] = {
     "commitment": "meaning.commitment: \"fresh\" — the implementation's own commitment",
     "delivery_digest": "meaning.delivery_digest: \"committed\" or \"other\"",
     "key_digest": "meaning.key_digest: \"opaque\" — never checked",
-    "transcript": "meaning.transcript.digests: one label per step (honest, wrong, other:N)",
+    "transcript": "meaning.transcript.digests: one label per step (honest, wrong, tampered, other:N)",
     "digest": "meaning.digest: the label of the digest at meaning.digest.step",
 }
 """For abstract parameters: where the vector says what the value stands for."""

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from conformance.semantics import HONEST, OTHER_PREFIX, WRONG
+from conformance.semantics import HONEST, OTHER_PREFIX, TAMPERED, WRONG
 from reference.clients.crypto import (
     EncryptedDataset,
 )
@@ -101,6 +101,8 @@ class Training:
             found = base
         elif label == WRONG and position > 0:
             found = shifted(base, 1)
+        elif label == TAMPERED and position > 0:
+            found = shifted(base, -1)
         elif label.startswith(OTHER_PREFIX):
             found = shifted(base, 1 + int(label.removeprefix(OTHER_PREFIX)))
         else:

@@ -25,12 +25,14 @@ from conformance.reference_fixtures import (
     placeholder_digest,
     recipe_of,
 )
+from conformance.reference_shared import replay_of, step_records
 from conformance.semantics import COMMITTED
 from conformance.vectors import Genesis, VectorCall
 from reference.chaincode import protocol_code
 from reference.chaincode.codes import MarketCode
 from reference.chaincode.evidence import delivery_receipt, misuse_statement
 from reference.chaincode.records import DatasetRecord, JobRecord
+from reference.chaincode.shared_disputes import MAX_SHARED_STEPS, record_digest
 from reference.chaincode.rules import load_params_document
 from reference.clients.crypto import (
     EncryptedDataset,
@@ -90,6 +92,7 @@ class Market:
         self.transcripts = Transcripts()
         self.claims = Transcripts()
         self.artefacts: dict[tuple[str, str], dict[str, Any]] = {}
+        self.step_records: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self.data_holders: set[tuple[str, str, str]] = set()
 
     # -- parties --------------------------------------------------------------------------
@@ -263,10 +266,17 @@ class Market:
         if action in ("submit_result", "dispute_result"):
             evidence, remembered = self.transcript(call)
             if action == "dispute_result":
-                extra = {"vendor": args["vendor"]}
-            else:  # vendors publish every step digest so anyone can open a silent respondent's
-                extra = {"step_digests": [digest.hex() for digest in remembered[2]]}
-            return {"job": args["job"], **extra, **evidence}, remembered
+                return {"job": args["job"], "vendor": args["vendor"], **evidence}, remembered
+            # vendors publish every step digest so anyone can open a silent respondent's, and
+            # the digests of their step records as a secret-shared job's vendors do
+            job = self.job(args["job"])
+            records = step_records(str(args["job"]), job.vendors if job else [], call.actor,
+                                   remembered[3])
+            return {"job": args["job"], "step_digests": [digest.hex() for digest in remembered[2]],
+                    "record_digests": [record_digest(record) for record in records],
+                    **evidence}, records
+        if action == "convict_shared_step":
+            return self.conviction_arguments(call), None
         if action in ("bisect_query", "bisect_answer"):
             return {"job": args["job"], **self.opening(call)}, None
         if action == "resolve_step":
@@ -277,9 +287,27 @@ class Market:
         # fund, deny_access, accept_job, confirm_inputs, complain_inputs, accept_result, timeout
         return dict(args), None
 
+    def conviction_arguments(self, call: VectorCall) -> dict[str, Any]:
+        """``convict_shared_step``: every vendor's committed records up to the step (the
+        spec counts steps from 1, the records from 0) and, for a state fault, the referee's
+        replay of the named vendor's record."""
+        args = call.args
+        step, vendor = args["step"], args["vendor"]
+        job = self.job(args["job"])
+        vendors = job.vendors if job is not None else []
+        opened = {name: self.step_records[(str(args["job"]), name)][:step]
+                  for name in vendors if (str(args["job"]), name) in self.step_records}
+        arguments = {"job": args["job"], "vendor": vendor, "check": args["check"],
+                     "step": step - 1 if step >= 1 else MAX_SHARED_STEPS, "records": opened}
+        if args["check"] == "state" and len(opened.get(vendor, [])) >= step >= 1:
+            arguments["replay"] = replay_of(opened[vendor][step - 1])
+        return arguments
+
     def remember(self, call: VectorCall, remembered: Any) -> None:
         """Off-chain bookkeeping of an accepted call."""
-        if call.action == "register_dataset":
+        if call.action == "submit_result":
+            self.step_records[(str(call.args["job"]), call.actor)] = remembered
+        elif call.action == "register_dataset":
             self.data[call.args["dataset"]] = remembered
         elif call.action == "register_model":
             self.recipes[call.args["model"]] = remembered

@@ -57,7 +57,7 @@ def sequence(member: Any) -> dict[str, Any]:
     return {"type": "array", "items": member}
 
 
-DIGEST_LABEL = {"type": "string", "pattern": "^(honest|wrong|other:[1-9][0-9]*)$"}
+DIGEST_LABEL = {"type": "string", "pattern": "^(honest|wrong|tampered|other:[1-9][0-9]*)$"}
 STATUS = {"enum": ["REQUESTED", "LICENSED", "RUNNING", "DELIVERED", "DISPUTED", "SETTLED",
                    "CANCELLED", "RESOLVED", "EXPIRED"]}
 ROLE = {"enum": ["treasury", "data_owner", "developer", "vendor"]}
@@ -105,6 +105,7 @@ ARGUMENT_VALUES: dict[str, Any] = {
     "purpose": TEXT, "steps": BIGINT, "window": BIGINT, "vendor_stake": BIGINT,
     "developer_bond": BIGINT, "owner_bond": BIGINT, "delivery_digest": BIGINT,
     "key_digest": BIGINT, "transcript": sequence(BIGINT), "vendor": TEXT, "digest": BIGINT,
+    "step": BIGINT, "check": {"enum": ["state", "sender"]},
 }
 
 

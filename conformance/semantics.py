@@ -13,7 +13,11 @@ vendor's training in one job. In that context, the digest after step ``i`` is
   this vendor and job carries the same wrong digest at step ``i`` (in the spec it is the
   honest digest plus one, :func:`spec.transcript.divergent_transcript`); re-executing step
   ``i + 1`` from it never gives a named digest;
-* ``"other:N"`` — some other digest, neither honest nor wrong; within one trace, equal
+* ``"tampered"`` — the one fixed digest of step ``i`` whose record carries no well-formed
+  sender check (a sender fault of a secret-shared step: the honest digest plus two in the
+  spec, :func:`spec.transcript.tampered_transcript`); an implementation commits, for it,
+  the honest step's record without its sender checks;
+* ``"other:N"`` — some other digest, neither honest nor wrong nor tampered; within one trace, equal
   labels at the same step of the same context are equal digests and different labels are
   different digests (``N`` counts the distinct such digests of that step, from 1).
 
@@ -43,10 +47,11 @@ from typing import Any
 
 from spec.actions import Call, start_digest
 from spec.state import JobStatus, Market
-from spec.transcript import divergent_transcript, honest_transcript
+from spec.transcript import divergent_transcript, honest_transcript, tampered_transcript
 
 HONEST = "honest"
 WRONG = "wrong"
+TAMPERED = "tampered"
 OTHER_PREFIX = "other:"
 COMMITTED = "committed"
 OTHER = "other"
@@ -62,8 +67,9 @@ def other_label(number: int) -> str:
 
 
 def is_digest_label(label: str) -> bool:
-    """True for ``honest``, ``wrong`` and ``other:N`` with N a positive whole number."""
-    if label in (HONEST, WRONG):
+    """True for ``honest``, ``wrong``, ``tampered`` and ``other:N`` with N a positive whole
+    number."""
+    if label in (HONEST, WRONG, TAMPERED):
         return True
     number = label.removeprefix(OTHER_PREFIX)
     return label.startswith(OTHER_PREFIX) and number.isdigit() and int(number) >= 1
@@ -101,6 +107,8 @@ class DigestLabeller:
                 return HONEST
             if digest == self._wrong_digest(start, step):
                 return WRONG
+            if step >= 1 and digest == tampered_transcript(start, step, 1)[step - 1]:
+                return TAMPERED
         seen = self._others.setdefault((context if start is not None else None, step), {})
         if digest not in seen:
             seen[digest] = len(seen) + 1

@@ -32,6 +32,7 @@ from conformance.semantics import (
     COMMITTED,
     HONEST,
     OTHER_PREFIX,
+    TAMPERED,
     WRONG,
     Context,
     DigestLabeller,
@@ -42,7 +43,7 @@ from spec.actions import Call
 from spec.base import FrozenMap
 from spec.machine import Step, step
 from spec.state import Market, genesis
-from spec.transcript import DIGEST_MODULUS, honest_transcript
+from spec.transcript import DIGEST_MODULUS, SENDER_OFFSET, honest_transcript
 from traces.itf import ACCEPTED
 
 # ---------------------------------------------------------------------------------------
@@ -175,6 +176,9 @@ class RealisedDigests:
             value = honest
         elif label == WRONG and position > 0:
             value = (honest + WRONG_OFFSET) % DIGEST_MODULUS
+        elif label == TAMPERED and position > 0:
+            # the spec tells a sender fault by this offset: the one digest it fixes
+            value = (honest + SENDER_OFFSET) % DIGEST_MODULUS
         else:
             number = int(label.removeprefix(OTHER_PREFIX))
             value = (honest + WRONG_OFFSET + OTHER_STRIDE * number) % DIGEST_MODULUS
@@ -189,6 +193,8 @@ class RealisedDigests:
             return HONEST
         if honest is not None and position > 0 and digest == (honest + WRONG_OFFSET) % DIGEST_MODULUS:
             return WRONG
+        if honest is not None and position > 0 and digest == (honest + SENDER_OFFSET) % DIGEST_MODULUS:
+            return TAMPERED
         key = (context if honest is not None else None, position, digest)
         return self.others.get(key, f"unrealised:{digest}")
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
-from spec.actions import CATALOGUE, ENVIRONMENT, Call, call, start_digest
+from spec.actions import CATALOGUE, ENVIRONMENT, Call, call, public_fault, start_digest
 from spec.rejections import Rejection
 from spec.world import Instance, request_call
 from spec.state import TREASURY, Market, Role
@@ -135,6 +135,14 @@ def job_calls(market: Market, instance: Instance, action: str) -> Iterator[Call]
                     else:
                         yield call(action, job.developer, job=ident, vendor=vendor,
                                    transcript=transcript)
+        elif action == "convict_shared_step":
+            # Every vendor at the first step, and the fault the public checks show, if any.
+            found = public_fault(market, job) if job.model in market.models else None
+            for vendor in job.vendors:
+                yield call(action, job.developer, job=ident, vendor=vendor, step=1, check="sender")
+            if found is not None and found[2] is not None:
+                yield call(action, job.developer, job=ident, vendor=found[2], step=found[0],
+                           check=found[1])
         elif action in ("accept_result", "resolve_step", "timeout"):
             yield call(action, job.developer, job=ident)
         elif action in ("bisect_query", "bisect_answer"):

@@ -25,7 +25,10 @@ records with ``submit_result``, the developer accepts and alone opens the result
 ``job-shared-lazy``, a short ledger job on data1 with a vendor that keeps its shares
 instead of updating them: the public check names it, the referee re-executes that one
 vendor's step from its view, and ``convict_shared_step`` convicts it on the ledger from
-the committed step records (RESOLVED:WRONG_COMPUTATION).
+the committed step records (RESOLVED:WRONG_COMPUTATION); and ``job-shared-tamper``, a short
+job on data2 in which vendor2 sends vendor1 inconsistent resharing messages in step 1: the
+sender checks it committed name it, and ``convict_shared_step`` convicts it with nothing
+opened (RESOLVED:WRONG_COMPUTATION).
 
 Then: every balance, the token-conservation check, ``verify_ledger`` on every peer, and
 the independent evidence checker over the block store.
@@ -86,6 +89,8 @@ SHARED_EPOCHS = 2  # 28 steps of 32 rows: the secret-shared demo training stays 
 SHARED_LAZY_MODEL = "model-shared-lazy"
 SHARED_LAZY_BATCH = 96  # data1 alone in batches of 96 rows: a short job (2 steps)
 SHARED_LAZY_FROM = 1
+SHARED_TAMPER = {"tamper_at": 1, "peer": 0, "message": 0}
+"""job-shared-tamper: vendor2 adds 2**40 to every array it sends vendor1 in step 1."""
 
 GatewayFactory = Callable[[str, str, str], "NetworkGateway | MemoryGateway"]
 
@@ -399,13 +404,15 @@ def convict_on_ledger(cast: Cast, job_id: str, shared: SharedJob) -> None:
     record its re-execution of the named vendor's view gave."""
     [judgement] = shared.judgements
     step, convicted = judgement["step"], judgement["convicted"]
-    if convicted is None or judgement["replayed"] is None:
+    if convicted is None or (judgement["kind"] == "state" and judgement["replayed"] is None):
         raise RuntimeError(f"the referee convicted nobody in {job_id}: {judgement['reason']}")
     records = {name: [record.to_json_value() for record in shared.training.records[index][:step + 1]]
                for index, name in enumerate(shared.vendors)}
-    must(cast.developer.gateway.submit("convict_shared_step", {
-        "job": job_id, "step": step, "vendor": convicted, "records": records,
-        "replay": judgement["replayed"]}))
+    arguments: dict[str, Any] = {"job": job_id, "step": step, "vendor": convicted,
+                                 "check": judgement["kind"], "records": records}
+    if judgement["kind"] == "state":
+        arguments["replay"] = judgement["replayed"]
+    must(cast.developer.gateway.submit("convict_shared_step", arguments))
 
 
 def run_shared_phase(cast: Cast, clock: MarketClock, parts: list[PreparedDataset],
@@ -450,6 +457,19 @@ def run_shared_phase(cast: Cast, clock: MarketClock, parts: list[PreparedDataset
                               open_model=False)
         submit_shared_results(cast, clock, lazy_id, lazy)
         convict_on_ledger(cast, lazy_id, lazy)
+        tamper_id = "job-shared-tamper"
+        tamper_datasets = {"data2": datasets["data2"]}
+        tamper_recipe = open_shared_job(cast, clock, tamper_id, SHARED_LAZY_MODEL,
+                                        list(tamper_datasets), names)
+        say(f"{tamper_id}: data2 on shares, {tamper_recipe.total_steps(parts[1].train_row_count)} "
+            "steps; in step 1 vendor2 sends vendor1 sub-shares off the polynomial of the ones "
+            "it sends the others; its own committed sender checks name it, and "
+            "convict_shared_step convicts it on the ledger with nothing opened")
+        tamper = run_shared_job(tamper_id, tamper_recipe, tamper_datasets, developer.name, keys,
+                                Path(workdir) / tamper_id, threshold=SHARED_THRESHOLD,
+                                behaviours={"vendor2": dict(SHARED_TAMPER)}, open_model=False)
+        submit_shared_results(cast, clock, tamper_id, tamper)
+        convict_on_ledger(cast, tamper_id, tamper)
     run = shared.training
     figures = shared_accuracy(shared, recipe, training_set, run.steps)
     training = {"mode": "secret-shared", "library": "mpyc", "vendors": len(keys),
@@ -460,9 +480,9 @@ def run_shared_phase(cast: Cast, clock: MarketClock, parts: list[PreparedDataset
                 "bytes_per_party_per_step": round(sum(run.bytes_sent.values())
                                                   / len(run.bytes_sent) / run.steps),
                 "max_weight_difference": round(figures["max_weight_difference"], 6)}
-    privacy = privacy_summary([shared, lazy])
+    privacy = privacy_summary([shared, lazy, tamper])
     runs = [JobRun(ident, developer.job(ident), model_received=developer.job(ident).model_delivered)
-            for ident in (job_id, lazy_id)]
+            for ident in (job_id, lazy_id, tamper_id)]
     return training, privacy, runs
 
 
@@ -477,7 +497,8 @@ def commitment_arguments(job_id: str, records: list[Any]) -> dict[str, Any]:
     return {"job": job_id, "transcript_root": merkle_root(digests).hex(), "steps": len(digests),
             "final_digest": digests[-1].hex(),
             "final_proof": inclusion_proof(digests, len(digests) - 1).to_json_value(),
-            "step_digests": [digest.hex() for digest in digests]}
+            "step_digests": [digest.hex() for digest in digests],
+            "record_digests": [digest.hex() for digest in digests]}
 
 
 def privacy_summary(jobs: list[SharedJob]) -> dict[str, Any]:

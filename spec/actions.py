@@ -30,6 +30,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from spec.base import Amount, FrozenMap, total
+from spec.knowledge import THRESHOLD
 from spec.params import Requirement, answer_costs, stake_requirements
 from spec.rejections import Rejection
 from spec.state import (
@@ -52,7 +53,7 @@ from spec.state import (
     is_terminal,
     misuse_artefact,
 )
-from spec.transcript import digest_at, initial_digest, step_digest
+from spec.transcript import DIGEST_MODULUS, SENDER_OFFSET, digest_at, initial_digest, step_digest
 
 # How this file is written. Each action is one block: its guard (early exits, in the order
 # of the codes its declaration lists), its requirements, and its effect, which carries the
@@ -793,7 +794,10 @@ def effect_accept_result(market: Market, call: Call) -> Market:
     return end_after_delivery(market, market.jobs[call["job"]])
 
 
-def guard_dispute_result(market: Market, call: Call) -> Rejection | None:
+def guard_charge(market: Market, call: Call) -> Rejection | None:
+    """The checks a developer's charge against one vendor of a delivered job opens with, in
+    order (``dispute_result`` and ``convict_shared_step``): a developer move in DELIVERED, on
+    time, against a vendor of the job not yet convicted."""
     rejection, job = guard_party_move(market, call, Role.DEVELOPER, JobStatus.DELIVERED)
     if rejection or job is None:
         return rejection
@@ -803,6 +807,18 @@ def guard_dispute_result(market: Market, call: Call) -> Rejection | None:
         return R.VENDOR_NOT_IN_JOB
     if call["vendor"] in job.convicted_vendors:
         return R.ALREADY_CONVICTED
+    return None
+
+
+CHARGE = DEVELOPER_MOVE + (R.DEADLINE_PASSED, R.VENDOR_NOT_IN_JOB, R.ALREADY_CONVICTED)
+"""The checks of :func:`guard_charge`."""
+
+
+def guard_dispute_result(market: Market, call: Call) -> Rejection | None:
+    rejection = guard_charge(market, call)
+    if rejection:
+        return rejection
+    job = market.jobs[call["job"]]
     if len(call["transcript"]) != job.steps:
         return R.INVALID_TRANSCRIPT
     if call["transcript"][-1] == job.results[call["vendor"]][-1]:
@@ -812,9 +828,7 @@ def guard_dispute_result(market: Market, call: Call) -> Rejection | None:
 
 @action(actor=Role.DEVELOPER.value, params=("job", "vendor", "transcript"),
                                             chapter=DEVELOPER_MOVES,
-        rejections=DEVELOPER_MOVE + (R.DEADLINE_PASSED, R.VENDOR_NOT_IN_JOB,
-                                     R.ALREADY_CONVICTED, R.INVALID_TRANSCRIPT,
-                                     R.NO_DISAGREEMENT),
+        rejections=CHARGE + (R.INVALID_TRANSCRIPT, R.NO_DISAGREEMENT),
         guard=guard_dispute_result)
 def effect_dispute_result(market: Market, call: Call) -> Market:
     """DISPUTED: opens the bisection game over [0, T] against one vendor not convicted
@@ -825,6 +839,72 @@ def effect_dispute_result(market: Market, call: Call) -> Market:
     job = replace(job, status=JobStatus.DISPUTED, disputes=job.disputes + (dispute,),
                   deadline=market.now + job.window)
     return store(market, job)
+
+
+def public_fault(market: Market, job: Job) -> tuple[int, str, str | None] | None:
+    """The first fault the public checks over the committed step digests show, as
+    ``(step, kind, vendor named)``, or None when the records are consistent or some vendor
+    committed none (the checks need every vendor's records).
+
+    A vendor's digest at step ``k`` stands for its step record; the record is off when the
+    digest is not the step function of its own digest at ``k - 1``: by one for a state
+    fault (its post-step shares), by :data:`SENDER_OFFSET` for a sender fault (a record
+    without a well-formed sender check). At the first step where some record is off, the
+    sender checks come first: the first vendor of the job whose own record is a sender
+    fault is named, in a job of any size. Otherwise the state check names the one vendor
+    off the others' polynomial, in a job of at least 3t + 1 vendors only (with fewer, the
+    fault shows but names nobody).
+    """
+    if len(job.results) < len(job.vendors):
+        return None
+    for step in range(1, job.steps + 1):
+        off: dict[str, str] = {}
+        for vendor in job.vendors:
+            transcript = job.results[vendor]
+            previous = digest_at(start_digest(market, job, vendor), transcript, step - 1)
+            gap = (transcript[step - 1] - step_digest(previous, step)) % DIGEST_MODULUS
+            if gap:
+                off[vendor] = "sender" if gap == SENDER_OFFSET else "state"
+        senders = [vendor for vendor, kind in off.items() if kind == "sender"]
+        if senders:
+            return step, "sender", senders[0]
+        if off:
+            named = len(off) == 1 and len(job.vendors) >= 3 * THRESHOLD + 1
+            return step, "state", next(iter(off)) if named else None
+    return None
+
+
+def guard_convict_shared_step(market: Market, call: Call) -> Rejection | None:
+    rejection = guard_charge(market, call)
+    if rejection:
+        return rejection
+    found = public_fault(market, market.jobs[call["job"]])
+    return None if found == (call["step"], call["check"], call["vendor"]) else R.NO_PUBLIC_FAULT
+
+
+@action(actor=Role.DEVELOPER.value, params=("job", "vendor", "step", "check"),
+        chapter=DEVELOPER_MOVES,
+        rejections=CHARGE + (R.NO_PUBLIC_FAULT,),
+        guard=guard_convict_shared_step)
+def effect_convict_shared_step(market: Market, call: Call) -> Market:
+    """RESOLVED: the vendor the public checks name as the first fault is convicted from the
+    committed step records, without a bisection; the job ends as after ``resolve_step``.
+
+    ``check`` is the kind of the fault: ``"sender"`` — the vendor's own record carries no
+    well-formed sender check, nothing is opened; ``"state"`` — its state check point is the
+    odd one out, and the referee (the developer) re-executes its step from its view, which
+    opens that one view (decision 0031: the conviction ends the job, so a job opens at most
+    one view). The vendor forfeits fee and stake to the developer, which receives no model.
+    """
+    job = market.jobs[call["job"]]
+    vendor, step = call["vendor"], call["step"]
+    evidence: tuple[tuple[str, object], ...] = (
+        ("respondent", vendor), ("step", step), ("check", call["check"]),
+        ("respondent_digest", job.results[vendor][step - 1]))
+    if call["check"] == "state":
+        pre_state = digest_at(start_digest(market, job, vendor), job.results[vendor], step - 1)
+        evidence = evidence + (("pre_state", pre_state),)
+    return end_after_delivery(market, job, (Verdict(vendor, Offence.WRONG_COMPUTATION, evidence),))
 
 
 # ---------------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from spec.actions import ENVIRONMENT, Call, call
 from spec.machine import step
 from spec.rejections import Rejection
 from spec.state import TREASURY, Market, Role, genesis
-from spec.transcript import divergent_transcript, honest_transcript, initial_digest
+from spec.transcript import divergent_transcript, honest_transcript, initial_digest, tampered_transcript
 from spec.world import (
     PURPOSE,
     Instance,
@@ -365,6 +365,26 @@ def examples() -> tuple[Example, ...]:
     silent = CONFIRMED.then(submit("vendor2", lazy("vendor2")), TICK, TICK,
                             call("timeout", "owner1", job="job1"))
     add("dispute: a vendor already convicted", silent, DISPUTE, R.ALREADY_CONVICTED)
+    # convict_shared_step
+    tampered = CONFIRMED.then(submit("vendor1", tampered_transcript(start("vendor1"), WORLD.steps, 2)),
+                              submit("vendor2", honest("vendor2")))
+    convict = call("convict_shared_step", "dev1", job="job1", vendor="vendor1", step=2,
+                   check="sender")
+    add("the developer convicts a vendor its own step record names", tampered, convict)
+    add("convict: unknown signer", tampered, replace(convict, actor="mallory"), R.UNKNOWN_ACTOR)
+    add("convict: an owner convicts", tampered, replace(convict, actor="owner1"), R.WRONG_ROLE)
+    add("convict: unknown job", tampered,
+        Call("convict_shared_step", "dev1", convict.args.with_item("job", "job9")), R.UNKNOWN_JOB)
+    add("convict: before delivery", CONFIRMED, convict, R.WRONG_STATUS)
+    add("convict: another developer", tampered, replace(convict, actor="dev2"), R.NOT_JOB_PARTY)
+    add("convict: after the deadline", tampered.then(TICK, TICK), convict, R.DEADLINE_PASSED)
+    add("convict: a vendor not in the job", tampered,
+        Call("convict_shared_step", "dev1", convict.args.with_item("vendor", "vendor3")),
+        R.VENDOR_NOT_IN_JOB)
+    add("convict: a vendor already convicted", silent, convict, R.ALREADY_CONVICTED)
+    add("convict: a lazy vendor of a two-vendor job is not named by the state check",
+        DELIVERED_LAZY, call("convict_shared_step", "dev1", job="job1", vendor="vendor1", step=3,
+                             check="state"), R.NO_PUBLIC_FAULT)
     add("after a conviction by re-execution the job is over: no second dispute",
         NARROWED.then(move), call("dispute_result", "dev1", job="job1", vendor="vendor2",
                                   transcript=lazy("vendor2", 1)), R.WRONG_STATUS)

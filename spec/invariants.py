@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from spec.actions import silent_vendors, start_digest
+from spec.actions import public_fault, silent_vendors, start_digest
 from spec.base import total
 from spec.state import Job, JobStatus, Market, Offence, Turn, is_terminal, misuse_artefact
 from spec.transcript import digest_at, step_digest
@@ -124,6 +124,10 @@ def verdict_is_justified(market: Market, job: Job, convicted: str, offence: Offe
         elif defective or convicted not in job.vendors or convicted != facts["complainant"]:
             return "delivery digest differs from the commitment, or the wrong vendor"
         return None
+    if offence == Offence.WRONG_COMPUTATION and "check" in facts:  # convict_shared_step
+        found = public_fault(market, job)
+        return None if found == (facts["step"], facts["check"], convicted) else \
+            "the public checks do not name the convicted vendor at the cited step"
     if offence in (Offence.WRONG_COMPUTATION, Offence.FALSE_DISPUTE):
         dispute = dispute_against(job, facts.get("respondent"))
         if dispute is None or dispute.turn != Turn.RESOLVE or facts["step"] != dispute.high:

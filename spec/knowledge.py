@@ -18,6 +18,10 @@ each party holds after the actions that brought it there:
   the referee, the job's developer, holds the respondent's *view* of that step: share ``i``
   of every sharing of the job (the resolution ends the job, so there is at most one per
   job: decision 0031);
+* a secret-shared conviction (``convict_shared_step``) of a state fault — the referee
+  re-executes the named vendor's step, so its evidence names a ``pre_state`` and the rule
+  above applies (the conviction ends the job: one view per job); a sender fault is
+  convicted from the vendor's own committed record and opens nothing;
 * delivery of the model (``model_holders``) — the developer holds every vendor's final
   share of the model;
 * the public holds digests and masked check values only: no share.

@@ -113,5 +113,8 @@ class Rejection(str, Enum):
     """A bisection move after the disagreement was narrowed to one step."""
     BISECTION_UNFINISHED = "BISECTION_UNFINISHED"
     """``resolve_step`` before the disagreement is narrowed to one step."""
+    NO_PUBLIC_FAULT = "NO_PUBLIC_FAULT"
+    """``convict_shared_step`` naming a vendor, step or kind of fault that the public checks
+    over the committed step digests do not show as the job's first fault."""
     EVIDENCE_MISSING = "EVIDENCE_MISSING"
     """``report_misuse`` without an authentic misuse artefact of that vendor and job."""

@@ -51,6 +51,21 @@ def divergent_transcript(start: int, steps: int, first_wrong_step: int) -> tuple
     )
 
 
+def tampered_transcript(start: int, steps: int, tampered_step: int) -> tuple[int, ...]:
+    """The transcript of a vendor whose step record at ``tampered_step`` carries no
+    well-formed sender check (a sender fault): off by two from that step on, where a lazy
+    vendor's (a state fault) is off by one."""
+    honest = honest_transcript(start, steps)
+    return tuple(
+        digest if step < tampered_step else (digest + 2) % DIGEST_MODULUS
+        for step, digest in enumerate(honest, start=1)
+    )
+
+
+SENDER_OFFSET = 2
+"""How far a sender fault's record digest is off the step function (a state fault's: 1)."""
+
+
 def digest_at(start: int, transcript: Sequence[int], index: int) -> int:
     """The digest after step ``index`` of a transcript (index 0 is the agreed start)."""
     return start if index == 0 else transcript[index - 1]

@@ -19,6 +19,7 @@ EXPECTED = {
     "job-complaint": ("RESOLVED:FALSE_COMPLAINT", [("vendor2", "FALSE_COMPLAINT")], False),
     "job-shared": ("SETTLED", [], True),
     "job-shared-lazy": ("RESOLVED:WRONG_COMPUTATION", [("vendor4", "WRONG_COMPUTATION")], False),
+    "job-shared-tamper": ("RESOLVED:WRONG_COMPUTATION", [("vendor2", "WRONG_COMPUTATION")], False),
 }
 """Per job: its outcome, its verdicts ``(convicted, offence)`` and whether the developer
 received the model."""
@@ -56,7 +57,7 @@ def run(args) -> int:
         abs(training["accuracy"] - training["plaintext_accuracy"]) <= 0.005
         and privacy["max_views_opened_per_sharing"] <= training["threshold"]
         and not privacy["leaks"]
-        and [dispute["convicted"] for dispute in privacy["disputes"]] == ["vendor4"])
+        and [dispute["convicted"] for dispute in privacy["disputes"]] == ["vendor4", "vendor2"])
     attacks_refused = bool(result.attacks) and all(
         attack["outcome"] in ("refused", "detected") for attack in result.attacks)
     success = (outcomes_as_expected and shared_as_expected and result.tokens_conserved

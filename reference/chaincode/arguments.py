@@ -250,6 +250,12 @@ class Arguments:
                 raise malformed(f"{name}[{position}]", "must be 64 lowercase hex characters")
         return list(value)
 
+    def optional_digest_list(self, name: str, max_length: int) -> list[str] | None:
+        """:meth:`digest_list`, or None when the field is absent."""
+        if self._get(name, optional=True) is None:
+            return None
+        return self.digest_list(name, max_length)
+
     def hex_map(self, name: str) -> dict[str, bytes]:
         """An object from identifiers to hex-encoded byte strings (signatures)."""
         value = self._get(name)

@@ -67,6 +67,7 @@ class MarketCode(str, Enum):
     BISECTION_FINISHED = "MKT_BISECTION_FINISHED"
     BISECTION_UNFINISHED = "MKT_BISECTION_UNFINISHED"
     EVIDENCE_MISSING = "MKT_EVIDENCE_MISSING"
+    NO_PUBLIC_FAULT = "MKT_NO_PUBLIC_FAULT"
 
     # --- codes with no protocol counterpart -------------------------------------------
     MALFORMED_ARGS = "MKT_MALFORMED_ARGS"
@@ -99,7 +100,9 @@ REFERENCE_ONLY_CODES: dict[MarketCode, str] = {
     MarketCode.BAD_STEP_EVIDENCE:
         "resolve_step whose openings do not match the commitments: recipe vs. model "
         "commitment, pre-state vs. the agreed digest, batch rows vs. the datasets' row "
-        "roots and the recipe's batch schedule",
+        "roots and the recipe's batch schedule; convict_shared_step whose opened step "
+        "records are not the committed ones or whose referee's replay does not start from "
+        "the committed pre-step shares or does not contradict the committed step",
     MarketCode.MISUSE_VALUE_INDIVISIBLE:
         "register_dataset with a misuse value W for which W / q (q: the market's audit "
         "probability) is not a whole number of tokens: a misuse conviction pays the owner "

@@ -305,19 +305,26 @@ class TranscriptRecord:
     vendor: str
     transcript_root: str
     step_digests: list[str]
+    record_digests: list[str] | None = None
+    """A secret-shared job's vendor also commits the digest of its record of every step
+    (``convict_shared_step`` opens them); None when it committed none."""
 
     def digest_after(self, position: int) -> str:
         """The committed digest of the state after ``position`` steps (1-based)."""
         return self.step_digests[position - 1]
 
     def to_json_value(self) -> dict[str, Any]:
-        return {"job": self.job, "vendor": self.vendor, "transcript_root": self.transcript_root,
-                "step_digests": self.step_digests}
+        value = {"job": self.job, "vendor": self.vendor, "transcript_root": self.transcript_root,
+                 "step_digests": self.step_digests}
+        if self.record_digests is not None:
+            value["record_digests"] = self.record_digests
+        return value
 
     @classmethod
     def from_json_value(cls, value: dict[str, Any]) -> TranscriptRecord:
+        records = value.get("record_digests")
         return cls(value["job"], value["vendor"], value["transcript_root"],
-                   list(value["step_digests"]))
+                   list(value["step_digests"]), None if records is None else list(records))
 
 
 @dataclass

@@ -5,7 +5,7 @@ the parsed stake rules and regions recorded at genesis."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from reference.chaincode.call import Call, encode
 from reference.chaincode.codes import MarketCode, Rejected
@@ -16,12 +16,33 @@ from reference.chaincode.records import (
     IDENTIFIER,
     IdentityRecord,
     JobRecord,
+    Status,
 )
 from reference.chaincode.regions import StakeRegions, regions_from_json_value
 from reference.chaincode.rules import (
     StakeRules,
     rules_from_json_value,
 )
+
+
+class DeveloperChecks(Protocol):
+    """The two checks :func:`disputable_vendor` builds on (a contract, or a test's host)."""
+
+    def developer_move(self, call: Any, job_id: str, status: str) -> JobRecord: ...
+    def require_on_time(self, call: Any, job: JobRecord) -> None: ...
+
+
+def disputable_vendor(host: DeveloperChecks, call: Any, job_id: str, vendor: str) -> JobRecord:
+    """The checks a developer's charge against one vendor of a delivered job opens with, in
+    order — ``dispute_result`` and ``convict_shared_step`` alike: a developer move in
+    DELIVERED, on time, a vendor of the job, not yet convicted."""
+    job = host.developer_move(call, job_id, Status.DELIVERED)
+    host.require_on_time(call, job)
+    if vendor not in job.vendors:
+        raise Rejected(MarketCode.VENDOR_NOT_IN_JOB, f"{vendor} is not a vendor of {job_id}")
+    if vendor in job.convicted_vendors:
+        raise Rejected(MarketCode.ALREADY_CONVICTED, f"{vendor} is already convicted in {job_id}")
+    return job
 
 
 class SharedChecks:

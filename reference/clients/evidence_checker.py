@@ -14,9 +14,10 @@ evidence on the ledger, with its own code:
   dataset's row root and the recipe's batch schedule, and the one training step executed
   again with :func:`reference.training.step.step`;
 * ``convict_shared_step`` — a secret-shared job's opened step records against the step
-  digests each vendor published, the public checks over them (the first fault must be the
-  named vendor's state check point, off the others' polynomial), and the referee's replay
-  against the committed pre- and post-step digests;
+  digests each vendor published, the public checks over them (the first fault must name
+  the vendor: its own sent values off every degree-t polynomial, or its state check point
+  off the others' polynomial), and for a state fault the referee's replay against the
+  committed pre- and post-step digests (:mod:`.shared_verdicts`);
 * ``report_misuse`` — the vendor's signature on a statement of use outside the licence;
 * ``timeout`` — the block's trusted time (and the signed timestamp) against the recorded
   deadline, and who had to act.
@@ -55,9 +56,7 @@ import numpy as np
 
 from reference.clients.crypto import (
     DeliveryReceipt,
-    canonical_json,
     decode_verifying_key,
-    sha256_hex,
     verify_canonical,
     verify_receipt,
 )
@@ -65,8 +64,7 @@ from reference.clients.ledger_reader import LedgerTransaction, read_transactions
 from reference.training.dataset import Batch
 from reference.training.merkle import MerkleProof, merkle_root, verify_inclusion
 from reference.training.recipe import ModelRecipe
-from reference.training.shared.accountability import public_audit
-from reference.training.shared.program import StepRecord
+from reference.clients.shared_verdicts import recompute_shared_step
 from reference.training.step import TrainingState, initial_state, public_step_values, step
 from reference.training.transcript import verify_step_digest
 
@@ -180,6 +178,7 @@ class EvidenceChecker:
         self.state: dict[str, Any] = {}
         self.results: dict[tuple[str, str], tuple[str, str]] = {}  # (job, vendor) -> (root, final)
         self.published: dict[tuple[str, str], list[str]] = {}  # (job, vendor) -> step digests
+        self.records: dict[tuple[str, str], list[str]] = {}  # (job, vendor) -> record digests
         self.disputes: dict[str, _FollowedDispute] = {}
         self.report = EvidenceReport()
 
@@ -268,6 +267,8 @@ class EvidenceChecker:
                                             "transcript's leaves")
             self.results[(job, actor)] = (args["transcript_root"], args["final_digest"])
             self.published[(job, actor)] = published
+            if args.get("record_digests") is not None:
+                self.records[(job, actor)] = list(args["record_digests"])
         elif function == "dispute_result":
             if not _opens(args["transcript_root"], steps, steps, args["final_digest"],
                           args["final_proof"]):
@@ -324,35 +325,8 @@ class EvidenceChecker:
         if function == "report_misuse":
             return self.recompute_misuse(args, job, notes)
         if function == "convict_shared_step":
-            return self.recompute_shared_step(args, job, notes)
+            return recompute_shared_step(args, job, self.records, notes)
         return self.recompute_timeout(transaction, job, notes)
-
-    def recompute_shared_step(self, args: dict[str, Any], job: dict[str, Any],
-                              notes: list[str]) -> list[tuple[str, str]]:
-        """A secret-shared step: the opened records against each vendor's published step
-        digests, the public checks over them (the first fault must be the named vendor's
-        state check), and the referee's replay against the committed pre- and post-state."""
-        step, vendor = args["step"], args["vendor"]
-        records: dict[int, list[StepRecord]] = {}
-        for index, name in enumerate(job["vendors"]):
-            opened = args["records"].get(name, [])
-            published = self.published.get((job["job"], name), [])
-            if len(opened) != step + 1 or any(
-                    sha256_hex(canonical_json(value)) != published[k] for k, value in enumerate(opened)):
-                notes.append(f"{name}'s opened records are not the step digests it published")
-                return []
-            records[index] = [StepRecord.from_json_value(value) for value in opened]
-        finding = public_audit(records, None, 1)
-        suspect = job["vendors"].index(vendor) if vendor in job["vendors"] else None
-        if suspect is None or finding is None or (finding.step, finding.kind, finding.suspect) != (step, "state", suspect):
-            notes.append(f"the public checks do not name {vendor}'s state at step {step}: {finding}")
-            return []
-        committed, replay = records[suspect][step], StepRecord.from_json_value(args["replay"])
-        if (replay.pre, replay.key_digest) != (committed.pre, committed.key_digest) or (
-                replay.post, replay.check_value) == (committed.post, committed.check_value):
-            notes.append("the referee's replay does not contradict the committed step")
-            return []
-        return [(vendor, "WRONG_COMPUTATION")]
 
     def identity_key(self, name: str):
         return decode_verifying_key(bytes.fromhex(self.state[f"identity/{name}"]["public_key"]))

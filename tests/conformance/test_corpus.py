@@ -9,7 +9,14 @@ import pytest
 
 from conformance.conform import MANIFEST, CorpusError, load_corpus
 from conformance.corpus import stale_files
-from conformance.coverage import ENDINGS, EXCLUSIONS, JOB_EDGES, CoverageReport, action_outcomes
+from conformance.coverage import (
+    EDGES_THE_MODEL_CHECKER_MISSES,
+    ENDINGS,
+    EXCLUSIONS,
+    JOB_EDGES,
+    CoverageReport,
+    action_outcomes,
+)
 from conformance.generate import build_corpus
 from conformance.schema import vector_validator
 from conformance.vectors import read_vector_text, vector_text
@@ -100,7 +107,8 @@ def test_every_action_outcome_of_the_catalogue_is_in_the_table():
 
 def test_the_edge_table_is_what_the_model_checker_reaches():
     """Every edge the model checker reaches on a small world (one job, two datasets, two
-    vendors, two training steps) is in the table, and every edge of the table is reached."""
+    vendors, two training steps) is in the table, and every edge of the table is reached
+    but those listed, with the reason, as beyond the model checker's instances."""
     from proofs.explore import explore
     from spec.world import make_instance
 
@@ -114,4 +122,4 @@ def test_the_edge_table_is_what_the_model_checker_reaches():
             if job in after.jobs:
                 status = before.jobs[job].status.value if job in before.jobs else "-"
                 reached.add((status, made.action, after.jobs[job].status.value))
-    assert reached == set(JOB_EDGES)
+    assert reached == set(JOB_EDGES) - set(EDGES_THE_MODEL_CHECKER_MISSES)

@@ -24,8 +24,8 @@ from reference.clients.datasets import split_into_parts
 from reference.ledger import FakeClock, Network, verify_ledger
 from reference.training import make_recipe, prepare_breast_cancer
 
-DEMO_BALANCES = {"dev1": 1922, "owner1": 900, "owner2": 700, "treasury": 156,
-                 "vendor1": 1660, "vendor2": 1364, "vendor3": 1042, "vendor4": 1056}
+DEMO_BALANCES = {"dev1": 2186, "owner1": 900, "owner2": 800, "treasury": 156,
+                 "vendor1": 1700, "vendor2": 880, "vendor3": 1082, "vendor4": 1096}
 """Funding (owners 400, developer 2000, vendors 1500 each) moved by the five jobs:
 honest — owners +100 each, vendors 1 and 2 +40, developer -280; lazy (vendor3 convicted
 by resolve_step, which ends the job) — owners +100 each, vendor1 +40, vendor3 loses its
@@ -33,7 +33,9 @@ stake 538, developer +298 (bond, vendor3's fee and stake, less what it paid); fa
 complaint — owner1 +100 from vendor2's stake of 256, the rest (156) to the treasury;
 secret-shared (four vendors) — owners +100 each, every vendor +40, developer -360;
 secret-shared lazy (data1, vendor4 convicted by convict_shared_step) — owner1 +100,
-vendors 1-3 +40, vendor4 loses its stake 484, developer +264."""
+vendors 1-3 +40, vendor4 loses its stake 484, developer +264; secret-shared tamper (data2,
+vendor2 convicted by its own committed sender checks) — owner2 +100, vendors 1, 3 and 4
++40, vendor2 loses its stake 484, developer +264."""
 
 
 def written(transaction: LedgerTransaction, key: str) -> Any:
@@ -74,11 +76,14 @@ def test_demo_outcomes(demo) -> None:
         {"id": "job-shared-lazy", "outcome": "RESOLVED:WRONG_COMPUTATION", "status": "RESOLVED",
          "convicted": ["vendor4"], "offences": ["WRONG_COMPUTATION"], "disputes": 0,
          "model_delivered": False},
+        {"id": "job-shared-tamper", "outcome": "RESOLVED:WRONG_COMPUTATION", "status": "RESOLVED",
+         "convicted": ["vendor2"], "offences": ["WRONG_COMPUTATION"], "disputes": 0,
+         "model_delivered": False},
     ]
     assert summary["outcomes_as_expected"] is True
     assert list(summary)[-3:] == ["jobs", "tokens_conserved", "ledger_verified"]
     assert summary["tokens_conserved"] is True and summary["ledger_verified"] is True
-    assert summary["evidence_checker"]["ok"] and summary["evidence_checker"]["verdicts_checked"] == 3
+    assert summary["evidence_checker"]["ok"] and summary["evidence_checker"]["verdicts_checked"] == 4
     assert summary["balances"] == DEMO_BALANCES
     assert sum(DEMO_BALANCES.values()) == summary["minted"] == 8800
 
@@ -108,13 +113,48 @@ def test_demo_trains_on_shares_and_reports_what_each_party_holds(demo) -> None:
     assert training["accuracy"] > 0.95 and training["steps"] == 28
     assert privacy["leaks"] == []
     assert privacy["max_views_opened_per_sharing"] <= training["threshold"]
-    assert [(d["job"], d["convicted"]) for d in privacy["disputes"]] == [
-        ("job-shared-lazy", "vendor4")]
-    assert privacy["scope"] == ["job-shared", "job-shared-lazy"]
+    assert [(d["job"], d["kind"], d["convicted"]) for d in privacy["disputes"]] == [
+        ("job-shared-lazy", "state", "vendor4"), ("job-shared-tamper", "sender", "vendor2")]
+    assert privacy["disputes"][1]["opened"] == []  # its own commitments convict it
+    assert privacy["scope"] == ["job-shared", "job-shared-lazy", "job-shared-tamper"]
     assert [item["job"] for item in privacy["plaintext_jobs"]] == [
         "job-honest", "job-lazy", "job-complaint"]
     assert all(item["why"] for item in privacy["plaintext_jobs"])
     assert demo[1]["secret_shared_as_expected"] is True
+
+
+def test_the_inconsistent_sender_is_convicted_on_the_ledger_from_its_commitments(demo) -> None:
+    """job-shared-tamper's convict_shared_step: no replay, no share on the ledger; the
+    checker recomputes vendor2 from the committed sender checks; a verdict moved to the
+    honest recipient (vendor1) or records whose sender checks are forged disagree."""
+    directory, _ = demo
+    transactions = list(read_transactions(directory, CHAINCODE_NAME))
+    index = next(position for position, tx in enumerate(transactions)
+                 if tx.function == "convict_shared_step"
+                 and json.loads(tx.args[0])["job"] == "job-shared-tamper")
+    verdict_tx = transactions[index]
+    args = json.loads(verdict_tx.args[0])
+    assert "replay" not in args and args["vendor"] == "vendor2" and args["step"] == 1
+    opened = args["records"]["vendor2"][1]
+    assert set(opened) == {"step", "key_digest", "pre", "post", "sent", "received",
+                           "check_value", "checks"}
+    job = written(verdict_tx, "job/job-shared-tamper")
+    [verdict] = job["verdicts"]
+    assert (verdict["convicted"], verdict["evidence"]["check"]) == ("vendor2", "sender")
+    report = EvidenceChecker().run(transactions[:index + 1])
+    assert all(check.agrees for check in report.checks)
+    job["verdicts"][0]["convicted"] = "vendor1"
+    tampered = replace(verdict_tx, writes={**verdict_tx.writes,
+                                           "job/job-shared-tamper": json.dumps(job).encode()})
+    report = EvidenceChecker().run(transactions[:index] + [tampered])
+    (disagreement,) = [check for check in report.checks if not check.agrees]
+    assert disagreement.recorded == [("vendor1", "WRONG_COMPUTATION")]
+    assert disagreement.recomputed == [("vendor2", "WRONG_COMPUTATION")]
+    args["records"]["vendor2"][1]["checks"]["to"]["0"] = "1"
+    forged = replace(verdict_tx, args=(json.dumps(args).encode(),))
+    report = EvidenceChecker().run(transactions[:index] + [forged])
+    (disagreement,) = [check for check in report.checks if not check.agrees]
+    assert disagreement.recomputed == []
 
 
 def test_ledger_verify_recomputes_every_verdict(demo) -> None:
@@ -122,7 +162,7 @@ def test_ledger_verify_recomputes_every_verdict(demo) -> None:
     code, out, _ = run_cli("ledger", "verify", str(directory), "--json")
     report = json.loads(out)
     assert code == 0 and report["ok"] and report["ledger"]["problems"] == []
-    assert report["evidence"]["verdicts_checked"] == 3
+    assert report["evidence"]["verdicts_checked"] == 4
     peer = next((directory / "peers").iterdir())
     code, out, _ = run_cli("ledger", "verify", str(peer))
     assert code == 0 and "ledger verified" in out
@@ -154,7 +194,8 @@ def test_the_shared_verdict_is_recomputed_from_the_ledger_records(demo) -> None:
     directory, _ = demo
     transactions = list(read_transactions(directory, CHAINCODE_NAME))
     index = next(position for position, tx in enumerate(transactions)
-                 if tx.function == "convict_shared_step")
+                 if tx.function == "convict_shared_step"
+                 and json.loads(tx.args[0])["job"] == "job-shared-lazy")
     verdict_tx = transactions[index]
     job = written(verdict_tx, "job/job-shared-lazy")
     assert [(v["convicted"], v["offence"]) for v in job["verdicts"]] == [("vendor4", "WRONG_COMPUTATION")]

@@ -13,7 +13,7 @@ import pytest
 from reference.clients.crypto import KeyUnwrapError, generate_exchange_key
 from reference.clients.shared_training import Holdings, privacy_report, seal, unseal
 from reference.training import make_recipe, prepare_breast_cancer
-from reference.training.shared import accountability, hooks, session
+from reference.training.shared import accountability, checks, hooks, session
 from reference.training.shared.field import (
     deal,
     lies_on_degree,
@@ -84,17 +84,17 @@ def test_message_digests_ignore_arrival_order_and_match_across_the_channel() -> 
 
 def test_message_values_reads_arrays_and_packed_elements_and_runs_no_code(tmp_path) -> None:
     array = np.array([1, 2, modulus() - 1], dtype=object)
-    assert accountability.message_values(pickle.dumps(array)) == [1, 2, modulus() - 1]
+    assert checks.message_values(pickle.dumps(array)) == [1, 2, modulus() - 1]
     packed = b"\x80" + bytes(9)  # a packed element that starts with the pickle marker
-    assert accountability.message_values(packed) == [0x80]
-    assert accountability.message_values(pickle.dumps("digest")) is None
+    assert checks.message_values(packed) == [0x80]
+    assert checks.message_values(pickle.dumps("digest")) is None
     marker = tmp_path / "ran"
 
     class Evil:
         def __reduce__(self):
             return (Path.touch, (marker,))
 
-    assert accountability.message_values(pickle.dumps(Evil())) is None
+    assert checks.message_values(pickle.dumps(Evil())) is None
     assert not marker.exists()
 
 
@@ -103,13 +103,13 @@ def test_sender_check_catches_one_inconsistent_sub_share() -> None:
     shares = deal([11, 12, 13], THRESHOLD, VENDORS)
     by_recipient = {i: {77: pickle.dumps(np.array(shares[i], dtype=object))}
                     for i in range(1, VENDORS)}  # vendor 0 sent to 1, 2, 3
-    points = {i: accountability.sender_check_value(messages, seed, {77})
+    points = {i: checks.sender_check_value(messages, seed, {77})
               for i, messages in by_recipient.items()}
     assert lies_on_degree(points, THRESHOLD)
     bad = list(shares[2])
     bad[1] += 1
     by_recipient[2] = {77: pickle.dumps(np.array(bad, dtype=object))}
-    points[2] = accountability.sender_check_value(by_recipient[2], seed, {77})
+    points[2] = checks.sender_check_value(by_recipient[2], seed, {77})
     assert not lies_on_degree(points, THRESHOLD)
 
 
@@ -216,11 +216,37 @@ def test_a_lazy_vendor_is_named_by_the_state_check_and_convicted(data, tmp_path_
         run.settle(accountability.PublicFinding(1, "state", 0, "a second view"), budget)
 
 
-def test_an_inconsistent_resharing_vendor_is_convicted(data, tmp_path_factory) -> None:
+def test_an_inconsistent_resharing_vendor_is_named_by_its_own_commitments(
+        data, tmp_path_factory) -> None:
     run = _run(data, tmp_path_factory, "tamper", 2,
                {2: {"tamper_at": 1, "peer": 0, "message": 0}})
     finding = run.audit()
     assert (finding.step, finding.kind, finding.suspect) == (1, "sender", 2)
     judgement = run.settle(finding)
-    assert judgement.convicted == 2
-    assert {item["vendor"] for item in judgement.opened} == {2}
+    assert judgement.convicted == 2 and judgement.opened == []  # nothing opened
+    # the tampered messages are what vendor 0 received: a sender that hid its tampering
+    # behind consistent values would show a mismatch, settled by opening vendor 0's messages
+    record = run.records[2][1]
+    assert record.checks is not None
+    peers = sorted(run.records)
+    sent = {i: int(record.checks["to"][str(i)]) for i in peers if i != 2}
+    received = {i: int(run.records[i][1].checks["from"]["2"]) for i in peers if i != 2}
+    assert sent == received and not lies_on_degree(sent, THRESHOLD)
+    liar = sent.copy()
+    from reference.training.shared.field import field as gf_field
+
+    gf = gf_field()
+    line = {i: v for i, v in sent.items() if i != 0}  # points of vendors 1 and 3
+    [(x1, y1), (x3, y3)] = sorted(line.items())
+    slope = (gf(y3) - gf(y1)) / gf(x3 - x1)
+    liar[0] = int(gf(y1) + slope * gf(0 - x1)) % modulus()
+    assert lies_on_degree(liar, THRESHOLD)
+    record.checks["to"]["0"] = str(liar[0])
+    finding = accountability.public_audit(run.records, THRESHOLD)
+    assert finding is not None
+    assert (finding.step, finding.kind, finding.suspect, finding.peer) == (1, "mismatch", 2, 0)
+    budget = accountability.OpeningBudget(THRESHOLD)
+    judgement = run.settle(finding, budget)
+    assert judgement.convicted == 2, judgement.reason
+    assert budget.vendors == {2}
+    assert judgement.opened == [{"vendor": 2, "step": 1, "what": "messages to 0"}]

@@ -15,7 +15,7 @@ from reference.chaincode.records import (
     Status,
     Turn,
 )
-from reference.chaincode.shared_checks import SharedChecks
+from reference.chaincode.shared_checks import SharedChecks, disputable_vendor
 
 
 class DeveloperTransactions(SharedChecks, Escrow):
@@ -41,12 +41,7 @@ class DeveloperTransactions(SharedChecks, Escrow):
         final_digest = args.digest("final_digest")
         final_proof = args.raw("final_proof")
         args.done()
-        job = self.developer_move(call, job_id, Status.DELIVERED)
-        self.require_on_time(call, job)
-        if vendor not in job.vendors:
-            raise Rejected(MarketCode.VENDOR_NOT_IN_JOB, f"{vendor} is not a vendor of {job_id}")
-        if vendor in job.convicted_vendors:
-            raise Rejected(MarketCode.ALREADY_CONVICTED, f"{vendor} is already convicted in {job_id}")
+        job = disputable_vendor(self, call, job_id, vendor)
         self.require_transcript(job, root, steps, final_digest, final_proof)
         result = job.results[vendor]
         if final_digest == result.final_digest:

@@ -112,6 +112,7 @@ class VendorTransactions(SharedChecks, Escrow):
         final_digest = args.digest("final_digest")
         final_proof = args.raw("final_proof")
         step_digests = args.digest_list("step_digests", MAX_STEPS)
+        record_digests = args.optional_digest_list("record_digests", MAX_STEPS)
         args.done()
         job = self.vendor_move(call, job_id, Status.RUNNING)
         vendor = call.creator.name
@@ -126,9 +127,11 @@ class VendorTransactions(SharedChecks, Escrow):
         if len(step_digests) != steps or transcript_root_of(step_digests) != root:
             raise Rejected(MarketCode.INVALID_TRANSCRIPT,
                            "step_digests are not the leaves of the transcript root")
+        if record_digests is not None and len(record_digests) != steps:
+            raise Rejected(MarketCode.INVALID_TRANSCRIPT, "record_digests must have one digest per step")
         job.results[vendor] = ResultRecord(root, steps, final_digest)
-        call.state.put_json(transcript_key(job_id, vendor),
-                            TranscriptRecord(job_id, vendor, root, step_digests).to_json_value())
+        call.state.put_json(transcript_key(job_id, vendor), TranscriptRecord(
+            job_id, vendor, root, step_digests, record_digests).to_json_value())
         if len(job.results) == len(job.vendors):
             job.status = Status.DELIVERED
             job.deadline = call.now + job.window

@@ -104,6 +104,8 @@ def run_party(config: dict[str, Any]) -> dict[str, Any]:
             timings.append(time.perf_counter() - step_started)
             view.received = outcome.received
             (evidence / f"step-{index}.json").write_text(json.dumps(view.to_json_value()))
+            (evidence / f"sent-{index}.json").write_text(json.dumps(
+                [[pc, peer, data.hex()] for (pc, peer), data in sorted(outcome.sent.items())]))
             records.append(outcome.record.to_json_value())
             model = outcome.post_model
         elapsed = time.perf_counter() - started

@@ -98,8 +98,9 @@ def check_coefficients(post_digests: list[str], count: int) -> list[int]:
 
 @dataclass
 class StepRecord:
-    """What one vendor commits to for one step (digests only) and the check value it
-    publishes."""
+    """What one vendor commits to for one step (digests only), the state check value it
+    publishes and, once every record of the step is public, its sender checks
+    (``checks``: see :mod:`.checks`; None until then)."""
 
     step: int
     key_digest: str
@@ -108,17 +109,29 @@ class StepRecord:
     sent: dict[str, str]
     received: dict[str, str]
     check_value: int
+    checks: dict[str, Any] | None = None
 
-    def to_json_value(self) -> dict[str, Any]:
+    def core_json_value(self) -> dict[str, Any]:
+        """The record without its sender checks: what the step's public seed covers."""
         return {"step": self.step, "key_digest": self.key_digest, "pre": self.pre,
                 "post": self.post, "sent": self.sent, "received": self.received,
                 "check_value": str(self.check_value)}
 
+    def to_json_value(self) -> dict[str, Any]:
+        value = self.core_json_value()
+        if self.checks is not None:
+            value["checks"] = self.checks
+        return value
+
     @classmethod
     def from_json_value(cls, value: dict[str, Any]) -> StepRecord:
+        checks = value.get("checks")
+        if checks is not None and not isinstance(checks, dict):
+            raise TypeError("checks must be an object")
         return cls(step=value["step"], key_digest=value["key_digest"], pre=value["pre"],
                    post=value["post"], sent=dict(value["sent"]),
-                   received=dict(value["received"]), check_value=int(value["check_value"]))
+                   received=dict(value["received"]), check_value=int(value["check_value"]),
+                   checks=checks)
 
 
 @dataclass

@@ -4,8 +4,9 @@
   Q16 rows (features then label) and the initial model into Shamir shares, one bundle per
   vendor (the clients wrap each bundle to its vendor's key).
 * :func:`run_shared_training` — the vendors' processes; returns every vendor's
-  per-step commitments (:class:`~.program.StepRecord`), its final model shares, the sender
-  check values each published after the step, and access to its kept evidence.
+  per-step commitments (:class:`~.program.StepRecord`), its final model shares and access
+  to its kept evidence; :meth:`SharedTraining.publish_sender_checks` adds each vendor's
+  check record (:mod:`.checks`) to its records before they are committed.
 * :meth:`SharedTraining.audit` / :meth:`SharedTraining.settle` — the public checks, then
   the referee on the first fault (:mod:`.accountability`).
 * :func:`open_model` — the developer recombines t + 1 final shares.
@@ -17,14 +18,14 @@ from __future__ import annotations
 import json
 import secrets
 import time
-from dataclasses import dataclass, field as dataclass_field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from reference.training.recipe import ModelRecipe
-from reference.training.shared import accountability, launcher
+from reference.training.shared import accountability, checks, launcher
 from reference.training.shared.field import deal, recombine
 from reference.training.shared.program import StepRecord, StepView, inputs_root
 
@@ -93,8 +94,8 @@ class SharedTraining:
     seconds: float
     step_seconds: list[float]
     bytes_sent: dict[int, int]
-    sender_values: dict[int, list[dict[str, str]]] = dataclass_field(default_factory=dict)
-    counters: dict[int, list[dict[str, list[int]]]] = dataclass_field(default_factory=dict)
+    checked: bool = False
+    """Whether every record carries its check record (:meth:`publish_sender_checks`)."""
 
     def open_view(self, party: int, step: int) -> StepView:
         """A vendor's kept view of one step (what it hands the referee in a dispute)."""
@@ -106,31 +107,36 @@ class SharedTraining:
         view = self.open_view(receiver, step)
         return {pc: data for (pc, peer), data in view.received.items() if peer == sender}
 
+    def open_sent(self, party: int, step: int) -> dict[tuple[int, int], bytes]:
+        """What a vendor sent in one step (its own evidence; never opened to anyone)."""
+        path = self.evidence_dirs[party] / f"sent-{step}.json"
+        return {(pc, peer): bytes.fromhex(data)
+                for pc, peer, data in json.loads(path.read_text())}
+
     def publish_sender_checks(self) -> None:
-        """Each vendor's sender check values, computed from its views once every record of
-        the step is public."""
-        self.sender_values = {party: [] for party in self.records}
-        self.counters = {party: [] for party in self.records}
+        """Each vendor adds its check record to its record of every step, from its own
+        evidence, once every record's core (then every vendor's ``to_all`` domain) of the
+        step is public; the records it then commits carry them."""
         for k in range(self.steps):
             step_records = {party: self.records[party][k] for party in self.records}
             views = {party: self.open_view(party, k) for party in self.records}
-            step_counters = {party: accountability.received_counters(view)
-                             for party, view in views.items()}
+            sent = {party: self.open_sent(party, k) for party in self.records}
+            domains = {party: checks.sent_to_all(sent[party], self.parties, party)
+                       for party in self.records}
             for party, view in views.items():
-                self.counters[party].append(step_counters[party])
-                self.sender_values[party].append(
-                    accountability.sender_checks(view, step_records, step_counters))
+                made = checks.check_record(view, sent[party], step_records, domains)
+                self.records[party][k].checks = made
+        self.checked = True
 
     def audit(self) -> accountability.PublicFinding | None:
-        if not self.sender_values:
+        if not self.checked:
             self.publish_sender_checks()
-        return accountability.public_audit(self.records, self.sender_values, self.threshold)
+        return accountability.public_audit(self.records, self.threshold)
 
     def settle(self, finding: accountability.PublicFinding,
                budget: accountability.OpeningBudget | None = None) -> accountability.Judgement:
         return accountability.judge(
-            finding, self.records, self.sender_values, self.counters, self.open_view,
-            self.open_messages,
+            finding, self.records, self.open_view, self.open_messages,
             launcher.replay, budget or accountability.OpeningBudget(self.threshold),
             self.threshold, self.inputs_roots,
             lambda k: list(self.recipe.batch_row_indices(self.row_count, k)))
