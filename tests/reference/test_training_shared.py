@@ -250,3 +250,31 @@ def test_an_inconsistent_resharing_vendor_is_named_by_its_own_commitments(
     assert judgement.convicted == 2, judgement.reason
     assert budget.vendors == {2}
     assert judgement.opened == [{"vendor": 2, "step": 1, "what": "messages to 0"}]
+
+
+def test_a_public_opening_of_one_channel_gives_any_third_vendor_the_senders_sharings(
+        honest) -> None:
+    """Decision 0101: why a mismatch is not settled by opening the messages on the ledger.
+    Every vendor reads the ledger. If what vendor 0 sent vendor 1 in a step were public,
+    vendor 2 would hold two points — its own and the opened one — of each polynomial of
+    degree t = 1 that vendor 0 dealt in that step (a resharing of its product share, its
+    coins), and so would compute exactly what vendor 0 sent vendor 3, a message it never
+    saw: more than t shares of those sharings."""
+    sender, opened, reader, unseen, step = 0, 1, 2, 3, 1
+    domain = set(checks.sent_to_all(honest.open_sent(sender, step), VENDORS, sender))
+    messages = {party: honest.open_messages(party, sender, step)
+                for party in (opened, reader, unseen)}
+    predicted_elements = dealt = 0
+    for pc in sorted(domain):
+        values = {party: checks.message_values(messages[party][pc]) for party in messages}
+        if any(v is None for v in values.values()):
+            continue  # a transferred digest, not field elements
+        assert len({len(v) for v in values.values()}) == 1  # type: ignore[arg-type]
+        for position in range(len(values[opened])):  # type: ignore[arg-type]
+            points = {party: values[party][position] for party in (opened, reader)}  # type: ignore[index]
+            target = values[unseen][position]  # type: ignore[index]
+            assert lies_on_degree({**points, unseen: target}, THRESHOLD)
+            predicted_elements += 1
+            dealt += len({points[opened], points[reader], target}) > 1
+    # thousands of elements, most of them sub-shares (different per recipient), not openings
+    assert predicted_elements > 1000 and dealt > predicted_elements // 2
