@@ -8,7 +8,8 @@ vendors' shares of one sharing. A failure names the first market found (a shorte
 
 Non-vacuity: *leaking mutants* change how an action moves knowledge — the old plaintext
 protocol's deliveries and openings, a second view opened to the referee, final shares sent
-to the vendors, check values published unmasked, and two mutants of the spec's actions:
+to the vendors, check values published unmasked, one channel's messages opened on the
+ledger to settle a mismatch (decision 0101), and two mutants of the spec's actions:
 the model delivered to the vendors, and the rule of successive disputes that decision
 0031 replaced (a conviction by re-execution returning the job to DELIVERED) — and each
 must be killed: some knowledge invariant that
@@ -99,6 +100,19 @@ def _unmasked_checks(market, job, held):
         held[(knowledge.PUBLIC, (job.ident, knowledge.MODEL))].update(range(len(job.vendors)))
 
 
+def _channel_opened_on_ledger(market, job, held):
+    """A conviction settled on the ledger by opening one channel (the design decision 0101
+    rejected for a mismatch): what the respondent sent the job's next vendor in the faulty
+    step becomes public — that peer's point of the respondent's dealt sharing."""
+    knowledge.RULES_ORIGINAL["re_executed"](market, job, held)
+    for verdict in job.verdicts:
+        respondent = dict(verdict.evidence).get("respondent")
+        if respondent in job.vendors and len(job.vendors) > 1:
+            peer = job.vendors[(job.vendors.index(respondent) + 1) % len(job.vendors)]
+            held[(knowledge.PUBLIC, (job.ident, knowledge.DEALT + respondent))].add(
+                job.vendors.index(peer))
+
+
 KNOWLEDGE_MUTANTS: tuple[tuple[str, str, str, Callable], ...] = (
     ("plaintext_delivery", "released", "vendors receive decryptable datasets (the plaintext "
                                        "protocol)", _plaintext_release),
@@ -110,6 +124,9 @@ KNOWLEDGE_MUTANTS: tuple[tuple[str, str, str, Callable], ...] = (
      _final_shares_to_vendors),
     ("check_values_unmasked", "released", "every vendor publishes its unmasked share in the "
                                           "state check", _unmasked_checks),
+    ("mismatch_opened_on_ledger", "re_executed", "a conviction opens on the ledger what the "
+                                                 "respondent sent one peer in the faulty step",
+     _channel_opened_on_ledger),
 )
 def _successive_disputes() -> tuple[Patch, ...]:
     """The rule of decision 0008 that decision 0031 replaced: a vendor convicted by

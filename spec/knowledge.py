@@ -24,7 +24,16 @@ each party holds after the actions that brought it there:
   convicted from the vendor's own committed record and opens nothing;
 * delivery of the model (``model_holders``) — the developer holds every vendor's final
   share of the model;
+* training itself — every polynomial of degree t a vendor deals while training (the
+  sub-shares of its product shares it reshares, its coins) is one more sharing, the
+  vendor's *dealt* sharing ``(job, DEALT + vendor)``: the message it sends the vendor at
+  position ``i`` is point ``i`` of it, and the dealer knows it (and is entitled to it);
 * the public holds digests and masked check values only: no share.
+
+Every vendor reads the ledger, so what the public holds is pooled with every coalition of
+vendors (``ledger_readers_learn_nothing``): opening on the ledger even one channel — what
+one vendor sent one peer in one step — would give any third vendor two points of the
+sender's dealt sharings (its own and the opened one), more than t (decision 0101).
 
 Nothing here changes the market: knowledge is a function of the state the protocol reached.
 """
@@ -44,8 +53,11 @@ PUBLIC = "public"
 PLAINTEXT = -1
 """The share index that stands for holding the secret itself."""
 
+DEALT = "dealt:"
+"""Prefix of a vendor's dealt sharing: ``(job, DEALT + vendor)``."""
+
 Sharing = tuple[str, str]
-"""(job, dataset) or (job, MODEL)."""
+"""(job, dataset), (job, MODEL) or (job, DEALT + vendor)."""
 
 
 def released(market: Market, job, held) -> None:
@@ -57,6 +69,9 @@ def released(market: Market, job, held) -> None:
             index = job.vendors.index(vendor) if vendor in job.vendors else PLAINTEXT
             for sharing in sharings:
                 held[(vendor, sharing)].add(index)
+            if vendor in job.vendors:  # it trains: the others' messages reach it
+                for dealt in dealt_sharings(job):
+                    held[(vendor, dealt)].add(PLAINTEXT if dealt[1] == DEALT + vendor else index)
 
 
 def re_executed(market: Market, job, held) -> None:
@@ -96,6 +111,11 @@ def job_sharings(job) -> list[Sharing]:
     return [(job.ident, dataset) for dataset in job.datasets] + [(job.ident, MODEL)]
 
 
+def dealt_sharings(job) -> list[Sharing]:
+    """The sharings the job's vendors deal while training, one per vendor."""
+    return [(job.ident, DEALT + vendor) for vendor in job.vendors]
+
+
 def holdings(market: Market) -> dict[tuple[str, Sharing], frozenset[int]]:
     """``(holder, sharing) -> share indices held`` (``PLAINTEXT`` for the secret itself)."""
     held: dict[tuple[str, Sharing], set[int]] = defaultdict(set)
@@ -108,6 +128,8 @@ def holdings(market: Market) -> dict[tuple[str, Sharing], frozenset[int]]:
 def entitled(market: Market, sharing: Sharing) -> str:
     """The one party allowed to learn a sharing's secret."""
     job = market.jobs[sharing[0]]
+    if sharing[1].startswith(DEALT):
+        return sharing[1].removeprefix(DEALT)
     return job.developer if sharing[1] == MODEL else market.datasets[sharing[1]].owner
 
 
@@ -130,11 +152,29 @@ def vendor_coalitions_learn(market: Market) -> str | None:
     return None
 
 
+def ledger_readers_learn(market: Market) -> str | None:
+    """Every vendor reads the ledger: no coalition of at most ``THRESHOLD`` vendors, pooling
+    what the public holds, learns a dataset, the model or another vendor's dealt sharing."""
+    held = holdings(market)
+    for job in market.jobs.values():
+        for size in range(1, THRESHOLD + 1):
+            for coalition in combinations(job.vendors, size):
+                sharings = job_sharings(job) + [dealt for dealt in dealt_sharings(job)
+                                                if dealt[1].removeprefix(DEALT) not in coalition]
+                for sharing in sharings:
+                    pooled = held.get((PUBLIC, sharing), frozenset()).union(
+                        *(held.get((vendor, sharing), frozenset()) for vendor in coalition))
+                    if learns(pooled):
+                        return (f"vendors {', '.join(coalition)} with the public ledger learn "
+                                f"{sharing}")
+    return None
+
+
 def developer_learns_data(market: Market) -> str | None:
     """The developer learns no dataset (its openings as referee included)."""
     for (holder, sharing), indices in holdings(market).items():
         job = market.jobs[sharing[0]]
-        if sharing[1] != MODEL and holder == job.developer and learns(indices):
+        if sharing[1] in job.datasets and holder == job.developer and learns(indices):
             return f"{holder}, developer of {job.ident}, learns dataset {sharing[1]}"
     return None
 
@@ -175,6 +215,9 @@ def views_within_budget(market: Market) -> str | None:
 KNOWLEDGE_INVARIANTS = (
     ("no_vendor_coalition_learns", "no coalition of at most t vendors learns a dataset or "
                                    "the model", vendor_coalitions_learn),
+    ("ledger_readers_learn_nothing", "no coalition of at most t vendors, pooling what the "
+                                     "public ledger holds, learns a secret or another "
+                                     "vendor's dealt sharing", ledger_readers_learn),
     ("developer_learns_no_data", "the developer (also as referee) learns no dataset",
      developer_learns_data),
     ("owners_learn_no_model", "no data owner learns the model", owners_learn_model),

@@ -98,3 +98,28 @@ def test_privacy_is_a_default_kind():
     assert {"privacy", "incentive"} <= default.kinds
     chosen = build_context(parser.parse_args(["check", "--kind", "privacy", "--no-traces"]))
     assert chosen.kinds == frozenset({"privacy"})
+
+
+def test_a_channel_opened_on_the_ledger_is_within_t_for_the_public_alone_but_leaks():
+    """Decision 0101: opening on the ledger what one vendor sent one peer (the rejected way
+    to settle a mismatch) gives the public alone one point of the sender's dealt sharing —
+    within t — but every vendor reads the ledger, and a third vendor pooling its own point
+    holds two: ``ledger_readers_learn_nothing`` fails on a three-vendor job, and on the
+    mutant instance's two-vendor job ``public_learns_nothing`` kills it."""
+    from proofs.privacy import _channel_opened_on_ledger, knowledge_mutant
+    from tests.spec.test_shared_conviction import convict, delivered
+
+    market = convict(delivered(3, {0: ("sender", 2)}), "vendor1", 2, "sender").market
+    [job] = market.jobs.values()
+    assert job.convicted_vendors == {"vendor1"}
+    assert [name for name, _, check in knowledge.KNOWLEDGE_INVARIANTS if check(market)] == []
+    sharing = (job.ident, knowledge.DEALT + "vendor1")
+    with knowledge_mutant("re_executed", _channel_opened_on_ledger):
+        held = knowledge.holdings(market)
+        assert held[(knowledge.PUBLIC, sharing)] == {1}  # vendor2's point: one, within t
+        assert held[("vendor3", sharing)] == {2}
+        problem = knowledge.ledger_readers_learn(market)
+        assert problem == f"vendors vendor3 with the public ledger learn {sharing}"
+        assert knowledge.vendor_coalitions_learn(market) is None  # vendors alone: fine
+    [_], section = mutant_results("privacy-mutants", privacy_mutant_instance())
+    assert "public_learns_nothing" in section["privacy_mutants"]["mismatch_opened_on_ledger"]
