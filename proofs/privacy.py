@@ -107,7 +107,7 @@ def _channel_opened_on_ledger(market, job, held):
     knowledge.RULES_ORIGINAL["re_executed"](market, job, held)
     for verdict in job.verdicts:
         respondent = dict(verdict.evidence).get("respondent")
-        if respondent in job.vendors and len(job.vendors) > 1:
+        if isinstance(respondent, str) and respondent in job.vendors and len(job.vendors) > 1:
             peer = job.vendors[(job.vendors.index(respondent) + 1) % len(job.vendors)]
             held[(knowledge.PUBLIC, (job.ident, knowledge.DEALT + respondent))].add(
                 job.vendors.index(peer))
