@@ -340,6 +340,8 @@ def figures(peers: int, measured: dict[str, Any], verifies_per_s: float,
                 measured["commit_cpu_seconds"] / models * 1000, 3),
             "endorsement_share_ms_per_model": round(
                 measured["endorsing_seconds"] / peers / models * 1000, 3),
+            "endorsement_share_cpu_ms_per_model": round(
+                measured["endorsing_cpu_seconds"] / peers / models * 1000, 3),
             "signature_verifications_per_model": round(peer_verifications, 2),
             "signature_bound_models_per_s": round(verifies_per_s / peer_verifications, 1),
             "ratio_to_bound": round(peer_rate * peer_verifications / verifies_per_s, 3),
@@ -397,7 +399,9 @@ def run() -> dict[str, Any]:
                   f"against the baseline measured next to it {peer['ratio_to_adjacent_bound']}); "
                   f"original system {peer['original_system_models_per_s']} models/s -> "
                   f"x{peer['ratio_to_original']}\n"
-                  f"  in CPU time: one peer {peer['cpu_ms_per_model']} ms/model = "
+                  f"  in CPU time: one peer {peer['cpu_ms_per_model']} ms/model (validate+"
+                  f"commit {peer['validate_commit_cpu_ms_per_model']} + endorsement share "
+                  f"{peer['endorsement_share_cpu_ms_per_model']}) = "
                   f"{peer['models_per_cpu_second']} models per CPU second (signature bound "
                   f"{peer['signature_bound_models_per_cpu_second']}, verification "
                   f"{peer['verification_share_of_cpu']:.0%} of the CPU); whole network "

@@ -83,17 +83,30 @@ def _check_tree(value: Any, depth: int = 0) -> None:
             _check_tree(item, depth + 1)
 
 
-# a JSON string (escapes included), or an unterminated one running to the end of the text
-_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*(?:"|\\?\Z)', re.DOTALL)
+# a JSON string (escapes included), or an unterminated one running to the end of the text;
+# written as an unrolled loop (runs of plain characters, then one escape at a time), which
+# matches exactly what ``"(?:[^"\\]|\\.)*(?:"|\\?\Z)`` matches without trying an
+# alternation at every character (five times faster on a transcript's digests)
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*(?:"|\\?\Z)', re.DOTALL)
 _BRACKETS = re.compile(r"[\[\]{}]")
 _DIGEST_LINES = re.compile(r"(?:[0-9a-f]{64}\n)*")
+
+
+def _outside_strings(text: str) -> str:
+    """``text`` with every JSON string (quotes included) removed. Without a backslash a
+    string is everything between a quote and the next one, so the text split at its quotes
+    alternates outside, inside, outside... (an unterminated last string runs to the end,
+    as in the regular expression, which handles text with escapes)."""
+    if "\\" in text:
+        return _JSON_STRING.sub("", text)
+    return "".join(text.split('"')[0::2])
 
 
 def _bracket_depth(text: str) -> int:
     """How deep brackets nest outside strings (checked before parsing, so a hostile
     argument cannot exhaust the parser's recursion)."""
     depth = deepest = 0
-    for bracket in _BRACKETS.findall(_JSON_STRING.sub("", text)):
+    for bracket in _BRACKETS.findall(_outside_strings(text)):
         if bracket in "[{":
             depth += 1
             if depth > deepest:

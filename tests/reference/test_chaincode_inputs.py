@@ -7,6 +7,8 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from reference.chaincode.memory import MemoryLedger
 from reference.clients.gateway import MarketClock, MemoryGateway, NetworkGateway
@@ -194,6 +196,58 @@ def test_the_nesting_check_agrees_with_a_character_scan() -> None:
             text = "[" * generator.randint(arguments.MAX_DEPTH - 2, arguments.MAX_DEPTH + 4) + text
         assert arguments._nesting_too_deep(text) == _nesting_too_deep_char_by_char(
             text, arguments.MAX_DEPTH), repr(text)
+
+
+_OLD_JSON_STRING = r'"(?:[^"\\]|\\.)*(?:"|\\?\Z)'
+"""The string pattern the nesting scan used before decision 0105 (the plain form)."""
+
+
+def _depth_char_by_char(text: str) -> int:
+    """The deepest bracket nesting outside strings, one character at a time (the oracle)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.text(alphabet='[]{}"\\a\n\u00e9,:0', max_size=80))
+def test_the_fast_bracket_scan_is_the_plain_one(text: str) -> None:
+    """Both ways of removing strings (the quote split when there is no backslash, the
+    unrolled pattern otherwise) leave what the plain pattern leaves, and the depth is the
+    character scan's."""
+    import re
+
+    from reference.chaincode import arguments
+
+    plain = re.compile(_OLD_JSON_STRING, re.DOTALL).sub("", text)
+    assert arguments._outside_strings(text) == plain
+    assert arguments._JSON_STRING.sub("", text) == plain
+    assert arguments._bracket_depth(text) == _depth_char_by_char(text)
+
+
+def test_the_quote_split_is_taken_only_without_escapes() -> None:
+    """An escaped quote would end a string early if the split were used on it: the check
+    sees the bracket after it as inside the string, as it is."""
+    from reference.chaincode import arguments
+
+    text = '{"a":"\\"[[[[","b":[1]}'
+    assert arguments._bracket_depth(text) == 2
+    assert "".join(text.split('"')[0::2]) != arguments._outside_strings(text)
 
 
 def test_a_digest_list_is_checked_item_by_item() -> None:
