@@ -20,6 +20,7 @@ from proofs.explore import explore
 from proofs.explore_properties import protocol_violations
 from proofs.fast import checks as fast_checks
 from proofs.fast import step as fast_step
+from proofs.fast import symmetry as fast_symmetry
 from proofs.fast.agreement import check_agreement
 from proofs.fast.checks import FastChecker
 from proofs.fast.context import make_context, time_keys
@@ -179,3 +180,70 @@ def test_the_fast_explorer_agrees_on_the_concurrent_instance():
     assert agreement.problems == []
     assert (agreement.fast_states, agreement.transitions) == (
         CONCURRENT_TIME_STATES, CONCURRENT_TIME_TRANSITIONS)
+
+
+# The symmetry abstraction (time and symmetry, proofs/fast/symmetry.py) against the spec's
+# SymmetryKeys: same classes, numbered alike, same moves between them.
+DEFAULT_SYMMETRY_STATES = 1692
+DEFAULT_SYMMETRY_TRANSITIONS = 4812
+
+
+@pytest.mark.parametrize("name", ["default_instance", "shared_vendor_instance",
+                                  "shared_licence_instance", "soundness_instance",
+                                  "proof_instance"])
+def test_the_fast_symmetric_explorer_agrees_with_the_spec_on_every_transition(name):
+    agreement = check_agreement(getattr(instances, name)(), abstraction="symmetry")
+    assert agreement.problems == []
+    assert agreement.spec_states == agreement.fast_states > 0
+    assert agreement.transitions > agreement.spec_states
+
+
+def test_the_fast_symmetric_explorer_agrees_under_the_misuse_reduction():
+    agreement = check_agreement(instances.default_instance(), reduction="misuse",
+                                abstraction="symmetry")
+    assert agreement.problems == []
+    assert 0 < agreement.fast_states < DEFAULT_SYMMETRY_STATES
+
+
+def test_the_fast_symmetric_explorer_finds_the_pinned_default_graph():
+    exploration = fast_explore(instances.default_instance(), abstraction="symmetry")
+    assert len(exploration.symmetry.group) > 1
+    assert (exploration.count, exploration.transitions) == (
+        DEFAULT_SYMMETRY_STATES, DEFAULT_SYMMETRY_TRANSITIONS)
+    assert not exploration.violations and not exploration.stuck
+    assert len(exploration.outcomes) == 9
+
+
+def _identity_masks(sources):
+    return tuple(range(1 << len(sources)))
+
+
+def _raw_transcript(self, job, vendor, transcript):
+    return transcript
+
+
+def _names_kept(value, renaming):
+    return value
+
+
+BROKEN_FAST_SYMMETRY = [
+    Mutant("identity_only", "the fast key uses the identity only (finer classes)",
+           lambda: (Patch(fast_symmetry, "instance_symmetries", lambda instance, initial: [{}]),)),
+    Mutant("masks_not_permuted", "a renaming leaves the accepted and confirmed bits in place",
+           lambda: (Patch(fast_symmetry, "permuted_masks", _identity_masks),)),
+    Mutant("digests_absolute", "transcripts are kept as digests, not offsets from their context",
+           lambda: (Patch(fast_symmetry.Normaliser, "transcript", _raw_transcript),)),
+    Mutant("names_kept", "names inside verdicts, holders and artefacts are not renamed",
+           lambda: (Patch(fast_symmetry, "renamed", _names_kept),)),
+]
+"""Deliberately wrong symmetric keys: each must be caught by the agreement check."""
+
+
+@pytest.mark.parametrize("mutant", BROKEN_FAST_SYMMETRY, ids=lambda mutant: mutant.name)
+def test_the_agreement_check_catches_a_wrong_symmetric_key(mutant):
+    instance = instances.default_instance()
+    with applied(mutant):
+        agreement = check_agreement(instance, abstraction="symmetry")
+    assert not agreement.holds
+    assert agreement.problems
+    assert check_agreement(instance, abstraction="symmetry").holds  # the patch was undone
