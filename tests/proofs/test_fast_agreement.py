@@ -207,7 +207,7 @@ def test_the_fast_symmetric_explorer_agrees_under_the_misuse_reduction():
 
 def test_the_fast_symmetric_explorer_finds_the_pinned_default_graph():
     exploration = fast_explore(instances.default_instance(), abstraction="symmetry")
-    assert len(exploration.symmetry.group) > 1
+    assert exploration.symmetry is not None and len(exploration.symmetry.group) > 1
     assert (exploration.count, exploration.transitions) == (
         DEFAULT_SYMMETRY_STATES, DEFAULT_SYMMETRY_TRANSITIONS)
     assert not exploration.violations and not exploration.stuck
