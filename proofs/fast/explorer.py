@@ -143,6 +143,8 @@ def _explore(instance: Instance, reduction: str, max_states: int | None, horizon
 
     start = initial_state(context)
     add(start, start if keyed is None else keyed(start), -1, None)
+    seen: dict[State, int] = {start: 0}
+    """Under the symmetry abstraction: every state met so far and its class."""
     transitions = 0
     node = -1
     # Breadth first: nodes are expanded in the order they were found.
@@ -169,10 +171,14 @@ def _explore(instance: Instance, reduction: str, max_states: int | None, horizon
         else:
             for label, target_state in moves:
                 transitions += 1
-                key = keyed(target_state)
-                target = index.get(key)
+                # Equal compact states are in one class: the key is computed once per state.
+                target = seen.get(target_state)
                 if target is None:
-                    target = add(target_state, key, node, label)
+                    key = keyed(target_state)
+                    target = index.get(key)
+                    if target is None:
+                        target = add(target_state, key, node, label)
+                    seen[target_state] = target
                 edges.append((target, label))
         if not fresh:
             blocked = stuck(context, state, [label for label, _ in moves])

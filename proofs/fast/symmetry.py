@@ -28,6 +28,8 @@ their parts.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from operator import itemgetter
 from typing import Any
 
 from proofs.explore_symmetry import Renaming, instance_symmetries
@@ -70,6 +72,13 @@ def _sources(order: tuple[str, ...], renaming: Renaming, image_order: tuple[str,
     renaming maps there."""
     where = {renaming.get(name, name): position for position, name in enumerate(order)}
     return tuple(where[name] for name in image_order)
+
+
+def _getter(sources: tuple[int, ...]) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
+    """``values -> tuple(values[i] for i in sources)``, at C speed."""
+    if len(sources) >= 2:
+        return itemgetter(*sources)
+    return lambda values: tuple(values[i] for i in sources)
 
 
 class JobMap:
@@ -162,6 +171,11 @@ class FastSymmetry:
                       for job in context.jobs)))
         self._jobs: list[dict[Any, Code]] = [{} for _ in self.group]
         self._sets: list[dict[Any, frozenset[Any]]] = [{} for _ in self.group]
+        self._placed: list[dict[Any, tuple[Any, ...]]] = [{} for _ in self.group]
+        self._verdicts: list[dict[Any, tuple[Code, str]]] = [{} for _ in self.group]
+        self.getters = [(_getter(parties), _getter(datasets), _getter(vendors),
+                         self._place_jobs(index))
+                        for index, (_, parties, datasets, vendors, _) in enumerate(self.maps)]
 
     def job_code(self, index: int, job: JobContext, record: tuple[Any, ...]) -> Code:
         """A job record under renaming ``index``, positioned as its image template."""
@@ -174,9 +188,12 @@ class FastSymmetry:
         normal = self.normaliser
         deposits, grants, results = record[DEPOSITS], record[GRANTS], record[RESULTS]
         commitments = job.commitments
-        verdicts = sorted(renamed(normal.verdict(job, verdict), renaming)
-                          for verdict in record[VERDICTS])
-        last = normal.verdict(job, record[VERDICTS][-1])[1] if record[VERDICTS] else ""
+        verdicts = self._verdicts[index].get((job.position, record[VERDICTS]))
+        if verdicts is None:
+            verdicts = self._verdicts[index][(job.position, record[VERDICTS])] = (
+                tuple(sorted(renamed(normal.verdict(job, verdict), renaming)
+                             for verdict in record[VERDICTS])),
+                normal.verdict(job, record[VERDICTS][-1])[1] if record[VERDICTS] else "")
         payouts = record[PAYOUTS]
         known = memo[(job.position, record)] = (
             record[STATUS], record[DEADLINE], record[ESCROW],
@@ -191,7 +208,7 @@ class FastSymmetry:
             tuple((renaming.get(respondent, respondent),
                    normal.transcript(job, job.vendors.index(respondent), claim), *rest)
                   for respondent, claim, *rest in record[DISPUTES]),
-            (tuple(verdicts), last),
+            verdicts,
             None if payouts is None else tuple(sorted(
                 (renaming.get(party, party), amount) for party, amount in payouts)),
         )
@@ -207,18 +224,37 @@ class FastSymmetry:
 
     def code(self, index: int, state: State) -> Code:
         """The code of ``state`` under renaming ``index`` of the group."""
-        _, parties, datasets, vendors, maps = self.maps[index]
+        parties, datasets, vendors, jobs_of = self.getters[index]
+        sets = self._sets[index]
         balances, uses, expiries, active, jobs, data_holders, model_holders, artefacts = state
-        placed: list[Any] = [None] * len(jobs)
-        for job, record in zip(self.context.jobs, jobs):
-            if record is not None:
-                placed[maps[job.position].target] = self.job_code(index, job, record)
-        return (tuple(balances[origin] for origin in parties),
-                tuple(uses[origin] for origin in datasets),
-                tuple(expiries[origin] for origin in datasets),
-                tuple(active[origin] for origin in vendors),
-                tuple(placed), self.names(index, data_holders), self.names(index, model_holders),
-                self.names(index, artefacts))
+        placed = self._placed[index].get(jobs)
+        if placed is None:
+            placed = self._placed[index][jobs] = jobs_of(jobs)
+        holders = sets.get(data_holders)
+        if holders is None:
+            holders = self.names(index, data_holders)
+        models = sets.get(model_holders)
+        if models is None:
+            models = self.names(index, model_holders)
+        made = sets.get(artefacts)
+        if made is None:
+            made = self.names(index, artefacts)
+        return (parties(balances), datasets(uses), datasets(expiries), vendors(active),
+                placed, holders, models, made)
+
+    def _place_jobs(self, index: int) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
+        maps = self.maps[index][4]
+        targets = [maps[job.position].target for job in self.context.jobs]
+        contexts = self.context.jobs
+        job_code = self.job_code
+
+        def place(jobs: tuple[Any, ...]) -> tuple[Any, ...]:
+            placed: list[Any] = [None] * len(jobs)
+            for job, target, record in zip(contexts, targets, jobs):
+                if record is not None:
+                    placed[target] = job_code(index, job, record)
+            return tuple(placed)
+        return place
 
     def key(self, state: State) -> Any:
         """The class of ``state``: its codes under the whole group (an orbit's name)."""
