@@ -12,10 +12,11 @@ Figures, all measured in this run:
    every move, every invariant on every new market — the spec's own functions) and the
    *model checker* (canonical keys and bookkeeping: the rest); the spec's part is split
    further into listing the moves, stepping them and checking the invariants.
-3. **fast explorer** — the same time-abstracted exhaustion by the fast explorer of
-   :mod:`proofs.fast` (compact states, the step written again and checked against the
-   spec's on every transition by ``tests/proofs/test_fast_agreement.py``): the median of
-   five runs (one takes a tenth of a second, so a single run mostly measures the other
+3. **fast explorer** — the same exhaustions by the fast explorer of :mod:`proofs.fast`
+   (compact states, the step written again and checked against the spec's on every
+   transition by ``tests/proofs/test_fast_agreement.py``), with the time abstraction
+   (``fast``) and with time and symmetry (``fast sym``, :mod:`proofs.fast.symmetry`): the
+   median of five runs (one takes a tenth of a second, so a single run mostly measures the other
    load of a shared machine), printed with its ratio to the target and to the spec
    explorer's rate measured in this run.
 4. **baseline** — a fixed micro-workload measured in the same run: inserting small
@@ -74,10 +75,11 @@ def without_collector(function):
     return paused
 
 
-def timed_fast_exploration() -> tuple[Any, float]:
-    """The fast explorer on the default instance, with its context built inside the timing."""
+def timed_fast_exploration(abstraction: str = "time") -> tuple[Any, float]:
+    """The fast explorer on the default instance, with its context (and its symmetry
+    group) built inside the timing."""
     started = time.process_time()
-    exploration = fast_explore(default_instance())
+    exploration = fast_explore(default_instance(), abstraction=abstraction)
     return exploration, time.process_time() - started
 
 
@@ -157,26 +159,28 @@ def run() -> dict[str, Any]:
     # the spec explorer was timed on a fresh heap; the fast one is too, not amid its leftovers
     del exploration, with_variants
     gc.collect()
-    fast_runs = sorted((timed_fast_exploration() for _ in range(5)), key=lambda pair: pair[1])
-    fast, fast_seconds = fast_runs[len(fast_runs) // 2]
-    fast_rate = fast.count / fast_seconds
-    spec_rate = results["time"]["states_per_second"]
-    results["fast_time"] = {
-        "states": fast.count,
-        "transitions": fast.transitions,
-        "cpu_seconds": round(fast_seconds, 3),
-        "states_per_second": round(fast_rate),
-        "ratio_to_target": round(fast_rate / TARGET_STATES_PER_SECOND, 3),
-        "ratio_to_spec_explorer": round(fast_rate / spec_rate, 2),
-        "same_graph_as_spec_explorer": (fast.count, fast.transitions) == (
-            results["time"]["states"], results["time"]["transitions"]),
-    }
-    print(f"    fast: {fast.count} states, {fast.transitions} transitions in {fast_seconds:.3f} CPU s "
-          f"= {fast_rate:,.0f} states/s (time abstraction, proofs/fast, median of 5 runs); ratio to the "
-          f"{TARGET_STATES_PER_SECOND:,} target: {fast_rate / TARGET_STATES_PER_SECOND:.3f}; "
-          f"{fast_rate / spec_rate:.1f}x the spec explorer's {spec_rate:,} in this run"
-          + ("" if results["fast_time"]["same_graph_as_spec_explorer"]
-             else " -- NOT the spec explorer's graph"))
+    for abstraction, label in (("time", "fast"), ("symmetry", "fast sym")):
+        fast_runs = sorted((timed_fast_exploration(abstraction) for _ in range(5)),
+                           key=lambda pair: pair[1])
+        fast, fast_seconds = fast_runs[len(fast_runs) // 2]
+        fast_rate = fast.count / fast_seconds
+        spec_rate = results[abstraction]["states_per_second"]
+        figures = results["fast_time" if abstraction == "time" else "fast_symmetry"] = {
+            "states": fast.count,
+            "transitions": fast.transitions,
+            "cpu_seconds": round(fast_seconds, 3),
+            "states_per_second": round(fast_rate),
+            "ratio_to_target": round(fast_rate / TARGET_STATES_PER_SECOND, 3),
+            "ratio_to_spec_explorer": round(fast_rate / spec_rate, 2),
+            "same_graph_as_spec_explorer": (fast.count, fast.transitions) == (
+                results[abstraction]["states"], results[abstraction]["transitions"]),
+        }
+        print(f"{label:>8}: {fast.count} states, {fast.transitions} transitions in {fast_seconds:.3f} "
+              f"CPU s = {fast_rate:,.0f} states/s ({abstraction} abstraction, proofs/fast, median of 5 "
+              f"runs); ratio to the {TARGET_STATES_PER_SECOND:,} target: "
+              f"{fast_rate / TARGET_STATES_PER_SECOND:.3f}; {fast_rate / spec_rate:.1f}x the spec "
+              f"explorer's {spec_rate:,} in this run"
+              + ("" if figures["same_graph_as_spec_explorer"] else " -- NOT the spec explorer's graph"))
     print(f"baseline: {baseline:,.0f} dict inserts/s; symmetry states/s per dict insert/s = "
           f"{results['symmetry']['states_per_second_per_dict_insert_per_second']}")
     return results

@@ -7,13 +7,19 @@ one — and maps every spec market to its compact state with
 
 1. the map is a bijection between the spec's classes and the fast states, numbered alike:
    spec node ``n`` maps to fast state ``n`` (both search breadth first in the move order
-   of ``protocol_moves``), and equal encodings never join two spec classes;
+   of ``protocol_moves``), and equal encodings never join two spec classes; under the
+   symmetry abstraction (``abstraction="symmetry"``: the spec's
+   :class:`~proofs.explore_symmetry.SymmetryKeys` against
+   :class:`~proofs.fast.symmetry.FastSymmetry`) node ``n``'s representative, the first
+   market found in its class, maps to fast node ``n``'s representative;
 2. every spec market keeps the static part of the market after setup and its jobs the
    terms of their request (:func:`proofs.fast.state.static_part`), which the compact
    state leaves out;
 3. for every expanded node, the multiset of ``(move, successor)`` pairs is the same: the
    spec's accepted calls named by :func:`proofs.fast.state.label_of` with the encoding
-   of the market the spec's ``step`` returned, against the fast step's labels and states;
+   of the market the spec's ``step`` returned, against the fast step's labels and states
+   (under the symmetry abstraction, with the number of the successor's class: the two
+   keys put every successor in the same class);
 4. every node fails the same properties (invariants and protocol properties by name),
    has the same stuck jobs, is partially expanded alike (misuse reduction), and both
    explorers reach the same outcomes first at the same node, with the same numbers of
@@ -66,6 +72,10 @@ def _names(found: list[tuple[str, str]] | None) -> list[str]:
 def compare(spec: Exploration, fast: FastExploration, context: FastContext) -> Agreement:
     """Compare two finished explorations of one instance (see the module docstring)."""
     agreement = Agreement(spec.states, fast.count, spec.transitions)
+    symmetric = fast.abstraction == "symmetry"
+    if spec.abstraction != ("symmetry" if symmetric else "time"):
+        _note(agreement, f"the spec explored with {spec.abstraction} abstraction, "
+                         f"the fast explorer with {fast.abstraction}")
     keys = time_keys(context)
     encoded = [encode(market, context, keys) for market in spec.markets]
     if len(set(encoded)) != len(encoded):
@@ -83,14 +93,17 @@ def compare(spec: Exploration, fast: FastExploration, context: FastContext) -> A
         for job in market.jobs.values():
             if job_terms(job) != terms.get(job.ident):
                 _note(agreement, f"node {node}: {job.ident}'s terms differ from its request's")
-        number = fast.index.get(encoded[node])
-        if number != node:
-            _note(agreement, f"node {node}: its compact state is fast state {number}")
+        number = fast.index.get(fast.key(encoded[node]))
+        if number != node or fast.states[node] != encoded[node]:
+            _note(agreement, f"node {node}: its compact state is fast state {number}"
+                             + ("" if number != node else " but not its representative"))
             continue
         if spec.expanded[node]:
-            spec_edges = Counter((label_of(made), encoded[target])
+            # Under the symmetry abstraction a move's successor is named by its class:
+            # equal numbers on every move mean the two keys partition alike.
+            spec_edges = Counter((label_of(made), target if symmetric else encoded[target])
                                  for target, made in spec.successors[node])
-            fast_edges = Counter((label, fast.states[target])
+            fast_edges = Counter((label, target if symmetric else fast.states[target])
                                  for target, label in fast.successors[node])
             if spec_edges != fast_edges:
                 missing = sorted(str(label) for label, _ in spec_edges - fast_edges)
@@ -121,14 +134,16 @@ def job_terms_of(context: FastContext, position: int) -> tuple[object, ...]:
             made["vendor_stake"], made["developer_bond"], made["owner_bond"])
 
 
-def check_agreement(instance: Instance, reduction: str = "none") -> Agreement:
+def check_agreement(instance: Instance, reduction: str = "none",
+                    abstraction: str = "time") -> Agreement:
     """Explore ``instance`` with both explorers and compare them (module docstring)."""
     context = make_context(instance)
-    spec = explore(instance, "time", coverage=False, horizon=context.horizon, reduction=reduction)
+    spec = explore(instance, abstraction, coverage=False, horizon=context.horizon,
+                   reduction=reduction)
     # Bounded: a wrong fast step may reach endlessly many states; stopping past the spec's
     # count is already a disagreement.
     fast = fast_explore(instance, reduction=reduction, context=context,
-                        max_states=spec.states + 1)
+                        max_states=spec.states + 1, abstraction=abstraction)
     return compare(spec, fast, context)
 
 

@@ -24,6 +24,7 @@ from proofs.fast.context import FastContext, make_context, time_keys
 from proofs.fast.moves import successors
 from proofs.fast.state import ARTEFACTS, JOBS, STATUS, VERDICTS, Label, State, encode
 from proofs.fast.step import TERMINAL
+from proofs.fast.symmetry import FastSymmetry
 from spec.world import Instance
 
 ProgressCallback = Callable[[int, int], None]
@@ -31,13 +32,17 @@ ProgressCallback = Callable[[int, int], None]
 
 @dataclass
 class FastExploration:
-    """The explored graph: ``states[n]`` is node ``n`` (BFS order), ``successors[n]`` its
-    ``(target, label)`` edges; the rest as in :class:`proofs.explore.Exploration`."""
+    """The explored graph: ``states[n]`` is node ``n`` (BFS order; under the symmetry
+    abstraction the first state found in its class), ``successors[n]`` its ``(target,
+    label)`` edges, ``index`` maps a class's key (``key(state)``) to its node; the rest as
+    in :class:`proofs.explore.Exploration`."""
 
     context: FastContext
     reduction: str
+    abstraction: str = "time"
+    symmetry: FastSymmetry | None = None
     states: list[State] = field(default_factory=list)
-    index: dict[State, int] = field(default_factory=dict)
+    index: dict[Any, int] = field(default_factory=dict)
     parent: list[int] = field(default_factory=list)
     parent_label: list[Label | None] = field(default_factory=list)
     successors: list[list[tuple[int, Label]]] = field(default_factory=list)
@@ -54,6 +59,10 @@ class FastExploration:
     def count(self) -> int:
         return len(self.states)
 
+    def key(self, state: State) -> Any:
+        """The key of ``state``'s class under this exploration's abstraction."""
+        return state if self.symmetry is None else self.symmetry.key(state)
+
 
 def pending_misuse(context: FastContext, state: State) -> frozenset[tuple[str, str, str]]:
     """``proofs.explore.pending_misuse``: misuse artefacts of open jobs."""
@@ -68,27 +77,39 @@ def initial_state(context: FastContext) -> State:
     return encode(context.initial, context, time_keys(context))
 
 
+ABSTRACTIONS = ("time", "symmetry")
+"""The fast explorer's abstractions: time, or time and symmetry (:mod:`proofs.fast.symmetry`)."""
+
+
 def fast_explore(instance: Instance, *, reduction: str = "none", max_states: int | None = None,
                  horizon: int | None = None, context: FastContext | None = None,
-                 progress: ProgressCallback | None = None) -> FastExploration:
-    """Explore ``instance`` with the time abstraction on compact states (see the module)."""
+                 progress: ProgressCallback | None = None,
+                 abstraction: str = "time") -> FastExploration:
+    """Explore ``instance`` with the time abstraction (and with ``abstraction="symmetry"``
+    the symmetry abstraction too) on compact states (see the module)."""
     if reduction not in ("none", "misuse"):
         raise ValueError(f"unknown reduction {reduction!r}; known: none, misuse")
+    if abstraction not in ABSTRACTIONS:
+        raise ValueError(f"unknown abstraction {abstraction!r}; known: {', '.join(ABSTRACTIONS)}")
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _explore(instance, reduction, max_states, horizon, context, progress)
+        return _explore(instance, reduction, max_states, horizon, context, progress, abstraction)
     finally:
         if was_enabled:
             gc.enable()
 
 
 def _explore(instance: Instance, reduction: str, max_states: int | None, horizon: int | None,
-             context: FastContext | None, progress: ProgressCallback | None) -> FastExploration:
+             context: FastContext | None, progress: ProgressCallback | None,
+             abstraction: str) -> FastExploration:
     started, cpu_started = time.perf_counter(), time.process_time()
     if context is None:
         context = make_context(instance, horizon)
-    result = FastExploration(context, reduction)
+    result = FastExploration(context, reduction, abstraction)
+    if abstraction == "symmetry":
+        result.symmetry = FastSymmetry(context)
+    keyed = result.symmetry.key if result.symmetry is not None else None
     checker = FastChecker(context)
     states, index, parents, labels, edges_of = (result.states, result.index, result.parent,
                                                 result.parent_label, result.successors)
@@ -97,10 +118,10 @@ def _explore(instance: Instance, reduction: str, max_states: int | None, horizon
     outcome_names: dict[tuple[Any, ...], str | None] = {}
     """Memo of :func:`outcome`: it reads the status and the last verdict only."""
 
-    def add(state: State, parent: int, label: Label | None) -> int:
+    def add(state: State, key: Any, parent: int, label: Label | None) -> int:
         node = len(states)
         states.append(state)
-        index[state] = node
+        index[key] = node
         parents.append(parent)
         labels.append(label)
         edges_of.append([])
@@ -120,7 +141,10 @@ def _explore(instance: Instance, reduction: str, max_states: int | None, horizon
                     outcomes[ended] = node
         return node
 
-    add(initial_state(context), -1, None)
+    start = initial_state(context)
+    add(start, start if keyed is None else keyed(start), -1, None)
+    seen: dict[State, int] = {start: 0}
+    """Under the symmetry abstraction: every state met so far and its class."""
     transitions = 0
     node = -1
     # Breadth first: nodes are expanded in the order they were found.
@@ -137,12 +161,25 @@ def _explore(instance: Instance, reduction: str, max_states: int | None, horizon
                      and ("misuse", label[2], label[3]) in fresh]
             result.partial.add(node)
         edges = edges_of[node]
-        for label, target_state in moves:
-            transitions += 1
-            target = index.get(target_state)
-            if target is None:
-                target = add(target_state, node, label)
-            edges.append((target, label))
+        if keyed is None:
+            for label, target_state in moves:
+                transitions += 1
+                target = index.get(target_state)
+                if target is None:
+                    target = add(target_state, target_state, node, label)
+                edges.append((target, label))
+        else:
+            for label, target_state in moves:
+                transitions += 1
+                # Equal compact states are in one class: the key is computed once per state.
+                target = seen.get(target_state)
+                if target is None:
+                    key = keyed(target_state)
+                    target = index.get(key)
+                    if target is None:
+                        target = add(target_state, key, node, label)
+                    seen[target_state] = target
+                edges.append((target, label))
         if not fresh:
             blocked = stuck(context, state, [label for label, _ in moves])
             if blocked:

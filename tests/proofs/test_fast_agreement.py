@@ -9,7 +9,6 @@ the spec under its mutants: the fast path itself never runs a mutated spec).
 """
 
 import ast
-import os
 from pathlib import Path
 
 import pytest
@@ -20,6 +19,7 @@ from proofs.explore import explore
 from proofs.explore_properties import protocol_violations
 from proofs.fast import checks as fast_checks
 from proofs.fast import step as fast_step
+from proofs.fast import symmetry as fast_symmetry
 from proofs.fast.agreement import check_agreement
 from proofs.fast.checks import FastChecker
 from proofs.fast.context import make_context, time_keys
@@ -166,16 +166,73 @@ def test_mutants_run_on_the_spec_explorer_only():
 
 
 # The concurrent instance (three owners, three vendors, two jobs sharing a vendor and a
-# dataset) under the time abstraction and the misuse reduction: the spec explorer takes
-# minutes on it, so the comparison runs with AIMARKET_LARGE_CHECKS=1 (make check-large).
-CONCURRENT_TIME_STATES = 252_700
-CONCURRENT_TIME_TRANSITIONS = 625_684
+# dataset) is compared under the symmetry abstraction by the full check of
+# tests/proofs/test_concurrent_instance.py (make check-large), on the spec exploration that
+# check makes anyway (decision 0110).
 
 
-@pytest.mark.skipif(os.environ.get("AIMARKET_LARGE_CHECKS") != "1",
-                    reason="minutes long: run with AIMARKET_LARGE_CHECKS=1 (make check-large)")
-def test_the_fast_explorer_agrees_on_the_concurrent_instance():
-    agreement = check_agreement(instances.concurrent_instance(), reduction="misuse")
+# The symmetry abstraction (time and symmetry, proofs/fast/symmetry.py) against the spec's
+# SymmetryKeys: same classes, numbered alike, same moves between them.
+DEFAULT_SYMMETRY_STATES = 1692
+DEFAULT_SYMMETRY_TRANSITIONS = 4812
+
+
+@pytest.mark.parametrize("name", ["default_instance", "shared_vendor_instance",
+                                  "shared_licence_instance", "soundness_instance",
+                                  "proof_instance"])
+def test_the_fast_symmetric_explorer_agrees_with_the_spec_on_every_transition(name):
+    agreement = check_agreement(getattr(instances, name)(), abstraction="symmetry")
     assert agreement.problems == []
-    assert (agreement.fast_states, agreement.transitions) == (
-        CONCURRENT_TIME_STATES, CONCURRENT_TIME_TRANSITIONS)
+    assert agreement.spec_states == agreement.fast_states > 0
+    assert agreement.transitions > agreement.spec_states
+
+
+def test_the_fast_symmetric_explorer_agrees_under_the_misuse_reduction():
+    agreement = check_agreement(instances.default_instance(), reduction="misuse",
+                                abstraction="symmetry")
+    assert agreement.problems == []
+    assert 0 < agreement.fast_states < DEFAULT_SYMMETRY_STATES
+
+
+def test_the_fast_symmetric_explorer_finds_the_pinned_default_graph():
+    exploration = fast_explore(instances.default_instance(), abstraction="symmetry")
+    assert exploration.symmetry is not None and len(exploration.symmetry.group) > 1
+    assert (exploration.count, exploration.transitions) == (
+        DEFAULT_SYMMETRY_STATES, DEFAULT_SYMMETRY_TRANSITIONS)
+    assert not exploration.violations and not exploration.stuck
+    assert len(exploration.outcomes) == 9
+
+
+def _identity_masks(sources):
+    return tuple(range(1 << len(sources)))
+
+
+def _raw_transcript(self, job, vendor, transcript):
+    return transcript
+
+
+def _names_kept(value, renaming):
+    return value
+
+
+BROKEN_FAST_SYMMETRY = [
+    Mutant("identity_only", "the fast key uses the identity only (finer classes)",
+           lambda: (Patch(fast_symmetry, "instance_symmetries", lambda instance, initial: [{}]),)),
+    Mutant("masks_not_permuted", "a renaming leaves the accepted and confirmed bits in place",
+           lambda: (Patch(fast_symmetry, "permuted_masks", _identity_masks),)),
+    Mutant("digests_absolute", "transcripts are kept as digests, not offsets from their context",
+           lambda: (Patch(fast_symmetry.Normaliser, "transcript", _raw_transcript),)),
+    Mutant("names_kept", "names inside verdicts, holders and artefacts are not renamed",
+           lambda: (Patch(fast_symmetry, "renamed", _names_kept),)),
+]
+"""Deliberately wrong symmetric keys: each must be caught by the agreement check."""
+
+
+@pytest.mark.parametrize("mutant", BROKEN_FAST_SYMMETRY, ids=lambda mutant: mutant.name)
+def test_the_agreement_check_catches_a_wrong_symmetric_key(mutant):
+    instance = instances.default_instance()
+    with applied(mutant):
+        agreement = check_agreement(instance, abstraction="symmetry")
+    assert not agreement.holds
+    assert agreement.problems
+    assert check_agreement(instance, abstraction="symmetry").holds  # the patch was undone
