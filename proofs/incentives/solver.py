@@ -26,6 +26,9 @@ class Solver:
         self.answers: dict[tuple[tuple[int, ...], int], tuple[bool, tuple[z3.BoolRef, ...]]] = {}
         """:meth:`implied`'s answers by query (Z3 shares equal terms, so equal queries have
         equal ids while their terms live; the entry keeps them alive)."""
+        self.factored: dict[Poly, Poly | None] = {}
+        """Conditions with their factors of fixed sign divided out, by difference
+        (:func:`proofs.incentives.properties.without_signed_factors`)."""
 
     def poly(self, poly: Poly) -> z3.ArithRef:
         total = z3.RealVal(0)
