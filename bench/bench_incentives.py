@@ -26,7 +26,7 @@ nothing. On the one-vendor shapes (about 1.5 nodes per distinct state, nothing f
 memo to merge) the spec's own work is about half the fast build, so the cap is 11-15x
 and the build reaches 5-7x (decision 0115).
 
-The analysis per shape, including game building: the "auto s" column (memoised build,
+The analysis per shape, including game building, in CPU seconds: the "auto s" column (memoised build,
 what ``aimarket check`` does), beside the same analysis with the un-memoised build
 ("plain-build s", measured in the same run) and their ratio against the 10x aim, and
 with Z3 as the analysis used it before decision 0115 ("per-query s": a fresh solver for
@@ -101,14 +101,15 @@ def _spec_timed(spent: list[float]) -> Iterator[None]:
 
 def _analyse_timed(shape, prune: bool = True, method: str = "auto", memoise: bool = True,
                    per_query: bool = False) -> tuple[float, float, list]:
-    """Seconds of the whole analysis of ``shape`` and of its game building, and the regions
-    (``per_query``: with Z3 used as before decision 0115)."""
+    """CPU seconds of the whole analysis of ``shape`` and of its game building, and the
+    regions (``per_query``: with Z3 used as before decision 0115). CPU seconds, not wall:
+    Z3 runs in this process, and on the shared machine wall time swings with the load."""
     spent: list[float] = []
 
     def timed_build(game_shape):
-        started = time.perf_counter()
+        started = time.process_time()
         build = build_market_game(game_shape, memoise=memoise)
-        spent.append(time.perf_counter() - started)
+        spent.append(time.process_time() - started)
         return build
     with contextlib.ExitStack() as stack:
         if not prune:
@@ -116,9 +117,9 @@ def _analyse_timed(shape, prune: bool = True, method: str = "auto", memoise: boo
         stack.enter_context(mock.patch.object(analysis, "build_market_game", timed_build))
         if per_query:
             stack.enter_context(_per_query_z3())
-        started = time.perf_counter()
+        started = time.process_time()
         regions = analysis.analyse(shape, method=method)
-        return time.perf_counter() - started, spent[0], regions
+        return time.process_time() - started, spent[0], regions
 
 
 def _analyse_seconds(shape, prune: bool, method: str = "auto", memoise: bool = True,
@@ -193,7 +194,7 @@ def run(shapes: Iterable = SHAPES, large_shapes: Iterable = LARGE_SHAPES) -> dic
     print(f"baseline: Z3 pigeonhole 8/7 {baseline:.3f} s")
     print("game building (CPU s), fast build against the plain walk measured here:")
     built = building(shapes + large_shapes)
-    print("analysis including game building (s):")
+    print("analysis including game building (CPU s):")
     header = (f"{'shape':34s} {'auto s':>8s} {'build s':>8s} {'plain-build s':>14s} {'x faster':>9s} {'of 10x aim':>10s} "
               f"{'per-query s':>12s} {'x faster':>9s} {'unpruned s':>11s} {'x faster':>9s} {'refine s':>9s} {'conditions':>11s}")
     print(header)
@@ -223,7 +224,7 @@ def run(shapes: Iterable = SHAPES, large_shapes: Iterable = LARGE_SHAPES) -> dic
               + (f"{unpruned:11.2f} {row['speedup']:8.1f}x" if unpruned else f"{'not run':>11s} {'':9s}")
               + (f" {refined:9.2f}" if refined is not None else f" {'not run':>9s}")
               + f" {conditions:11d}")
-    print("large shapes, analysed once (wall s; make check-large checks them):")
+    print("large shapes, analysed once (CPU s; make check-large checks them):")
     large_rows = large(large_shapes)
     return {"baseline": {"z3_pigeonhole_seconds": baseline}, "building": built, "shapes": rows,
             "large_shapes": large_rows}
