@@ -7,7 +7,9 @@
 #                    with time and symmetry abstraction (decisions 0100, 0110): minutes,
 #                    so not part of make check (decision 0056); then the incentive analysis
 #                    of 3 owners x 3 vendors at T = 2 and T = 8 and the fast game build
-#                    compared with the plain walk on large shapes (decision 0097)
+#                    compared with the plain walk on large shapes (decision 0097), and the
+#                    every-shape results with them and four more shapes, every closed
+#                    form derived at degree two (decision 0115)
 #   make test        the linter (ruff), the type checker (mypy), then the test suite
 #   make bench       benchmarks (ratios against a baseline measured in the same run)
 #   make lock        refresh requirements.lock (and the crosscheck lock) from pyproject.toml,

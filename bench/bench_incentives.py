@@ -19,46 +19,113 @@ The large shapes (``proofs.incentives.report.LARGE_SHAPES``, 3 owners x 3 vendor
 timed too, and analysed once: seconds of building and of the analysis after it, and
 whether the stake rule lies inside every region.
 
-The analysis per shape, including game building: the "auto s" column (memoised build,
+The "spec s" column is the part of the fast build spent in the spec itself (its step,
+the move generator, the payoffs) on the distinct states, and "cap" the plain walk's
+seconds over it: the speedup the fast build would reach if everything else it does cost
+nothing. On the one-vendor shapes (about 1.5 nodes per distinct state, nothing for the
+memo to merge) the spec's own work is about half the fast build, so the cap is 11-15x
+and the build reaches 5-7x (decision 0115).
+
+The analysis per shape, including game building, in CPU seconds: the "auto s" column (memoised build,
 what ``aimarket check`` does), beside the same analysis with the un-memoised build
-("plain-build s", measured in the same run) and their ratio against the 10x aim.
+("plain-build s", measured in the same run) and their ratio against the 10x aim, and
+with Z3 as the analysis used it before decision 0115 ("per-query s": a fresh solver for
+every implication query, none remembered, the sample points' assumptions checked by Z3
+substitution) and that ratio.
 """
 
 from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
+from fractions import Fraction
 from unittest import mock
 
+import z3
+
 import proofs.incentives.analysis as analysis
+import proofs.market_game as market_game
 from bench.bench_games import _baseline_z3
 from proofs.incentives.candidates import Envelope
 from proofs.incentives.report import LARGE_SHAPES, SHAPES, shape_name
+from proofs.incentives.solver import Solver
 from proofs.market_game import build_market_game
 
 
-def _analyse_timed(shape, prune: bool = True, method: str = "auto", memoise: bool = True) -> tuple[float, float, list]:
-    """Seconds of the whole analysis of ``shape`` and of its game building, and the regions."""
+def _per_query_implied(self: Solver, extra: Sequence[z3.BoolRef], goal: z3.BoolRef) -> bool:
+    """:meth:`Solver.implied` before decision 0115: a fresh solver for each query."""
+    solver = z3.SolverFor("QF_NRA")
+    solver.add(*self.assumptions, *extra, z3.Not(goal))
+    result = solver.check()
+    if result == z3.unknown:
+        raise RuntimeError(f"Z3 could not decide {goal}")
+    return result == z3.unsat
+
+
+def _z3_admits(self: Solver, point: dict[str, Fraction]) -> bool:
+    """:meth:`Solver.admits` before decision 0115: each assumption substituted and simplified by Z3."""
+    return all(z3.is_true(z3.simplify(z3.substitute(
+        assumption, *[(self.variables[name], z3.RealVal(f"{value.numerator}/{value.denominator}"))
+                      for name, value in point.items()])))
+        for assumption in self.assumptions)
+
+
+@contextlib.contextmanager
+def _per_query_z3() -> Iterator[None]:
+    """The analysis's Z3 use as before decision 0115 (the baseline of "per-query s")."""
+    with mock.patch.object(Solver, "implied", _per_query_implied), mock.patch.object(Solver, "admits", _z3_admits):
+        yield
+
+
+SPEC_PARTS = ("symbolic_step", "protocol_moves", "utilities")
+"""The spec's own work inside the build: its step, the move generator, the payoffs."""
+
+
+@contextlib.contextmanager
+def _spec_timed(spent: list[float]) -> Iterator[None]:
+    """CPU seconds inside :data:`SPEC_PARTS` during the block, added to ``spent[0]``."""
+    def timed(function):
+        def call(*args, **kwargs):
+            started = time.process_time()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                spent[0] += time.process_time() - started
+        return call
+    with contextlib.ExitStack() as stack:
+        for name in SPEC_PARTS:
+            stack.enter_context(mock.patch.object(market_game, name, timed(getattr(market_game, name))))
+        yield
+
+
+def _analyse_timed(shape, prune: bool = True, method: str = "auto", memoise: bool = True,
+                   per_query: bool = False) -> tuple[float, float, list]:
+    """CPU seconds of the whole analysis of ``shape`` and of its game building, and the
+    regions (``per_query``: with Z3 used as before decision 0115). CPU seconds, not wall:
+    Z3 runs in this process, and on the shared machine wall time swings with the load."""
     spent: list[float] = []
 
     def timed_build(game_shape):
-        started = time.perf_counter()
+        started = time.process_time()
         build = build_market_game(game_shape, memoise=memoise)
-        spent.append(time.perf_counter() - started)
+        spent.append(time.process_time() - started)
         return build
     with contextlib.ExitStack() as stack:
         if not prune:
             stack.enter_context(mock.patch.object(Envelope, "prune", lambda self, candidates, keep: candidates))
         stack.enter_context(mock.patch.object(analysis, "build_market_game", timed_build))
-        started = time.perf_counter()
+        if per_query:
+            stack.enter_context(_per_query_z3())
+        started = time.process_time()
         regions = analysis.analyse(shape, method=method)
-        return time.perf_counter() - started, spent[0], regions
+        return time.process_time() - started, spent[0], regions
 
 
-def _analyse_seconds(shape, prune: bool, method: str = "auto", memoise: bool = True) -> tuple[float, int]:
+def _analyse_seconds(shape, prune: bool, method: str = "auto", memoise: bool = True,
+                     per_query: bool = False) -> tuple[float, int]:
     """Seconds of the whole analysis of ``shape``, game building included."""
-    seconds, _, regions = _analyse_timed(shape, prune, method, memoise)
+    seconds, _, regions = _analyse_timed(shape, prune, method, memoise, per_query)
     return seconds, sum(len(region.conditions) for region in regions)
 
 
@@ -66,8 +133,10 @@ BUILD_AIM = 10.0
 """The aim for memoised building against the plain walk (issue 17)."""
 
 
-def _build_seconds(shape, memoise: bool) -> tuple[float, int]:
-    """The least CPU seconds of up to five builds (one if a build takes half a second)."""
+def _build_seconds(shape, memoise: bool) -> tuple[float, int, float]:
+    """The least CPU seconds of up to five builds (one if a build takes half a second), the
+    node count, and the spec's own seconds in that build (:data:`SPEC_PARTS`; timing them
+    adds a little to the build, so the build's seconds are taken from untimed runs)."""
     best, nodes = float("inf"), 0
     for _ in range(5):
         started = time.process_time()
@@ -76,21 +145,30 @@ def _build_seconds(shape, memoise: bool) -> tuple[float, int]:
         best, nodes = min(best, seconds), build.nodes
         if seconds > 0.5:
             break
-    return best, nodes
+    spec = float("inf")
+    for _ in range(5 if best <= 0.5 else 1):
+        spent = [0.0]
+        with _spec_timed(spent):
+            build_market_game(shape, memoise=memoise)
+        spec = min(spec, spent[0])
+    return best, nodes, spec
 
 
 def building(shapes: Iterable = SHAPES) -> dict:
-    header = f"{'shape':34s} {'nodes':>8s} {'plain s':>8s} {'fast s':>8s} {'x faster':>9s} {'of 10x aim':>10s}"
+    header = (f"{'shape':34s} {'nodes':>8s} {'plain s':>8s} {'fast s':>8s} {'x faster':>9s} {'of 10x aim':>10s} "
+              f"{'spec s':>8s} {'cap':>7s}")
     print(header)
     print("-" * len(header))
     rows = {}
     for shape in shapes:
-        plain, nodes = _build_seconds(shape, memoise=False)
-        memo, _ = _build_seconds(shape, memoise=True)
+        plain, nodes, _ = _build_seconds(shape, memoise=False)
+        memo, _, spec = _build_seconds(shape, memoise=True)
         ratio = plain / memo
         rows[shape_name(shape)] = {"nodes": nodes, "plain_cpu_seconds": plain, "memoised_cpu_seconds": memo,
-                                   "speedup": ratio, "fraction_of_aim": ratio / BUILD_AIM}
-        print(f"{shape_name(shape):34s} {nodes:8d} {plain:8.2f} {memo:8.2f} {ratio:8.1f}x {ratio / BUILD_AIM:9.0%}")
+                                   "speedup": ratio, "fraction_of_aim": ratio / BUILD_AIM,
+                                   "spec_cpu_seconds_in_fast_build": spec, "speedup_cap": plain / spec}
+        print(f"{shape_name(shape):34s} {nodes:8d} {plain:8.3f} {memo:8.3f} {ratio:8.1f}x {ratio / BUILD_AIM:9.0%} "
+              f"{spec:8.3f} {plain / spec:6.1f}x")
     return rows
 
 
@@ -116,9 +194,9 @@ def run(shapes: Iterable = SHAPES, large_shapes: Iterable = LARGE_SHAPES) -> dic
     print(f"baseline: Z3 pigeonhole 8/7 {baseline:.3f} s")
     print("game building (CPU s), fast build against the plain walk measured here:")
     built = building(shapes + large_shapes)
-    print("analysis including game building (s):")
+    print("analysis including game building (CPU s):")
     header = (f"{'shape':34s} {'auto s':>8s} {'build s':>8s} {'plain-build s':>14s} {'x faster':>9s} {'of 10x aim':>10s} "
-              f"{'unpruned s':>11s} {'x faster':>9s} {'refine s':>9s} {'conditions':>11s}")
+              f"{'per-query s':>12s} {'x faster':>9s} {'unpruned s':>11s} {'x faster':>9s} {'refine s':>9s} {'conditions':>11s}")
     print(header)
     print("-" * len(header))
     rows = {}
@@ -127,6 +205,7 @@ def run(shapes: Iterable = SHAPES, large_shapes: Iterable = LARGE_SHAPES) -> dic
         conditions = sum(len(region.conditions) for region in regions)
         plain_build = _analyse_seconds(shape, prune=True, memoise=False)[0]
         analysis_speedup = plain_build / pruned
+        per_query = _analyse_seconds(shape, prune=True, per_query=True)[0]
         unpruned = _analyse_seconds(shape, prune=False)[0] if shape.vendors == 1 else None
         # refinement alone spends minutes on the 2 x 2 coalition of everyone but the
         # developer (large If-terms for nlsat), which is why "auto" enumerates first
@@ -135,16 +214,17 @@ def run(shapes: Iterable = SHAPES, large_shapes: Iterable = LARGE_SHAPES) -> dic
         row = {"auto_seconds": pruned, "build_seconds": build, "analysis_seconds": pruned - build,
                "plain_build_auto_seconds": plain_build,
                "analysis_speedup": analysis_speedup, "analysis_fraction_of_aim": analysis_speedup / BUILD_AIM,
+               "per_query_z3_seconds": per_query, "solver_speedup": per_query / pruned,
                "unpruned_seconds": unpruned,
                "speedup": unpruned / pruned if unpruned else None, "refine_seconds": refined,
                "conditions": conditions, "auto_over_z3_baseline": pruned / baseline}
         rows[shape_name(shape)] = row
         print(f"{shape_name(shape):34s} {pruned:8.2f} {build:8.2f} {plain_build:14.2f} {analysis_speedup:8.1f}x "
-              f"{analysis_speedup / BUILD_AIM:9.0%} "
+              f"{analysis_speedup / BUILD_AIM:9.0%} {per_query:12.2f} {per_query / pruned:8.1f}x "
               + (f"{unpruned:11.2f} {row['speedup']:8.1f}x" if unpruned else f"{'not run':>11s} {'':9s}")
               + (f" {refined:9.2f}" if refined is not None else f" {'not run':>9s}")
               + f" {conditions:11d}")
-    print("large shapes, analysed once (wall s; make check-large checks them):")
+    print("large shapes, analysed once (CPU s; make check-large checks them):")
     large_rows = large(large_shapes)
     return {"baseline": {"z3_pigeonhole_seconds": baseline}, "building": built, "shapes": rows,
             "large_shapes": large_rows}

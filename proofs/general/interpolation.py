@@ -79,6 +79,8 @@ class Derivation:
     they fix even a quadratic dependence (the affine form is then derived, not assumed),
     else 1 (the affine form is assumed)."""
     reason: str = ""
+    shapes: list[tuple[int, int, int]] = field(default_factory=list)
+    """The analysed shapes (owners, vendors, steps) whose subjects gave the points."""
 
     @property
     def points(self) -> int:
@@ -91,7 +93,8 @@ class Derivation:
     def to_json(self) -> dict:
         return {"subject": self.family.subject, "derived": self.derived, "points": self.points,
                 "spare_points": self.spare, "degree": self.degree, "unmatched": self.unmatched[:3],
-                "unseen_degree_two": self.unseen, "reason": self.reason}
+                "unseen_degree_two": self.unseen, "reason": self.reason,
+                "shapes": [f"{owners}x{vendors} T={steps}" for owners, vendors, steps in self.shapes]}
 
 
 def varying(family: Family) -> tuple[sympy.Symbol, ...]:
@@ -271,7 +274,9 @@ def derive(family: Family, analysed: Sequence[tuple[tuple[int, int, int, int], S
            converted: dict[int, list[sympy.Expr]] | None = None) -> Derivation:
     """Derive ``family`` from the exact regions of the analysed shapes (see the module)."""
     found = exact_points(family, analysed, converted)
-    derivation = Derivation(family, at=sorted(found))
+    seen = {point[:3] for point in found}
+    derivation = Derivation(family, at=sorted(found), shapes=[
+        (owners, vendors, steps) for (owners, vendors, steps, rounds), _ in analysed if (owners, vendors, rounds) in seen])
     if not found:
         derivation.reason = "no analysed shape has a subject of this class"
         return derivation

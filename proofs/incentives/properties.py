@@ -21,10 +21,19 @@ from proofs.incentives.tree import Node, is_report, nodes_of
 def without_signed_factors(condition: Condition, solver: Solver) -> Condition:
     """The same condition with every factor whose sign the assumptions fix divided out
     (e.g. ``q*(2 - q)*(Bv - P) >= 0`` becomes ``Bv - P >= 0``, as 0 < q <= 1): the region
-    is unchanged and its formula reads as a bound. Each factor's sign is proved by Z3."""
-    expression = to_sympy(condition.difference)
+    is unchanged and its formula reads as a bound. Each factor's sign is proved by Z3.
+    Each difference is factored once per solver (regions share many conditions)."""
     if len(condition.difference.terms) < 2:
         return condition
+    if condition.difference not in solver.factored:
+        solver.factored[condition.difference] = signed_factors_divided(condition.difference, solver)
+    simpler = solver.factored[condition.difference]
+    return condition if simpler is None else dataclasses.replace(condition, difference=simpler)
+
+
+def signed_factors_divided(difference: Poly, solver: Solver) -> Poly | None:
+    """``difference`` with the factors of fixed sign divided out (None: there are none)."""
+    expression = to_sympy(difference)
     coefficient, factors = sympy.factor_list(expression)
     kept, sign = sympy.Integer(1), 1 if coefficient > 0 else -1
     changed = False
@@ -41,9 +50,8 @@ def without_signed_factors(condition: Condition, solver: Solver) -> Condition:
             continue
         kept = kept * factor ** power
     if not changed:
-        return condition
-    simpler = parse_poly(str(sympy.expand(sign * kept)), solver.constants)
-    return dataclasses.replace(condition, difference=simpler)
+        return None
+    return parse_poly(str(sympy.expand(sign * kept)), solver.constants)
 
 
 def canonical_order(condition: Condition) -> tuple:

@@ -11,7 +11,7 @@ from fractions import Fraction
 
 import z3
 
-from proofs.games.terms import Poly, parse_formula
+from proofs.games.terms import Formula, Poly, evaluate_formula, parse_formula
 from proofs.incentives.regions import Condition
 
 
@@ -21,7 +21,14 @@ class Solver:
     def __init__(self, constants: Sequence[str], assumptions: Sequence[str]):
         self.constants = tuple(constants)
         self.variables = {name: z3.Real(name) for name in constants}
-        self.assumptions = [self.formula(text) for text in assumptions]
+        self.parsed: list[Formula] = [parse_formula(text, self.constants) for text in assumptions]
+        self.assumptions = [self._formula(formula) for formula in self.parsed]
+        self.answers: dict[tuple[tuple[int, ...], int], tuple[bool, tuple[z3.BoolRef, ...]]] = {}
+        """:meth:`implied`'s answers by query (Z3 shares equal terms, so equal queries have
+        equal ids while their terms live; the entry keeps them alive)."""
+        self.factored: dict[Poly, Poly | None] = {}
+        """Conditions with their factors of fixed sign divided out, by difference
+        (:func:`proofs.incentives.properties.without_signed_factors`)."""
 
     def poly(self, poly: Poly) -> z3.ArithRef:
         total = z3.RealVal(0)
@@ -56,18 +63,36 @@ class Solver:
         return admissible_samples(self, 64, 0)
 
     def admits(self, point: dict[str, Fraction]) -> bool:
-        """Whether every assumption holds at ``point`` (exactly)."""
-        return all(z3.is_true(z3.simplify(z3.substitute(
-            assumption, *[(self.variables[name], z3.RealVal(f"{value.numerator}/{value.denominator}"))
-                          for name, value in point.items()])))
-            for assumption in self.assumptions)
+        """Whether every assumption holds at ``point`` (exactly, in fractions; ``point``
+        gives every constant a value)."""
+        return all(evaluate_formula(formula, lambda poly: poly.evaluate(point, Fraction(1)))
+                   for formula in self.parsed)
+
+    @functools.cached_property
+    def incremental(self) -> z3.Solver:
+        """One solver holding the assumptions, for :meth:`implied`'s queries (each pushed
+        and popped): a fresh solver per query spent most of its time setting up."""
+        solver = z3.SolverFor("QF_NRA")
+        solver.add(*self.assumptions)
+        return solver
 
     def implied(self, extra: Sequence[z3.BoolRef], goal: z3.BoolRef) -> bool:
-        solver = z3.SolverFor("QF_NRA")
-        solver.add(*self.assumptions, *extra, z3.Not(goal))
+        """Whether the assumptions and ``extra`` imply ``goal`` (Z3 decides, on
+        :attr:`incremental`; each distinct query once: the analysis asks many of them
+        again, e.g. one sign of a factor per condition that contains it). Only the answer
+        is read, so which solver decides cannot change a result."""
+        key = (tuple(term.get_id() for term in extra), goal.get_id())
+        known = self.answers.get(key)
+        if known is not None:
+            return known[0]
+        solver = self.incremental
+        solver.push()
+        solver.add(*extra, z3.Not(goal))
         result = solver.check()
+        solver.pop()
         if result == z3.unknown:
             raise RuntimeError(f"Z3 could not decide {goal}")
+        self.answers[key] = (result == z3.unsat, (*extra, goal))
         return result == z3.unsat
 
     def not_implied(self, conditions: dict[Poly, "Condition"]) -> list["Condition"]:

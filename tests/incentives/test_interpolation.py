@@ -12,6 +12,7 @@ import pytest
 from proofs.general import closed_form, interpolation, theorem
 from proofs.general.closed_form import FAMILIES, R, m, n
 from proofs.general.export import counted
+from proofs.general.large_shapes import every_shape_results_with
 from proofs.general.report import every_shape_results
 from proofs.market_game import MarketGameShape
 
@@ -131,3 +132,19 @@ def test_a_game_with_one_settlement_term_changed_is_caught(monkeypatch):
     derivation = interpolation.derive(family("truthful_reporting", "the developer"), changed)
     assert not derivation.derived and derivation.unmatched
     assert any("none of the family's" in problem for point in derivation.unmatched for problem in point["problems"])
+
+
+def test_added_shapes_say_which_shapes_fixed_what(analysis):
+    analysed = [(shape, analysis(shape)) for shape in SHAPES if shape.steps == 2]
+    added = [(MarketGameShape(1, 1, 4), analysis(MarketGameShape(1, 1, 4)))]
+    results = {result.name: result for result in every_shape_results_with(analysed, added)}
+    developer = next(entry for entry in results["weak_immunity"].data["derivation"]["families"]
+                     if entry["subject"] == "the developer")
+    # one round only: the developer's region is not derived; the two-round shape derives it
+    assert developer["degree_from_check_shapes"] is None and developer["derived"]
+    assert developer["added_shapes"] == developer["needed_shapes"] == ["1x1 T=4"]
+    assert results["weak_immunity"].data["derivation"]["added_shapes"] == ["1x1 T=4"]
+    owners = next(entry for entry in results["weak_immunity"].data["derivation"]["families"]
+                  if entry["subject"] == "each data owner")
+    # the owners' region was derived (affine) without it: nothing is needed
+    assert owners["derived"] and owners["degree_from_check_shapes"] == 1 and "needed_shapes" not in owners
