@@ -77,11 +77,7 @@ JOB_EDGES: tuple[tuple[str, str, str], ...] = (
 checks this table against the edges the model checker reaches (``proofs/explore.py``),
 but for :data:`EDGES_THE_MODEL_CHECKER_MISSES`."""
 
-EDGES_THE_MODEL_CHECKER_MISSES: dict[tuple[str, str, str], str] = {
-    ("DELIVERED", "convict_shared_step", "RESOLVED"):
-        "the instances' vendors never commit a record the public checks name in a two-vendor "
-        "job (a sender fault); the worked examples do (decision 0081)",
-}
+EDGES_THE_MODEL_CHECKER_MISSES: dict[tuple[str, str, str], str] = {}
 """Edges of :data:`JOB_EDGES` that the model checker's instances do not reach, with the
 reason (as ``proofs.explore_checks.COVERAGE_EXCLUSIONS`` lists the action's acceptance)."""
 

@@ -52,11 +52,6 @@ COVERAGE_EXCLUSIONS: dict[tuple[str, str], str] = {
         "an instance funds every vendor with one stake per job template it is in, and a "
         "stake is locked only by the vendor's own acceptance of one of those jobs; no "
         "acceptance in the instance can lack funds",
-    ("convict_shared_step", "accepted"):
-        "the instances' jobs have two vendors, whose public checks name only a sender fault "
-        "(a record without sender checks), and the instances' vendors never commit one: "
-        "their transcripts are honest or divergent (a state fault, named only with 3t + 1 "
-        "vendors); the worked examples cover the conviction (decision 0081)",
 }
 """(action, code) pairs no explored instance can reach, with the reason."""
 

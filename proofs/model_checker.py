@@ -16,6 +16,7 @@ from proofs.explore_coverage import Coverage, expected_outcomes
 from proofs.explore_reduction import check_reduction
 from proofs.explore_symmetry import SymmetryKeys
 from proofs.explore_time import TimeKeys, static_horizon
+from proofs.instances import abstraction_for
 from proofs.explore_soundness import check_bisimulation, verdicts_agree
 from proofs.results import CheckContext, CheckProvider, CheckResult, ProviderReport
 from spec.world import setup
@@ -56,7 +57,7 @@ def run_exploration(context: CheckContext) -> ProviderReport:
     # so fewer malformed variants are tried on the big one.
     for name, instance in reversed(context.instances):
         task = context.progress.task(f"explore {name}", total=None)
-        exploration = explore(instance, context.abstraction,
+        exploration = explore(instance, abstraction_for(instance, context.abstraction),
                               coverage=coverage if context.selected("coverage") else False,
                               reduction=context.reduction,
                               progress=lambda found, done: task.update(

@@ -27,6 +27,7 @@ from dataclasses import replace
 
 import spec.knowledge as knowledge
 from proofs.explore import explore
+from proofs.instances import abstraction_for
 from mutation.patching import Mutant, Patch, applied
 from proofs.mutants import MUTANTS_BY_NAME
 from proofs.results import CheckContext, CheckProvider, CheckResult, ProviderReport
@@ -48,7 +49,7 @@ def _first_violation(markets: list[Market], check: Callable[[Market], str | None
 def knowledge_results(name: str, instance: Instance,
                       markets: list[Market] | None = None) -> list[CheckResult]:
     if markets is None:
-        markets = explore(instance, coverage=False).markets
+        markets = explore(instance, abstraction_for(instance, "symmetry"), coverage=False).markets
     results = []
     for invariant, statement, check in knowledge.KNOWLEDGE_INVARIANTS:
         started = time.perf_counter()

@@ -10,7 +10,10 @@ The world of the examples (:data:`WORLD`): owners ``owner1`` and ``owner2`` with
 ``data1`` and ``data2``; developers ``dev1`` (funded, with ``model1``) and ``dev2`` (not
 funded, with ``model2``); vendors ``vendor1``, ``vendor2`` (the job's) and ``vendor3``
 (not in the job); job ``job1`` by ``dev1`` over both datasets with vendors 1 and 2, four
-training steps, deadlines one tick after each phase starts.
+training steps, deadlines one tick after each phase starts. A secret-shared job's state
+fault is named only with four vendors: those examples run in a world of their own
+(:data:`QUARTET`: the same owners and datasets, ``dev1``, vendors 1 to 4 all in ``job1``,
+two steps).
 """
 
 from __future__ import annotations
@@ -129,6 +132,42 @@ NARROWED = ROUND_TWO.then(call("bisect_answer", "vendor1", job="job1", digest=la
 FALSE_DISPUTE = DELIVERED.then(call("dispute_result", "dev1", job="job1", vendor="vendor1",
                                     transcript=lazy("vendor1", first_wrong=1)))
 MISUSED = CONFIRMED.then(call("misuse_data", "vendor1", job="job1"))
+
+# A state fault of a secret-shared job is named by the public checks only with at least
+# 3t + 1 = 4 vendors (decision 0081), more than the world above has: a world of its own for
+# those examples, with the same genesis (dispute cost and audit probability) as WORLD.
+QUARTET_JOB = JobTemplate("job1", "dev1", ("data1", "data2"),
+                          ("vendor1", "vendor2", "vendor3", "vendor4"))
+QUARTET = Instance(data_owners=2, developers=1, vendors=4, jobs=(QUARTET_JOB,), steps=2,
+                   window=1, vendor_capacity=1, licence_uses=2, licence_expiry=50)
+
+
+def quartet_start(vendor: str) -> int:
+    """The agreed initial digest of ``vendor`` in the four-vendor job1."""
+    model = model_commitment(QUARTET.model_of(QUARTET_JOB.developer))
+    return initial_digest(model, [commitment_of(d) for d in QUARTET_JOB.datasets],
+                          QUARTET_JOB.vendors.index(vendor))
+
+
+def quartet_submit(vendor: str, first_wrong: int | None = None) -> Call:
+    """``vendor``'s transcript in the four-vendor job: honest, or lazy from ``first_wrong``."""
+    first = quartet_start(vendor)
+    transcript = (honest_transcript(first, QUARTET.steps) if first_wrong is None else
+                  divergent_transcript(first, QUARTET.steps, first_wrong))
+    return submit(vendor, transcript)
+
+
+QUARTET_CONFIRMED = Story(tuple(setup_calls(QUARTET))).then(
+    request_call(QUARTET, QUARTET_JOB), grant("data1"), grant("data2"),
+    *[call("accept_job", vendor, job="job1") for vendor in QUARTET_JOB.vendors],
+    *[call("confirm_inputs", vendor, job="job1") for vendor in QUARTET_JOB.vendors])
+# vendor3 skips the work of step 2: its state check point is the odd one out of four
+QUARTET_LAZY = QUARTET_CONFIRMED.then(*[
+    quartet_submit(vendor, 2 if vendor == "vendor3" else None) for vendor in QUARTET_JOB.vendors])
+# vendor2 and vendor3 both skip step 2: two points of four off, the check names nobody
+QUARTET_TWO_LAZY = QUARTET_CONFIRMED.then(*[
+    quartet_submit(vendor, 2 if vendor in ("vendor2", "vendor3") else None)
+    for vendor in QUARTET_JOB.vendors])
 
 
 def examples() -> tuple[Example, ...]:
@@ -385,6 +424,15 @@ def examples() -> tuple[Example, ...]:
     add("convict: a lazy vendor of a two-vendor job is not named by the state check",
         DELIVERED_LAZY, call("convict_shared_step", "dev1", job="job1", vendor="vendor1", step=3,
                              check="state"), R.NO_PUBLIC_FAULT)
+    state_charge = call("convict_shared_step", "dev1", job="job1", vendor="vendor3", step=2,
+                        check="state")
+    add("the developer convicts the vendor the state check of a four-vendor job names",
+        QUARTET_LAZY, state_charge)
+    add("convict: an honest vendor of a four-vendor job is not named", QUARTET_LAZY,
+        Call("convict_shared_step", "dev1", state_charge.args.with_item("vendor", "vendor2")),
+        R.NO_PUBLIC_FAULT)
+    add("convict: two vendors off at one step are named by no check", QUARTET_TWO_LAZY,
+        state_charge, R.NO_PUBLIC_FAULT)
     add("after a conviction by re-execution the job is over: no second dispute",
         NARROWED.then(move), call("dispute_result", "dev1", job="job1", vendor="vendor2",
                                   transcript=lazy("vendor2", 1)), R.WRONG_STATUS)

@@ -55,6 +55,11 @@ class Instance:
     licence_expiry: int = 1_000
     wrong_steps: tuple[int, ...] | None = None
     """Steps at which fabricated transcripts may start to diverge (None: every step)."""
+    secret_shared: bool = False
+    """Whether the jobs are trained on secret shares as far as the moves go: a vendor may
+    also commit a step record without sender checks (a sender fault, from any of the
+    fabrication steps on), and the developer may convict the vendor the public checks name
+    (``convict_shared_step``). Off, no vendor tampers and no such conviction is offered."""
 
     @property
     def owner_names(self) -> tuple[str, ...]:

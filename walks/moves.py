@@ -2,7 +2,8 @@
 
 :func:`protocol_moves` lists, for any market of an :class:`~spec.world.Instance`, every
 call a party could sensibly make next (honest or not: defective deliveries, false
-complaints, fabricated transcripts, false disputes, misuse, silence). The model checker
+complaints, fabricated transcripts, false disputes, misuse, silence; in a secret-shared
+instance also tampered step records and their conviction). The model checker
 explores exactly these moves; the random walks (:mod:`walks.walk`) draw from them;
 :func:`adversarial_moves` adds malformed variants (wrong signer, unknown job, wrong
 digest…) that must be rejected. The moves use the facts the spec states (the bisection
@@ -16,17 +17,49 @@ from __future__ import annotations
 
 import random
 
-from spec.actions import ENVIRONMENT, Call, call, deadline_passed, midpoint, start_digest
-from spec.state import STAKED_STATUSES, JobStatus, Market, Turn, is_terminal, misuse_artefact
-from spec.transcript import divergent_transcript, honest_transcript
+from spec.actions import (
+    ENVIRONMENT,
+    Call,
+    call,
+    deadline_passed,
+    midpoint,
+    public_fault,
+    start_digest,
+)
+from spec.state import STAKED_STATUSES, Job, JobStatus, Market, Turn, is_terminal, misuse_artefact
+from spec.transcript import divergent_transcript, honest_transcript, tampered_transcript
 from spec.world import Instance, request_call, setup_calls
+
+
+def fabrication_steps(instance: Instance) -> tuple[int, ...]:
+    """The steps at which a fabricated transcript or record may start to be off."""
+    return instance.wrong_steps or tuple(range(1, instance.steps + 1))
 
 
 def transcript_choices(instance: Instance, start: int) -> list[tuple[int, ...]]:
     """The honest transcript first, then one fabricated transcript per divergence step."""
-    wrong_steps = instance.wrong_steps or tuple(range(1, instance.steps + 1))
     return [honest_transcript(start, instance.steps)] + [
-        divergent_transcript(start, instance.steps, wrong) for wrong in wrong_steps]
+        divergent_transcript(start, instance.steps, wrong) for wrong in fabrication_steps(instance)]
+
+
+def tampered_choices(instance: Instance, start: int) -> list[tuple[int, ...]]:
+    """In a secret-shared instance, one transcript per fabrication step whose record from
+    that step on carries no sender check (a sender fault); otherwise none."""
+    if not instance.secret_shared:
+        return []
+    return [tampered_transcript(start, instance.steps, tampered)
+            for tampered in fabrication_steps(instance)]
+
+
+def shared_convictions(market: Market, instance: Instance, job: Job) -> list[Call]:
+    """In a secret-shared instance, the developer's conviction of the vendor the public
+    checks name as the job's first fault (:func:`spec.actions.public_fault`), if any."""
+    found = public_fault(market, job) if instance.secret_shared else None
+    if found is None or found[2] is None or found[2] in job.convicted_vendors:
+        return []
+    at, kind, vendor = found
+    return [call("convict_shared_step", job.developer, job=job.ident, vendor=vendor, step=at,
+                 check=kind)]
 
 
 def protocol_moves(market: Market, instance: Instance) -> list[Call]:
@@ -63,8 +96,9 @@ def protocol_moves(market: Market, instance: Instance) -> list[Call]:
                               for dataset in job.datasets]
                 elif vendor not in job.results:
                     start = start_digest(market, job, vendor)
+                    choices = transcript_choices(instance, start) + tampered_choices(instance, start)
                     moves += [call("submit_result", vendor, job=job.ident, transcript=transcript)
-                              for transcript in transcript_choices(instance, start)]
+                              for transcript in choices]
         elif job.status == JobStatus.DELIVERED:
             moves.append(call("accept_result", job.developer, job=job.ident))
             for vendor in job.vendors:
@@ -75,6 +109,7 @@ def protocol_moves(market: Market, instance: Instance) -> list[Call]:
                     if claim[-1] != job.results[vendor][-1]:
                         moves.append(call("dispute_result", job.developer, job=job.ident,
                                           vendor=vendor, transcript=claim))
+            moves += shared_convictions(market, instance, job)
         elif job.status == JobStatus.DISPUTED:
             dispute = job.dispute
             middle = midpoint(dispute)

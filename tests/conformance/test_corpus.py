@@ -106,13 +106,14 @@ def test_every_action_outcome_of_the_catalogue_is_in_the_table():
 
 
 def test_the_edge_table_is_what_the_model_checker_reaches():
-    """Every edge the model checker reaches on a small world (one job, two datasets, two
-    vendors, two training steps) is in the table, and every edge of the table is reached
-    but those listed, with the reason, as beyond the model checker's instances."""
+    """Every edge the model checker reaches on a small world (one secret-shared job, two
+    datasets, two vendors, two training steps) is in the table, and every edge of the table
+    is reached but those listed, with the reason, as beyond the model checker's instances."""
     from proofs.explore import explore
     from spec.world import make_instance
 
-    world = make_instance(data_owners=2, developers=1, vendors=2, jobs=1, steps=2, wrong_steps=(1,))
+    world = make_instance(data_owners=2, developers=1, vendors=2, jobs=1, steps=2, wrong_steps=(1,),
+                          secret_shared=True)
     exploration = explore(world, coverage=False)
     reached = set()
     for node, successors in enumerate(exploration.successors):

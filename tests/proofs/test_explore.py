@@ -2,7 +2,16 @@
 
 import pytest
 
-from proofs.instances import default_instance, shared_licence_instance, shared_vendor_instance
+from dataclasses import replace
+
+from proofs.instances import (
+    abstraction_for,
+    default_context,
+    default_instance,
+    secret_shared_instance,
+    shared_licence_instance,
+    shared_vendor_instance,
+)
 from proofs.explore import explore, stuck_jobs
 from proofs.explore_checks import COVERAGE_EXCLUSIONS, coverage_result, exploration_results
 from proofs.explore_coverage import Coverage, expected_outcomes
@@ -20,6 +29,11 @@ DEFAULT_TIME_ONLY_STATES = 4002
 DEFAULT_TIME_ONLY_TRANSITIONS = 9392
 SHARED_VENDOR_STATES = 2752
 SHARED_LICENCE_STATES = 486
+# The secret-shared instance (decision 0102), explored with the time abstraction alone
+# (abstraction_for); without its tampered records and convictions the same instance has
+# 666 classes and 1,520 transitions.
+SECRET_SHARED_STATES = 1338
+SECRET_SHARED_TRANSITIONS = 3076
 
 
 def test_default_instance_size_is_pinned(default_exploration):
@@ -83,11 +97,44 @@ def test_the_graph_is_a_networkx_graph_with_labelled_edges(default_exploration):
 
 def test_rejection_coverage_over_the_default_instances_is_complete():
     coverage = Coverage()
-    for instance in (shared_licence_instance(), shared_vendor_instance(), default_instance()):
-        explore(instance, "symmetry", coverage=coverage)
+    for _, instance in reversed(default_context().instances):
+        explore(instance, abstraction_for(instance, "symmetry"), coverage=coverage)
     result = coverage_result(coverage.covered(), coverage.missing(), coverage.undeclared())
     assert result.holds, result.detail
     assert set(coverage.missing()) == set(COVERAGE_EXCLUSIONS)
+
+
+def test_the_secret_shared_instance_reaches_the_shared_conviction():
+    assert abstraction_for(secret_shared_instance(), "symmetry") == "time"
+    assert abstraction_for(default_instance(), "symmetry") == "symmetry"
+    exploration = explore(secret_shared_instance(), "time")
+    assert (exploration.states, exploration.transitions) == (
+        SECRET_SHARED_STATES, SECRET_SHARED_TRANSITIONS)
+    assert ("convict_shared_step", "accepted") in exploration.coverage.covered()
+    failing = [(result.name, result.detail)
+               for result in exploration_results(exploration, coverage=False) if not result.holds]
+    assert failing == []
+    convictions = [(node, target) for node, successors in enumerate(exploration.successors)
+                   for target, made in successors if made.action == "convict_shared_step"]
+    assert convictions
+    for _, target in convictions:
+        [job] = exploration.markets[target].jobs.values()
+        assert job.status.value == "RESOLVED" and len(job.convicted_vendors) == 1
+
+
+def test_only_a_secret_shared_instance_offers_tampered_records_and_their_conviction():
+    def moves_made(instance):
+        exploration = explore(instance, "time", coverage=False)
+        return exploration, [made for successors in exploration.successors
+                             for _, made in successors]
+
+    shared, shared_moves = moves_made(secret_shared_instance())
+    plain, plain_moves = moves_made(replace(secret_shared_instance(), secret_shared=False))
+    assert "convict_shared_step" in {made.action for made in shared_moves}
+    assert "convict_shared_step" not in {made.action for made in plain_moves}
+    submitted = {made["transcript"] for made in plain_moves if made.action == "submit_result"}
+    assert {made["transcript"] for made in shared_moves if made.action == "submit_result"} > submitted
+    assert plain.states < shared.states
 
 
 def test_coverage_reports_a_missing_pair():
