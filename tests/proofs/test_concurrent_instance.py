@@ -41,8 +41,8 @@ OUT_OF_THIS_INSTANCE = {
     # every party is funded for both jobs, and every vendor can take both
     ("grant_access", "INSUFFICIENT_FUNDS"), ("accept_job", "INSUFFICIENT_FUNDS"),
     ("accept_job", "VENDOR_AT_CAPACITY"),
-    # excluded for every instance (proofs.explore_checks.COVERAGE_EXCLUSIONS): two vendors
-    # per job, whose public checks name only a sender fault, which no vendor here commits
+    # the instance is not secret-shared (decision 0102): no vendor commits a faulty step
+    # record, so no public check names one
     ("convict_shared_step", "accepted"),
 }
 """(action, outcome) pairs this instance cannot reach, each for the reason stated."""
