@@ -164,24 +164,7 @@ def test_refusals_carry_both_codes_in_the_payload(world: World) -> None:
 
 def _nesting_too_deep_char_by_char(text: str, max_depth: int) -> bool:
     """The bracket scan spelled out one character at a time (the oracle)."""
-    depth, in_string, escaped = 0, False, False
-    for char in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == '"':
-                in_string = False
-        elif char == '"':
-            in_string = True
-        elif char in "[{":
-            depth += 1
-            if depth > max_depth + 1:
-                return True
-        elif char in "]}":
-            depth -= 1
-    return False
+    return _depth_char_by_char(text) > max_depth + 1
 
 
 def test_the_nesting_check_agrees_with_a_character_scan() -> None:
