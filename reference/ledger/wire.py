@@ -25,8 +25,6 @@ from typing import Any
 
 _U32 = struct.Struct(">I")
 _I64 = struct.Struct(">q")
-_pack_u32 = _U32.pack
-_pack_i64 = _I64.pack
 _MAX_DEPTH = 16
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 _TAG_NONE, _TAG_TRUE, _TAG_FALSE = ord("N"), ord("T"), ord("F")
@@ -45,33 +43,7 @@ def dumps(value: Any) -> bytes:
 
 def _encode(value: Any, out: bytearray) -> None:
     kind = type(value)
-    if kind is list or kind is tuple:
-        # the items of the common scalar types are written here, without a call each (a
-        # commit hash covers every write of a block as a list of four scalars; a read-write
-        # set is lists of scalars too); the bytes are those the branches below would write
-        out += b"L"
-        out += _pack_u32(len(value))
-        for item in value:
-            item_kind = type(item)
-            if item_kind is bytes:
-                out += b"B"
-                out += _pack_u32(len(item))
-                out += item
-            elif item_kind is str:
-                data = item.encode("utf-8")
-                out += b"S"
-                out += _pack_u32(len(data))
-                out += data
-            elif item_kind is bool:
-                out += b"T" if item else b"F"
-            elif item_kind is int and _INT64_MIN <= item <= _INT64_MAX:
-                out += b"I"
-                out += _pack_i64(item)
-            elif item is None:
-                out += b"N"
-            else:
-                _encode(item, out)
-    elif kind is bytes:
+    if kind is bytes:
         out += b"B"
         out += _U32.pack(len(value))
         out += value
@@ -80,6 +52,11 @@ def _encode(value: Any, out: bytearray) -> None:
         out += b"S"
         out += _U32.pack(len(data))
         out += data
+    elif kind is list or kind is tuple:
+        out += b"L"
+        out += _U32.pack(len(value))
+        for item in value:
+            _encode(item, out)
     elif value is None:
         out += b"N"
     elif value is True:

@@ -60,8 +60,8 @@ def test_unencodable_values_are_refused() -> None:
 
 
 def _plain_dumps(value: Any) -> bytes:
-    """The format of the module docstring, one value at a time (the oracle for the encoder,
-    which writes a list's scalar items inline: decision 0105)."""
+    """The format of the module docstring, one value at a time (the oracle: blocks hash
+    these bytes, so the encoding must never drift)."""
     import struct
 
     if type(value) in (list, tuple):
@@ -89,7 +89,7 @@ odd_values = st.recursive(odd_scalars, lambda children: st.one_of(
 
 @given(odd_values)
 @settings(max_examples=500, deadline=None)
-def test_the_inline_list_encoder_writes_the_plain_format(value: Any) -> None:
+def test_the_encoder_writes_the_documented_format(value: Any) -> None:
     """Scalars inside lists (exact types, int subclasses, bytearrays, tuples, non-ASCII
     text, 64-bit extremes) get the bytes the one-value-at-a-time encoding gives."""
     assert wire.dumps(value) == _plain_dumps(value)
