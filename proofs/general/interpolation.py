@@ -94,7 +94,12 @@ class Derivation:
         return {"subject": self.family.subject, "derived": self.derived, "points": self.points,
                 "spare_points": self.spare, "degree": self.degree, "unmatched": self.unmatched[:3],
                 "unseen_degree_two": self.unseen, "reason": self.reason,
-                "shapes": [f"{owners}x{vendors} T={steps}" for owners, vendors, steps in self.shapes]}
+                "shapes": [shape_name(owners, vendors, steps) for owners, vendors, steps in self.shapes]}
+
+
+def shape_name(owners: int, vendors: int, steps: int) -> str:
+    """How a derivation names an analysed shape, e.g. ``3x3 T=8``."""
+    return f"{owners}x{vendors} T={steps}"
 
 
 def varying(family: Family) -> tuple[sympy.Symbol, ...]:

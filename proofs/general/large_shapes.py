@@ -23,7 +23,7 @@ from collections.abc import Sequence
 
 from proofs.general.export import counted
 from proofs.general.closed_form import FAMILIES, PER_OUTCOME
-from proofs.general.interpolation import derive, derive_all
+from proofs.general.interpolation import derive, derive_all, shape_name
 from proofs.general.report import every_shape_results
 from proofs.market_game import MarketGameShape
 from proofs.results import CheckResult
@@ -42,7 +42,7 @@ Analysed = Sequence[tuple[MarketGameShape, Sequence]]
 
 
 def label(shape: MarketGameShape) -> str:
-    return f"{shape.data_owners}x{shape.vendors} T={shape.steps}"
+    return shape_name(shape.data_owners, shape.vendors, shape.steps)
 
 
 def every_shape_results_with(analysed: Analysed, added: Analysed) -> list[CheckResult]:
