@@ -327,10 +327,19 @@ def outcome(job: Job) -> str | None:
 NON_PROGRESS = frozenset({"misuse_data", "report_misuse"})
 
 
-def stuck(context: FastContext, state: State, labels: list[Any]) -> list[str]:
-    """``proofs.explore.stuck_jobs``: open jobs no accepted move makes progress on."""
-    ticking = any(label[0] == "tick" for label in labels)
-    moved = {label[2] for label in labels if label[0] not in NON_PROGRESS}
-    return [ctx.ident for ctx, job in zip(context.jobs, state[JOBS])
-            if job is not None and job[STATUS] not in TERMINAL and ctx.ident not in moved
-            and not (ticking and job[1] >= 0)]
+def stuck(context: FastContext, state: State, moves: list[Any]) -> list[str]:
+    """``proofs.explore.stuck_jobs``: open jobs no accepted move makes progress on
+    (``moves``: the accepted ``(label, successor)`` pairs)."""
+    open_jobs = [(ctx.ident, job) for ctx, job in zip(context.jobs, state[JOBS])
+                 if job is not None and job[STATUS] not in TERMINAL]
+    if not open_jobs:
+        return []
+    ticking = False
+    moved = set()
+    for label, _ in moves:
+        if label[0] == "tick":
+            ticking = True
+        elif label[0] not in NON_PROGRESS:
+            moved.add(label[2])
+    return [ident for ident, job in open_jobs
+            if ident not in moved and not (ticking and job[1] >= 0)]

@@ -181,7 +181,7 @@ def _explore(instance: Instance, reduction: str, max_states: int | None, horizon
                     seen[target_state] = target
                 edges.append((target, label))
         if not fresh:
-            blocked = stuck(context, state, [label for label, _ in moves])
+            blocked = stuck(context, state, moves)
             if blocked:
                 result.stuck[node] = blocked
         if progress is not None and node % 5000 == 0:

@@ -197,36 +197,41 @@ def disputed_moves(context: FastContext, ctx: JobContext, state: State, job: tup
                     effects.resolve(context, ctx, state, job)))
 
 
+def misused(ctx: JobContext, state: State, job: tuple[Any, ...], vendor: str) -> State:
+    """``misuse_data`` by ``vendor`` (its guard, the artefact's absence, checked by the caller)."""
+    return effects.replace_job(state, ctx.position, job,
+                               artefacts=state[ARTEFACTS] | {("misuse", ctx.ident, vendor)})
+
+
+def reported(context: FastContext, ctx: JobContext, state: State, job: tuple[Any, ...],
+             owner: str, vendor: str) -> State:
+    """``report_misuse`` of ``vendor`` by ``owner`` (its guard, the artefact's presence,
+    checked by the caller)."""
+    artefact = ("misuse", ctx.ident, vendor)
+    verdict = (vendor, Offence.DATA_MISUSE, (("artefact", artefact), ("reporter", owner)))
+    guilty = effects.convicted_vendors(ctx, job[VERDICTS]) | {vendor}
+    payouts = effects.pay_settlement(ctx, guilty, misuser=vendor)
+    return effects.close(context, ctx, state, job, RESOLVED, payouts, (verdict,))
+
+
 def misuse_moves(context: FastContext, ctx: JobContext, state: State, job: tuple[Any, ...],
                  out: list[Any]) -> None:
     artefacts = state[ARTEFACTS]
     ident = ctx.ident
     for vendor in ctx.vendors:
-        artefact = ("misuse", ident, vendor)
-        if artefact not in artefacts:
-            out.append((("misuse_data", vendor, ident, None),
-                        effects.replace_job(state, ctx.position, job,
-                                            artefacts=artefacts | {artefact})))
+        if ("misuse", ident, vendor) not in artefacts:
+            out.append((("misuse_data", vendor, ident, None), misused(ctx, state, job, vendor)))
     for owner in ctx.report_owners:
         for vendor in ctx.vendors:
-            artefact = ("misuse", ident, vendor)
-            if artefact in artefacts:
-                verdict = (vendor, Offence.DATA_MISUSE, (("artefact", artefact), ("reporter", owner)))
-                guilty = effects.convicted_vendors(ctx, job[VERDICTS]) | {vendor}
-                payouts = effects.pay_settlement(ctx, guilty, misuser=vendor)
+            if ("misuse", ident, vendor) in artefacts:
                 out.append((("report_misuse", owner, ident, vendor),
-                            effects.close(context, ctx, state, job, RESOLVED, payouts, (verdict,))))
+                            reported(context, ctx, state, job, owner, vendor)))
 
 
-def job_moves(context: FastContext, ctx: JobContext, state: State, out: list[Any]) -> None:
-    """The accepted moves on one job, in ``protocol_moves``' order."""
-    job = state[JOBS][ctx.position]
+def status_moves(context: FastContext, ctx: JobContext, state: State, job: tuple[Any, ...],
+                 out: list[Any]) -> None:
+    """The accepted moves of the job's status (``protocol_moves``' first block for a job)."""
     ident = ctx.ident
-    if job is None:
-        made = request(context, ctx, state)
-        if made is not None:
-            out.append((("request_training", ctx.developer, ident, None), made))
-        return
     status = job[STATUS]
     if status is REQUESTED:
         late = job[DEADLINE] == PASSED
@@ -256,10 +261,35 @@ def job_moves(context: FastContext, ctx: JobContext, state: State, out: list[Any
         delivered_moves(context, ctx, state, job, out)
     elif status is DISPUTED:
         disputed_moves(context, ctx, state, job, out)
-    if status in effects.STAKED:
+
+
+def timeout_moves(context: FastContext, ctx: JobContext, state: State, job: tuple[Any, ...],
+                  out: list[Any]) -> None:
+    if job[STATUS] not in effects.TERMINAL and job[DEADLINE] == PASSED:
+        out.append((("timeout", ctx.developer, ctx.ident, None),
+                    effects.timeout(context, ctx, state, job)))
+
+
+def job_moves(context: FastContext, ctx: JobContext, state: State, out: list[Any]) -> None:
+    """The accepted moves on one job, in ``protocol_moves``' order."""
+    job = state[JOBS][ctx.position]
+    if job is None:
+        made = request(context, ctx, state)
+        if made is not None:
+            out.append((("request_training", ctx.developer, ctx.ident, None), made))
+        return
+    status_moves(context, ctx, state, job, out)
+    if job[STATUS] in effects.STAKED:
         misuse_moves(context, ctx, state, job, out)
-    if status not in effects.TERMINAL and job[DEADLINE] == PASSED:
-        out.append((("timeout", ctx.developer, ident, None), effects.timeout(context, ctx, state, job)))
+    timeout_moves(context, ctx, state, job, out)
+
+
+def ticks(state: State) -> bool:
+    """Whether the clock may advance: some job is open and its deadline has not passed."""
+    for job in state[JOBS]:
+        if job is not None and job[DEADLINE] != PASSED and job[PAYOUTS] is None:
+            return True
+    return False
 
 
 def successors(context: FastContext, state: State) -> list[Any]:
@@ -268,8 +298,7 @@ def successors(context: FastContext, state: State) -> list[Any]:
     out: list[Any] = []
     for ctx in context.jobs:
         job_moves(context, ctx, state, out)
-    if any(job is not None and job[DEADLINE] != PASSED and job[PAYOUTS] is None
-           for job in state[JOBS]):
+    if ticks(state):
         out.append((("tick", ENVIRONMENT, None, None), effects.tick(state)))
     return out
 
