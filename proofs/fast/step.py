@@ -23,6 +23,7 @@ from proofs.explore_time import CLOSED, FAR, PASSED
 from proofs.fast.context import FastContext, JobContext
 from proofs.fast.state import (
     ACCEPTED,
+    ACTIVE,
     ARTEFACTS,
     BALANCES,
     CONFIRMED,
@@ -34,6 +35,7 @@ from proofs.fast.state import (
     EXPIRIES,
     JOBS,
     MODEL_HOLDERS,
+    PAYOUTS,
     RESULTS,
     STATUS,
     USES,
@@ -103,28 +105,42 @@ def convicted_vendors(ctx: JobContext, verdicts: tuple[Any, ...]) -> frozenset[s
 def close(context: FastContext, ctx: JobContext, state: State, job: tuple[Any, ...],
           status: JobStatus, payouts: PaidOut, verdicts: tuple[Any, ...] = (),
           model_holders: frozenset[Any] | None = None) -> State:
-    """``spec.actions.close``: pay the escrow out, end the job, free vendor capacity.
-
-    The balances after paying ``payouts`` are memoised on (balances, payouts): few
-    distinct balance vectors occur, and each job end pays one of a few payout lists."""
+    """``spec.actions.close``: pay the escrow out, end the job, free vendor capacity."""
     paid = tuple(payouts)
+    record = (status, CLOSED, 0) + job[DEPOSITS:VERDICTS] + (job[VERDICTS] + verdicts, paid)
+    return closed(context, ctx, state, job, record, model_holders)
+
+
+def closed(context: FastContext, ctx: JobContext, state: State, job: tuple[Any, ...],
+           record: tuple[Any, ...], model_holders: frozenset[Any] | None = None) -> State:
+    """``state`` after :func:`close` ended ``job`` with the closed ``record``: its payouts
+    credited, the vendors that had accepted it freed.
+
+    The balances after the payouts are memoised on (balances, payouts), the vendor counts
+    on (counts, job, vendors that had accepted): few distinct balance vectors and counts
+    occur, and each job end pays one of a few payout lists."""
+    memo = context.memo
+    paid = record[PAYOUTS]
     key = (state[BALANCES], paid)
-    balances = context.memo.get(key)
+    balances = memo.get(key)
     if balances is None:
         credited = list(state[BALANCES])
         index = context.party_index
         for account, amount in paid:
             credited[index[account]] += amount
-        balances = context.memo[key] = tuple(credited)
-    active = state[3]
+        balances = memo[key] = tuple(credited)
+    active = state[ACTIVE]
     accepted = job[ACCEPTED]
     if accepted:
-        active = list(active)
-        for position, vendor_index in enumerate(ctx.vendor_index):
-            if accepted >> position & 1:
-                active[vendor_index] -= 1
-        active = tuple(active)
-    record = (status, CLOSED, 0) + job[DEPOSITS:VERDICTS] + (job[VERDICTS] + verdicts, paid)
+        key = (active, ctx.position, accepted)
+        freed = memo.get(key)
+        if freed is None:
+            counts = list(active)
+            for position, vendor_index in enumerate(ctx.vendor_index):
+                if accepted >> position & 1:
+                    counts[vendor_index] -= 1
+            freed = memo[key] = tuple(counts)
+        active = freed
     jobs = state[JOBS]
     position = ctx.position
     jobs = jobs[:position] + (record,) + jobs[position + 1:] if len(jobs) > 1 else (record,)
@@ -298,8 +314,13 @@ def tick(state: State) -> State:
     """``effect_tick``: the clock advances; every time code moves one tick closer."""
     jobs = tuple(None if job is None else
                  (job if job[DEADLINE] < 0 else job[:DEADLINE] + (later(job[DEADLINE]),) + job[DEADLINE + 1:])
-                 for job in state[JOBS])
-    expiries = tuple(later(code) for code in state[EXPIRIES])
-    listed = list(state)
-    listed[JOBS], listed[EXPIRIES] = jobs, expiries
-    return tuple(listed)
+                 for job in state[JOBS]) if len(state[JOBS]) > 1 else _ticked(state[JOBS][0])
+    return (state[BALANCES], state[USES], tuple(map(later, state[EXPIRIES])), state[ACTIVE], jobs,
+            state[DATA_HOLDERS], state[MODEL_HOLDERS], state[ARTEFACTS])
+
+
+def _ticked(job: tuple[Any, ...] | None) -> tuple[Any, ...]:
+    """The job tuple of a one-job state after a tick."""
+    if job is None or job[DEADLINE] < 0:
+        return (job,)
+    return (job[:DEADLINE] + (later(job[DEADLINE]),) + job[DEADLINE + 1:],)
