@@ -239,37 +239,39 @@ then the protocol properties (market-wide in the spec, job by job here: each rea
 job at a time)."""
 
 
-def reads_artefacts(job: Job) -> bool:
-    """Whether a job-scope check reads the artefact set for ``job``: only
-    :func:`verdict_problem` does, and only for a ``DATA_MISUSE`` verdict's artefact."""
-    for verdict in job[VERDICTS]:
-        if verdict[1] is DATA_MISUSE:
-            return True
-    return False
-
-
 DATA_MISUSE = Offence.DATA_MISUSE
+
+
+def cited_artefacts(ctx: JobContext, job: Job, state: State) -> tuple[bool, ...]:
+    """What the job-scope checks read of the artefact set for ``job``: only
+    :func:`verdict_problem` reads it, and only whether the artefact of each ``DATA_MISUSE``
+    verdict's convicted party exists (one flag per such verdict, in order)."""
+    verdicts = job[VERDICTS]
+    if not verdicts:
+        return ()
+    artefacts = state[ARTEFACTS]
+    return tuple(("misuse", ctx.ident, verdict[0]) in artefacts
+                 for verdict in verdicts if verdict[1] is DATA_MISUSE)
 
 
 def job_key(ctx: JobContext, job: Job, state: State) -> tuple[Any, ...]:
     """What the job-scope checks of :data:`CHECKS` read for ``job`` in ``state``, as a memo
-    key: the job's position and record, the data and model holder sets, and the artefact
-    set only when a verdict of the job is a ``DATA_MISUSE`` (no other check and no other
-    verdict reads it). The static context is fixed for a checker."""
-    if reads_artefacts(job):
-        return (ctx.position, job, state[DATA_HOLDERS], state[MODEL_HOLDERS], state[ARTEFACTS])
-    return (ctx.position, job, state[DATA_HOLDERS], state[MODEL_HOLDERS])
+    key: the job's position and record, the data and model holder sets, and of the
+    artefact set only what :func:`cited_artefacts` says (no other check reads it). The
+    static context is fixed for a checker."""
+    return (ctx.position, job, state[DATA_HOLDERS], state[MODEL_HOLDERS],
+            cited_artefacts(ctx, job, state))
 
 
 class FastChecker:
     """Evaluates :data:`CHECKS` on compact states.
 
     Each job's verdicts are memoised on exactly what the job-scope checks read
-    (:func:`job_key`). The artefact set, which changes with every misuse independently of
-    the job's record, is in the key only for a record holding a ``DATA_MISUSE`` verdict:
-    with it always in the key nearly every state had a key of its own (decision 0110);
-    without it, a job record recurs in about three states of the default instance (its
-    2,720 checked states hold 1,022 distinct records).
+    (:func:`job_key`). The artefact set changes with every misuse independently of the
+    job's record; with all of it in the key nearly every state had a key of its own
+    (decision 0110), while a job record recurs in about three states of the default
+    instance (its 2,720 checked states hold 1,022 distinct records), so the key holds
+    only the flags of :func:`cited_artefacts`.
     ``tests/proofs/test_fast_agreement.py`` shows a key without the artefacts is caught.
     """
 

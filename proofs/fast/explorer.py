@@ -132,8 +132,12 @@ def _explore(instance: Instance, reduction: str, max_states: int | None, horizon
             found = checker.violations(state)
         if found:
             violations[node] = found
-        for job in state[JOBS]:
-            if job is not None and job[STATUS] in TERMINAL:
+        # A job record that is its parent's own object (a tick, another job's move) ended,
+        # if it did, in the parent already, which was numbered first: nothing new here.
+        before = states[parent][JOBS] if parent >= 0 else None
+        for position, job in enumerate(state[JOBS]):
+            if job is not None and job[STATUS] in TERMINAL and (
+                    before is None or before[position] is not job):
                 ended = outcome_names.get((job[STATUS], job[VERDICTS][-1:]))
                 if ended is None:
                     ended = outcome_names[(job[STATUS], job[VERDICTS][-1:])] = outcome(job)

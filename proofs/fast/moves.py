@@ -197,21 +197,33 @@ def disputed_moves(context: FastContext, ctx: JobContext, state: State, job: tup
                     effects.resolve(context, ctx, state, job)))
 
 
-def misused(ctx: JobContext, state: State, job: tuple[Any, ...], vendor: str) -> State:
-    """``misuse_data`` by ``vendor`` (its guard, the artefact's absence, checked by the caller)."""
-    return effects.replace_job(state, ctx.position, job,
-                               artefacts=state[ARTEFACTS] | {("misuse", ctx.ident, vendor)})
+def misused(context: FastContext, ctx: JobContext, state: State, job: tuple[Any, ...],
+            vendor: str) -> State:
+    """``misuse_data`` by ``vendor`` (its guard, the artefact's absence, checked by the
+    caller): the artefact is added, nothing else changes. The enlarged artefact set is
+    memoised, so equal sets are one object (hashed once, compared by identity)."""
+    key = ("misuse", state[ARTEFACTS], ctx.position, vendor)
+    artefacts = context.memo.get(key)
+    if artefacts is None:
+        artefacts = context.memo[key] = state[ARTEFACTS] | {("misuse", ctx.ident, vendor)}
+    return state[:ARTEFACTS] + (artefacts,)
 
 
 def reported(context: FastContext, ctx: JobContext, state: State, job: tuple[Any, ...],
              owner: str, vendor: str) -> State:
     """``report_misuse`` of ``vendor`` by ``owner`` (its guard, the artefact's presence,
-    checked by the caller)."""
-    artefact = ("misuse", ctx.ident, vendor)
-    verdict = (vendor, Offence.DATA_MISUSE, (("artefact", artefact), ("reporter", owner)))
-    guilty = effects.convicted_vendors(ctx, job[VERDICTS]) | {vendor}
-    payouts = effects.pay_settlement(ctx, guilty, misuser=vendor)
-    return effects.close(context, ctx, state, job, RESOLVED, payouts, (verdict,))
+    checked by the caller). The closed record is a function of the job's record and the
+    two names, memoised on them (a record recurs with and without other artefacts); the
+    rest of the state after the close is computed for each state."""
+    key = ("report", job, owner, vendor)
+    record = ctx.memo.get(key)
+    if record is None:
+        artefact = ("misuse", ctx.ident, vendor)
+        verdict = (vendor, Offence.DATA_MISUSE, (("artefact", artefact), ("reporter", owner)))
+        guilty = effects.convicted_vendors(ctx, job[VERDICTS]) | {vendor}
+        payouts = effects.pay_settlement(ctx, guilty, misuser=vendor)
+        record = ctx.memo[key] = effects.closed_record(job, RESOLVED, payouts, (verdict,))
+    return effects.closed(context, ctx, state, job, record)
 
 
 def misuse_moves(context: FastContext, ctx: JobContext, state: State, job: tuple[Any, ...],
@@ -220,7 +232,7 @@ def misuse_moves(context: FastContext, ctx: JobContext, state: State, job: tuple
     ident = ctx.ident
     for vendor in ctx.vendors:
         if ("misuse", ident, vendor) not in artefacts:
-            out.append((("misuse_data", vendor, ident, None), misused(ctx, state, job, vendor)))
+            out.append((("misuse_data", vendor, ident, None), misused(context, ctx, state, job, vendor)))
     for owner in ctx.report_owners:
         for vendor in ctx.vendors:
             if ("misuse", ident, vendor) in artefacts:

@@ -106,9 +106,14 @@ def close(context: FastContext, ctx: JobContext, state: State, job: tuple[Any, .
           status: JobStatus, payouts: PaidOut, verdicts: tuple[Any, ...] = (),
           model_holders: frozenset[Any] | None = None) -> State:
     """``spec.actions.close``: pay the escrow out, end the job, free vendor capacity."""
-    paid = tuple(payouts)
-    record = (status, CLOSED, 0) + job[DEPOSITS:VERDICTS] + (job[VERDICTS] + verdicts, paid)
-    return closed(context, ctx, state, job, record, model_holders)
+    return closed(context, ctx, state, job, closed_record(job, status, payouts, verdicts), model_holders)
+
+
+def closed_record(job: tuple[Any, ...], status: JobStatus, payouts: PaidOut,
+                  verdicts: tuple[Any, ...] = ()) -> tuple[Any, ...]:
+    """The record of ``job`` closed by :func:`close`: escrow emptied, verdicts added,
+    payouts recorded, the deadline coded closed."""
+    return (status, CLOSED, 0) + job[DEPOSITS:VERDICTS] + (job[VERDICTS] + verdicts, tuple(payouts))
 
 
 def closed(context: FastContext, ctx: JobContext, state: State, job: tuple[Any, ...],
