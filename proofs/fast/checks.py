@@ -18,6 +18,7 @@ from typing import Any
 from proofs.fast.context import FastContext, JobContext
 from proofs.fast.state import (
     ACCEPTED,
+    ACTIVE,
     ARTEFACTS,
     BALANCES,
     CONFIRMED,
@@ -280,6 +281,7 @@ class FastChecker:
         self._job_checks = [(name, check) for name, scope, check in CHECKS if scope == "job"]
         self._market_checks = [(name, check) for name, scope, check in CHECKS if scope == "market"]
         self._memo: dict[tuple[Any, ...], list[tuple[str, str]]] = {}
+        self._states: dict[tuple[Any, ...], list[tuple[str, str]]] = {}
 
     def job_problems(self, ctx: JobContext, job: Job, state: State) -> list[tuple[str, str]]:
         memo = self._memo
@@ -296,7 +298,22 @@ class FastChecker:
         return found
 
     def violations(self, state: State) -> list[tuple[str, str]]:
-        """Every property that fails in ``state`` (the first job's sentence for a job-scope one)."""
+        """Every property that fails in ``state`` (the first job's sentence for a job-scope
+        one), memoised on everything any property reads: balances, vendor counts, job
+        records, holder sets and the cited artefacts' presence (everything but licence uses
+        and time codes, which no property reads, and the rest of the artefact set)."""
+        context = self.context
+        jobs = state[JOBS]
+        key = (state[BALANCES], state[ACTIVE], jobs, state[DATA_HOLDERS], state[MODEL_HOLDERS],
+               tuple(cited_artefacts(ctx, job, state) if job is not None else ()
+                     for ctx, job in zip(context.jobs, jobs)))
+        found = self._states.get(key)
+        if found is None:
+            found = self._states[key] = self.evaluate(state)
+        return found
+
+    def evaluate(self, state: State) -> list[tuple[str, str]]:
+        """:meth:`violations` without the state-wide memo."""
         context = self.context
         by_job: dict[str, str] = {}
         for ctx, job in zip(context.jobs, state[JOBS]):

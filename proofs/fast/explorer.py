@@ -77,6 +77,8 @@ def initial_state(context: FastContext) -> State:
     return encode(context.initial, context, time_keys(context))
 
 
+NONE_PENDING: frozenset[tuple[str, str, str]] = frozenset()
+
 ABSTRACTIONS = ("time", "symmetry")
 """The fast explorer's abstractions: time, or time and symmetry (:mod:`proofs.fast.symmetry`)."""
 
@@ -159,22 +161,21 @@ def _explore(instance: Instance, reduction: str, max_states: int | None, horizon
         node += 1
         state = states[node]
         moves = successors(context, state)
-        fresh = pending_misuse(context, state) if reduce_misuse else frozenset()
+        fresh = pending_misuse(context, state) if reduce_misuse else NONE_PENDING
         if fresh:
             moves = [(label, target) for label, target in moves if label[0] == "report_misuse"
                      and ("misuse", label[2], label[3]) in fresh]
             result.partial.add(node)
         edges = edges_of[node]
+        transitions += len(moves)
         if keyed is None:
             for label, target_state in moves:
-                transitions += 1
                 target = index.get(target_state)
                 if target is None:
                     target = add(target_state, target_state, node, label)
                 edges.append((target, label))
         else:
             for label, target_state in moves:
-                transitions += 1
                 # Equal compact states are in one class: the key is computed once per state.
                 target = seen.get(target_state)
                 if target is None:

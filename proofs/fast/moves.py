@@ -308,8 +308,11 @@ def successors(context: FastContext, state: State) -> list[Any]:
     """Every accepted protocol move of ``state`` with its successor, as
     ``(label, state)`` pairs in the order of ``protocol_moves``."""
     out: list[Any] = []
+    jobs = state[JOBS]
     for ctx in context.jobs:
-        job_moves(context, ctx, state, out)
+        job = jobs[ctx.position]
+        if job is None or job[STATUS] not in effects.TERMINAL:  # an ended job has no moves
+            job_moves(context, ctx, state, out)
     if ticks(state):
         out.append((("tick", ENVIRONMENT, None, None), effects.tick(state)))
     return out
