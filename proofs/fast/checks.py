@@ -282,6 +282,7 @@ class FastChecker:
         self._market_checks = [(name, check) for name, scope, check in CHECKS if scope == "market"]
         self._memo: dict[tuple[Any, ...], list[tuple[str, str]]] = {}
         self._states: dict[tuple[Any, ...], list[tuple[str, str]]] = {}
+        self._single = context.jobs[0] if len(context.jobs) == 1 else None
 
     def job_problems(self, ctx: JobContext, job: Job, state: State) -> list[tuple[str, str]]:
         memo = self._memo
@@ -302,11 +303,14 @@ class FastChecker:
         one), memoised on everything any property reads: balances, vendor counts, job
         records, holder sets and the cited artefacts' presence (everything but licence uses
         and time codes, which no property reads, and the rest of the artefact set)."""
-        context = self.context
         jobs = state[JOBS]
-        key = (state[BALANCES], state[ACTIVE], jobs, state[DATA_HOLDERS], state[MODEL_HOLDERS],
-               tuple(cited_artefacts(ctx, job, state) if job is not None else ()
-                     for ctx, job in zip(context.jobs, jobs)))
+        if self._single is not None:
+            job = jobs[0]
+            cited: tuple[Any, ...] = (cited_artefacts(self._single, job, state) if job is not None else (),)
+        else:
+            cited = tuple(cited_artefacts(ctx, job, state) if job is not None else ()
+                          for ctx, job in zip(self.context.jobs, jobs))
+        key = (state[BALANCES], state[ACTIVE], jobs, state[DATA_HOLDERS], state[MODEL_HOLDERS], cited)
         found = self._states.get(key)
         if found is None:
             found = self._states[key] = self.evaluate(state)
