@@ -42,6 +42,7 @@ from proofs.fast.state import (
     DISPUTES,
     ESCROW,
     GRANTS,
+    JOBS,
     PAYOUTS,
     RESULTS,
     STATUS,
@@ -169,20 +170,25 @@ class FastSymmetry:
                 _sources(context.vendors, renaming, context.vendors),
                 tuple(JobMap(job, by_ident[renaming.get(job.ident, job.ident)], renaming)
                       for job in context.jobs)))
-        self._jobs: list[dict[Any, Code]] = [{} for _ in self.group]
+        self._jobs: list[dict[Any, int]] = [{} for _ in self.group]
+        self._ids: dict[Code, int] = {}
+        """The number of every job code met (the codes, interned)."""
         self._sets: list[dict[Any, frozenset[Any]]] = [{} for _ in self.group]
         self._placed: list[dict[Any, tuple[Any, ...]]] = [{} for _ in self.group]
+        self._placed_all: dict[Any, tuple[tuple[Any, ...], ...]] = {}
+        """A jobs tuple's codes under every renaming (one lookup for the whole group)."""
         self._verdicts: list[dict[Any, tuple[Code, str]]] = [{} for _ in self.group]
         self.getters = [(_getter(parties), _getter(datasets), _getter(vendors),
                          self._place_jobs(index))
                         for index, (_, parties, datasets, vendors, _) in enumerate(self.maps)]
 
-    def job_code(self, index: int, job: JobContext, record: tuple[Any, ...]) -> Code:
-        """A job record under renaming ``index``, positioned as its image template."""
+    def job_code(self, index: int, job: JobContext, record: tuple[Any, ...]) -> int:
+        """A job record under renaming ``index``, positioned as its image template, as the
+        number of its code (codes are interned: equal codes, equal numbers)."""
         memo = self._jobs[index]
-        known = memo.get((job.position, record))
-        if known is not None:
-            return known
+        found = memo.get((job.position, record))
+        if found is not None:
+            return found
         renaming, _, _, _, jobs = self.maps[index]
         where = jobs[job.position]
         normal = self.normaliser
@@ -195,7 +201,7 @@ class FastSymmetry:
                              for verdict in record[VERDICTS])),
                 normal.verdict(job, record[VERDICTS][-1])[1] if record[VERDICTS] else "")
         payouts = record[PAYOUTS]
-        known = memo[(job.position, record)] = (
+        code = (
             record[STATUS], record[DEADLINE], record[ESCROW],
             tuple(deposits[origin] for origin in where.slots),
             tuple(None if grants[origin] is None
@@ -212,6 +218,8 @@ class FastSymmetry:
             None if payouts is None else tuple(sorted(
                 (renaming.get(party, party), amount) for party, amount in payouts)),
         )
+        # Interned: equal codes get one number, so a state's code hashes a few ints.
+        known = memo[(job.position, record)] = self._ids.setdefault(code, len(self._ids))
         return known
 
     def names(self, index: int, items: frozenset[Any]) -> frozenset[Any]:
@@ -222,14 +230,16 @@ class FastSymmetry:
             known = memo[items] = frozenset(renamed(item, self.maps[index][0]) for item in items)
         return known
 
-    def code(self, index: int, state: State) -> Code:
-        """The code of ``state`` under renaming ``index`` of the group."""
+    def code(self, index: int, state: State, placed: tuple[Any, ...] | None = None) -> Code:
+        """The code of ``state`` under renaming ``index`` of the group (``placed``: its
+        jobs' codes under it, if known)."""
         parties, datasets, vendors, jobs_of = self.getters[index]
         sets = self._sets[index]
         balances, uses, expiries, active, jobs, data_holders, model_holders, artefacts = state
-        placed = self._placed[index].get(jobs)
         if placed is None:
-            placed = self._placed[index][jobs] = jobs_of(jobs)
+            placed = self._placed[index].get(jobs)
+            if placed is None:
+                placed = self._placed[index][jobs] = jobs_of(jobs)
         holders = sets.get(data_holders)
         if holders is None:
             holders = self.names(index, data_holders)
@@ -260,4 +270,8 @@ class FastSymmetry:
         """The class of ``state``: its codes under the whole group (an orbit's name)."""
         if len(self.group) == 1:
             return self.code(0, state)
-        return frozenset(self.code(index, state) for index in range(len(self.group)))
+        jobs = state[JOBS]
+        placed = self._placed_all.get(jobs)
+        if placed is None:
+            placed = self._placed_all[jobs] = tuple(getter[3](jobs) for getter in self.getters)
+        return frozenset([self.code(index, state, jobs_code) for index, jobs_code in enumerate(placed)])
