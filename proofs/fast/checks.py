@@ -303,6 +303,14 @@ class FastChecker:
         one), memoised on everything any property reads: balances, vendor counts, job
         records, holder sets and the cited artefacts' presence (everything but licence uses
         and time codes, which no property reads, and the rest of the artefact set)."""
+        key = self.state_key(state)
+        found = self._states.get(key)
+        if found is None:
+            found = self._states[key] = self.evaluate(state)
+        return found
+
+    def state_key(self, state: State) -> tuple[Any, ...]:
+        """The parts of ``state`` any property reads (:meth:`violations`)."""
         jobs = state[JOBS]
         if self._single is not None:
             job = jobs[0]
@@ -310,11 +318,7 @@ class FastChecker:
         else:
             cited = tuple(cited_artefacts(ctx, job, state) if job is not None else ()
                           for ctx, job in zip(self.context.jobs, jobs))
-        key = (state[BALANCES], state[ACTIVE], jobs, state[DATA_HOLDERS], state[MODEL_HOLDERS], cited)
-        found = self._states.get(key)
-        if found is None:
-            found = self._states[key] = self.evaluate(state)
-        return found
+        return (state[BALANCES], state[ACTIVE], jobs, state[DATA_HOLDERS], state[MODEL_HOLDERS], cited)
 
     def evaluate(self, state: State) -> list[tuple[str, str]]:
         """:meth:`violations` without the state-wide memo."""

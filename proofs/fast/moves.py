@@ -197,16 +197,26 @@ def disputed_moves(context: FastContext, ctx: JobContext, state: State, job: tup
                     effects.resolve(context, ctx, state, job)))
 
 
+def misuse_key(artefacts: frozenset[Any], ctx: JobContext, vendor: str) -> tuple[Any, ...]:
+    """What the artefact set after a misuse depends on."""
+    return ("misuse", artefacts, ctx.position, vendor)
+
+
 def misused(context: FastContext, ctx: JobContext, state: State, job: tuple[Any, ...],
             vendor: str) -> State:
     """``misuse_data`` by ``vendor`` (its guard, the artefact's absence, checked by the
     caller): the artefact is added, nothing else changes. The enlarged artefact set is
     memoised, so equal sets are one object (hashed once, compared by identity)."""
-    key = ("misuse", state[ARTEFACTS], ctx.position, vendor)
+    key = misuse_key(state[ARTEFACTS], ctx, vendor)
     artefacts = context.memo.get(key)
     if artefacts is None:
         artefacts = context.memo[key] = state[ARTEFACTS] | {("misuse", ctx.ident, vendor)}
     return state[:ARTEFACTS] + (artefacts,)
+
+
+def report_key(job: tuple[Any, ...], owner: str, vendor: str) -> tuple[Any, ...]:
+    """What a report's closed record depends on (besides the static job context)."""
+    return ("report", job, owner, vendor)
 
 
 def reported(context: FastContext, ctx: JobContext, state: State, job: tuple[Any, ...],
@@ -215,7 +225,7 @@ def reported(context: FastContext, ctx: JobContext, state: State, job: tuple[Any
     checked by the caller). The closed record is a function of the job's record and the
     two names, memoised on them (a record recurs with and without other artefacts); the
     rest of the state after the close is computed for each state."""
-    key = ("report", job, owner, vendor)
+    key = report_key(job, owner, vendor)
     record = ctx.memo.get(key)
     if record is None:
         artefact = ("misuse", ctx.ident, vendor)

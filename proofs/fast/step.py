@@ -116,6 +116,11 @@ def closed_record(job: tuple[Any, ...], status: JobStatus, payouts: PaidOut,
     return (status, CLOSED, 0) + job[DEPOSITS:VERDICTS] + (job[VERDICTS] + verdicts, tuple(payouts))
 
 
+def freed_key(active: tuple[int, ...], ctx: JobContext, accepted: int) -> tuple[Any, ...]:
+    """What the vendor counts after a close depend on."""
+    return (active, ctx.position, accepted)
+
+
 def closed(context: FastContext, ctx: JobContext, state: State, job: tuple[Any, ...],
            record: tuple[Any, ...], model_holders: frozenset[Any] | None = None) -> State:
     """``state`` after :func:`close` ended ``job`` with the closed ``record``: its payouts
@@ -137,7 +142,7 @@ def closed(context: FastContext, ctx: JobContext, state: State, job: tuple[Any, 
     active = state[ACTIVE]
     accepted = job[ACCEPTED]
     if accepted:
-        key = (active, ctx.position, accepted)
+        key = freed_key(active, ctx, accepted)
         freed = memo.get(key)
         if freed is None:
             counts = list(active)

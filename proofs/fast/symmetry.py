@@ -219,8 +219,12 @@ class FastSymmetry:
                 (renaming.get(party, party), amount) for party, amount in payouts)),
         )
         # Interned: equal codes get one number, so a state's code hashes a few ints.
-        known = memo[(job.position, record)] = self._ids.setdefault(code, len(self._ids))
+        known = memo[(job.position, record)] = self.number(code)
         return known
+
+    def number(self, code: Code) -> int:
+        """The number of a job code: the same for equal codes, different otherwise."""
+        return self._ids.setdefault(code, len(self._ids))
 
     def names(self, index: int, items: frozenset[Any]) -> frozenset[Any]:
         """A set of name tuples (holders, artefacts) under renaming ``index``."""

@@ -18,13 +18,14 @@ from proofs import instances
 from proofs.explore import explore
 from proofs.explore_properties import protocol_violations
 from proofs.fast import checks as fast_checks
+from proofs.fast import moves as fast_moves
 from proofs.fast import step as fast_step
 from proofs.fast import symmetry as fast_symmetry
 from proofs.fast.agreement import check_agreement
 from proofs.fast.checks import FastChecker
 from proofs.fast.context import make_context, time_keys
 from proofs.fast.explorer import fast_explore
-from proofs.fast.state import encode
+from proofs.fast.state import ACTIVE, ARTEFACTS, BALANCES, JOBS, VERDICTS, encode
 from proofs.mutants import MUTANTS
 from spec.invariants import violations
 from spec.state import Offence
@@ -230,3 +231,109 @@ def test_the_agreement_check_catches_a_wrong_symmetric_key(mutant):
     assert not agreement.holds
     assert agreement.problems
     assert check_agreement(instance, abstraction="symmetry").holds  # the patch was undone
+
+
+# Memos of the fast path (decision 0120): each is keyed on what the memoised function
+# reads; a key too coarse must be caught like any other wrong fast step.
+
+def _report_key_without_owner(job, owner, vendor):
+    return ("report", job, vendor)
+
+
+def _misuse_key_without_vendor(artefacts, ctx, vendor):
+    return ("misuse", artefacts, ctx.position)
+
+
+def _deadline_dropped(self, code):
+    return self._ids.setdefault(code[:1] + code[2:], len(self._ids))
+
+
+BROKEN_FAST_MEMOS = [
+    (Mutant("report_memo_without_owner", "a report's closed record is memoised without the reporter",
+            lambda: (Patch(fast_moves, "report_key", _report_key_without_owner),)), "time"),
+    (Mutant("misuse_memo_without_vendor", "the artefacts after a misuse are memoised without the vendor",
+            lambda: (Patch(fast_moves, "misuse_key", _misuse_key_without_vendor),)), "time"),
+    (Mutant("report_memo_without_owner", "a report's closed record is memoised without the reporter",
+            lambda: (Patch(fast_moves, "report_key", _report_key_without_owner),)), "symmetry"),
+    (Mutant("symmetric_code_without_deadline", "interned job codes ignore the deadline code",
+            lambda: (Patch(fast_symmetry.FastSymmetry, "number", _deadline_dropped),)), "symmetry"),
+]
+"""Memos keyed too coarsely: each must be caught by the agreement check. (Freed vendor
+counts memoised without who had accepted are not in the list: on every default instance
+the counts and the job already tell who had, so that key gives the same graph.)"""
+
+
+@pytest.mark.parametrize(("mutant", "abstraction"), BROKEN_FAST_MEMOS,
+                         ids=lambda value: value.name if isinstance(value, Mutant) else value)
+def test_the_agreement_check_catches_a_memo_keyed_too_coarsely(mutant, abstraction):
+    instance = instances.default_instance()
+    with applied(mutant):
+        agreement = check_agreement(instance, abstraction=abstraction)
+    assert not agreement.holds
+    assert agreement.problems
+
+
+def _broken_variants(context, state):
+    """``state`` changed so that a property fails: a misuse verdict's artefact removed
+    (``convictions_backed_by_evidence``), a token added to the first balance
+    (``token_conservation``), a vendor's job count raised (``capacity_respected``)."""
+    job = state[JOBS][0]
+    if job is not None:
+        for convicted, offence, _ in job[VERDICTS]:
+            if offence == Offence.DATA_MISUSE:
+                artefact = ("misuse", context.jobs[0].ident, convicted)
+                yield state[:ARTEFACTS] + (state[ARTEFACTS] - {artefact},)
+    balances = state[BALANCES]
+    yield (balances[0] + 1,) + balances[1:], *state[1:]
+    active = state[ACTIVE]
+    yield *state[:ACTIVE], (active[0] + 1,) + active[1:], *state[ACTIVE + 1:]
+
+
+def _memo_agrees_with_fresh_checks(context, states):
+    """One memoising checker over every state and its broken variants, against a fresh
+    evaluation of each; also returns how many of them fail a property."""
+    checker = FastChecker(context)
+    failing = 0
+    for state in states:
+        for variant in (state, *_broken_variants(context, state)):
+            fresh = FastChecker(context).evaluate(variant)
+            if checker.violations(variant) != fresh:
+                return False, failing
+            failing += bool(fresh)
+    return True, failing
+
+
+def _cited_nothing(ctx, job, state):
+    return ()
+
+
+def _state_key_without_balances(self, state):
+    return ORIGINAL_STATE_KEY[0](self, state)[1:]
+
+
+ORIGINAL_STATE_KEY = [FastChecker.state_key]
+
+BROKEN_CHECK_MEMOS = [
+    Mutant("cited_nothing", "the checker's keys ignore the cited artefacts",
+           lambda: (Patch(fast_checks, "cited_artefacts", _cited_nothing),)),
+    Mutant("state_key_without_balances", "the checker's state key ignores the balances",
+           lambda: (Patch(FastChecker, "state_key", _state_key_without_balances),)),
+]
+
+
+def test_the_checker_memo_gives_what_the_checks_give():
+    """The checker memoises verdicts on the parts the properties read (the artefact set
+    only where a misuse verdict cites it): on every state of the default instance and on
+    variants of it that break a property, its verdicts are those of a fresh evaluation."""
+    exploration = fast_explore(instances.default_instance())
+    agrees, failing = _memo_agrees_with_fresh_checks(exploration.context, exploration.states)
+    assert agrees
+    assert failing > 2 * exploration.count
+
+
+@pytest.mark.parametrize("mutant", BROKEN_CHECK_MEMOS, ids=lambda mutant: mutant.name)
+def test_a_checker_memo_keyed_too_coarsely_is_caught(mutant):
+    exploration = fast_explore(instances.default_instance())
+    with applied(mutant):
+        agrees, _ = _memo_agrees_with_fresh_checks(exploration.context, exploration.states)
+    assert not agrees
