@@ -85,14 +85,19 @@ def capacity_respected(context: FastContext, state: State) -> str | None:
 
 
 def escrow_paid_out_once(context: FastContext, ctx: JobContext, job: Job, state: State) -> str | None:
-    deposited = sum((amount for amount in job[DEPOSITS] if amount is not None), 0)
+    deposited = 0
+    for amount in job[DEPOSITS]:
+        if amount is not None:
+            deposited += amount
     escrow = job[ESCROW]
     if job[STATUS] in TERMINAL:
         if job[PAYOUTS] is None:
             return f"{ctx.ident} ended but its escrow was never paid out"
         if escrow != 0:
             return f"{ctx.ident} ended but its escrow still holds {context.shown(escrow)}"
-        paid = sum((amount for _, amount in job[PAYOUTS]), 0)
+        paid = 0
+        for _, amount in job[PAYOUTS]:
+            paid += amount
         if paid == deposited:
             return None
         return f"{ctx.ident} paid out {context.shown(paid)} of {context.shown(deposited)} deposited"
@@ -285,17 +290,23 @@ class FastChecker:
         self._single = context.jobs[0] if len(context.jobs) == 1 else None
 
     def job_problems(self, ctx: JobContext, job: Job, state: State) -> list[tuple[str, str]]:
+        """The job-scope properties ``job`` fails in ``state``, memoised by :func:`job_key`
+        when there are several jobs (with one, the state key already holds everything)."""
+        if self._single is not None:
+            return self.job_checks(ctx, job, state)
         memo = self._memo
         key = job_key(ctx, job, state)
         found = memo.get(key)
-        if found is not None:
-            return found
+        if found is None:
+            found = memo[key] = self.job_checks(ctx, job, state)
+        return found
+
+    def job_checks(self, ctx: JobContext, job: Job, state: State) -> list[tuple[str, str]]:
         found = []
         for name, check in self._job_checks:
             problem = check(self.context, ctx, job, state)
             if problem is not None:
                 found.append((name, problem))
-        memo[key] = found
         return found
 
     def violations(self, state: State) -> list[tuple[str, str]]:
