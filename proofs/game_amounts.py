@@ -62,22 +62,7 @@ class Amount:
         return not self.coefficients or (len(self.coefficients) == 1 and () in self.coefficients)
 
     def __add__(self, other: Any) -> Amount:
-        if not isinstance(other, Amount):
-            if not other and isinstance(other, (int, Fraction)):
-                return self
-            other = Amount.of(other)
-        if not other.coefficients:
-            return self
-        if not self.coefficients:
-            return other
-        coefficients = dict(self.coefficients)
-        for monomial, coefficient in other.coefficients.items():
-            total = coefficients.get(monomial, 0) + coefficient
-            if total:
-                coefficients[monomial] = _simplest(total)
-            else:
-                del coefficients[monomial]
-        return Amount(coefficients)
+        return self._combined(other, 1)
 
     __radd__ = __add__
 
@@ -85,10 +70,40 @@ class Amount:
         return Amount({monomial: -coefficient for monomial, coefficient in self.coefficients.items()})
 
     def __sub__(self, other: Any) -> Amount:
-        return self + (-Amount.of(other))
+        return self._combined(other, -1)
 
     def __rsub__(self, other: Any) -> Amount:
         return Amount.of(other) + (-self)
+
+    def _combined(self, other: Any, sign: int) -> Amount:
+        """``self + sign * other`` in one pass (the spec adds and subtracts far more than it
+        does anything else: one dict copy per result, no intermediate negation)."""
+        if type(other) is Amount:
+            theirs = other.coefficients
+        elif isinstance(other, (int, Fraction)):
+            if not other:
+                return self
+            theirs = {(): _simplest(other)}
+        else:
+            theirs = Amount.of(other).coefficients
+        if not theirs:
+            return self
+        if not self.coefficients:
+            return Amount({monomial: sign * coefficient for monomial, coefficient in theirs.items()})
+        coefficients = self.coefficients.copy()
+        for monomial, coefficient in theirs.items():
+            before = coefficients.get(monomial)
+            if before is None:
+                coefficients[monomial] = coefficient if sign == 1 else -coefficient
+                continue
+            total = before + coefficient if sign == 1 else before - coefficient
+            if not total:
+                del coefficients[monomial]
+            elif type(total) is int:
+                coefficients[monomial] = total
+            else:
+                coefficients[monomial] = _simplest(total)
+        return Amount(coefficients)
 
     def __mul__(self, other: Any) -> Amount:
         if isinstance(other, (int, Fraction)):
