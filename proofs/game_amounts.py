@@ -195,18 +195,23 @@ def to_sympy(value: Any) -> sympy.Expr:
 def printed(value: Any) -> str:
     """The amount as a game-file term in Python syntax (``"Bv - F + 3*G/2"``): the same
     polynomial as sympy's printing of it, with the terms in canonical order (constant last)."""
-    amount = Amount.of(value)
-    if not amount.terms:
+    terms = Amount.of(value).terms
+    if not terms:
         return "0"
-    ordered = [term for term in amount.terms if term[0]] + [term for term in amount.terms if not term[0]]
+    ordered = [term for term in terms if term[0]] + [term for term in terms if not term[0]]
     pieces = []
     for index, (monomial, coefficient) in enumerate(ordered):
-        fraction = Fraction(coefficient)
-        numerator, denominator = abs(fraction.numerator), fraction.denominator
+        if type(coefficient) is int:  # most are: no Fraction made for them
+            numerator, denominator, negative = abs(coefficient), 1, coefficient < 0
+        else:
+            fraction = Fraction(coefficient)
+            numerator, denominator, negative = abs(fraction.numerator), fraction.denominator, fraction < 0
         factors = [name if exponent == 1 else f"{name}**{exponent}" for name, exponent in monomial]
         if numerator != 1 or not factors:
             factors.insert(0, str(numerator))
         body = "*".join(factors) + (f"/{denominator}" if denominator != 1 else "")
-        sign = "-" if fraction < 0 else "+"
-        pieces.append((sign if sign == "-" else "") + body if index == 0 else f" {sign} {body}")
+        if index == 0:
+            pieces.append("-" + body if negative else body)
+        else:
+            pieces.append(f" {'-' if negative else '+'} {body}")
     return "".join(pieces)

@@ -42,6 +42,7 @@ import functools
 import gc
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
+from typing import NamedTuple
 
 import sympy
 
@@ -51,7 +52,8 @@ from spec.actions import Call, call
 from spec.base import Amount
 from spec.machine import SymbolicStep, action_of, symbolic_step
 from spec.payoffs import did_honest_work, offchain_training_cost, offchain_training_value, utilities
-from spec.state import TREASURY, Dispute, Job, JobStatus, Market, Role, Turn, genesis, is_terminal
+from spec.state import (TERMINAL_STATUSES, TREASURY, Dispute, Job, JobStatus, Market, Role, Turn, genesis,
+                        is_terminal)
 from spec.world import PURPOSE, Instance, JobTemplate, commitment_of, model_commitment
 from walks.moves import protocol_moves
 
@@ -87,9 +89,15 @@ class MarketGameShape:
         return Instance(data_owners=self.data_owners, developers=1, vendors=self.vendors,
                         jobs=(template,), steps=self.steps, window=1, wrong_steps=(self.steps,))
 
-    @property
+    @functools.cached_property
     def players(self) -> tuple[str, ...]:
         return ("dev1", *self.instance.owner_names, *self.instance.vendor_names)
+
+    @functools.cached_property
+    def mover_order(self) -> dict[str, int]:
+        """Who moves first when several can: owners, vendors, the developer, each by name."""
+        order = [*self.instance.owner_names, *self.instance.vendor_names, "dev1"]
+        return {name: index for index, name in enumerate(order)}
 
 
 @functools.cache
@@ -111,46 +119,84 @@ def amount_symbols() -> dict[str, FastAmount]:
     return dict(_amount_symbols())
 
 
+@functools.cache
+def _numbers(fast: bool) -> dict[str, Amount]:
+    return amount_symbols() if fast else symbols()
+
+
+def game_numbers(market: Market) -> dict[str, Amount]:
+    """The game's constants in the number system of ``market``'s amounts (sympy, or the
+    fast build's), one shared mapping each: not to be changed."""
+    return _numbers(isinstance(market.dispute_cost, FastAmount))
+
+
 def model_value(market: Market) -> FastAmount | sympy.Symbol:
     """V in the number system of ``market``'s amounts (sympy, or the fast build's)."""
-    return amount_symbols()["V"] if isinstance(market.dispute_cost, FastAmount) else symbols()["V"]
+    return game_numbers(market)["V"]
 
 
 class Stepper:
-    """Runs the spec's step and move generator. The fast build's stepper (``remember``)
-    keeps every outcome, so a state's moves are generated and stepped once however often
-    the walk asks (deciding who moves, then growing the branches); the plain one calls the
-    spec each time, as the builder did before memoisation."""
+    """Runs the spec's step and move generator. The plain one calls the spec each time, as
+    the builder did before memoisation. The fast build's stepper (``remember``) keeps one
+    object per distinct market (:meth:`canonical`: equal markets are merged when the spec
+    produces them, so each is hashed once) and everything about a market under that
+    object's identity: its open moves (the move generator and each move's guard asked
+    once), and each of its steps (the spec's step run once per distinct market and call),
+    however often the walk asks (deciding who moves, then growing the branches). The
+    canonical markets are kept until the build ends, so an identity is never reused."""
 
     def __init__(self, remember: bool = False):
         self.remember = remember
-        self.steps: dict[tuple[Market, Call], SymbolicStep] = {}
-        self.moves: dict[Market, list[Call]] = {}
+        self.markets: dict[Market, Market] = {}
+        self.known: dict[int, Market] = {}
+        self.steps: dict[tuple[int, Call], Market] = {}
+        self.open: dict[int, list[Call]] = {}
+        self.leaves: dict[int, dict] = {}
 
-    def step(self, market: Market, each: Call) -> SymbolicStep:
+    def canonical(self, market: Market) -> Market:
+        """The one object of the build equal to ``market`` (``market`` itself if new)."""
+        if id(market) in self.known:
+            return market
+        kept = self.markets.setdefault(market, market)
+        self.known[id(kept)] = kept
+        return kept
+
+    def step_key(self, market: Market, each: Call) -> tuple[int, Call]:
+        """What a remembered step is keyed by: the market (by identity) and the call."""
+        return id(self.canonical(market)), each
+
+    def accepted(self, market: Market, each: Call) -> Market:
         if not self.remember:
-            return symbolic_step(market, each)
-        key = (market, each)
+            return accepted_step(symbolic_step(market, each))
+        key = self.step_key(market, each)
         known = self.steps.get(key)
         if known is None:
-            known = self.steps[key] = symbolic_step(market, each)
+            known = self.steps[key] = self.canonical(accepted_step(symbolic_step(market, each)))
         return known
 
-    def admits(self, market: Market, each: Call) -> bool:
-        """Whether the spec's guard lets ``each`` through (``symbolic_step``'s rejection is
-        the guard's): the fast build runs the effect only for moves it takes."""
-        if not self.remember:
-            return symbolic_step(market, each).rejection is None
-        known = self.steps.get((market, each))
-        return known.rejection is None if known is not None else action_of(each).guard(market, each) is None
-
-    def protocol_moves(self, market: Market, shape: MarketGameShape) -> list[Call]:
-        if not self.remember:
-            return protocol_moves(market, shape.instance)
-        known = self.moves.get(market)
+    def open_moves(self, market: Market, shape: MarketGameShape) -> list[Call]:
+        """The spec's moves in ``market`` that are choices (no clock, no timeout, no misuse)
+        and pass the spec's guard (``symbolic_step``'s rejection is the guard's): the fast
+        build runs the effect only for the moves it takes."""
+        key = id(self.canonical(market))
+        known = self.open.get(key)
         if known is None:
-            known = self.moves[market] = protocol_moves(market, shape.instance)
+            known = self.open[key] = [
+                move for move in protocol_moves(market, shape.instance)
+                if move.action not in NOT_CHOICES and action_of(move).guard(market, move) is None]
         return known
+
+
+NOT_CHOICES = ("tick", "timeout", "misuse_data", "report_misuse")
+"""Spec moves that are not a party's choice at a decision node (the clock, the timeout
+after silence) or that the game offers apart (misuse and its report)."""
+
+
+def accepted_step(outcome: SymbolicStep) -> Market:
+    """The market after a step the game has chosen; it must have passed the spec's guard."""
+    if outcome.rejection is not None:
+        raise AssertionError(f"{outcome.call.action} by {outcome.call.actor} refused: {outcome.rejection.value}")
+    return outcome.market
 
 
 PLAIN = Stepper()
@@ -158,10 +204,7 @@ PLAIN = Stepper()
 
 def accepted(market: Market, each: Call, stepper: Stepper = PLAIN) -> Market:
     """Apply a call the game has chosen; it must pass the spec's guard."""
-    outcome = stepper.step(market, each)
-    if outcome.rejection is not None:
-        raise AssertionError(f"{each.action} by {each.actor} refused: {outcome.rejection.value}")
-    return outcome.market
+    return stepper.accepted(market, each)
 
 
 def opening_market(shape: MarketGameShape, fast: bool = False) -> Market:
@@ -193,9 +236,9 @@ def opening_market(shape: MarketGameShape, fast: bool = False) -> Market:
                                  vendor_stake=s["Bv"], developer_bond=s["Ba"], owner_bond=s["Bd"]))
 
 
-@dataclass(frozen=True)
-class Context:
-    """What the tree walk remembers beside the market."""
+class Context(NamedTuple):
+    """What the tree walk remembers beside the market (a named tuple: the walk makes one
+    per branch, and a tuple's ``_replace`` is cheap)."""
 
     misuse_considered: frozenset[str] = frozenset()
     audited: bool | None = None
@@ -210,17 +253,24 @@ class Context:
 
 def state_key(market: Market, context: Context) -> tuple:
     """What the subtree below ``(market, context)`` depends on, for the fast build's memo:
-    the market, and of the walk's context only what can still matter. An ended job's
-    subtree is the off-chain offer alone; a silence chosen until an earlier deadline no
-    longer restrains anyone (deadlines only move forward); the misuse option is offered
-    only while the job runs. The plain build walks every history, and
-    ``tests/incentives`` checks that both write the same game."""
+    the market, and of the walk's context only what can still matter
+    (:func:`context_key`). The plain build walks every history, and ``tests/incentives``
+    checks that both write the same game."""
+    return (market, *context_key(market, context))
+
+
+def context_key(market: Market, context: Context) -> tuple:
+    """Of the walk's context, what the subtree below ``(market, context)`` still depends
+    on. An ended job's subtree is the off-chain offer alone; a silence chosen until an
+    earlier deadline no longer restrains anyone (deadlines only move forward); the misuse
+    option is offered only while the job runs. (The fast build keys its memo by the
+    market's identity among its distinct markets and this.)"""
     job = market.jobs[JOB]
-    if is_terminal(job):
-        return market, context.offchain_decided, context.offchain_declined
-    silent = frozenset(entry for entry in context.silent if entry[1] >= job.deadline)
+    if job.status in TERMINAL_STATUSES:
+        return context.offchain_decided, context.offchain_declined
+    silent = context.silent and frozenset(entry for entry in context.silent if entry[1] >= job.deadline)
     misuse = context.misuse_considered if job.status in RUNNING_OR_BEFORE else frozenset()
-    return market, context.audited, misuse, silent
+    return context.audited, misuse, silent
 
 
 RUNNING_OR_BEFORE = (JobStatus.REQUESTED, JobStatus.LICENSED, JobStatus.RUNNING)
@@ -276,16 +326,21 @@ def label_of(market: Market, move: Call) -> str:
     return move.action
 
 
+TICK = call("tick", "clock")
+TIMEOUT = call("timeout", TREASURY, job=JOB)
+RESOLVE = call("resolve_step", TREASURY, job=JOB)
+ACCEPT = call("accept_result", "dev1", job=JOB)
+
+
 def let_deadline_pass(market: Market, stepper: Stepper = PLAIN) -> Market:
     """The silent branch: ticks until the deadline has passed, then the spec's timeout."""
     while market.now <= market.jobs[JOB].deadline:
-        market = accepted(market, call("tick", "clock"), stepper)
-    return accepted(market, call("timeout", TREASURY, job=JOB), stepper)
+        market = accepted(market, TICK, stepper)
+    return accepted(market, TIMEOUT, stepper)
 
 
 def first_mover(moves: list[Call], shape: MarketGameShape) -> str:
-    order = [*shape.instance.owner_names, *shape.instance.vendor_names, "dev1"]
-    return min((move.actor for move in moves), key=order.index)
+    return min((move.actor for move in moves), key=shape.mover_order.__getitem__)
 
 
 def truthful_reports(market: Market, labels: list[str]) -> frozenset[str]:
@@ -350,10 +405,14 @@ def eligible_moves(market: Market, context: Context, shape: MarketGameShape,
                    stepper: Stepper = PLAIN) -> list[Call]:
     """The spec's moves open to parties that have not chosen silence until the deadline."""
     deadline = market.jobs[JOB].deadline
-    return [move for move in stepper.protocol_moves(market, shape)
-            if move.action not in ("tick", "timeout", "misuse_data", "report_misuse")
+    if stepper.remember:
+        silent = context.silent
+        return [move for move in stepper.open_moves(market, shape)
+                if not silent or (move.actor, deadline) not in silent]
+    return [move for move in protocol_moves(market, shape.instance)
+            if move.action not in NOT_CHOICES
             and (move.actor, deadline) not in context.silent
-            and stepper.admits(market, move)]
+            and symbolic_step(market, move).rejection is None]
 
 
 def automatic_moves(market: Market, context: Context, shape: MarketGameShape,
@@ -366,11 +425,11 @@ def automatic_moves(market: Market, context: Context, shape: MarketGameShape,
         if is_terminal(job):
             return market
         if job.status == JobStatus.DISPUTED and the_dispute(job).turn == Turn.RESOLVE:
-            market = accepted(market, call("resolve_step", TREASURY, job=JOB), stepper)
+            market = accepted(market, RESOLVE, stepper)
         elif job.status == JobStatus.DELIVERED and context.audited is None:
             return market  # nature decides on an audit first
         elif job.status == JobStatus.DELIVERED and context.audited is False:
-            market = accepted(market, call("accept_result", "dev1", job=JOB), stepper)
+            market = accepted(market, ACCEPT, stepper)
         elif not eligible_moves(market, context, shape, stepper):
             market = let_deadline_pass(market, stepper)
         else:
@@ -379,7 +438,6 @@ def automatic_moves(market: Market, context: Context, shape: MarketGameShape,
 
 def turn(market: Market, context: Context, shape: MarketGameShape, stepper: Stepper = PLAIN) -> GameNode:
     """The node of the game tree in this state (after :func:`automatic_moves`)."""
-    s = symbols()
     job = market.jobs[JOB]
     if is_terminal(job):
         options = None if context.offchain_decided else offchain_training_value(market, job, model_value(market))
@@ -387,16 +445,19 @@ def turn(market: Market, context: Context, shape: MarketGameShape, stepper: Step
         if not undecided:
             return GameNode()
         vendor = undecided[0]
-        declined = replace(context, offchain_declined=context.offchain_declined | {vendor})
-        done = replace(context, offchain_decided=True)
+        declined = context._replace(offchain_declined=context.offchain_declined | {vendor})
+        done = context._replace(offchain_decided=True)
         trained = replace(market, artefacts=market.artefacts | {("offchain_training", JOB, vendor)})
+        if stepper.remember:
+            trained = stepper.canonical(trained)
         return GameNode(player=vendor, branches=[Branch("abstain", market, declined),
                                               Branch("train_offchain", trained, done)],
                      honest="abstain")
     if job.status == JobStatus.DELIVERED and context.audited is None:
+        q = game_numbers(market)["q"]
         return GameNode(chance=True, branches=[
-            Branch("audit", market, replace(context, audited=True), s["q"]),
-            Branch("no_audit", market, replace(context, audited=False), 1 - s["q"])])
+            Branch("audit", market, context._replace(audited=True), q),
+            Branch("no_audit", market, context._replace(audited=False), 1 - q)])
     deadline = job.deadline
     moves = eligible_moves(market, context, shape, stepper)
     player = first_mover(moves, shape)
@@ -404,12 +465,12 @@ def turn(market: Market, context: Context, shape: MarketGameShape, stepper: Step
                 for move in moves if move.actor == player]
     if (job.status == JobStatus.RUNNING and player in job.vendors
             and player not in job.confirmed and player not in context.misuse_considered):
-        considered = replace(context, misuse_considered=context.misuse_considered | {player})
+        considered = context._replace(misuse_considered=context.misuse_considered | {player})
         for branch in branches:
             branch.context = considered
         misused = accepted(market, call("misuse_data", player, job=JOB), stepper)
         branches.append(Branch("misuse_data", misused, considered))
-    branches.append(Branch("silent", market, replace(context, silent=context.silent | {(player, deadline)})))
+    branches.append(Branch("silent", market, context._replace(silent=context.silent | {(player, deadline)})))
     labels = [branch.label for branch in branches]
     return GameNode(player=player, branches=branches, honest=honest_choice(market, player, labels),
                     truthful=truthful_reports(market, labels))
@@ -489,6 +550,17 @@ def build_market_game(shape: MarketGameShape, node_budget: int = 2_000_000,
                                          else str(expression))
         return known
 
+    def leaf(market: Market) -> dict:
+        # the payoffs of a market are asked of the spec once (leaves of different contexts
+        # can share a market)
+        known = stepper.leaves.get(id(market)) if memoise else None
+        if known is None:
+            values = leaf_utilities(market, shape)
+            known = {"utility": [{"player": p, "value": text(values[p])} for p in shape.players]}
+            if memoise:
+                stepper.leaves[id(stepper.canonical(market))] = known
+        return known
+
     def decide(history: tuple[str, ...], honest: str, reports: frozenset[str]) -> None:
         honest_strategy[history] = honest
         truthful[history] = reports
@@ -497,7 +569,8 @@ def build_market_game(shape: MarketGameShape, node_budget: int = 2_000_000,
     def grow(market: Market, context: Context, history: tuple[str, ...]) -> dict:
         if not memoise:
             return grow_new(market, context, history)
-        key = state_key(market, context)
+        # the market by its identity among the build's distinct markets (hashed once each)
+        key = (id(stepper.canonical(market)), *context_key(market, context))
         known = subtrees.get(key)
         if known is not None:
             tree, (first, last, depth), nodes, leaves = known
@@ -524,8 +597,7 @@ def build_market_game(shape: MarketGameShape, node_budget: int = 2_000_000,
         node = turn(market, context, shape, stepper)
         if node.player is None and not node.chance:
             counts["leaves"] += 1
-            values = leaf_utilities(market, shape)
-            return {"utility": [{"player": p, "value": text(values[p])} for p in shape.players]}
+            return leaf(market)
         if node.chance:
             edges = []
             for branch in node.branches:
@@ -565,11 +637,11 @@ def build_market_game(shape: MarketGameShape, node_budget: int = 2_000_000,
         counts["nodes"] += 1
         owners = tuple(dict.fromkeys(market.datasets[d].owner for d in market.jobs[JOB].datasets))
         actions.update(("misuse_found", "misuse_unfound"))
-        s = symbols()
+        q = game_numbers(market)["q"]
         return {"chance": [
-            {"action": "misuse_found", "probability": text(s["q"]),
+            {"action": "misuse_found", "probability": text(q),
              "child": grow_found(market, context, history + ("misuse_found",), vendor, owners)},
-            {"action": "misuse_unfound", "probability": text(1 - s["q"]),
+            {"action": "misuse_unfound", "probability": text(1 - q),
              "child": grow(market, context, history + ("misuse_unfound",))}]}
 
     # the fast build keeps every state it meets (nothing to collect until it returns), so
@@ -578,7 +650,7 @@ def build_market_game(shape: MarketGameShape, node_budget: int = 2_000_000,
     if paused:
         gc.disable()
     try:
-        tree = grow(opening_market(shape, fast=memoise), Context(), ())
+        tree = grow(stepper.canonical(opening_market(shape, fast=memoise)), Context(), ())
     finally:
         if paused:
             gc.enable()

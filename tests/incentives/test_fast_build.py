@@ -36,7 +36,7 @@ def test_the_comparison_finds_a_memo_that_forgets_the_context(monkeypatch):
     silence or whether the developer audited: the comparison must see a different game."""
     shape = MarketGameShape(1, 2, 2)
     plain = build_market_game(shape, memoise=False)
-    monkeypatch.setattr(market_game, "state_key", lambda market, context: market)
+    monkeypatch.setattr(market_game, "context_key", lambda market, context: ())
     assert differences(plain, build_market_game(shape))
 
 
