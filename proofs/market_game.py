@@ -50,7 +50,8 @@ from proofs.game_amounts import Amount as FastAmount
 from proofs.game_amounts import printed
 from spec.actions import Call, call
 from spec.base import Amount
-from spec.machine import SymbolicStep, action_of, symbolic_step
+from proofs.game_stepper import NOT_CHOICES, Stepper
+from spec.machine import symbolic_step
 from spec.payoffs import did_honest_work, offchain_training_cost, offchain_training_value, utilities
 from spec.state import (TERMINAL_STATUSES, TREASURY, Dispute, Job, JobStatus, Market, Role, Turn, genesis,
                         is_terminal)
@@ -133,70 +134,6 @@ def game_numbers(market: Market) -> dict[str, Amount]:
 def model_value(market: Market) -> FastAmount | sympy.Symbol:
     """V in the number system of ``market``'s amounts (sympy, or the fast build's)."""
     return game_numbers(market)["V"]
-
-
-class Stepper:
-    """Runs the spec's step and move generator. The plain one calls the spec each time, as
-    the builder did before memoisation. The fast build's stepper (``remember``) keeps one
-    object per distinct market (:meth:`canonical`: equal markets are merged when the spec
-    produces them, so each is hashed once) and everything about a market under that
-    object's identity: its open moves (the move generator and each move's guard asked
-    once), and each of its steps (the spec's step run once per distinct market and call),
-    however often the walk asks (deciding who moves, then growing the branches). The
-    canonical markets are kept until the build ends, so an identity is never reused."""
-
-    def __init__(self, remember: bool = False):
-        self.remember = remember
-        self.markets: dict[Market, Market] = {}
-        self.known: dict[int, Market] = {}
-        self.steps: dict[tuple[int, Call], Market] = {}
-        self.open: dict[int, list[Call]] = {}
-        self.leaves: dict[int, dict] = {}
-
-    def canonical(self, market: Market) -> Market:
-        """The one object of the build equal to ``market`` (``market`` itself if new)."""
-        if id(market) in self.known:
-            return market
-        kept = self.markets.setdefault(market, market)
-        self.known[id(kept)] = kept
-        return kept
-
-    def step_key(self, market: Market, each: Call) -> tuple[int, Call]:
-        """What a remembered step is keyed by: the market (by identity) and the call."""
-        return id(self.canonical(market)), each
-
-    def accepted(self, market: Market, each: Call) -> Market:
-        if not self.remember:
-            return accepted_step(symbolic_step(market, each))
-        key = self.step_key(market, each)
-        known = self.steps.get(key)
-        if known is None:
-            known = self.steps[key] = self.canonical(accepted_step(symbolic_step(market, each)))
-        return known
-
-    def open_moves(self, market: Market, shape: MarketGameShape) -> list[Call]:
-        """The spec's moves in ``market`` that are choices (no clock, no timeout, no misuse)
-        and pass the spec's guard (``symbolic_step``'s rejection is the guard's): the fast
-        build runs the effect only for the moves it takes."""
-        key = id(self.canonical(market))
-        known = self.open.get(key)
-        if known is None:
-            known = self.open[key] = [
-                move for move in protocol_moves(market, shape.instance)
-                if move.action not in NOT_CHOICES and action_of(move).guard(market, move) is None]
-        return known
-
-
-NOT_CHOICES = ("tick", "timeout", "misuse_data", "report_misuse")
-"""Spec moves that are not a party's choice at a decision node (the clock, the timeout
-after silence) or that the game offers apart (misuse and its report)."""
-
-
-def accepted_step(outcome: SymbolicStep) -> Market:
-    """The market after a step the game has chosen; it must have passed the spec's guard."""
-    if outcome.rejection is not None:
-        raise AssertionError(f"{outcome.call.action} by {outcome.call.actor} refused: {outcome.rejection.value}")
-    return outcome.market
 
 
 PLAIN = Stepper()
@@ -407,7 +344,7 @@ def eligible_moves(market: Market, context: Context, shape: MarketGameShape,
     deadline = market.jobs[JOB].deadline
     if stepper.remember:
         silent = context.silent
-        return [move for move in stepper.open_moves(market, shape)
+        return [move for move in stepper.open_moves(market, shape.instance)
                 if not silent or (move.actor, deadline) not in silent]
     return [move for move in protocol_moves(market, shape.instance)
             if move.action not in NOT_CHOICES
@@ -551,15 +488,8 @@ def build_market_game(shape: MarketGameShape, node_budget: int = 2_000_000,
         return known
 
     def leaf(market: Market) -> dict:
-        # the payoffs of a market are asked of the spec once (leaves of different contexts
-        # can share a market)
-        known = stepper.leaves.get(id(market)) if memoise else None
-        if known is None:
-            values = leaf_utilities(market, shape)
-            known = {"utility": [{"player": p, "value": text(values[p])} for p in shape.players]}
-            if memoise:
-                stepper.leaves[id(stepper.canonical(market))] = known
-        return known
+        values = leaf_utilities(market, shape)
+        return {"utility": [{"player": p, "value": text(values[p])} for p in shape.players]}
 
     def decide(history: tuple[str, ...], honest: str, reports: frozenset[str]) -> None:
         honest_strategy[history] = honest
@@ -570,7 +500,7 @@ def build_market_game(shape: MarketGameShape, node_budget: int = 2_000_000,
         if not memoise:
             return grow_new(market, context, history)
         # the market by its identity among the build's distinct markets (hashed once each)
-        key = (id(stepper.canonical(market)), *context_key(market, context))
+        key = (stepper.market_key(market), *context_key(market, context))
         known = subtrees.get(key)
         if known is not None:
             tree, (first, last, depth), nodes, leaves = known
@@ -597,7 +527,7 @@ def build_market_game(shape: MarketGameShape, node_budget: int = 2_000_000,
         node = turn(market, context, shape, stepper)
         if node.player is None and not node.chance:
             counts["leaves"] += 1
-            return leaf(market)
+            return stepper.leaf(market, leaf)
         if node.chance:
             edges = []
             for branch in node.branches:

@@ -3,14 +3,18 @@ steps) writes the very game the plain walk writes, on every shape small enough t
 plainly; and the comparison that says so does fail when the fast build is wrong."""
 
 import os
+from collections.abc import Hashable
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
 import proofs.market_game as market_game
 from proofs.game_amounts import Amount, printed, to_sympy
+from proofs.game_stepper import Stepper
 from proofs.incentives.report import SHAPES
 from proofs.market_game import MarketGameShape, build_market_game
+from spec.state import Market
 from tests.incentives.game_compare import differences
 
 PLAIN_SECONDS_SMALL = [shape for shape in SHAPES if shape.vendors * shape.steps <= 8 and shape.vendors < 3]
@@ -38,6 +42,60 @@ def test_the_comparison_finds_a_memo_that_forgets_the_context(monkeypatch):
     plain = build_market_game(shape, memoise=False)
     monkeypatch.setattr(market_game, "context_key", lambda market, context: ())
     assert differences(plain, build_market_game(shape))
+
+
+def _caught(plain: Any, shape: MarketGameShape) -> bool:
+    """Whether a planted fault of the fast build shows: the spec refuses a move the build
+    took from a wrong entry (the stepper re-checks every step taken), or the comparison
+    finds another game."""
+    try:
+        fast = build_market_game(shape)
+    except AssertionError as refused:
+        return "refused" in str(refused)
+    return bool(differences(plain, fast))
+
+
+def _status(self: Stepper, market: Market) -> Hashable:
+    """A key too coarse for a market: its job's status (distinct markets share it)."""
+    return market.jobs[market_game.JOB].status
+
+
+@pytest.mark.parametrize("table", ["open_key", "leaf_key"])
+def test_the_comparison_finds_a_stepper_table_keyed_too_coarsely(monkeypatch, table):
+    """The fast stepper's open moves and leaves are kept per distinct market: keyed by
+    something coarser (here the job's status), markets with other moves or payoffs share
+    an entry, and the spec's refusal or the comparison must show it. Without the planted key both
+    builds agree (``test_fast_build_writes_the_plain_game``)."""
+    shape = MarketGameShape(1, 1, 2)
+    plain = build_market_game(shape, memoise=False)
+    monkeypatch.setattr(Stepper, table, _status)
+    assert _caught(plain, shape)
+
+
+def test_the_comparison_finds_steps_keyed_without_the_arguments(monkeypatch):
+    """A remembered step keyed by the action's name alone (forgetting its arguments: the
+    correct and the defective delivery are both ``grant_access``) must be seen."""
+    shape = MarketGameShape(1, 1, 2)
+    plain = build_market_game(shape, memoise=False)
+    monkeypatch.setattr(Stepper, "step_key", lambda self, market, each: (self.market_key(market), each.action))
+    assert _caught(plain, shape)
+
+
+def test_the_comparison_finds_markets_interned_too_coarsely(monkeypatch):
+    """Every table and the memo key markets by their interned object: interning that
+    forgets the signed off-chain artefacts (misuse, off-chain training) merges different
+    markets, and must be seen."""
+    shape = MarketGameShape(1, 1, 2)
+    plain = build_market_game(shape, memoise=False)
+    merged: dict[Hashable, Market] = {}
+
+    def coarse(self: Stepper, market: Market) -> Market:
+        kept = merged.setdefault(replace(market, artefacts=frozenset()), market)
+        self.known[id(kept)] = kept
+        return kept
+
+    monkeypatch.setattr(Stepper, "canonical", coarse)
+    assert _caught(plain, shape)
 
 
 def test_the_comparison_finds_one_changed_payoff():
