@@ -483,8 +483,7 @@ def build_market_game(shape: MarketGameShape, node_budget: int = 2_000_000,
         known = texts.get(expression)
         if known is None:
             # a fast amount prints as the polynomial the plain build's sympy expression is
-            known = texts[expression] = (printed(expression) if isinstance(expression, FastAmount)
-                                         else str(expression))
+            known = texts[expression] = printed(expression) if isinstance(expression, int) else str(expression)
         return known
 
     def leaf(market: Market) -> dict:

@@ -3,6 +3,7 @@ steps) writes the very game the plain walk writes, on every shape small enough t
 plainly; and the comparison that says so does fail when the fast build is wrong."""
 
 import os
+from fractions import Fraction
 from collections.abc import Hashable
 from dataclasses import replace
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 import pytest
 
 import proofs.market_game as market_game
-from proofs.game_amounts import Amount, printed, to_sympy
+from proofs.game_amounts import WIDTH, Amount, pack, printed, terms_of, to_sympy
 from proofs.game_stepper import Stepper
 from proofs.incentives.report import SHAPES
 from proofs.market_game import MarketGameShape, build_market_game
@@ -109,17 +110,26 @@ def test_the_comparison_finds_one_changed_payoff():
 
 
 def test_amounts_compute_as_sympy_does():
-    """The fast build's amounts: ring operations, the exact division by q the spec makes
-    (W = K*q over q), numbers mixed in, equality and hashing with numbers, printing."""
+    """The fast build's packed amounts: ring operations, the exact division by q the spec
+    makes (W = K*q over q), numbers mixed in, equality and hashing with numbers, negative
+    coefficients read back, printing; what they cannot be is refused, not approximated."""
     import sympy
-    from fractions import Fraction
     P, K, q, G = (Amount.symbol(name) for name in ("P", "K", "q", "G"))
-    parts: list[Any] = [P, -K * q, 3 * G, Fraction(1, 2)]
+    parts: list[Any] = [P, -K * q, 3 * G, 7]
     value = sum(parts, 0) - P
-    assert to_sympy(value) == sympy.sympify("-K*q + 3*G + 1/2")
-    assert (K * q) / q == K
-    assert P - P == 0 and hash(P - P) == hash(0) and (G + 1) - G == 1
-    assert P != K and P * 2 == P + P
-    assert sympy.sympify(printed(value - G / 4)) == sympy.sympify("-K*q + 11*G/4 + 1/2")
+    assert to_sympy(value) == sympy.sympify("-K*q + 3*G + 7")
+    assert (K * q) / q == K and (K * q - 2 * q) / q == K - 2 and (2 * K * q) / Amount(2 * q) == K
+    assert P - P == 0 and hash(P - P) == hash(0) and (G + 1) - G == 1 and not P - P
+    assert P != K and P * 2 == P + P and q * (P - G) == P * q - q * G
+    assert terms_of(-3 * P + G - 5) == {(("P", 1),): -3, (("G", 1),): 1, (): -5}
+    assert sympy.sympify(printed(value - G * 4)) == sympy.sympify("-K*q - G + 7")
     with pytest.raises(ArithmeticError):
         (P + K) / (q + 1)
+    with pytest.raises(ArithmeticError):
+        (P + K) / q
+    with pytest.raises(ArithmeticError):
+        (3 * q) / Amount(2 * q)
+    with pytest.raises(TypeError):
+        terms_of(Fraction(1, 2))
+    with pytest.raises(OverflowError):
+        pack({(("P", 1),): 2 ** WIDTH})
