@@ -124,7 +124,7 @@ def test_amounts_compute_as_sympy_does():
     assert terms_of(-3 * P + G - 5) == {(("P", 1),): -3, (("G", 1),): 1, (): -5}
     assert sympy.sympify(printed(value - G * 4)) == sympy.sympify("-K*q - G + 7")
     with pytest.raises(ArithmeticError):
-        (P + K) / (q + 1)
+        (P + K) / Amount(q + 1)
     with pytest.raises(ArithmeticError):
         (P + K) / q
     with pytest.raises(ArithmeticError):
