@@ -44,6 +44,7 @@ from unittest import mock
 
 import z3
 
+import proofs.game_stepper as game_stepper
 import proofs.incentives.analysis as analysis
 import proofs.market_game as market_game
 from bench.bench_games import _baseline_z3
@@ -78,8 +79,14 @@ def _per_query_z3() -> Iterator[None]:
         yield
 
 
-SPEC_PARTS = ("symbolic_step", "protocol_moves", "utilities")
-"""The spec's own work inside the build: its step, the move generator, the payoffs."""
+SPEC_PARTS = ((game_stepper, "symbolic_step"), (game_stepper, "admitted"), (game_stepper, "protocol_moves"),
+              (market_game, "symbolic_step"), (market_game, "protocol_moves"), (market_game, "utilities"),
+              (market_game, "offchain_training_value"), (market_game, "offchain_training_cost"),
+              (market_game, "did_honest_work"))
+"""The spec's own work inside the build, where the builder calls it: its step, the guards
+asked alone (the fast build's open moves), the move generator, the payoffs and the
+off-chain deal's value and cost, and whether a vendor's result is honest work (read by
+the moves' labels, the honest moves and the truthful reports)."""
 
 
 @contextlib.contextmanager
@@ -94,8 +101,8 @@ def _spec_timed(spent: list[float]) -> Iterator[None]:
                 spent[0] += time.process_time() - started
         return call
     with contextlib.ExitStack() as stack:
-        for name in SPEC_PARTS:
-            stack.enter_context(mock.patch.object(market_game, name, timed(getattr(market_game, name))))
+        for module, name in SPEC_PARTS:
+            stack.enter_context(mock.patch.object(module, name, timed(getattr(module, name))))
         yield
 
 

@@ -50,7 +50,8 @@ class Stepper:
 
     def market_key(self, market: Market) -> Hashable:
         """A market's key in the tables: the identity of its canonical object."""
-        return id(self.canonical(market))
+        key = id(market)
+        return key if key in self.known else id(self.canonical(market))
 
     def step_key(self, market: Market, each: Call) -> Hashable:
         return self.market_key(market), each

@@ -426,7 +426,7 @@ def misuse_found(market: Market, context: Context, vendor: str, owners: tuple[st
 
 def leaf_utilities(market: Market, shape: MarketGameShape) -> dict:
     """Every player's payoff at a leaf: sympy expressions expanded, or in the fast build
-    :class:`proofs.game_amounts.Amount` polynomials (already canonical)."""
+    packed polynomials (:mod:`proofs.game_amounts`, already canonical)."""
     value = model_value(market)
     job = market.jobs[JOB]
     utility = utilities(market, job, value)
@@ -435,7 +435,7 @@ def leaf_utilities(market: Market, shape: MarketGameShape) -> dict:
             utility["dev1"] = utility["dev1"] + value
             utility[vendor] = utility[vendor] - offchain_training_cost(market, job)
     if isinstance(value, FastAmount):
-        return {player: FastAmount.of(utility.get(player, 0)) for player in shape.players}
+        return {player: utility.get(player, 0) for player in shape.players}
     return {player: sympy.expand(utility.get(player, 0)) for player in shape.players}
 
 
