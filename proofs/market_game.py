@@ -131,6 +131,13 @@ def game_numbers(market: Market) -> dict[str, Amount]:
     return _numbers(isinstance(market.dispute_cost, FastAmount))
 
 
+@functools.cache
+def audit_odds() -> tuple[sympy.Expr, sympy.Expr]:
+    """Nature's odds, q and 1 - q, as the game file writes them in either build (made once)."""
+    q = symbols()["q"]
+    return q, 1 - q
+
+
 def model_value(market: Market) -> FastAmount | sympy.Symbol:
     """V in the number system of ``market``'s amounts (sympy, or the fast build's)."""
     return game_numbers(market)["V"]
@@ -391,10 +398,10 @@ def turn(market: Market, context: Context, shape: MarketGameShape, stepper: Step
                                               Branch("train_offchain", trained, done)],
                      honest="abstain")
     if job.status == JobStatus.DELIVERED and context.audited is None:
-        q = game_numbers(market)["q"]
+        q, not_q = audit_odds()
         return GameNode(chance=True, branches=[
             Branch("audit", market, context._replace(audited=True), q),
-            Branch("no_audit", market, context._replace(audited=False), 1 - q)])
+            Branch("no_audit", market, context._replace(audited=False), not_q)])
     deadline = job.deadline
     moves = eligible_moves(market, context, shape, stepper)
     player = first_mover(moves, shape)
@@ -566,11 +573,11 @@ def build_market_game(shape: MarketGameShape, node_budget: int = 2_000_000,
         counts["nodes"] += 1
         owners = tuple(dict.fromkeys(market.datasets[d].owner for d in market.jobs[JOB].datasets))
         actions.update(("misuse_found", "misuse_unfound"))
-        q = game_numbers(market)["q"]
+        q, not_q = audit_odds()
         return {"chance": [
             {"action": "misuse_found", "probability": text(q),
              "child": grow_found(market, context, history + ("misuse_found",), vendor, owners)},
-            {"action": "misuse_unfound", "probability": text(1 - q),
+            {"action": "misuse_unfound", "probability": text(not_q),
              "child": grow(market, context, history + ("misuse_unfound",))}]}
 
     # the fast build keeps every state it meets (nothing to collect until it returns), so
