@@ -533,7 +533,9 @@ def build_market_game(shape: MarketGameShape, node_budget: int = 2_000_000,
         node = turn(market, context, shape, stepper)
         if node.player is None and not node.chance:
             counts["leaves"] += 1
-            return stepper.leaf(market, leaf)
+            # a node of its own (the analysis keys nodes by identity: sharing a leaf between
+            # two memo keys would change which of equal plays it reports), the payoffs shared
+            return {"utility": stepper.leaf(market, leaf)["utility"]}
         if node.chance:
             edges = []
             for branch in node.branches:
