@@ -11,20 +11,21 @@ fixed Z3 problem is timed in the same run as the baseline.
 
 Game building alone, per shape: CPU seconds to build the game from the spec walking every
 history with sympy amounts (``memoise=False``, the builder before memoisation: the
-baseline) and with the fast build (the default: each distinct state once, polynomial
-amounts, remembered steps; decision 0097), their ratio against the 10x aim, and the node
+baseline) and with the fast build (the default: each distinct state once, packed
+polynomial amounts, interned markets; decisions 0097 and 0125), their ratio against the 10x aim, and the node
 count. Each figure is the least of a few runs where one run takes under half a second
 (a loaded machine's noise otherwise swamps the small shapes), the same for both builds.
 The large shapes (``proofs.incentives.report.LARGE_SHAPES``, 3 owners x 3 vendors) are
 timed too, and analysed once: seconds of building and of the analysis after it, and
 whether the stake rule lies inside every region.
 
-The "spec s" column is the part of the fast build spent in the spec itself (its step,
-the move generator, the payoffs) on the distinct states, and "cap" the plain walk's
+The "spec s" column is the part of the fast build spent in the spec itself
+(:data:`SPEC_PARTS`: its step, the guards, the move generator, the payoffs and the other
+spec functions the builder calls) on the distinct states, and "cap" the plain walk's
 seconds over it: the speedup the fast build would reach if everything else it does cost
 nothing. On the one-vendor shapes (about 1.5 nodes per distinct state, nothing for the
-memo to merge) the spec's own work is about half the fast build, so the cap is 11-15x
-and the build reaches 5-7x (decision 0115).
+memo to merge) the spec's own work is about two thirds of the fast build, so the cap is
+11.6-13.5x and the build reaches 7.6-8.5x (decision 0125; 3 x 1 more than 10x).
 
 The analysis per shape, including game building, in CPU seconds: the "auto s" column (memoised build,
 what ``aimarket check`` does), beside the same analysis with the un-memoised build

@@ -153,7 +153,7 @@ def accepted(market: Market, each: Call, stepper: Stepper = PLAIN) -> Market:
 
 def opening_market(shape: MarketGameShape, fast: bool = False) -> Market:
     """Genesis, registrations, funding and the developer's request, all symbolic: amounts
-    are sympy expressions, or with ``fast`` :class:`proofs.game_amounts.Amount` polynomials."""
+    are sympy expressions, or with ``fast`` packed polynomials (:mod:`proofs.game_amounts`)."""
     s: dict = amount_symbols() if fast else symbols()
     instance = shape.instance
     # balances outside the job never reach a payoff
@@ -466,12 +466,13 @@ def build_market_game(shape: MarketGameShape, node_budget: int = 2_000_000,
     per distinct :func:`state_key`: a state reached again through another order of
     commuting moves, or with a walk context differing only in what can no longer matter,
     reuses the subtree already built (the same JSON object, its honest moves recorded
-    under the new history); amounts are :class:`proofs.game_amounts.Amount` polynomials
-    instead of sympy expressions; the spec's moves and steps of a state are computed once
-    (:class:`Stepper`); each payoff term is printed once. The game is the same either way
+    under the new history); amounts are polynomials packed into ints
+    (:mod:`proofs.game_amounts`) instead of sympy expressions; markets are interned and the
+    spec's moves, guards, steps and payoffs of a market are asked once
+    (:class:`proofs.game_stepper.Stepper`); each payoff term is printed once. The game is the same either way
     (``tests/incentives`` compares both: tree, payoffs as polynomials, honest moves,
     counts); ``memoise=False`` is the plain walk with sympy amounts, kept as the
-    benchmark's baseline (decision 0097)."""
+    benchmark's baseline (decisions 0097, 0125)."""
     counts = {"nodes": 0, "leaves": 0}
     stepper = Stepper(remember=memoise)
     honest_strategy: dict[tuple[str, ...], str] = {}
