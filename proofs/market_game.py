@@ -48,9 +48,9 @@ import sympy
 
 from proofs.game_amounts import Amount as FastAmount
 from proofs.game_amounts import printed
+from proofs.game_stepper import NOT_CHOICES, Stepper
 from spec.actions import Call, call
 from spec.base import Amount
-from proofs.game_stepper import NOT_CHOICES, Stepper
 from spec.machine import symbolic_step
 from spec.payoffs import did_honest_work, offchain_training_cost, offchain_training_value, utilities
 from spec.state import (TERMINAL_STATUSES, TREASURY, Dispute, Job, JobStatus, Market, Role, Turn, genesis,
