@@ -3,16 +3,29 @@
 The spec computes amounts with ``+``, ``-``, multiplication and, once, division by the
 audit probability (``spec.actions.misuse_compensation``: the misuse value is written
 ``K*q``, so ``K*q / q`` is ``K``). Building the game with sympy expressions as amounts
-spends most of its time in sympy's arithmetic and hashing. :class:`Amount` is the same
-polynomial ring over the game's constants in a canonical form (like
-:class:`proofs.games.terms.Poly`, but lean and mixing with numbers),
-with the number coercions the spec relies on (``total`` starts from the integer 0, a
-balance starts at 0, stakes are multiplied by whole numbers). Two amounts are equal
-exactly when they are the same polynomial, and a constant amount equals (and hashes as)
-its number, as sympy's ``Integer(0) == 0`` does, so markets compare as they do with
-sympy amounts. :func:`to_sympy` turns a payoff back into the sympy expression the game
-file prints, so the game is the one the sympy build writes (``tests/incentives`` compares
-them).
+spends most of its time in sympy's arithmetic and hashing. Here a polynomial over the
+game's constants with whole coefficients is *packed into one Python int*: each monomial
+has a slot of :data:`WIDTH` bits (slot 0 is the constant term), and the polynomial is
+the sum of its coefficients shifted to their slots (a coefficient may be negative: the
+slots are read back with borrows, :func:`terms_of`). Packing is injective while every
+coefficient lies in ``[-2**(WIDTH-1), 2**(WIDTH-1))``, so
+
+* adding, subtracting, negating and multiplying by a whole number are the int's own
+  operations, and so are equality and hashing: two amounts are equal exactly when they
+  are the same polynomial;
+* a constant amount *is* its number (``P - P == 0``, ``hash(P - P) == hash(0)``, as
+  sympy's ``Integer(0) == 0``), so the spec's ``total`` from 0, a balance starting at 0
+  and ``if amount`` (is it the zero polynomial) behave as with sympy amounts.
+
+Only a product of two amounts that are not numbers, and a division, need the terms:
+:class:`Amount` (an ``int`` subclass, which Python asks first for ``*`` and ``/`` even
+on the right) does them. The game's constants are :class:`Amount` (``Amount.symbol``),
+and in the spec only the audit probability ``q`` (a constant of the market) multiplies
+another amount, and only the misuse value ``K*q`` is divided (by ``q``). A product of
+two plain packed ints that are not numbers would be wrong: ``tests/incentives`` compares
+every payoff of the fast build with the sympy build's, on every shape small enough.
+Fractions are not amounts here (the market game has none; :func:`terms_of` refuses
+them). :func:`to_sympy` and :func:`printed` read a packed amount back as a polynomial.
 """
 
 from __future__ import annotations
@@ -25,123 +38,110 @@ import sympy
 Monomial = tuple[tuple[str, int], ...]
 """A sorted tuple of (constant name, exponent >= 1); () is the constant monomial."""
 
-Number = int | Fraction
+WIDTH = 64
+"""Bits per monomial's slot in a packed amount."""
+_MASK = (1 << WIDTH) - 1
+_HALF = 1 << (WIDTH - 1)
+
+_SLOTS: dict[Monomial, int] = {(): 0}
+_MONOMIALS: list[Monomial] = [()]
+"""The slot of each monomial met so far in this process (a slot, once given, never changes)."""
 
 
-class Amount:
-    """A polynomial amount that mixes with ints and Fractions as the spec's amounts do.
+def pack(coefficients: dict[Monomial, int]) -> int:
+    """The packed int of the polynomial with these (whole) coefficients."""
+    value = 0
+    for monomial, coefficient in coefficients.items():
+        if type(coefficient) is not int:
+            coefficient = _whole(coefficient)
+        if not -_HALF <= coefficient < _HALF:
+            raise OverflowError(f"coefficient {coefficient} of {monomial} does not fit {WIDTH} bits")
+        slot = _SLOTS.get(monomial)
+        if slot is None:
+            slot = _SLOTS[monomial] = len(_MONOMIALS)
+            _MONOMIALS.append(monomial)
+        value += coefficient << (WIDTH * slot)
+    return value
 
-    ``coefficients`` maps each monomial to its non-zero coefficient (an int unless it needs
-    a Fraction); ``terms`` lists them sorted. Lean on purpose — a dict, a hash computed
-    only when asked (most intermediate sums are never hashed): the build creates hundreds
-    of thousands of these."""
 
-    __slots__ = ("coefficients", "_hash")
+def terms_of(value: Any) -> dict[Monomial, int]:
+    """The non-zero coefficients of a packed amount, by monomial."""
+    remaining = _whole(value)
+    found: dict[Monomial, int] = {}
+    slot = 0
+    while remaining:
+        digit = remaining & _MASK
+        if digit >= _HALF:
+            digit -= 1 << WIDTH
+        if digit:
+            found[_MONOMIALS[slot]] = digit
+        remaining = (remaining - digit) >> WIDTH
+        slot += 1
+    return found
 
-    def __init__(self, coefficients: dict[Monomial, Number] | None = None) -> None:
-        self.coefficients: dict[Monomial, Number] = coefficients or {}
-        self._hash: int | None = None
 
-    @staticmethod
-    def of(value: Any) -> Amount:
-        if isinstance(value, Amount):
-            return value
-        if isinstance(value, (int, Fraction)):
-            return Amount({(): _simplest(value)} if value else None)
-        raise TypeError(f"not an amount: {value!r}")
+def is_number(value: int) -> bool:
+    """Whether a packed amount is a constant (then it is that number)."""
+    return -_HALF <= value < _HALF
+
+
+def _whole(value: Any) -> int:
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, Fraction) and value.denominator == 1:
+        return value.numerator
+    raise TypeError(f"not a packed amount: {value!r} (amounts here are whole polynomials)")
+
+
+class Amount(int):
+    """A packed amount that multiplies and divides as a polynomial (the game's constants,
+    and the products and quotients made of them). Sums of these are plain packed ints."""
 
     @staticmethod
     def symbol(name: str) -> Amount:
-        return Amount({((name, 1),): 1})
+        return Amount(pack({((name, 1),): 1}))
 
-    @property
-    def terms(self) -> tuple[tuple[Monomial, Number], ...]:
-        return tuple(sorted(self.coefficients.items()))
+    @staticmethod
+    def of(value: Any) -> int:
+        """``value`` as a packed amount (a number is its own packing)."""
+        return _whole(value)
 
-    def is_constant(self) -> bool:
-        return not self.coefficients or (len(self.coefficients) == 1 and () in self.coefficients)
-
-    def __add__(self, other: Any) -> Amount:
-        if not isinstance(other, Amount):
-            if not other and isinstance(other, (int, Fraction)):
-                return self
-            other = Amount.of(other)
-        if not other.coefficients:
-            return self
-        if not self.coefficients:
-            return other
-        coefficients = dict(self.coefficients)
-        for monomial, coefficient in other.coefficients.items():
-            total = coefficients.get(monomial, 0) + coefficient
-            if total:
-                coefficients[monomial] = _simplest(total)
-            else:
-                del coefficients[monomial]
-        return Amount(coefficients)
-
-    __radd__ = __add__
-
-    def __neg__(self) -> Amount:
-        return Amount({monomial: -coefficient for monomial, coefficient in self.coefficients.items()})
-
-    def __sub__(self, other: Any) -> Amount:
-        return self + (-Amount.of(other))
-
-    def __rsub__(self, other: Any) -> Amount:
-        return Amount.of(other) + (-self)
-
-    def __mul__(self, other: Any) -> Amount:
-        if isinstance(other, (int, Fraction)):
-            if not other:
-                return Amount()
-            return Amount({monomial: _simplest(coefficient * other)
-                           for monomial, coefficient in self.coefficients.items()})
-        other = Amount.of(other)
-        coefficients: dict[Monomial, Number] = {}
-        for left, left_coefficient in self.coefficients.items():
-            for right, right_coefficient in other.coefficients.items():
+    def __mul__(self, other: Any) -> Any:
+        if isinstance(other, int) and is_number(other):
+            return int.__mul__(self, other)  # scaling by a whole number
+        if not isinstance(other, (int, Fraction)):
+            return NotImplemented
+        coefficients: dict[Monomial, int] = {}
+        for left, left_coefficient in terms_of(self).items():
+            for right, right_coefficient in terms_of(other).items():
                 monomial = _multiply(left, right)
                 coefficients[monomial] = coefficients.get(monomial, 0) + left_coefficient * right_coefficient
-        return Amount({monomial: _simplest(coefficient)
-                       for monomial, coefficient in coefficients.items() if coefficient})
+        return Amount(pack({monomial: value for monomial, value in coefficients.items() if value}))
 
     __rmul__ = __mul__
 
     def __truediv__(self, other: Any) -> Amount:
-        """Division by a number, or by a single monomial that divides every term exactly."""
-        if isinstance(other, (int, Fraction)):
-            return self * (Fraction(1) / Fraction(other))
-        divisor = Amount.of(other)
-        if len(divisor.coefficients) != 1:
-            raise ArithmeticError(f"cannot divide {self} by {divisor} exactly")
-        (by, factor), = divisor.coefficients.items()
-        return Amount({_divide(monomial, by): _simplest(Fraction(coefficient) / factor)
-                       for monomial, coefficient in self.coefficients.items()})
+        return _quotient(self, other)
 
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, Amount):
-            return self.coefficients == other.coefficients
-        if isinstance(other, (int, Fraction)):
-            return self.coefficients == Amount.of(other).coefficients
-        return NotImplemented
-
-    def __hash__(self) -> int:
-        if self._hash is None:
-            if not self.coefficients:
-                self._hash = hash(0)
-            elif self.is_constant():
-                self._hash = hash(self.coefficients[()])  # a constant hashes as its number
-            else:
-                self._hash = hash(frozenset(self.coefficients.items()))
-        return self._hash
+    def __rtruediv__(self, other: Any) -> Amount:
+        return _quotient(other, self)
 
     def __repr__(self) -> str:
         return f"Amount({printed(self)})"
 
 
-def _simplest(coefficient: Number) -> Number:
-    return coefficient.numerator if isinstance(coefficient, Fraction) and coefficient.denominator == 1 \
-        else coefficient
+def _quotient(dividend: Any, divisor: Any) -> Amount:
+    """``dividend / divisor`` where the divisor is one term dividing every term exactly."""
+    by_terms = terms_of(divisor)
+    if len(by_terms) != 1:
+        raise ArithmeticError(f"cannot divide {printed(dividend)} by {printed(divisor)} exactly")
+    (by, factor), = by_terms.items()
+    coefficients = {}
+    for monomial, coefficient in terms_of(dividend).items():
+        if coefficient % factor:
+            raise ArithmeticError(f"{printed(dividend)} / {printed(divisor)} is not whole")
+        coefficients[_divide(monomial, by)] = coefficient // factor
+    return Amount(pack(coefficients))
 
 
 def _multiply(left: Monomial, right: Monomial) -> Monomial:
@@ -165,12 +165,10 @@ def _divide(monomial: Monomial, by: Monomial) -> Monomial:
 
 
 def to_sympy(value: Any) -> sympy.Expr:
-    """The sympy expression of an amount (an int or Fraction becomes a sympy number)."""
-    amount = Amount.of(value)
+    """The sympy expression of a packed amount."""
     total: sympy.Expr = sympy.Integer(0)
-    for monomial, coefficient in amount.terms:
-        fraction = Fraction(coefficient)
-        term: sympy.Expr = sympy.Rational(fraction.numerator, fraction.denominator)
+    for monomial, coefficient in sorted(terms_of(value).items()):
+        term: sympy.Expr = sympy.Integer(coefficient)
         for name, exponent in monomial:
             term = term * sympy.Symbol(name) ** exponent
         total = total + term
@@ -178,20 +176,20 @@ def to_sympy(value: Any) -> sympy.Expr:
 
 
 def printed(value: Any) -> str:
-    """The amount as a game-file term in Python syntax (``"Bv - F + 3*G/2"``): the same
+    """The amount as a game-file term in Python syntax (``"Bv - F + 3*G"``): the same
     polynomial as sympy's printing of it, with the terms in canonical order (constant last)."""
-    amount = Amount.of(value)
-    if not amount.terms:
+    terms = sorted(terms_of(value).items())
+    if not terms:
         return "0"
-    ordered = [term for term in amount.terms if term[0]] + [term for term in amount.terms if not term[0]]
+    ordered = [term for term in terms if term[0]] + [term for term in terms if not term[0]]
     pieces = []
     for index, (monomial, coefficient) in enumerate(ordered):
-        fraction = Fraction(coefficient)
-        numerator, denominator = abs(fraction.numerator), fraction.denominator
         factors = [name if exponent == 1 else f"{name}**{exponent}" for name, exponent in monomial]
-        if numerator != 1 or not factors:
-            factors.insert(0, str(numerator))
-        body = "*".join(factors) + (f"/{denominator}" if denominator != 1 else "")
-        sign = "-" if fraction < 0 else "+"
-        pieces.append((sign if sign == "-" else "") + body if index == 0 else f" {sign} {body}")
+        if abs(coefficient) != 1 or not factors:
+            factors.insert(0, str(abs(coefficient)))
+        body = "*".join(factors)
+        if index == 0:
+            pieces.append("-" + body if coefficient < 0 else body)
+        else:
+            pieces.append(f" {'-' if coefficient < 0 else '+'} {body}")
     return "".join(pieces)

@@ -42,16 +42,19 @@ import functools
 import gc
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
+from typing import NamedTuple
 
 import sympy
 
 from proofs.game_amounts import Amount as FastAmount
 from proofs.game_amounts import printed
+from proofs.game_stepper import NOT_CHOICES, Stepper
 from spec.actions import Call, call
 from spec.base import Amount
-from spec.machine import SymbolicStep, action_of, symbolic_step
+from spec.machine import symbolic_step
 from spec.payoffs import did_honest_work, offchain_training_cost, offchain_training_value, utilities
-from spec.state import TREASURY, Dispute, Job, JobStatus, Market, Role, Turn, genesis, is_terminal
+from spec.state import (TERMINAL_STATUSES, TREASURY, Dispute, Job, JobStatus, Market, Role, Turn, genesis,
+                        is_terminal)
 from spec.world import PURPOSE, Instance, JobTemplate, commitment_of, model_commitment
 from walks.moves import protocol_moves
 
@@ -87,9 +90,15 @@ class MarketGameShape:
         return Instance(data_owners=self.data_owners, developers=1, vendors=self.vendors,
                         jobs=(template,), steps=self.steps, window=1, wrong_steps=(self.steps,))
 
-    @property
+    @functools.cached_property
     def players(self) -> tuple[str, ...]:
         return ("dev1", *self.instance.owner_names, *self.instance.vendor_names)
+
+    @functools.cached_property
+    def mover_order(self) -> dict[str, int]:
+        """Who moves first when several can: owners, vendors, the developer, each by name."""
+        order = [*self.instance.owner_names, *self.instance.vendor_names, "dev1"]
+        return {name: index for index, name in enumerate(order)}
 
 
 @functools.cache
@@ -111,46 +120,27 @@ def amount_symbols() -> dict[str, FastAmount]:
     return dict(_amount_symbols())
 
 
+@functools.cache
+def _numbers(fast: bool) -> dict[str, Amount]:
+    return amount_symbols() if fast else symbols()
+
+
+def game_numbers(market: Market) -> dict[str, Amount]:
+    """The game's constants in the number system of ``market``'s amounts (sympy, or the
+    fast build's), one shared mapping each: not to be changed."""
+    return _numbers(isinstance(market.dispute_cost, FastAmount))
+
+
+@functools.cache
+def audit_odds() -> tuple[sympy.Expr, sympy.Expr]:
+    """Nature's odds, q and 1 - q, as the game file writes them in either build (made once)."""
+    q = symbols()["q"]
+    return q, 1 - q
+
+
 def model_value(market: Market) -> FastAmount | sympy.Symbol:
     """V in the number system of ``market``'s amounts (sympy, or the fast build's)."""
-    return amount_symbols()["V"] if isinstance(market.dispute_cost, FastAmount) else symbols()["V"]
-
-
-class Stepper:
-    """Runs the spec's step and move generator. The fast build's stepper (``remember``)
-    keeps every outcome, so a state's moves are generated and stepped once however often
-    the walk asks (deciding who moves, then growing the branches); the plain one calls the
-    spec each time, as the builder did before memoisation."""
-
-    def __init__(self, remember: bool = False):
-        self.remember = remember
-        self.steps: dict[tuple[Market, Call], SymbolicStep] = {}
-        self.moves: dict[Market, list[Call]] = {}
-
-    def step(self, market: Market, each: Call) -> SymbolicStep:
-        if not self.remember:
-            return symbolic_step(market, each)
-        key = (market, each)
-        known = self.steps.get(key)
-        if known is None:
-            known = self.steps[key] = symbolic_step(market, each)
-        return known
-
-    def admits(self, market: Market, each: Call) -> bool:
-        """Whether the spec's guard lets ``each`` through (``symbolic_step``'s rejection is
-        the guard's): the fast build runs the effect only for moves it takes."""
-        if not self.remember:
-            return symbolic_step(market, each).rejection is None
-        known = self.steps.get((market, each))
-        return known.rejection is None if known is not None else action_of(each).guard(market, each) is None
-
-    def protocol_moves(self, market: Market, shape: MarketGameShape) -> list[Call]:
-        if not self.remember:
-            return protocol_moves(market, shape.instance)
-        known = self.moves.get(market)
-        if known is None:
-            known = self.moves[market] = protocol_moves(market, shape.instance)
-        return known
+    return game_numbers(market)["V"]
 
 
 PLAIN = Stepper()
@@ -158,15 +148,12 @@ PLAIN = Stepper()
 
 def accepted(market: Market, each: Call, stepper: Stepper = PLAIN) -> Market:
     """Apply a call the game has chosen; it must pass the spec's guard."""
-    outcome = stepper.step(market, each)
-    if outcome.rejection is not None:
-        raise AssertionError(f"{each.action} by {each.actor} refused: {outcome.rejection.value}")
-    return outcome.market
+    return stepper.accepted(market, each)
 
 
 def opening_market(shape: MarketGameShape, fast: bool = False) -> Market:
     """Genesis, registrations, funding and the developer's request, all symbolic: amounts
-    are sympy expressions, or with ``fast`` :class:`proofs.game_amounts.Amount` polynomials."""
+    are sympy expressions, or with ``fast`` packed polynomials (:mod:`proofs.game_amounts`)."""
     s: dict = amount_symbols() if fast else symbols()
     instance = shape.instance
     # balances outside the job never reach a payoff
@@ -193,9 +180,9 @@ def opening_market(shape: MarketGameShape, fast: bool = False) -> Market:
                                  vendor_stake=s["Bv"], developer_bond=s["Ba"], owner_bond=s["Bd"]))
 
 
-@dataclass(frozen=True)
-class Context:
-    """What the tree walk remembers beside the market."""
+class Context(NamedTuple):
+    """What the tree walk remembers beside the market (a named tuple: the walk makes one
+    per branch, and a tuple's ``_replace`` is cheap)."""
 
     misuse_considered: frozenset[str] = frozenset()
     audited: bool | None = None
@@ -210,17 +197,24 @@ class Context:
 
 def state_key(market: Market, context: Context) -> tuple:
     """What the subtree below ``(market, context)`` depends on, for the fast build's memo:
-    the market, and of the walk's context only what can still matter. An ended job's
-    subtree is the off-chain offer alone; a silence chosen until an earlier deadline no
-    longer restrains anyone (deadlines only move forward); the misuse option is offered
-    only while the job runs. The plain build walks every history, and
-    ``tests/incentives`` checks that both write the same game."""
+    the market, and of the walk's context only what can still matter
+    (:func:`context_key`). The plain build walks every history, and ``tests/incentives``
+    checks that both write the same game."""
+    return (market, *context_key(market, context))
+
+
+def context_key(market: Market, context: Context) -> tuple:
+    """Of the walk's context, what the subtree below ``(market, context)`` still depends
+    on. An ended job's subtree is the off-chain offer alone; a silence chosen until an
+    earlier deadline no longer restrains anyone (deadlines only move forward); the misuse
+    option is offered only while the job runs. (The fast build keys its memo by the
+    market's identity among its distinct markets and this.)"""
     job = market.jobs[JOB]
-    if is_terminal(job):
-        return market, context.offchain_decided, context.offchain_declined
-    silent = frozenset(entry for entry in context.silent if entry[1] >= job.deadline)
+    if job.status in TERMINAL_STATUSES:
+        return context.offchain_decided, context.offchain_declined
+    silent = context.silent and frozenset(entry for entry in context.silent if entry[1] >= job.deadline)
     misuse = context.misuse_considered if job.status in RUNNING_OR_BEFORE else frozenset()
-    return market, context.audited, misuse, silent
+    return context.audited, misuse, silent
 
 
 RUNNING_OR_BEFORE = (JobStatus.REQUESTED, JobStatus.LICENSED, JobStatus.RUNNING)
@@ -276,16 +270,21 @@ def label_of(market: Market, move: Call) -> str:
     return move.action
 
 
+TICK = call("tick", "clock")
+TIMEOUT = call("timeout", TREASURY, job=JOB)
+RESOLVE = call("resolve_step", TREASURY, job=JOB)
+ACCEPT = call("accept_result", "dev1", job=JOB)
+
+
 def let_deadline_pass(market: Market, stepper: Stepper = PLAIN) -> Market:
     """The silent branch: ticks until the deadline has passed, then the spec's timeout."""
     while market.now <= market.jobs[JOB].deadline:
-        market = accepted(market, call("tick", "clock"), stepper)
-    return accepted(market, call("timeout", TREASURY, job=JOB), stepper)
+        market = accepted(market, TICK, stepper)
+    return accepted(market, TIMEOUT, stepper)
 
 
 def first_mover(moves: list[Call], shape: MarketGameShape) -> str:
-    order = [*shape.instance.owner_names, *shape.instance.vendor_names, "dev1"]
-    return min((move.actor for move in moves), key=order.index)
+    return min((move.actor for move in moves), key=shape.mover_order.__getitem__)
 
 
 def truthful_reports(market: Market, labels: list[str]) -> frozenset[str]:
@@ -350,10 +349,14 @@ def eligible_moves(market: Market, context: Context, shape: MarketGameShape,
                    stepper: Stepper = PLAIN) -> list[Call]:
     """The spec's moves open to parties that have not chosen silence until the deadline."""
     deadline = market.jobs[JOB].deadline
-    return [move for move in stepper.protocol_moves(market, shape)
-            if move.action not in ("tick", "timeout", "misuse_data", "report_misuse")
+    if stepper.remember:
+        silent = context.silent
+        return [move for move in stepper.open_moves(market, shape.instance)
+                if not silent or (move.actor, deadline) not in silent]
+    return [move for move in protocol_moves(market, shape.instance)
+            if move.action not in NOT_CHOICES
             and (move.actor, deadline) not in context.silent
-            and stepper.admits(market, move)]
+            and symbolic_step(market, move).rejection is None]
 
 
 def automatic_moves(market: Market, context: Context, shape: MarketGameShape,
@@ -366,11 +369,11 @@ def automatic_moves(market: Market, context: Context, shape: MarketGameShape,
         if is_terminal(job):
             return market
         if job.status == JobStatus.DISPUTED and the_dispute(job).turn == Turn.RESOLVE:
-            market = accepted(market, call("resolve_step", TREASURY, job=JOB), stepper)
+            market = accepted(market, RESOLVE, stepper)
         elif job.status == JobStatus.DELIVERED and context.audited is None:
             return market  # nature decides on an audit first
         elif job.status == JobStatus.DELIVERED and context.audited is False:
-            market = accepted(market, call("accept_result", "dev1", job=JOB), stepper)
+            market = accepted(market, ACCEPT, stepper)
         elif not eligible_moves(market, context, shape, stepper):
             market = let_deadline_pass(market, stepper)
         else:
@@ -379,7 +382,6 @@ def automatic_moves(market: Market, context: Context, shape: MarketGameShape,
 
 def turn(market: Market, context: Context, shape: MarketGameShape, stepper: Stepper = PLAIN) -> GameNode:
     """The node of the game tree in this state (after :func:`automatic_moves`)."""
-    s = symbols()
     job = market.jobs[JOB]
     if is_terminal(job):
         options = None if context.offchain_decided else offchain_training_value(market, job, model_value(market))
@@ -387,16 +389,19 @@ def turn(market: Market, context: Context, shape: MarketGameShape, stepper: Step
         if not undecided:
             return GameNode()
         vendor = undecided[0]
-        declined = replace(context, offchain_declined=context.offchain_declined | {vendor})
-        done = replace(context, offchain_decided=True)
+        declined = context._replace(offchain_declined=context.offchain_declined | {vendor})
+        done = context._replace(offchain_decided=True)
         trained = replace(market, artefacts=market.artefacts | {("offchain_training", JOB, vendor)})
+        if stepper.remember:
+            trained = stepper.canonical(trained)
         return GameNode(player=vendor, branches=[Branch("abstain", market, declined),
                                               Branch("train_offchain", trained, done)],
                      honest="abstain")
     if job.status == JobStatus.DELIVERED and context.audited is None:
+        q, not_q = audit_odds()
         return GameNode(chance=True, branches=[
-            Branch("audit", market, replace(context, audited=True), s["q"]),
-            Branch("no_audit", market, replace(context, audited=False), 1 - s["q"])])
+            Branch("audit", market, context._replace(audited=True), q),
+            Branch("no_audit", market, context._replace(audited=False), not_q)])
     deadline = job.deadline
     moves = eligible_moves(market, context, shape, stepper)
     player = first_mover(moves, shape)
@@ -404,12 +409,12 @@ def turn(market: Market, context: Context, shape: MarketGameShape, stepper: Step
                 for move in moves if move.actor == player]
     if (job.status == JobStatus.RUNNING and player in job.vendors
             and player not in job.confirmed and player not in context.misuse_considered):
-        considered = replace(context, misuse_considered=context.misuse_considered | {player})
+        considered = context._replace(misuse_considered=context.misuse_considered | {player})
         for branch in branches:
             branch.context = considered
         misused = accepted(market, call("misuse_data", player, job=JOB), stepper)
         branches.append(Branch("misuse_data", misused, considered))
-    branches.append(Branch("silent", market, replace(context, silent=context.silent | {(player, deadline)})))
+    branches.append(Branch("silent", market, context._replace(silent=context.silent | {(player, deadline)})))
     labels = [branch.label for branch in branches]
     return GameNode(player=player, branches=branches, honest=honest_choice(market, player, labels),
                     truthful=truthful_reports(market, labels))
@@ -428,7 +433,7 @@ def misuse_found(market: Market, context: Context, vendor: str, owners: tuple[st
 
 def leaf_utilities(market: Market, shape: MarketGameShape) -> dict:
     """Every player's payoff at a leaf: sympy expressions expanded, or in the fast build
-    :class:`proofs.game_amounts.Amount` polynomials (already canonical)."""
+    packed polynomials (:mod:`proofs.game_amounts`, already canonical)."""
     value = model_value(market)
     job = market.jobs[JOB]
     utility = utilities(market, job, value)
@@ -437,7 +442,7 @@ def leaf_utilities(market: Market, shape: MarketGameShape) -> dict:
             utility["dev1"] = utility["dev1"] + value
             utility[vendor] = utility[vendor] - offchain_training_cost(market, job)
     if isinstance(value, FastAmount):
-        return {player: FastAmount.of(utility.get(player, 0)) for player in shape.players}
+        return {player: utility.get(player, 0) for player in shape.players}
     return {player: sympy.expand(utility.get(player, 0)) for player in shape.players}
 
 
@@ -461,12 +466,13 @@ def build_market_game(shape: MarketGameShape, node_budget: int = 2_000_000,
     per distinct :func:`state_key`: a state reached again through another order of
     commuting moves, or with a walk context differing only in what can no longer matter,
     reuses the subtree already built (the same JSON object, its honest moves recorded
-    under the new history); amounts are :class:`proofs.game_amounts.Amount` polynomials
-    instead of sympy expressions; the spec's moves and steps of a state are computed once
-    (:class:`Stepper`); each payoff term is printed once. The game is the same either way
+    under the new history); amounts are polynomials packed into ints
+    (:mod:`proofs.game_amounts`) instead of sympy expressions; markets are interned and the
+    spec's moves, guards, steps and payoffs of a market are asked once
+    (:class:`proofs.game_stepper.Stepper`); each payoff term is printed once. The game is the same either way
     (``tests/incentives`` compares both: tree, payoffs as polynomials, honest moves,
     counts); ``memoise=False`` is the plain walk with sympy amounts, kept as the
-    benchmark's baseline (decision 0097)."""
+    benchmark's baseline (decisions 0097, 0125)."""
     counts = {"nodes": 0, "leaves": 0}
     stepper = Stepper(remember=memoise)
     honest_strategy: dict[tuple[str, ...], str] = {}
@@ -485,9 +491,12 @@ def build_market_game(shape: MarketGameShape, node_budget: int = 2_000_000,
         known = texts.get(expression)
         if known is None:
             # a fast amount prints as the polynomial the plain build's sympy expression is
-            known = texts[expression] = (printed(expression) if isinstance(expression, FastAmount)
-                                         else str(expression))
+            known = texts[expression] = printed(expression) if isinstance(expression, int) else str(expression)
         return known
+
+    def leaf(market: Market) -> dict:
+        values = leaf_utilities(market, shape)
+        return {"utility": [{"player": p, "value": text(values[p])} for p in shape.players]}
 
     def decide(history: tuple[str, ...], honest: str, reports: frozenset[str]) -> None:
         honest_strategy[history] = honest
@@ -497,7 +506,8 @@ def build_market_game(shape: MarketGameShape, node_budget: int = 2_000_000,
     def grow(market: Market, context: Context, history: tuple[str, ...]) -> dict:
         if not memoise:
             return grow_new(market, context, history)
-        key = state_key(market, context)
+        # the market by its identity among the build's distinct markets (hashed once each)
+        key = (stepper.market_key(market), *context_key(market, context))
         known = subtrees.get(key)
         if known is not None:
             tree, (first, last, depth), nodes, leaves = known
@@ -524,8 +534,9 @@ def build_market_game(shape: MarketGameShape, node_budget: int = 2_000_000,
         node = turn(market, context, shape, stepper)
         if node.player is None and not node.chance:
             counts["leaves"] += 1
-            values = leaf_utilities(market, shape)
-            return {"utility": [{"player": p, "value": text(values[p])} for p in shape.players]}
+            # a node of its own (the analysis keys nodes by identity: sharing a leaf between
+            # two memo keys would change which of equal plays it reports), the payoffs shared
+            return {"utility": stepper.leaf(market, leaf)["utility"]}
         if node.chance:
             edges = []
             for branch in node.branches:
@@ -565,11 +576,11 @@ def build_market_game(shape: MarketGameShape, node_budget: int = 2_000_000,
         counts["nodes"] += 1
         owners = tuple(dict.fromkeys(market.datasets[d].owner for d in market.jobs[JOB].datasets))
         actions.update(("misuse_found", "misuse_unfound"))
-        s = symbols()
+        q, not_q = audit_odds()
         return {"chance": [
-            {"action": "misuse_found", "probability": text(s["q"]),
+            {"action": "misuse_found", "probability": text(q),
              "child": grow_found(market, context, history + ("misuse_found",), vendor, owners)},
-            {"action": "misuse_unfound", "probability": text(1 - s["q"]),
+            {"action": "misuse_unfound", "probability": text(not_q),
              "child": grow(market, context, history + ("misuse_unfound",))}]}
 
     # the fast build keeps every state it meets (nothing to collect until it returns), so
@@ -578,7 +589,7 @@ def build_market_game(shape: MarketGameShape, node_budget: int = 2_000_000,
     if paused:
         gc.disable()
     try:
-        tree = grow(opening_market(shape, fast=memoise), Context(), ())
+        tree = grow(stepper.canonical(opening_market(shape, fast=memoise)), Context(), ())
     finally:
         if paused:
             gc.enable()

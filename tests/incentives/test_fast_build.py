@@ -3,14 +3,19 @@ steps) writes the very game the plain walk writes, on every shape small enough t
 plainly; and the comparison that says so does fail when the fast build is wrong."""
 
 import os
+from fractions import Fraction
+from collections.abc import Hashable
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
 import proofs.market_game as market_game
-from proofs.game_amounts import Amount, printed, to_sympy
+from proofs.game_amounts import WIDTH, Amount, pack, printed, terms_of, to_sympy
+from proofs.game_stepper import Stepper
 from proofs.incentives.report import SHAPES
 from proofs.market_game import MarketGameShape, build_market_game
+from spec.state import Market
 from tests.incentives.game_compare import differences
 
 PLAIN_SECONDS_SMALL = [shape for shape in SHAPES if shape.vendors * shape.steps <= 8 and shape.vendors < 3]
@@ -36,8 +41,62 @@ def test_the_comparison_finds_a_memo_that_forgets_the_context(monkeypatch):
     silence or whether the developer audited: the comparison must see a different game."""
     shape = MarketGameShape(1, 2, 2)
     plain = build_market_game(shape, memoise=False)
-    monkeypatch.setattr(market_game, "state_key", lambda market, context: market)
+    monkeypatch.setattr(market_game, "context_key", lambda market, context: ())
     assert differences(plain, build_market_game(shape))
+
+
+def _caught(plain: Any, shape: MarketGameShape) -> bool:
+    """Whether a planted fault of the fast build shows: the spec refuses a move the build
+    took from a wrong entry (the stepper re-checks every step taken), or the comparison
+    finds another game."""
+    try:
+        fast = build_market_game(shape)
+    except AssertionError as refused:
+        return "refused" in str(refused)
+    return bool(differences(plain, fast))
+
+
+def _status(self: Stepper, market: Market) -> Hashable:
+    """A key too coarse for a market: its job's status (distinct markets share it)."""
+    return market.jobs[market_game.JOB].status
+
+
+@pytest.mark.parametrize("table", ["open_key", "leaf_key"])
+def test_the_comparison_finds_a_stepper_table_keyed_too_coarsely(monkeypatch, table):
+    """The fast stepper's open moves and leaves are kept per distinct market: keyed by
+    something coarser (here the job's status), markets with other moves or payoffs share
+    an entry, and the spec's refusal or the comparison must show it. Without the planted key both
+    builds agree (``test_fast_build_writes_the_plain_game``)."""
+    shape = MarketGameShape(1, 1, 2)
+    plain = build_market_game(shape, memoise=False)
+    monkeypatch.setattr(Stepper, table, _status)
+    assert _caught(plain, shape)
+
+
+def test_the_comparison_finds_steps_keyed_without_the_arguments(monkeypatch):
+    """A remembered step keyed by the action's name alone (forgetting its arguments: the
+    correct and the defective delivery are both ``grant_access``) must be seen."""
+    shape = MarketGameShape(1, 1, 2)
+    plain = build_market_game(shape, memoise=False)
+    monkeypatch.setattr(Stepper, "step_key", lambda self, market, each: (self.market_key(market), each.action))
+    assert _caught(plain, shape)
+
+
+def test_the_comparison_finds_markets_interned_too_coarsely(monkeypatch):
+    """Every table and the memo key markets by their interned object: interning that
+    forgets the signed off-chain artefacts (misuse, off-chain training) merges different
+    markets, and must be seen."""
+    shape = MarketGameShape(1, 1, 2)
+    plain = build_market_game(shape, memoise=False)
+    merged: dict[Hashable, Market] = {}
+
+    def coarse(self: Stepper, market: Market) -> Market:
+        kept = merged.setdefault(replace(market, artefacts=frozenset()), market)
+        self.known[id(kept)] = kept
+        return kept
+
+    monkeypatch.setattr(Stepper, "canonical", coarse)
+    assert _caught(plain, shape)
 
 
 def test_the_comparison_finds_one_changed_payoff():
@@ -51,17 +110,26 @@ def test_the_comparison_finds_one_changed_payoff():
 
 
 def test_amounts_compute_as_sympy_does():
-    """The fast build's amounts: ring operations, the exact division by q the spec makes
-    (W = K*q over q), numbers mixed in, equality and hashing with numbers, printing."""
+    """The fast build's packed amounts: ring operations, the exact division by q the spec
+    makes (W = K*q over q), numbers mixed in, equality and hashing with numbers, negative
+    coefficients read back, printing; what they cannot be is refused, not approximated."""
     import sympy
-    from fractions import Fraction
     P, K, q, G = (Amount.symbol(name) for name in ("P", "K", "q", "G"))
-    parts: list[Any] = [P, -K * q, 3 * G, Fraction(1, 2)]
+    parts: list[Any] = [P, -K * q, 3 * G, 7]
     value = sum(parts, 0) - P
-    assert to_sympy(value) == sympy.sympify("-K*q + 3*G + 1/2")
-    assert (K * q) / q == K
-    assert P - P == 0 and hash(P - P) == hash(0) and (G + 1) - G == 1
-    assert P != K and P * 2 == P + P
-    assert sympy.sympify(printed(value - G / 4)) == sympy.sympify("-K*q + 11*G/4 + 1/2")
+    assert to_sympy(value) == sympy.sympify("-K*q + 3*G + 7")
+    assert (K * q) / q == K and (K * q - 2 * q) / q == K - 2 and (2 * K * q) / Amount(2 * q) == K
+    assert P - P == 0 and hash(P - P) == hash(0) and (G + 1) - G == 1 and not P - P
+    assert P != K and P * 2 == P + P and q * (P - G) == P * q - q * G
+    assert terms_of(-3 * P + G - 5) == {(("P", 1),): -3, (("G", 1),): 1, (): -5}
+    assert sympy.sympify(printed(value - G * 4)) == sympy.sympify("-K*q - G + 7")
     with pytest.raises(ArithmeticError):
-        (P + K) / (q + 1)
+        (P + K) / Amount(q + 1)
+    with pytest.raises(ArithmeticError):
+        (P + K) / q
+    with pytest.raises(ArithmeticError):
+        (3 * q) / Amount(2 * q)
+    with pytest.raises(TypeError):
+        terms_of(Fraction(1, 2))
+    with pytest.raises(OverflowError):
+        pack({(("P", 1),): 2 ** WIDTH})
