@@ -12,7 +12,10 @@ and for each the smallest shape where the rule leaves it. One more result,
 ``general_region``, says the exported general region is the intersection of the exact
 regions on every analysed shape and contains the spec's rule for all counts.
 
-Each property result also says, family by family, whether the closed form is *derived*
+Each property result also says (``count_game``) which of its families are derived for all
+counts from the game with symbolic counts (:mod:`proofs.general.count_game`,
+:mod:`proofs.general.count_proof`) and cross-checked on the analysed shapes, and,
+family by family, whether the closed form is *derived*
 from the analysed shapes (:mod:`proofs.general.interpolation`: the unique region with
 coefficients affine in the counts that agrees with the exact conditions there) and what
 that assumes (the regions stay affine in the counts beyond the analysed shapes), with the
@@ -48,8 +51,11 @@ EVERY_SHAPE = "every shape"
 SCOPE = ("proved by Z3 for all n >= 1 owners, m >= 1 vendors, T >= 2 steps: the spec's stake rule "
          "lies inside the closed-form regions; the closed forms are checked equal to the exact "
          "per-shape regions on every analysed shape, and interpolated from them in the counts "
-         "(proofs.general.interpolation); assumed, not proved: that every region's coefficients "
-         "stay affine in the counts beyond the analysed shapes")
+         "(proofs.general.interpolation); the families under count_game.derived_for_all_counts are "
+         "derived from a game with symbolic counts for all counts (proofs.general.count_game), the "
+         "count game checked equal to the exact regions on every analysed shape; for the other "
+         "families assumed, not proved: that every region's coefficients stay affine in the counts "
+         "beyond the analysed shapes")
 
 
 def family_text(family: Family) -> str:
