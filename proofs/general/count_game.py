@@ -44,7 +44,7 @@ from dataclasses import dataclass
 
 import sympy
 
-from proofs.general.closed_form import Bv, Ba, F, G, K, P, R, V, m, n, q
+from proofs.general.closed_form import Bv, Ba, C, F, G, K, P, R, V, m, n, q
 from spec.params import dispute_compensation
 
 
@@ -303,6 +303,86 @@ def developer_game(misuses: int = 1) -> Node:
                    ("data_released", misuse_stage(misuses))])
 
 
+# --------------------------------------------------------------------- a vendor's view
+def vendor_game() -> Node:
+    """The game from one vendor's point of view (its stake Bv, its fee F, its cost C),
+    for every n, m, R and every position p of the vendor among the m (vendors move in
+    name order: earlier ones decide before it, later ones after).
+
+    Before its input report, an earlier vendor (if p >= 2) may end the job by a complaint
+    (its stake back: 0) or be convicted of a reported misuse (the vendor, innocent and not
+    yet working, is paid: F). At its input report, with correct inputs it confirms (the
+    honest move) or complains falsely (its stake to the owners, and it pays the complaint's
+    G); with a defective dataset it can only complain, truly (G back) or about a correct
+    dataset. It may first misuse the data (W = K*q per dataset, n of them), found with
+    probability q and then reported (its stake pays the owners). After it confirms, a later
+    vendor (if p < m) may complain or be convicted of misuse, or someone stays silent (the
+    job settles, the vendor paid F), or all confirm; it then submits honestly (cost C) or a
+    lazy transcript, or stays silent (convicted). Nature audits a lazy result with
+    probability q; the developer then accepts, disputes it (a lazy respondent is convicted
+    whether it answers or not) or disputes another vendor; an honest respondent it disputes
+    falsely answers b rounds and is paid b*G from the developer's bond.
+
+    Abstracted: another vendor's misuse is taken as found and reported outright (not behind
+    its chance q); that can only add conditions (a pure value is required to meet what a
+    mixture with it would), so a region with no condition is still exact."""
+    fresh = Fresh()
+    position = fresh("p", 1, m, "the vendor's position among the vendors")
+    earlier = fresh("e", 1, position.symbol - 1, "an earlier vendor")
+    later = fresh("l", position.symbol + 1, m, "a later vendor")
+
+    def after_confirming(gain: sympy.Expr) -> Node:
+        answered = fresh("b", 0, R, "rounds the vendor answers a false dispute")
+        quits = fresh("i", 0, R - 1, "rounds before it falls silent in the dispute")
+        false_dispute = Subject([("bisect_answer", Span(answered, Leaf(F - C + answered.symbol * G + gain, "refuted"))),
+                                 ("silent", Span(quits, Leaf(F - C + quits.symbol * G + gain, "developer silent")))],
+                                "bisect_answer", frozenset({"bisect_answer"}), frozenset({"bisect_answer"}))
+        lazy_disputed = Subject([("bisect_answer", Leaf(-Bv + gain, "lazy convicted")),
+                                 ("silent", Leaf(-Bv + gain, "lazy convicted"))],
+                                "bisect_answer", frozenset({"bisect_answer"}), frozenset({"bisect_answer"}))
+        audited = Others([("accept_result", Leaf(F + gain, "lazy paid")), ("dispute_it", lazy_disputed),
+                          ("dispute_another", Leaf(F + gain, "lazy paid"))])
+        submit = Subject([
+            ("submit_honest", Others([("accept_result", Leaf(F - C + gain, "paid")),
+                                      ("dispute_it", false_dispute),
+                                      ("dispute_another", Leaf(F - C + gain, "paid"))])),
+            ("submit_lazy", Chance([(q, "audit", audited), (1 - q, "no_audit", Leaf(F + gain, "lazy paid"))])),
+            ("silent", Leaf(-Bv + gain, "convicted of silence"))],
+            "submit_honest", frozenset(), frozenset())
+        return Others([
+            ("later_complains", Span(later, Leaf(gain, "stake back"))),
+            ("later_misuse_reported", Span(later, Leaf(F + gain, "paid, innocent"))),
+            ("someone_silent", Leaf(F + gain, "paid, the silent convicted")),
+            ("all_confirmed", submit)])
+
+    def report(gain: sympy.Expr, defective: bool, misuse_left: bool) -> Subject:
+        children: list[tuple[str, Node]] = [
+            ("complain_correct", Leaf(-Bv - G + gain, "false complaint")),
+            ("silent", Others([("later_complains", Span(later, Leaf(gain, "stake back"))),
+                               ("deadline", Leaf(-Bv + gain, "convicted of silence"))]))]
+        if defective:
+            children.append(("complain_defective", Leaf(gain, "true complaint: G back")))
+        else:
+            children.append(("confirm_inputs", after_confirming(gain)))
+        if misuse_left:
+            misused = n * K * q
+            found = Others([("report_misuse", Leaf(-Bv + misused, "misuse convicted")),
+                            ("ignore", report(misused, defective, False))])
+            children.append(("misuse_data", Chance([(q, "misuse_found", found),
+                                                    (1 - q, "misuse_unfound", report(misused, defective, False))])))
+        honest = "complain_defective" if defective else "confirm_inputs"
+        reports = frozenset({"complain_correct", "complain_defective", "confirm_inputs"})
+        return Subject(children, honest, reports, frozenset({honest}))
+
+    running = Others([
+        ("earlier_complains", Span(earlier, Leaf(sympy.Integer(0), "stake back"))),
+        ("earlier_misuse_reported", Span(earlier, Leaf(F, "paid, innocent"))),
+        ("inputs_correct", report(sympy.Integer(0), False, True)),
+        ("inputs_defective", report(sympy.Integer(0), True, True))])
+    return Span(position, Others([("no_job", Leaf(sympy.Integer(0), "refused or expired")),
+                                  ("data_released", running)]))
+
+
 Property = Callable[[Node], list[Quantified]]
 
 DEVELOPER_FAMILIES: tuple[tuple[str, str, Property], ...] = (
@@ -311,3 +391,8 @@ DEVELOPER_FAMILIES: tuple[tuple[str, str, Property], ...] = (
 )
 """The families the developer's count game gives: (property, closed-form subject, the
 property's conditions on the game)."""
+
+VENDOR_FAMILIES: tuple[tuple[str, str, Property], ...] = (
+    ("truthful_reporting", "each vendor", truthful_reporting),
+    ("weak_immunity", "each vendor", weak_immunity),
+)

@@ -1,6 +1,7 @@
 """Regions derived from the count game for all counts, and checked against the analysed shapes.
 
-For each family the count game covers (:data:`proofs.general.count_game.DEVELOPER_FAMILIES`):
+For each family a count game covers (:data:`proofs.general.count_game.DEVELOPER_FAMILIES`,
+:data:`proofs.general.count_game.VENDOR_FAMILIES`):
 
 1. **Eliminating the others' behaviour.** Each condition of the count game says "for every
    whole-number value of its behaviour counts, in their nested ranges, ``expression >= 0``".
@@ -40,11 +41,13 @@ import z3
 from proofs.general.closed_form import FAMILIES, Family, R, m, n
 from proofs.general.count_game import (
     DEVELOPER_FAMILIES,
+    VENDOR_FAMILIES,
     Behaviour,
     Node,
     Quantified,
     candidates,
     developer_game,
+    vendor_game,
 )
 from proofs.general.theorem import Translator, equivalent, point_of
 from proofs.incentives.formulas import to_sympy
@@ -52,8 +55,14 @@ from proofs.incentives.formulas import to_sympy
 Guarded = tuple[tuple[sympy.Expr, ...], sympy.Expr]
 """A condition ``expression >= 0`` required where every guard is ``>= 0``."""
 
-SUBJECTS = {"the developer": "dev1"}
-"""The closed-form subject of each count game and the per-shape subject it is compared with."""
+def compared(subject: str, shape_subject: str) -> bool:
+    """Whether a per-shape result's subject (``dev1``, ``vendor2``, ...) is one the count game's
+    closed-form subject stands for: every vendor of the shape for "each vendor"."""
+    if subject == "the developer":
+        return shape_subject == "dev1"
+    if subject == "each vendor":
+        return shape_subject.startswith("vendor") and "+" not in shape_subject
+    raise ValueError(f"no count game for {subject}")
 
 
 def solver_with(translator: Translator, *facts: z3.BoolRef, timeout_ms: int = 60_000) -> z3.Solver:
@@ -217,7 +226,8 @@ class CountDerivation:
                 "equals_closed_form": self.equivalent, "proved_over": self.counts,
                 "differences": self.differences, "count_game_conditions": self.conditions,
                 "derived_region": self.region, "seconds": round(self.seconds, 3),
-                "cross_check": {"shapes": len(self.agreements),
+                "cross_check": {"shapes": len({(a["owners"], a["vendors"], a["steps"]) for a in self.agreements}),
+                                "regions": len(self.agreements),
                                 "disagreements": [entry for entry in self.agreements if not entry["agrees"]]}}
 
 
@@ -270,27 +280,30 @@ def at_shape(conditions: Sequence[Quantified], shape: tuple[int, int, int]) -> l
 def cross_check(analysed: Sequence[tuple[tuple[int, int, int, int], Sequence]], game: Node | None = None,
                 families: Families = DEVELOPER_FAMILIES) -> list[dict]:
     """Step 4: at every analysed shape ((owners, vendors, steps, rounds), regions), each
-    count-game region against the exact region of the same property and subject."""
+    count-game region against the exact region of the same property and subject (of every
+    player the subject stands for)."""
     game = game if game is not None else developer_game()
     agreements = []
     for property_, subject, conditions_of in families:
         conditions = conditions_of(game)
         for (owners, vendors, steps, rounds), regions in analysed:
-            exact = next(r for r in regions if r.property == property_ and r.subject == SUBJECTS[subject])
             shape = (owners, vendors, rounds)
-            agrees, points = equivalent([to_sympy(c.difference) for c in exact.conditions],
-                                        at_shape(conditions, shape), shape)
-            agreements.append({"property": property_, "subject": subject, "owners": owners,
-                               "vendors": vendors, "steps": steps, "agrees": agrees, "points": points})
+            ours = at_shape(conditions, shape)
+            for exact in [r for r in regions if r.property == property_ and compared(subject, r.subject)]:
+                agrees, points = equivalent([to_sympy(c.difference) for c in exact.conditions], ours, shape)
+                agreements.append({"property": property_, "subject": subject, "player": exact.subject,
+                                   "owners": owners, "vendors": vendors, "steps": steps,
+                                   "agrees": agrees, "points": points})
     return agreements
 
 
 def count_game_results(analysed: Sequence[tuple[tuple[int, int, int, int], Sequence]]) -> dict:
     """Everything the every-shape results say about the count game."""
     started = time.perf_counter()
-    game = developer_game()
-    derivations = derive(game)
-    agreements = cross_check(analysed, game)
+    derivations, agreements = [], []
+    for game, families in ((developer_game(), DEVELOPER_FAMILIES), (vendor_game(), VENDOR_FAMILIES)):
+        derivations += derive(game, families)
+        agreements += cross_check(analysed, game, families)
     for derivation in derivations:
         derivation.agreements = [a for a in agreements
                                  if (a["property"], a["subject"]) == (derivation.name, derivation.subject)]

@@ -31,6 +31,12 @@ def test_the_developer_families_are_derived_for_all_counts():
         assert derivation.conditions > 0 and derivation.region
 
 
+def test_the_vendor_families_are_derived_for_all_counts():
+    derivations = count_proof.derive(count_game.vendor_game(), count_game.VENDOR_FAMILIES)
+    assert [d.name for d in derivations] == ["truthful_reporting", "weak_immunity"]
+    assert all(d.derived and d.conditions > 0 for d in derivations), [d.differences for d in derivations]
+
+
 def test_the_misuse_lemma_holds_and_two_opportunities_give_the_same_regions():
     assert count_proof.misuse_lemma()
     assert all(d.derived for d in count_proof.derive(developer_game(misuses=2)))
@@ -40,6 +46,37 @@ def test_the_count_game_is_the_exact_region_on_analysed_shapes(analysed):
     agreements = count_proof.cross_check(analysed)
     assert len(agreements) == 2 * len(SHAPES)
     assert all(a["agrees"] for a in agreements), [a for a in agreements if not a["agrees"]]
+
+
+def test_the_vendor_count_game_is_every_vendor_s_exact_region(analysed):
+    agreements = count_proof.cross_check(analysed, count_game.vendor_game(), count_game.VENDOR_FAMILIES)
+    assert {a["player"] for a in agreements} == {"vendor1", "vendor2"}
+    assert len(agreements) == 2 * sum(vendors for (_, vendors, _, _), _ in analysed)
+    assert all(a["agrees"] for a in agreements), [a for a in agreements if not a["agrees"]]
+
+
+def changed_leaves(node, label, change):
+    """The count game with every leaf labelled ``label`` changed (a planted payoff error)."""
+    if isinstance(node, count_game.Leaf):
+        return count_game.Leaf(change(node.payoff), node.label) if node.label == label else node
+    if isinstance(node, count_game.Span):
+        return count_game.Span(node.behaviour, changed_leaves(node.child, label, change))
+    if isinstance(node, count_game.Chance):
+        return count_game.Chance([(p, name, changed_leaves(child, label, change)) for p, name, child in node.branches])
+    children = [(name, changed_leaves(child, label, change)) for name, child in node.children]
+    if isinstance(node, count_game.Others):
+        return count_game.Others(children)
+    return count_game.Subject(children, node.honest, node.reports, node.truthful)
+
+
+def test_a_vendor_payoff_missing_its_stake_is_caught(analysed):
+    """A settlement that forgot to return an honest vendor's stake: its weak immunity gets a
+    condition the spec's game does not have, at every shape."""
+    from proofs.general.closed_form import Bv
+    wrong = changed_leaves(count_game.vendor_game(), "paid", lambda payoff: payoff - Bv)
+    agreements = count_proof.cross_check(analysed, wrong, count_game.VENDOR_FAMILIES)
+    assert not any(a["agrees"] for a in agreements if a["property"] == "weak_immunity")
+    assert not count_proof.derive(wrong, count_game.VENDOR_FAMILIES)[1].equivalent
 
 
 def test_a_payoff_off_by_a_term_is_caught(analysed, monkeypatch):
@@ -101,10 +138,10 @@ def test_every_shape_results_say_what_the_count_game_derives(analysed):
     truthful = results["truthful_reporting"]
     assert truthful["verdict"] == "holds", truthful["detail"]
     game = truthful["count_game"]
-    assert game["derived_for_all_counts"] == ["the developer"]
-    assert game["not_derived"] == ["each data owner", "each vendor"]
+    assert game["derived_for_all_counts"] == ["the developer", "each vendor"]
+    assert game["not_derived"] == ["each data owner"]
     assert game["families"][0]["cross_check"]["shapes"] == len(SHAPES)
-    assert results["weak_immunity"]["count_game"]["derived_for_all_counts"] == ["the developer"]
+    assert results["weak_immunity"]["count_game"]["derived_for_all_counts"] == ["the developer", "each vendor"]
     for name in ("dominance_solvability", "collusion_resilience"):
         assert results[name]["count_game"]["derived_for_all_counts"] == []
         assert results[name]["count_game"]["not_derived"]
