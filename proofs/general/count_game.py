@@ -383,6 +383,48 @@ def vendor_game() -> Node:
                                   ("data_released", running)]))
 
 
+# ---------------------------------------------------------------------- an owner's view
+def owner_game() -> Node:
+    """The game from one data owner's point of view (its price P, bond Bd, misuse
+    compensation K = W/q), for every n, m, R and every position of the owner among the n.
+
+    Honest, it grants its correct data. Before the data is released the job may end with
+    every deposit back (0). Once released, every ending pays each owner its price and bond
+    back (a settlement, a dispute's end, a complaint about another owner's defective data
+    or a false one about its own), less W = K*q for each vendor that misused the data
+    (u of them). A vendor may misuse; an audit finds it with probability q and the owners,
+    in turn by name, report it (the misuser's stake pays each owner K, the job ends) or let
+    it pass: earlier owners (if the owner is not first) may report, then the owner decides,
+    then later owners (if it is not last) may report.
+
+    One misuse opportunity is modelled; :func:`proofs.general.count_proof.owner_misuse_lemma`
+    proves by induction on the number of misuses that more do not change the regions: the
+    honest owner's value once u misuses happened is at least P - u*W (so >= 0 at release),
+    and below a let-pass every value is at most P + K - u*W."""
+    fresh = Fresh()
+    position = fresh("o", 1, n, "the owner's position among the owners")
+    earlier = fresh("e", 1, position.symbol - 1, "an earlier owner")
+    later = fresh("l", position.symbol + 1, n, "a later owner")
+
+    def ending(misuses: int) -> Leaf:
+        return Leaf(P - misuses * K * q, "price and bond back, less the misuse")
+
+    def found(misuses: int) -> Node:
+        reported = P + K - misuses * K * q
+        decides = Subject([("report_misuse", Leaf(reported, "misuse convicted")),
+                           ("ignore", Others([("later_reports", Span(later, Leaf(reported, "misuse convicted"))),
+                                              ("nobody_reports", ending(misuses))]))],
+                          "report_misuse", frozenset({"report_misuse", "ignore"}), frozenset({"report_misuse"}))
+        return Others([("earlier_reports", Span(earlier, Leaf(reported, "misuse convicted"))),
+                       ("owner_decides", decides)])
+
+    released = Others([("no_misuse", ending(0)),
+                       ("misuse_data", Chance([(q, "misuse_found", found(1)),
+                                               (1 - q, "misuse_unfound", ending(1))]))])
+    return Span(position, Others([("no_job", Leaf(sympy.Integer(0), "refused or expired")),
+                                  ("data_released", released)]))
+
+
 Property = Callable[[Node], list[Quantified]]
 
 DEVELOPER_FAMILIES: tuple[tuple[str, str, Property], ...] = (
@@ -396,3 +438,12 @@ VENDOR_FAMILIES: tuple[tuple[str, str, Property], ...] = (
     ("truthful_reporting", "each vendor", truthful_reporting),
     ("weak_immunity", "each vendor", weak_immunity),
 )
+
+OWNER_FAMILIES: tuple[tuple[str, str, Property], ...] = (
+    ("truthful_reporting", "each data owner", truthful_reporting),
+    ("weak_immunity", "each data owner", weak_immunity),
+)
+
+GAMES: tuple[tuple[Callable[[], Node], tuple[tuple[str, str, Property], ...]], ...] = (
+    (developer_game, DEVELOPER_FAMILIES), (vendor_game, VENDOR_FAMILIES), (owner_game, OWNER_FAMILIES))
+"""Each count game with the families it gives."""

@@ -1,7 +1,7 @@
 """Regions derived from the count game for all counts, and checked against the analysed shapes.
 
-For each family a count game covers (:data:`proofs.general.count_game.DEVELOPER_FAMILIES`,
-:data:`proofs.general.count_game.VENDOR_FAMILIES`):
+For each family a count game covers (:data:`proofs.general.count_game.GAMES`: the
+developer's, a vendor's and an owner's view):
 
 1. **Eliminating the others' behaviour.** Each condition of the count game says "for every
    whole-number value of its behaviour counts, in their nested ranges, ``expression >= 0``".
@@ -41,13 +41,12 @@ import z3
 from proofs.general.closed_form import FAMILIES, Family, R, m, n
 from proofs.general.count_game import (
     DEVELOPER_FAMILIES,
-    VENDOR_FAMILIES,
+    GAMES,
     Behaviour,
     Node,
     Quantified,
     candidates,
     developer_game,
-    vendor_game,
 )
 from proofs.general.theorem import Translator, equivalent, point_of
 from proofs.incentives.formulas import to_sympy
@@ -62,6 +61,8 @@ def compared(subject: str, shape_subject: str) -> bool:
         return shape_subject == "dev1"
     if subject == "each vendor":
         return shape_subject.startswith("vendor") and "+" not in shape_subject
+    if subject == "each data owner":
+        return shape_subject.startswith("owner") and "+" not in shape_subject
     raise ValueError(f"no count game for {subject}")
 
 
@@ -193,6 +194,30 @@ def misuse_lemma() -> bool:
     return closure.check() == z3.unsat and forcing.check() == z3.unsat and zero
 
 
+def owner_misuse_lemma() -> bool:
+    """The owner's game with any number of misuses has the regions of one (induction on the
+    misuses u so far, each step proved by Z3 for all real u >= 0, 0 < q <= 1, K >= 0):
+
+    * immunity: if after u + 1 misuses the honest owner's value is at least
+      ``P - (u+1)*K*q``, then before that misuse it is at least ``P - u*K*q`` — a found
+      misuse is reported (by the owner if no one before it did) and pays K; the endings
+      pay ``P - u*K*q`` or more; so at release it is at least P, and P >= 0;
+    * reports: every value below a let-pass after u misuses (an ending, a later report,
+      a further misuse found or not, and mixtures of these) is at most ``P + K - u*K*q``,
+      the value of reporting."""
+    P_, K_, q_, u, y, x = z3.Reals("P K q u y x")
+    base = [q_ > 0, q_ <= 1, K_ >= 0, u >= 0]
+    step = z3.Solver()
+    step.add(*base, y >= P_ - (u + 1) * K_ * q_,
+             q_ * (P_ + K_ - (u + 1) * K_ * q_) + (1 - q_) * y < P_ - u * K_ * q_)
+    bound = P_ + K_ - u * K_ * q_
+    capped = z3.Solver()
+    capped.add(*base, y <= P_ + K_ - (u + 1) * K_ * q_, x <= bound,
+               z3.Or(P_ - (u + 1) * K_ * q_ > bound, P_ + K_ - (u + 1) * K_ * q_ > bound,
+                     q_ * y + (1 - q_) * x > bound, P_ - u * K_ * q_ > bound))
+    return step.check() == z3.unsat and capped.check() == z3.unsat
+
+
 @dataclass
 class CountDerivation:
     """One family derived from the count game for all counts, and checked at the shapes."""
@@ -246,7 +271,7 @@ def derive(game: Node | None = None, families: Families = DEVELOPER_FAMILIES) ->
         derived = list(dict.fromkeys(g for e in eliminations for g in e.corners))
         same, differences, over = equivalent_for_all_counts(derived, family)
         region = [str(sympy.Ge(e, 0)) + (f" where {', '.join(str(sympy.Ge(g, 0)) for g in gs)}" if gs else "")
-                  for gs, e in derived]
+                  for gs, e in derived if not (e.is_number and e >= 0) and not any(g.is_number for g in gs)]
         derivations.append(CountDerivation(property_, subject, len(conditions),
                                            all(e.proved for e in eliminations), same, over, differences,
                                            region, time.perf_counter() - started))
@@ -301,11 +326,12 @@ def count_game_results(analysed: Sequence[tuple[tuple[int, int, int, int], Seque
     """Everything the every-shape results say about the count game."""
     started = time.perf_counter()
     derivations, agreements = [], []
-    for game, families in ((developer_game(), DEVELOPER_FAMILIES), (vendor_game(), VENDOR_FAMILIES)):
+    for build, families in GAMES:
+        game = build()
         derivations += derive(game, families)
         agreements += cross_check(analysed, game, families)
     for derivation in derivations:
         derivation.agreements = [a for a in agreements
                                  if (a["property"], a["subject"]) == (derivation.name, derivation.subject)]
-    return {"derivations": derivations, "misuse_lemma": misuse_lemma(),
+    return {"derivations": derivations, "misuse_lemma": misuse_lemma() and owner_misuse_lemma(),
             "seconds": time.perf_counter() - started}

@@ -79,6 +79,23 @@ def test_a_vendor_payoff_missing_its_stake_is_caught(analysed):
     assert not count_proof.derive(wrong, count_game.VENDOR_FAMILIES)[1].equivalent
 
 
+def test_the_owner_count_game_is_every_owner_s_exact_region(analysed):
+    assert count_proof.owner_misuse_lemma()
+    assert all(d.derived for d in count_proof.derive(count_game.owner_game(), count_game.OWNER_FAMILIES))
+    agreements = count_proof.cross_check(analysed, count_game.owner_game(), count_game.OWNER_FAMILIES)
+    assert {a["player"] for a in agreements} == {"owner1", "owner2"}
+    assert all(a["agrees"] for a in agreements), [a for a in agreements if not a["agrees"]]
+
+
+def test_an_owner_without_its_misuse_compensation_is_caught(analysed):
+    """A misuse conviction that forgot to pay the owners K: the owner's expected loss W is no
+    longer made good, and its weak immunity gets a condition the spec's game does not have."""
+    from proofs.general.closed_form import K
+    wrong = changed_leaves(count_game.owner_game(), "misuse convicted", lambda payoff: payoff - K)
+    agreements = count_proof.cross_check(analysed, wrong, count_game.OWNER_FAMILIES)
+    assert not any(a["agrees"] for a in agreements if a["property"] == "weak_immunity")
+
+
 def test_a_payoff_off_by_a_term_is_caught(analysed, monkeypatch):
     """The developer's dispute spending one round short: the cross-check finds the count
     game unlike the spec's game, and the region it gives is not the closed form."""
@@ -138,10 +155,12 @@ def test_every_shape_results_say_what_the_count_game_derives(analysed):
     truthful = results["truthful_reporting"]
     assert truthful["verdict"] == "holds", truthful["detail"]
     game = truthful["count_game"]
-    assert game["derived_for_all_counts"] == ["the developer", "each vendor"]
-    assert game["not_derived"] == ["each data owner"]
+    assert game["derived_for_all_counts"] == ["the developer", "each vendor", "each data owner"]
+    assert game["not_derived"] == []
     assert game["families"][0]["cross_check"]["shapes"] == len(SHAPES)
-    assert results["weak_immunity"]["count_game"]["derived_for_all_counts"] == ["the developer", "each vendor"]
+    assert game["misuse_lemma"] is True
+    assert results["weak_immunity"]["count_game"]["derived_for_all_counts"] == [
+        "the developer", "each vendor", "each data owner"]
     for name in ("dominance_solvability", "collusion_resilience"):
         assert results[name]["count_game"]["derived_for_all_counts"] == []
         assert results[name]["count_game"]["not_derived"]
