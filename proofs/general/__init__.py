@@ -33,12 +33,12 @@ participation and the spec's rule imply every closed form (:mod:`proofs.general.
   shapes — interpolated from the exact conditions, spare points agreeing.
 
 * the **count game** (:mod:`proofs.general.count_game`, :mod:`proofs.general.count_proof`):
-  for the developer's truthful reporting and weak immunity, the game written for symbolic
-  counts from the developer's view gives, by Z3-proved lemmas, a region equal to the closed
+  for every role's truthful reporting and weak immunity, the game written for symbolic
+  counts from that role's view gives, by Z3-proved lemmas, a region equal to the closed
   form for all counts, and equals the exact region on every analysed shape.
 
-**What it does not check.** For the families the count game does not cover (owners',
-vendors', dominance solvability, coalitions): that beyond the analysed shapes the regions keep their
+**What it does not check.** For the families the count game does not cover (dominance
+solvability, coalitions): that beyond the analysed shapes the regions keep their
 conditions with coefficients of at most that degree in the counts: the premise of the
 derivation, assumed, not derived from a game with symbolic counts. Ties on the honest
 path (dominance solvability) are checked per analysed shape only.

@@ -31,9 +31,11 @@ dispute). Whether this transcription is the spec's game is checked, not assumed,
 analysed shape: :func:`proofs.general.count_proof.cross_check` instantiates the count
 game there and Z3 compares its regions with the exact per-shape regions.
 
-Built here: the developer's view (:func:`developer_game`), which gives the developer's
-truthful reporting and weak immunity. The other families are not (yet) derived from a
-count game; :mod:`proofs.general.count_proof` says so in the results.
+Built here: the developer's view (:func:`developer_game`), a vendor's
+(:func:`vendor_game`) and a data owner's (:func:`owner_game`), which give truthful reporting
+and weak immunity for every role (:data:`GAMES`). Dominance solvability and collusion
+resilience are not (yet) derived from a count game; :mod:`proofs.general.count_proof` says
+so in the results.
 """
 
 from __future__ import annotations
