@@ -37,9 +37,14 @@ def test_the_vendor_families_are_derived_for_all_counts():
     assert all(d.derived and d.conditions > 0 for d in derivations), [d.differences for d in derivations]
 
 
-def test_the_misuse_lemma_holds_and_two_opportunities_give_the_same_regions():
+def test_the_misuse_lemma_holds_and_the_game_without_misuse_has_the_zero_candidate():
     assert count_proof.misuse_lemma()
-    assert all(d.derived for d in count_proof.derive(developer_game(misuses=2)))
+    worst = count_game.candidates(developer_game(misuses=0), "worst")
+    assert any(c.value == 0 and not c.behaviours for c in worst)
+    # one opportunity adds mixtures with the misuser's conviction, which pays the owners K each
+    from proofs.general.closed_form import K
+    with_one = count_game.candidates(developer_game(misuses=1), "worst")
+    assert not any(c.value.has(K) for c in worst) and any(c.value.has(K) for c in with_one)
 
 
 def test_the_count_game_is_the_exact_region_on_analysed_shapes(analysed):
