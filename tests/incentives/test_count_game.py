@@ -170,3 +170,13 @@ def test_every_shape_results_say_what_the_count_game_derives(analysed):
         assert results[name]["count_game"]["derived_for_all_counts"] == []
         assert results[name]["count_game"]["not_derived"]
     assert "derived from the count game for all counts" in truthful["detail"]
+
+
+def test_a_count_game_unlike_the_spec_s_game_fails_its_property(analysed, monkeypatch):
+    monkeypatch.setattr(count_game, "dispute_compensation", lambda cost, rounds: cost * rounds)
+    results = {result.name: result for result in every_shape_results(analysed)}
+    truthful = results["truthful_reporting"]
+    assert not truthful.holds
+    assert truthful.detail.startswith("fails: the count game for the developer differs from the exact region")
+    assert truthful.to_json()["count_game"]["derived_for_all_counts"] == ["each vendor", "each data owner"]
+    assert results["collusion_resilience"].holds
