@@ -64,7 +64,7 @@ GENERATED_INPUTS_DIR = "generated"
 
 HANDWRITTEN_SECTIONS: tuple[tuple[str, Callable[[str], bool]], ...] = (
     ("Protocol", lambda path: path == "protocol.md"),
-    ("Proofs", lambda path: path in ("model-checking.md", "games.md", "proofs.md")),
+    ("Proofs", lambda path: path in ("model-checking.md", "games.md", "incentives.md", "proofs.md")),
     ("Conformance", lambda path: path.startswith("conformance")),
     ("Reference implementation", lambda path: path.startswith("reference")),
     ("Design decisions", lambda path: path.startswith("decisions/")),

@@ -32,7 +32,13 @@ participation and the spec's rule imply every closed form (:mod:`proofs.general.
   (two for ten of the twelve promised families, one for two) that agrees with the analysed
   shapes — interpolated from the exact conditions, spare points agreeing.
 
-**What it does not check.** That beyond the analysed shapes the regions keep their
+* the **count game** (:mod:`proofs.general.count_game`, :mod:`proofs.general.count_proof`):
+  for every role's truthful reporting and weak immunity, the game written for symbolic
+  counts from that role's view gives, by Z3-proved lemmas, a region equal to the closed
+  form for all counts, and equals the exact region on every analysed shape.
+
+**What it does not check.** For the families the count game does not cover (dominance
+solvability, coalitions): that beyond the analysed shapes the regions keep their
 conditions with coefficients of at most that degree in the counts: the premise of the
 derivation, assumed, not derived from a game with symbolic counts. Ties on the honest
 path (dominance solvability) are checked per analysed shape only.
@@ -41,6 +47,8 @@ path (dominance solvability) are checked per analysed shape only.
   the counts;
 * :mod:`proofs.general.theorem` — the Z3 proof for all counts, and the cross-check;
 * :mod:`proofs.general.interpolation` — the closed forms derived from the analysed shapes;
+* :mod:`proofs.general.count_game`, :mod:`proofs.general.count_proof` — the game with
+  symbolic counts and the regions it gives for all counts;
 * :mod:`proofs.general.export` — the general region of ``reference/chaincode/regions.json``;
 * :mod:`proofs.general.report` — the ``aimarket check`` results whose instance is
   ``"every shape"``.

@@ -12,7 +12,10 @@ and for each the smallest shape where the rule leaves it. One more result,
 ``general_region``, says the exported general region is the intersection of the exact
 regions on every analysed shape and contains the spec's rule for all counts.
 
-Each property result also says, family by family, whether the closed form is *derived*
+Each property result also says (``count_game``) which of its families are derived for all
+counts from the game with symbolic counts (:mod:`proofs.general.count_game`,
+:mod:`proofs.general.count_proof`) and cross-checked on the analysed shapes, and,
+family by family, whether the closed form is *derived*
 from the analysed shapes (:mod:`proofs.general.interpolation`: the unique region with
 coefficients affine in the counts that agrees with the exact conditions there) and what
 that assumes (the regions stay affine in the counts beyond the analysed shapes), with the
@@ -30,6 +33,7 @@ import sympy
 from proofs.market_game import MarketGameShape
 from proofs.results import CheckResult
 from proofs.general.closed_form import FAMILIES, PER_OUTCOME, Family
+from proofs.general.count_proof import CountDerivation, count_game_results
 from proofs.general.export import general_section, rule_inside_general
 from proofs.general.interpolation import Derivation, derive_all
 from proofs.general.theorem import Agreement, Verdict, cross_check, prove
@@ -47,8 +51,11 @@ EVERY_SHAPE = "every shape"
 SCOPE = ("proved by Z3 for all n >= 1 owners, m >= 1 vendors, T >= 2 steps: the spec's stake rule "
          "lies inside the closed-form regions; the closed forms are checked equal to the exact "
          "per-shape regions on every analysed shape, and interpolated from them in the counts "
-         "(proofs.general.interpolation); assumed, not proved: that every region's coefficients "
-         "stay affine in the counts beyond the analysed shapes")
+         "(proofs.general.interpolation); the families under count_game.derived_for_all_counts are "
+         "derived from a game with symbolic counts for all counts (proofs.general.count_game), the "
+         "count game checked equal to the exact regions on every analysed shape; for the other "
+         "families assumed, not proved: that every region's coefficients stay affine in the counts "
+         "beyond the analysed shapes")
 
 
 def family_text(family: Family) -> str:
@@ -82,8 +89,44 @@ def derivation_text(derivations: Sequence[Derivation]) -> str:
     return text
 
 
+def count_game_data(name: str, count_game: dict) -> tuple[dict, str, str | None]:
+    """What the count game (:mod:`proofs.general.count_game`) says about property ``name``: the
+    ``count_game`` entry of the result, a sentence for its detail, and why it fails (None: it
+    does not). A family the count game covers fails the property if the region derived for
+    all counts is not the closed form, or if the count game disagrees with the exact region
+    on an analysed shape (the count game would then not be the spec's game)."""
+    mine: list[CountDerivation] = [d for d in count_game["derivations"] if d.name == name]
+    covered = {d.subject for d in mine}
+    promised = [family.subject for family in FAMILIES if family.property == name]
+    derived = [d.subject for d in mine if d.derived and d.faithful and count_game["misuse_lemma"]]
+    rest = [subject for subject in promised if subject not in covered]
+    data = {"families": [d.to_json() for d in mine], "derived_for_all_counts": derived,
+            "not_derived": rest, "misuse_lemma": count_game["misuse_lemma"],
+            "assumed": ("that the count game is the spec's game beyond the analysed shapes; checked on "
+                        "every analysed shape (cross_check), region by region") if mine else None}
+    failing = next((d for d in mine if d.subject not in derived), None)
+    why = None
+    if failing is not None:
+        wrong = next((a for a in failing.agreements if not a["agrees"]), None)
+        why = (f"the count game for {failing.subject} differs from the exact region at "
+               f"{wrong['owners']} owner(s), {wrong['vendors']} vendor(s), T={wrong['steps']}"
+               if wrong is not None else
+               f"no analysed shape checks the count game for {failing.subject}" if not failing.agreements else
+               f"the count game's region for {failing.subject} is not its closed form for all counts "
+               f"({failing.differences[:1] or 'a lemma was not proved'})")
+    text = (f"derived from the count game for all counts (no premise on the regions' form): "
+            f"{', '.join(derived) or 'none'}; not derived from a count game (closed form read off, "
+            f"interpolated): {', '.join(rest) or 'none'}")
+    if promised and set(derived) == set(promised):
+        text += ("; so for this property the premise is not needed: every family is derived from the "
+                 "count game, which is assumed to be the spec's game beyond the analysed shapes (checked "
+                 "on each of them)")
+    return data, text, why
+
+
 def property_result(name: str, verdicts: Sequence[Verdict], agreements: Sequence[Agreement],
-                    shapes: int, derivations: Sequence[Derivation] = ()) -> CheckResult:
+                    shapes: int, derivations: Sequence[Derivation] = (),
+                    count_game: dict | None = None) -> CheckResult:
     mine = [verdict for verdict in verdicts if verdict.family.property == name and not verdict.family.per_outcome]
     promised = [d for d in derivations if d.family.property == name and not d.family.per_outcome]
     checked = [agreement for agreement in agreements if agreement.property == name and not agreement.per_outcome]
@@ -119,6 +162,11 @@ def property_result(name: str, verdicts: Sequence[Verdict], agreements: Sequence
                                             "by the analysed shapes; 1: affine, unseen_degree_two lists "
                                             "what no analysed shape tests)",
                                  "families": [d.to_json() for d in promised]}}
+    if count_game is not None:
+        data["count_game"], text, why = count_game_data(name, count_game)
+        detail += "; " + text
+        if why is not None and holds:
+            holds, detail = False, f"fails: {why}; " + detail
     if name == "dominance_solvability":
         detail += ("; ties on the honest path are checked per analysed shape (dominance_solvability "
                    "results of each shape), not for every shape")
@@ -163,7 +211,9 @@ def every_shape_results(analysed: Sequence[tuple[tuple[int, int, int, int], Sequ
     agreements = [agreement for (owners, vendors, _, rounds), regions in analysed
                   for agreement in cross_check((owners, vendors, rounds), regions)]
     derivations = derive_all(analysed)
-    results = [property_result(name, verdicts, agreements, len(analysed), derivations) for name in PROPERTIES]
+    count_game = count_game_results(analysed)
+    results = [property_result(name, verdicts, agreements, len(analysed), derivations, count_game)
+               for name in PROPERTIES]
     section = general_section(analysed)
     inside, seconds = rule_inside_general()
     results.append(general_region_result(section, inside, seconds))

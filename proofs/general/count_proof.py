@@ -1,0 +1,337 @@
+"""Regions derived from the count game for all counts, and checked against the analysed shapes.
+
+For each family a count game covers (:data:`proofs.general.count_game.GAMES`: the
+developer's, a vendor's and an owner's view):
+
+1. **Eliminating the others' behaviour.** Each condition of the count game says "for every
+   whole-number value of its behaviour counts, in their nested ranges, ``expression >= 0``".
+   Its expression must be affine in those counts (checked with sympy); the machine then
+   takes the corners of the ranges (each count at its low or high end, in order, where the
+   ranges are non-empty) and Z3 proves the lemma that the corner conditions imply the
+   condition at *every real* point of the ranges, for all real counts n, m, R >= 1 and all
+   constants under participation. The corners are whole-number behaviours (the bounds have
+   integer coefficients), so the corner conditions are exactly the condition.
+2. **Equivalence with the closed form.** Z3 proves, for all real n, m, R >= 1 under
+   participation, that the conjunction of the corner conditions (each where its ranges
+   are non-empty) is equivalent to the family's closed form
+   (:data:`proofs.general.closed_form.FAMILIES`), both ways. Over the reals the statement
+   is stronger than over the whole numbers; if Z3 cannot show it there it is asked again
+   with whole-number counts.
+3. **The misuse lemma.** The count game gives one misuse opportunity; with k of them the
+   candidates grow by mixtures ``q*x + (1-q)*y`` of earlier candidates and the misuser's
+   conviction. Z3 proves the step that makes every k the same: with ``0 < q <= 1`` a
+   mixture of non-negative values is non-negative, and ``q*x + (1-q)*0 >= 0`` forces
+   ``x >= 0``, where the 0 is a candidate of the game without misuse (a complaint ends the
+   job with the deposit back) — which the code checks in the game itself.
+4. **Faithfulness** (:func:`cross_check`): at every analysed shape the count game, its
+   behaviour counts enumerated one by one (no lemma), must give a region Z3-equivalent to
+   the exact region the per-shape analysis computed from the spec.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import sympy
+import z3
+
+from proofs.general.closed_form import FAMILIES, Family, R, m, n
+from proofs.general.count_game import (
+    DEVELOPER_FAMILIES,
+    GAMES,
+    Behaviour,
+    Node,
+    Quantified,
+    candidates,
+    developer_game,
+)
+from proofs.general.theorem import Translator, equivalent, point_of
+from proofs.incentives.formulas import to_sympy
+
+Guarded = tuple[tuple[sympy.Expr, ...], sympy.Expr]
+"""A condition ``expression >= 0`` required where every guard is ``>= 0``."""
+
+def compared(subject: str, shape_subject: str) -> bool:
+    """Whether a per-shape result's subject (``dev1``, ``vendor2``, ...) is one the count game's
+    closed-form subject stands for: every vendor of the shape for "each vendor"."""
+    if subject == "the developer":
+        return shape_subject == "dev1"
+    if subject == "each vendor":
+        return shape_subject.startswith("vendor") and "+" not in shape_subject
+    if subject == "each data owner":
+        return shape_subject.startswith("owner") and "+" not in shape_subject
+    raise ValueError(f"no count game for {subject}")
+
+
+def solver_with(translator: Translator, *facts: z3.BoolRef, timeout_ms: int = 60_000) -> z3.Solver:
+    solver = z3.SolverFor("QF_NRA")
+    solver.set("timeout", timeout_ms)
+    solver.add(*translator.assumptions(), *facts)
+    return solver
+
+
+def with_behaviours(translator: Translator, behaviours: Sequence[Behaviour]) -> Translator:
+    for behaviour in behaviours:
+        translator.variables.setdefault(behaviour.symbol, z3.Real(str(behaviour.symbol)))
+    return translator
+
+
+def affine_in(expression: sympy.Expr, behaviours: Sequence[Behaviour]) -> bool:
+    symbols = [behaviour.symbol for behaviour in behaviours]
+    if not symbols:
+        return True
+    return sympy.Poly(sympy.expand(expression), *symbols).total_degree() <= 1
+
+
+def integral_bounds(behaviours: Sequence[Behaviour]) -> bool:
+    """Every bound has integer coefficients, so a corner is a whole number for whole counts."""
+    for behaviour in behaviours:
+        for bound in (behaviour.low, behaviour.high):
+            coefficients = sympy.Poly(sympy.expand(bound), n, m, R, *[b.symbol for b in behaviours]).coeffs()
+            if not all(sympy.sympify(c).is_integer for c in coefficients):
+                return False
+    return True
+
+
+def corners(condition: Quantified) -> list[Guarded]:
+    """The condition at every corner of its behaviour ranges (each count at an end, in order),
+    guarded by the ranges being non-empty there."""
+    result = []
+    for ends in itertools.product((0, 1), repeat=len(condition.behaviours)):
+        values: dict[sympy.Symbol, sympy.Expr] = {}
+        guards = []
+        for behaviour, end in zip(condition.behaviours, ends):
+            low, high = behaviour.low.subs(values), behaviour.high.subs(values)
+            guards.append(sympy.expand(high - low))
+            values[behaviour.symbol] = high if end else low
+        result.append((tuple(g for g in guards if not (g.is_number and g >= 0)),
+                       sympy.expand(condition.expression.subs(values))))
+    return list(dict.fromkeys(result))
+
+
+def guarded_terms(translator: Translator, guarded: Guarded) -> z3.BoolRef:
+    guards, expression = guarded
+    return z3.Implies(z3.And([translator.term(g) >= 0 for g in guards] or [z3.BoolVal(True)]),
+                      translator.term(expression) >= 0)
+
+
+@dataclass
+class Elimination:
+    """One count-game condition with its behaviours eliminated (the lemma's proof)."""
+
+    condition: Quantified
+    corners: list[Guarded]
+    proved: bool
+
+
+def eliminate(condition: Quantified) -> Elimination:
+    """Step 1: the corners, and Z3's proof that they imply the condition on the whole range."""
+    found = corners(condition)
+    if not condition.behaviours:
+        return Elimination(condition, found, True)
+    if not affine_in(condition.expression, condition.behaviours) or not integral_bounds(condition.behaviours):
+        return Elimination(condition, found, False)
+    translator = with_behaviours(Translator(), condition.behaviours)
+    inside = [z3.And(translator.term(b.symbol) >= translator.term(b.low),
+                     translator.term(b.symbol) <= translator.term(b.high)) for b in condition.behaviours]
+    solver = solver_with(translator, *inside, *[guarded_terms(translator, g) for g in found],
+                         translator.term(condition.expression) < 0)
+    return Elimination(condition, found, solver.check() == z3.unsat)
+
+
+def point_at(model: z3.ModelRef, translator: Translator) -> dict[str, str]:
+    """A model's point; whole-number counts printed as such (``theorem.point_of`` reads reals)."""
+    integers = {str(symbol): str(model.eval(variable, model_completion=True).as_long())
+                for symbol, variable in translator.variables.items() if variable.is_int()}
+    reals = Translator()
+    reals.variables = {symbol: variable for symbol, variable in translator.variables.items()
+                       if not variable.is_int()}
+    return {**point_of(model, reals), **integers}
+
+
+def implies_each(premises: Sequence[Guarded], goals: Sequence[Guarded], integer_counts: bool) -> list[dict]:
+    """The goals the premises do not imply for all counts (with a point), under participation."""
+    translator = Translator(integer_counts=integer_counts)
+    missing = []
+    for goal in goals:
+        guards, expression = goal
+        solver = solver_with(translator, *[guarded_terms(translator, p) for p in premises],
+                             *[translator.term(g) >= 0 for g in guards], translator.term(expression) < 0)
+        answer = solver.check()
+        if answer != z3.unsat:
+            missing.append({"condition": str(sympy.Ge(expression, 0)),
+                            "where": [str(sympy.Ge(g, 0)) for g in guards],
+                            "at": point_at(solver.model(), translator) if answer == z3.sat else "unknown"})
+    return missing
+
+
+def equivalent_for_all_counts(derived: Sequence[Guarded], family: Family) -> tuple[bool, list[dict], str]:
+    """Step 2: the derived region against the closed form, both ways, over real counts, else whole ones."""
+    closed: list[Guarded] = [((), sympy.expand(c)) for c in family.conditions]
+    differences: list[dict] = []
+    for integer_counts in (False, True):
+        differences = ([dict(d, direction="count game => closed form") for d in implies_each(derived, closed, integer_counts)]
+                       + [dict(d, direction="closed form => count game") for d in implies_each(closed, derived, integer_counts)])
+        if not differences:
+            return True, [], "whole-number counts" if integer_counts else "real counts"
+    return False, differences, "whole-number counts"
+
+
+def misuse_lemma() -> bool:
+    """Step 3: mixtures with 0 < q <= 1 of non-negative values are non-negative, and a
+    mixture ``q*x + (1-q)*0 >= 0`` forces ``x >= 0``; and the developer's game without misuse
+    has the candidate 0 (the deposit back), so one opportunity fixes ``x >= 0`` for the
+    misuser's conviction, and further ones add only mixtures."""
+    x, y, p = z3.Reals("x y p")
+    closure = z3.Solver()
+    closure.add(p > 0, p <= 1, x >= 0, y >= 0, p * x + (1 - p) * y < 0)
+    forcing = z3.Solver()
+    forcing.add(p > 0, p <= 1, p * x + (1 - p) * 0 >= 0, x < 0)
+    zero = any(c.value == 0 and not c.behaviours for c in candidates(developer_game(misuses=0), "worst"))
+    return closure.check() == z3.unsat and forcing.check() == z3.unsat and zero
+
+
+def owner_misuse_lemma() -> bool:
+    """The owner's game with any number of misuses has the regions of one (induction on the
+    misuses u so far, each step proved by Z3 for all real u >= 0, 0 < q <= 1, K >= 0):
+
+    * immunity: if after u + 1 misuses the honest owner's value is at least
+      ``P - (u+1)*K*q``, then before that misuse it is at least ``P - u*K*q`` — a found
+      misuse is reported (by the owner if no one before it did) and pays K; the endings
+      pay ``P - u*K*q`` or more; so at release it is at least P, and P >= 0;
+    * reports: every value below a let-pass after u misuses (an ending, a later report,
+      a further misuse found or not, and mixtures of these) is at most ``P + K - u*K*q``,
+      the value of reporting."""
+    P_, K_, q_, u, y, x = z3.Reals("P K q u y x")
+    base = [q_ > 0, q_ <= 1, K_ >= 0, u >= 0]
+    step = z3.Solver()
+    step.add(*base, y >= P_ - (u + 1) * K_ * q_,
+             q_ * (P_ + K_ - (u + 1) * K_ * q_) + (1 - q_) * y < P_ - u * K_ * q_)
+    bound = P_ + K_ - u * K_ * q_
+    capped = z3.Solver()
+    capped.add(*base, y <= P_ + K_ - (u + 1) * K_ * q_, x <= bound,
+               z3.Or(P_ - (u + 1) * K_ * q_ > bound, P_ + K_ - (u + 1) * K_ * q_ > bound,
+                     q_ * y + (1 - q_) * x > bound, P_ - u * K_ * q_ > bound))
+    return step.check() == z3.unsat and capped.check() == z3.unsat
+
+
+@dataclass
+class CountDerivation:
+    """One family derived from the count game for all counts, and checked at the shapes."""
+
+    name: str
+    """The property."""
+    subject: str
+    conditions: int
+    eliminated: bool
+    """Every condition's behaviours eliminated by a lemma Z3 proved."""
+    equivalent: bool
+    """Z3: the derived region is the closed form for all counts."""
+    counts: str
+    differences: list[dict]
+    region: list[str]
+    seconds: float
+    agreements: list[dict] = field(default_factory=list)
+    """The cross-check: the count game at each analysed shape against the exact region."""
+
+    @property
+    def derived(self) -> bool:
+        return self.eliminated and self.equivalent
+
+    @property
+    def faithful(self) -> bool:
+        return bool(self.agreements) and all(entry["agrees"] for entry in self.agreements)
+
+    def to_json(self) -> dict:
+        return {"property": self.name, "subject": self.subject,
+                "derived_for_all_counts": self.derived, "behaviours_eliminated_by_z3_lemma": self.eliminated,
+                "equals_closed_form": self.equivalent, "proved_over": self.counts,
+                "differences": self.differences, "count_game_conditions": self.conditions,
+                "derived_region": self.region, "seconds": round(self.seconds, 3),
+                "cross_check": {"shapes": len({(a["owners"], a["vendors"], a["steps"]) for a in self.agreements}),
+                                "regions": len(self.agreements),
+                                "disagreements": [entry for entry in self.agreements if not entry["agrees"]]}}
+
+
+Families = Sequence[tuple[str, str, Callable[[Node], list[Quantified]]]]
+
+
+def derive(game: Node | None = None, families: Families = DEVELOPER_FAMILIES) -> list[CountDerivation]:
+    """Steps 1 and 2 for every family of the count game."""
+    game = game if game is not None else developer_game()
+    derivations = []
+    for property_, subject, conditions_of in families:
+        started = time.perf_counter()
+        family = next(f for f in FAMILIES if f.property == property_ and f.subject == subject)
+        conditions = conditions_of(game)
+        eliminations = [eliminate(condition) for condition in conditions]
+        derived = list(dict.fromkeys(g for e in eliminations for g in e.corners))
+        same, differences, over = equivalent_for_all_counts(derived, family)
+        region = [str(sympy.Ge(e, 0)) + (f" where {', '.join(str(sympy.Ge(g, 0)) for g in gs)}" if gs else "")
+                  for gs, e in derived if not (e.is_number and e >= 0) and not any(g.is_number for g in gs)]
+        derivations.append(CountDerivation(property_, subject, len(conditions),
+                                           all(e.proved for e in eliminations), same, over, differences,
+                                           region, time.perf_counter() - started))
+    return derivations
+
+
+# ---------------------------------------------------------------------- faithfulness
+def enumerated(condition: Quantified, shape: tuple[int, int, int]) -> list[sympy.Expr]:
+    """The condition at one shape, every whole-number behaviour in its ranges taken in turn."""
+    counts = {n: shape[0], m: shape[1], R: shape[2]}
+    found = []
+
+    def walk(index: int, values: dict) -> None:
+        if index == len(condition.behaviours):
+            found.append(sympy.expand(condition.expression.subs(values)))
+            return
+        behaviour = condition.behaviours[index]
+        low, high = int(behaviour.low.subs(values)), int(behaviour.high.subs(values))
+        for value in range(low, high + 1):
+            walk(index + 1, {**values, behaviour.symbol: value})
+
+    walk(0, dict(counts))
+    return found
+
+
+def at_shape(conditions: Sequence[Quantified], shape: tuple[int, int, int]) -> list[sympy.Expr]:
+    return list(dict.fromkeys(e for c in conditions for e in enumerated(c, shape)
+                              if not (e.is_number and e >= 0)))
+
+
+def cross_check(analysed: Sequence[tuple[tuple[int, int, int, int], Sequence]], game: Node | None = None,
+                families: Families = DEVELOPER_FAMILIES) -> list[dict]:
+    """Step 4: at every analysed shape ((owners, vendors, steps, rounds), regions), each
+    count-game region against the exact region of the same property and subject (of every
+    player the subject stands for)."""
+    game = game if game is not None else developer_game()
+    agreements = []
+    for property_, subject, conditions_of in families:
+        conditions = conditions_of(game)
+        for (owners, vendors, steps, rounds), regions in analysed:
+            shape = (owners, vendors, rounds)
+            ours = at_shape(conditions, shape)
+            for exact in [r for r in regions if r.property == property_ and compared(subject, r.subject)]:
+                agrees, points = equivalent([to_sympy(c.difference) for c in exact.conditions], ours, shape)
+                agreements.append({"property": property_, "subject": subject, "player": exact.subject,
+                                   "owners": owners, "vendors": vendors, "steps": steps,
+                                   "agrees": agrees, "points": points})
+    return agreements
+
+
+def count_game_results(analysed: Sequence[tuple[tuple[int, int, int, int], Sequence]]) -> dict:
+    """Everything the every-shape results say about the count game."""
+    started = time.perf_counter()
+    derivations, agreements = [], []
+    for build, families in GAMES:
+        game = build()
+        derivations += derive(game, families)
+        agreements += cross_check(analysed, game, families)
+    for derivation in derivations:
+        derivation.agreements = [a for a in agreements
+                                 if (a["property"], a["subject"]) == (derivation.name, derivation.subject)]
+    return {"derivations": derivations, "misuse_lemma": misuse_lemma() and owner_misuse_lemma(),
+            "seconds": time.perf_counter() - started}
