@@ -1,7 +1,8 @@
 """Regions derived from the count game for all counts, and checked against the analysed shapes.
 
-For each family a count game covers (:data:`proofs.general.count_game.GAMES`: the
-developer's, a vendor's and an owner's view):
+For each family a count game covers (:data:`COUNT_GAMES`: the developer's, a vendor's
+and an owner's view, and every mover's decision-node classes for dominance solvability,
+:mod:`proofs.general.count_game_dominance`):
 
 1. **Eliminating the others' behaviour.** Each condition of the count game says "for every
    whole-number value of its behaviour counts, in their nested ranges, ``expression >= 0``".
@@ -34,6 +35,7 @@ import itertools
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import sympy
 import z3
@@ -43,11 +45,11 @@ from proofs.general.count_game import (
     DEVELOPER_FAMILIES,
     GAMES,
     Behaviour,
-    Node,
     Quantified,
     candidates,
     developer_game,
 )
+from proofs.general.count_game_dominance import dominance_game, dominance_solvability
 from proofs.general.theorem import Translator, equivalent, point_of
 from proofs.incentives.formulas import to_sympy
 
@@ -63,6 +65,8 @@ def compared(subject: str, shape_subject: str) -> bool:
         return shape_subject.startswith("vendor") and "+" not in shape_subject
     if subject == "each data owner":
         return shape_subject.startswith("owner") and "+" not in shape_subject
+    if subject == "all players":
+        return shape_subject == "all players"
     raise ValueError(f"no count game for {subject}")
 
 
@@ -256,10 +260,19 @@ class CountDerivation:
                                 "disagreements": [entry for entry in self.agreements if not entry["agrees"]]}}
 
 
-Families = Sequence[tuple[str, str, Callable[[Node], list[Quantified]]]]
+Families = Sequence[tuple[str, str, Callable[[Any], list[Quantified]]]]
+"""(property, closed-form subject, the property's conditions on the count game)."""
+
+DOMINANCE_FAMILIES: tuple[tuple[str, str, Callable[[Any], list[Quantified]]], ...] = (
+    ("dominance_solvability", "all players", dominance_solvability),)
+
+COUNT_GAMES: tuple[tuple[Callable[[], Any], Families], ...] = (
+    *((build, families) for build, families in GAMES), (dominance_game, DOMINANCE_FAMILIES))
+"""Every count game with the families it gives: the three views (a game tree each) and the
+decision-node classes for dominance solvability."""
 
 
-def derive(game: Node | None = None, families: Families = DEVELOPER_FAMILIES) -> list[CountDerivation]:
+def derive(game: Any = None, families: Families = DEVELOPER_FAMILIES) -> list[CountDerivation]:
     """Steps 1 and 2 for every family of the count game."""
     game = game if game is not None else developer_game()
     derivations = []
@@ -302,7 +315,7 @@ def at_shape(conditions: Sequence[Quantified], shape: tuple[int, int, int]) -> l
                               if not (e.is_number and e >= 0)))
 
 
-def cross_check(analysed: Sequence[tuple[tuple[int, int, int, int], Sequence]], game: Node | None = None,
+def cross_check(analysed: Sequence[tuple[tuple[int, int, int, int], Sequence]], game: Any = None,
                 families: Families = DEVELOPER_FAMILIES) -> list[dict]:
     """Step 4: at every analysed shape ((owners, vendors, steps, rounds), regions), each
     count-game region against the exact region of the same property and subject (of every
@@ -326,7 +339,7 @@ def count_game_results(analysed: Sequence[tuple[tuple[int, int, int, int], Seque
     """Everything the every-shape results say about the count game."""
     started = time.perf_counter()
     derivations, agreements = [], []
-    for build, families in GAMES:
+    for build, families in COUNT_GAMES:
         game = build()
         derivations += derive(game, families)
         agreements += cross_check(analysed, game, families)

@@ -166,9 +166,12 @@ def test_every_shape_results_say_what_the_count_game_derives(analysed):
     assert game["misuse_lemma"] is True
     assert results["weak_immunity"]["count_game"]["derived_for_all_counts"] == [
         "the developer", "each vendor", "each data owner"]
-    for name in ("dominance_solvability", "collusion_resilience"):
-        assert results[name]["count_game"]["derived_for_all_counts"] == []
-        assert results[name]["count_game"]["not_derived"]
+    dominance = results["dominance_solvability"]
+    assert dominance["count_game"]["derived_for_all_counts"] == ["all players"]
+    assert dominance["count_game"]["not_derived"] == []
+    assert "the premise is not needed" in dominance["detail"]
+    assert results["collusion_resilience"]["count_game"]["derived_for_all_counts"] == []
+    assert results["collusion_resilience"]["count_game"]["not_derived"]
     assert "derived from the count game for all counts" in truthful["detail"]
 
 
