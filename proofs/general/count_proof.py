@@ -49,7 +49,10 @@ from proofs.general.count_game import (
     candidates,
     developer_game,
 )
+from proofs.general.count_game_coalitions import COALITION_GAMES, Planted, class_game, class_of
+from proofs.general.count_game_coalitions import collusion_resilience as coalition_conditions
 from proofs.general.count_game_dominance import dominance_game, dominance_solvability
+from proofs.general.theorem import composition_of
 from proofs.general.theorem import Translator, equivalent, point_of
 from proofs.incentives.formulas import to_sympy
 
@@ -267,7 +270,7 @@ DOMINANCE_FAMILIES: tuple[tuple[str, str, Callable[[Any], list[Quantified]]], ..
     ("dominance_solvability", "all players", dominance_solvability),)
 
 COUNT_GAMES: tuple[tuple[Callable[[], Any], Families], ...] = (
-    *((build, families) for build, families in GAMES), (dominance_game, DOMINANCE_FAMILIES))
+    *((build, families) for build, families in GAMES), (dominance_game, DOMINANCE_FAMILIES), *COALITION_GAMES)
 """Every count game with the families it gives: the three views (a game tree each) and the
 decision-node classes for dominance solvability."""
 
@@ -335,6 +338,27 @@ def cross_check(analysed: Sequence[tuple[tuple[int, int, int, int], Sequence]], 
     return agreements
 
 
+def coalition_cross_check(analysed: Sequence[tuple[tuple[int, int, int, int], Sequence]],
+                           planted: Planted = Planted()) -> list[dict]:
+    """Step 4 for the coalition classes (:mod:`proofs.general.count_game_coalitions`): at
+    every analysed shape, every coalition of a class built there, its composition fixed,
+    against the exact region of that coalition."""
+    agreements = []
+    for (owners, vendors, steps, rounds), regions in analysed:
+        for region in regions:
+            composition = composition_of(region.subject) if region.property == "collusion_resilience" else None
+            subject = class_of(composition) if composition is not None else None
+            if composition is None or subject is None:
+                continue
+            ours = at_shape(coalition_conditions(class_game(composition, planted)), (owners, vendors, rounds))
+            agrees, points = equivalent([to_sympy(c.difference) for c in region.conditions], ours,
+                                        (owners, vendors, rounds))
+            agreements.append({"property": region.property, "subject": subject, "player": region.subject,
+                               "owners": owners, "vendors": vendors, "steps": steps,
+                               "agrees": agrees, "points": points})
+    return agreements
+
+
 def count_game_results(analysed: Sequence[tuple[tuple[int, int, int, int], Sequence]]) -> dict:
     """Everything the every-shape results say about the count game."""
     started = time.perf_counter()
@@ -342,7 +366,9 @@ def count_game_results(analysed: Sequence[tuple[tuple[int, int, int, int], Seque
     for build, families in COUNT_GAMES:
         game = build()
         derivations += derive(game, families)
-        agreements += cross_check(analysed, game, families)
+        if (build, families) not in COALITION_GAMES:
+            agreements += cross_check(analysed, game, families)
+    agreements += coalition_cross_check(analysed)
     for derivation in derivations:
         derivation.agreements = [a for a in agreements
                                  if (a["property"], a["subject"]) == (derivation.name, derivation.subject)]

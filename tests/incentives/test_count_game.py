@@ -170,8 +170,11 @@ def test_every_shape_results_say_what_the_count_game_derives(analysed):
     assert dominance["count_game"]["derived_for_all_counts"] == ["all players"]
     assert dominance["count_game"]["not_derived"] == []
     assert "the premise is not needed" in dominance["detail"]
-    assert results["collusion_resilience"]["count_game"]["derived_for_all_counts"] == []
-    assert results["collusion_resilience"]["count_game"]["not_derived"]
+    collusion = results["collusion_resilience"]["count_game"]
+    assert collusion["derived_for_all_counts"] == ["j >= 2 owners, no vendor, no developer",
+                                                   "the developer with j >= 1 owners and no vendor"]
+    assert len(collusion["not_derived"]) == 3 and all("vendor" in s for s in collusion["not_derived"])
+    assert "the premise is not needed" not in results["collusion_resilience"]["detail"]
     assert "derived from the count game for all counts" in truthful["detail"]
 
 
