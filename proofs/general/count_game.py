@@ -33,9 +33,11 @@ game there and Z3 compares its regions with the exact per-shape regions.
 
 Built here: the developer's view (:func:`developer_game`), a vendor's
 (:func:`vendor_game`) and a data owner's (:func:`owner_game`), which give truthful reporting
-and weak immunity for every role (:data:`GAMES`). Dominance solvability and collusion
-resilience are not (yet) derived from a count game; :mod:`proofs.general.count_proof` says
-so in the results.
+and weak immunity for every role (:data:`GAMES`). Dominance solvability is derived from
+the decision-node classes of :mod:`proofs.general.count_game_dominance`, the coalitions
+without a vendor from :mod:`proofs.general.count_game_coalitions` (decision 0131); the
+coalition classes with vendors are not derived from a count game, and
+:mod:`proofs.general.count_proof` says so in the results.
 """
 
 from __future__ import annotations
