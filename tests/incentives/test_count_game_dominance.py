@@ -14,7 +14,8 @@ from proofs.general.export import counted
 from proofs.market_game import MarketGameShape
 
 SHAPES = (MarketGameShape(1, 1, 2), MarketGameShape(1, 2, 2), MarketGameShape(2, 1, 2), MarketGameShape(1, 1, 4))
-NODE_SHAPES = SHAPES + (MarketGameShape(2, 1, 4), MarketGameShape(2, 2, 2), MarketGameShape(1, 3, 2))
+NODE_SHAPES = SHAPES + (MarketGameShape(2, 1, 4), MarketGameShape(2, 2, 2), MarketGameShape(1, 3, 2),
+                        MarketGameShape(3, 1, 2), MarketGameShape(2, 2, 4), MarketGameShape(1, 2, 8), MarketGameShape(3, 2, 2))
 PLANTED = {
     "the developer disputes the first lazy vendor": Variant(disputed="first"),
     "no misuse move": Variant(misuse=False),
