@@ -142,9 +142,7 @@ def vendor_decisions(fresh: Fresh, variant: Variant) -> list[Decision]:
     # a dataset defective: complain about the first one (stake back, the dispute cost
     # repaid); a later vendor would complain if this one stays silent
     for where, silence, position in (("a later vendor", sympy.Integer(0), fresh("p", 1, m - 1, "position")),
-                                     ("the last vendor", -Bv, fresh("p", 1, m, "position"))):
-        if where == "the last vendor":
-            position = Behaviour(position.symbol, m, m, "the last position")
+                                     ("the last vendor", -Bv, fresh("p", m, m, "the last position"))):
         defective = fresh("d", 1, n, "defective datasets")
         others: list[tuple[str, sympy.Expr]] = [("silent", silence), *with_misuse(sympy.Integer(0))]
         decisions.append(Decision("a vendor", f"input report, a dataset defective, {where}",
