@@ -91,14 +91,18 @@ def developer_vendors_game(vendors: int | None = None, planted: Planted = SPEC) 
                         ("train_offchain", Leaf(value + V - not_computed * C, f"{label}, trained off-chain"))],
                        "abstain", frozenset(), frozenset())
 
-    def disputed(value: sympy.Expr, delivered_value: sympy.Expr, not_computed: sympy.Expr,
-                 lazy: bool, honest_member: bool) -> list[tuple[str, Node]]:
-        """The developer's disputes after an audit: ``value`` the ledger as it stands."""
+    def disputed(value: sympy.Expr, delivered_value: sympy.Expr | None, not_computed: sympy.Expr,
+                 lazy: sympy.Expr | None, honest_member: bool) -> list[tuple[str, Node]]:
+        """The developer's disputes after an audit: ``value`` the ledger as it stands,
+        ``delivered_value`` what a refuted false claim leaves (None: members were convicted,
+        the model is not delivered and the deal is open), ``lazy`` the lazy members' count
+        (a dispute of one needs it >= 1; None: none)."""
         moves: list[tuple[str, Node]] = []
-        if lazy:
+        if lazy is not None:
+            exists = fresh("y", 1, lazy, "a lazy member to dispute")
             answered = fresh("b", 0, R, "rounds the lazy member answers")
-            moves.append(("dispute_lazy_member", Span(answered, deal(
-                value - dispute_compensation(G, answered.symbol), not_computed, "lazy member convicted"))))
+            moves.append(("dispute_lazy_member", Span(exists, Span(answered, deal(
+                value - dispute_compensation(G, answered.symbol), not_computed, "lazy member convicted")))))
         if honest_member:
             conceded = fresh("b", 0, R, "rounds before the honest member concedes")
             answered = fresh("b", 0, R, "rounds the honest member answers")
@@ -112,8 +116,10 @@ def developer_vendors_game(vendors: int | None = None, planted: Planted = SPEC) 
         # a non-member (k < m) refutes a false claim: the bond leaves the coalition
         outsider = fresh("x", k + 1, m, "a vendor outside the coalition")
         quits = fresh("i", 0, R, "rounds before the developer gives up")
-        moves.append(("dispute_non_member", Span(outsider, Span(quits, Leaf(
-            delivered_value - Ba - dispute_compensation(G, quits.symbol), "false claim against a non-member")))))
+        refuted = "false claim against a non-member"
+        lost = (value if delivered_value is None else delivered_value) - Ba - dispute_compensation(G, quits.symbol)
+        moves.append(("dispute_non_member", Span(outsider, Span(quits, Leaf(lost, refuted) if delivered_value is not None
+                                                                else deal(lost, not_computed, refuted)))))
         return moves
 
     def audit(accepted: Node, disputes: list[tuple[str, Node]]) -> Node:
@@ -123,22 +129,22 @@ def developer_vendors_game(vendors: int | None = None, planted: Planted = SPEC) 
 
     def submissions(won: sympy.Expr) -> Node:
         all_honest = won + ledger(k) + V
-        honest_delivery = audit(Leaf(all_honest, "accepted"), disputed(won + ledger(k), all_honest, 0, False, True))
+        honest_delivery = audit(Leaf(all_honest, "accepted"), disputed(won + ledger(k), all_honest, 0, None, True))
         lazy = fresh("a", 1, k, "lazy members, no member silent")
         lazy_value = won + ledger(k - lazy.symbol)
         lazy_delivery = Span(lazy, audit(Leaf(lazy_value, "lazy result accepted: no good model"),
-                                         disputed(lazy_value, lazy_value, lazy.symbol, True, False)))
+                                         disputed(lazy_value, lazy_value, lazy.symbol, lazy.symbol, False)))
         silent = fresh("s", 1, k - 1, "silent members, another member submits")
         mixed_lazy = fresh("a", 0, k - silent.symbol - 1, "lazy members beside them")
         resolved = won + ledger(k - silent.symbol - mixed_lazy.symbol)
         not_computed = silent.symbol + mixed_lazy.symbol
         silent_some = Span(silent, Span(mixed_lazy, audit(
             deal(resolved, not_computed, "silent members convicted"),
-            disputed(resolved, resolved, not_computed, True, False))))
+            disputed(resolved, None, not_computed, mixed_lazy.symbol, False))))
         # every member silent while a non-member (k < m) submits
         outsider = fresh("x", k + 1, m, "a vendor outside the coalition submits")
         every_member_silent = Span(outsider, audit(deal(won + ledger(0), k, "every member convicted of silence"),
-                                                   disputed(won + ledger(0), won + ledger(0), k, False, False)))
+                                                   disputed(won + ledger(0), None, k, None, False)))
         # nobody submits: every vendor is a silent member (k = m)
         everyone = fresh("x", m, k, "every vendor in the coalition")
         nobody = Span(everyone, deal(won + ledger(0), m, "every vendor convicted of silence"))
