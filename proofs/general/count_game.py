@@ -35,8 +35,9 @@ Built here: the developer's view (:func:`developer_game`), a vendor's
 (:func:`vendor_game`) and a data owner's (:func:`owner_game`), which give truthful reporting
 and weak immunity for every role (:data:`GAMES`). Dominance solvability is derived from
 the decision-node classes of :mod:`proofs.general.count_game_dominance`, the coalitions
-without a vendor from :mod:`proofs.general.count_game_coalitions` (decision 0131); the
-coalition classes with vendors are not derived from a count game, and
+without a vendor from :mod:`proofs.general.count_game_coalitions` (decision 0131), the
+developer with vendors from :mod:`proofs.general.count_game_vendor_coalitions` (decision
+0132); the two other coalition classes with vendors are not derived from a count game, and
 :mod:`proofs.general.count_proof` says so in the results.
 """
 

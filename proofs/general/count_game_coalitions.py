@@ -20,9 +20,9 @@ them, so the positions do not matter. A class's ``j`` is a
 composition in it), or a fixed number for one coalition of an analysed shape
 (:func:`proofs.general.count_proof.coalition_cross_check`).
 
-The classes with vendors (the developer with k vendors, with or without owners; vendors
-with owners) are not built here: their coalitions' lazy results, misuse and the off-chain
-deal need the vendors' positions among the disputed and the holders.
+The classes with vendors are not built here: the developer with k >= 1 vendors and no
+owner is :mod:`proofs.general.count_game_vendor_coalitions` (decision 0132); the developer
+with owners and vendors, and vendors with owners, are not derived from a count game.
 """
 
 from __future__ import annotations

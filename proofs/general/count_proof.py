@@ -40,7 +40,7 @@ from typing import Any
 import sympy
 import z3
 
-from proofs.general.closed_form import FAMILIES, Family, R, m, n
+from proofs.general.closed_form import FAMILIES, Family, R, j, k, m, n
 from proofs.general.count_game import (
     DEVELOPER_FAMILIES,
     GAMES,
@@ -52,6 +52,13 @@ from proofs.general.count_game import (
 from proofs.general.count_game_coalitions import COALITION_GAMES, Planted, class_game, class_of
 from proofs.general.count_game_coalitions import collusion_resilience as coalition_conditions
 from proofs.general.count_game_dominance import dominance_game, dominance_solvability
+from proofs.general.count_game_vendor_coalitions import (
+    VENDOR_COALITION_GAMES,
+    vendor_class_game,
+    vendor_class_of,
+    vendor_misuse_lemma,
+)
+from proofs.general.count_game_vendor_coalitions import Planted as VendorPlanted
 from proofs.general.theorem import composition_of
 from proofs.general.theorem import Translator, equivalent, point_of
 from proofs.incentives.formulas import to_sympy
@@ -176,8 +183,17 @@ def implies_each(premises: Sequence[Guarded], goals: Sequence[Guarded], integer_
 
 
 def equivalent_for_all_counts(derived: Sequence[Guarded], family: Family) -> tuple[bool, list[dict], str]:
-    """Step 2: the derived region against the closed form, both ways, over real counts, else whole ones."""
-    closed: list[Guarded] = [((), sympy.expand(c)) for c in family.conditions]
+    """Step 2: the derived region against the closed form, both ways, over real counts, else whole ones.
+
+    A coalition class's closed form holds for every composition in it: its conditions are
+    affine in j and k, so over the class they are the conditions at the corners of its
+    ranges (:attr:`proofs.general.closed_form.Family.ranges`), where those are non-empty."""
+    closed: list[Guarded] = list(dict.fromkeys(
+        ((sympy.expand(high_j - low_j), sympy.expand(high_k - low_k)), sympy.expand(c.subs({j: at_j, k: at_k})))
+        for c in family.conditions
+        for (low_j, high_j), (low_k, high_k) in [family.ranges]
+        for at_j in (low_j, high_j) for at_k in (low_k, high_k)))
+    closed = [(tuple(g for g in guards if not (g.is_number and g >= 0)), e) for guards, e in closed]
     differences: list[dict] = []
     for integer_counts in (False, True):
         differences = ([dict(d, direction="count game => closed form") for d in implies_each(derived, closed, integer_counts)]
@@ -270,7 +286,8 @@ DOMINANCE_FAMILIES: tuple[tuple[str, str, Callable[[Any], list[Quantified]]], ..
     ("dominance_solvability", "all players", dominance_solvability),)
 
 COUNT_GAMES: tuple[tuple[Callable[[], Any], Families], ...] = (
-    *((build, families) for build, families in GAMES), (dominance_game, DOMINANCE_FAMILIES), *COALITION_GAMES)
+    *((build, families) for build, families in GAMES), (dominance_game, DOMINANCE_FAMILIES), *COALITION_GAMES,
+    *VENDOR_COALITION_GAMES)
 """Every count game with the families it gives: the three views (a game tree each) and the
 decision-node classes for dominance solvability."""
 
@@ -339,18 +356,27 @@ def cross_check(analysed: Sequence[tuple[tuple[int, int, int, int], Sequence]], 
 
 
 def coalition_cross_check(analysed: Sequence[tuple[tuple[int, int, int, int], Sequence]],
-                           planted: Planted = Planted()) -> list[dict]:
-    """Step 4 for the coalition classes (:mod:`proofs.general.count_game_coalitions`): at
-    every analysed shape, every coalition of a class built there, its composition fixed,
-    against the exact region of that coalition."""
+                           planted: Planted = Planted(), vendor_planted: VendorPlanted = VendorPlanted()
+                           ) -> list[dict]:
+    """Step 4 for the coalition classes (:mod:`proofs.general.count_game_coalitions`,
+    :mod:`proofs.general.count_game_vendor_coalitions`): at every analysed shape, every
+    coalition of a class built there, its composition fixed, against the exact region of
+    that coalition."""
     agreements = []
     for (owners, vendors, steps, rounds), regions in analysed:
         for region in regions:
             composition = composition_of(region.subject) if region.property == "collusion_resilience" else None
-            subject = class_of(composition) if composition is not None else None
-            if composition is None or subject is None:
+            if composition is None:
                 continue
-            ours = at_shape(coalition_conditions(class_game(composition, planted)), (owners, vendors, rounds))
+            subject = class_of(composition)
+            if subject is not None:
+                game = class_game(composition, planted)
+            else:
+                subject = vendor_class_of(composition)
+                if subject is None:
+                    continue
+                game = vendor_class_game(composition, vendor_planted)
+            ours = at_shape(coalition_conditions(game), (owners, vendors, rounds))
             agrees, points = equivalent([to_sympy(c.difference) for c in region.conditions], ours,
                                         (owners, vendors, rounds))
             agreements.append({"property": region.property, "subject": subject, "player": region.subject,
@@ -366,11 +392,11 @@ def count_game_results(analysed: Sequence[tuple[tuple[int, int, int, int], Seque
     for build, families in COUNT_GAMES:
         game = build()
         derivations += derive(game, families)
-        if (build, families) not in COALITION_GAMES:
+        if (build, families) not in COALITION_GAMES + VENDOR_COALITION_GAMES:
             agreements += cross_check(analysed, game, families)
     agreements += coalition_cross_check(analysed)
     for derivation in derivations:
         derivation.agreements = [a for a in agreements
                                  if (a["property"], a["subject"]) == (derivation.name, derivation.subject)]
-    return {"derivations": derivations, "misuse_lemma": misuse_lemma() and owner_misuse_lemma(),
+    return {"derivations": derivations, "misuse_lemma": misuse_lemma() and owner_misuse_lemma() and vendor_misuse_lemma(),
             "seconds": time.perf_counter() - started}
