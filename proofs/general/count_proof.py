@@ -156,16 +156,6 @@ def eliminate(condition: Quantified) -> Elimination:
     return Elimination(condition, found, solver.check() == z3.unsat)
 
 
-def point_at(model: z3.ModelRef, translator: Translator) -> dict[str, str]:
-    """A model's point; whole-number counts printed as such (``theorem.point_of`` reads reals)."""
-    integers = {str(symbol): str(model.eval(variable, model_completion=True).as_long())
-                for symbol, variable in translator.variables.items() if variable.is_int()}
-    reals = Translator()
-    reals.variables = {symbol: variable for symbol, variable in translator.variables.items()
-                       if not variable.is_int()}
-    return {**point_of(model, reals), **integers}
-
-
 def implies_each(premises: Sequence[Guarded], goals: Sequence[Guarded], integer_counts: bool) -> list[dict]:
     """The goals the premises do not imply for all counts (with a point), under participation."""
     translator = Translator(integer_counts=integer_counts)
@@ -178,7 +168,7 @@ def implies_each(premises: Sequence[Guarded], goals: Sequence[Guarded], integer_
         if answer != z3.unsat:
             missing.append({"condition": str(sympy.Ge(expression, 0)),
                             "where": [str(sympy.Ge(g, 0)) for g in guards],
-                            "at": point_at(solver.model(), translator) if answer == z3.sat else "unknown"})
+                            "at": point_of(solver.model(), translator) if answer == z3.sat else "unknown"})
     return missing
 
 

@@ -93,8 +93,11 @@ def point_of(model: z3.ModelRef, translator: Translator) -> dict[str, str]:
     point = {}
     for symbol, variable in translator.variables.items():
         value = model.eval(variable, model_completion=True)
-        point[str(symbol)] = str(Fraction(value.as_fraction()) if z3.is_rational_value(value)
-                                 else value.as_decimal(12))
+        if z3.is_int_value(value):
+            point[str(symbol)] = str(value.as_long())
+        else:
+            point[str(symbol)] = str(Fraction(value.as_fraction()) if z3.is_rational_value(value)
+                                     else value.as_decimal(12))
     return point
 
 
