@@ -22,8 +22,10 @@ Only a product of two amounts that are not numbers, and a division, need the ter
 on the right) does them. The game's constants are :class:`Amount` (``Amount.symbol``),
 and in the spec only the audit probability ``q`` (a constant of the market) multiplies
 another amount, and only the misuse value ``K*q`` is divided (by ``q``). A product of
-two plain packed ints that are not numbers would be wrong: ``tests/incentives`` compares
-every payoff of the fast build with the sympy build's, on every shape small enough.
+two plain packed ints that are not numbers would be wrong, and so would an order comparison
+(``<``, ``>=``) of amounts that are not numbers, which sympy and the earlier amounts refused
+and a packed int answers: ``tests/incentives`` compares every payoff of the fast build with
+the sympy build's, on every shape small enough (and the sympy build refuses such a comparison).
 Fractions are not amounts here (the market game has none; :func:`terms_of` refuses
 them). :func:`to_sympy` and :func:`printed` read a packed amount back as a polynomial.
 """
