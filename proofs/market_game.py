@@ -195,20 +195,13 @@ class Context(NamedTuple):
     """Parties that chose to stay silent until a deadline, with that deadline."""
 
 
-def state_key(market: Market, context: Context) -> tuple:
-    """What the subtree below ``(market, context)`` depends on, for the fast build's memo:
-    the market, and of the walk's context only what can still matter
-    (:func:`context_key`). The plain build walks every history, and ``tests/incentives``
-    checks that both write the same game."""
-    return (market, *context_key(market, context))
-
-
 def context_key(market: Market, context: Context) -> tuple:
     """Of the walk's context, what the subtree below ``(market, context)`` still depends
     on. An ended job's subtree is the off-chain offer alone; a silence chosen until an
     earlier deadline no longer restrains anyone (deadlines only move forward); the misuse
-    option is offered only while the job runs. (The fast build keys its memo by the
-    market's identity among its distinct markets and this.)"""
+    option is offered only while the job runs. The fast build keys its memo by the
+    market's identity among its distinct markets and this; the plain build walks every
+    history, and ``tests/incentives`` checks that both write the same game."""
     job = market.jobs[JOB]
     if job.status in TERMINAL_STATUSES:
         return context.offchain_decided, context.offchain_declined
@@ -463,7 +456,7 @@ def build_market_game(shape: MarketGameShape, node_budget: int = 2_000_000,
     """Explore the spec over one job and write the game tree.
 
     With ``memoise`` (the default, "the fast build") the subtree of a state is built once
-    per distinct :func:`state_key`: a state reached again through another order of
+    per distinct market and :func:`context_key`: a state reached again through another order of
     commuting moves, or with a walk context differing only in what can no longer matter,
     reuses the subtree already built (the same JSON object, its honest moves recorded
     under the new history); amounts are polynomials packed into ints
