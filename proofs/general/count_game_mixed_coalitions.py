@@ -106,10 +106,13 @@ class Stage:
 
 
 def mixed_game(owners: int | None = None, vendors: int | None = None, vendor1_member: bool | None = None,
-               planted: Planted = SPEC, stages: list[Stage] | None = None) -> Node:
+               planted: Planted = SPEC, stages: list[Stage] | None = None, written_out: bool = False) -> Node:
     """The coalition of the developer, ``owners`` owners and ``vendors`` vendors (None: every
     j, every k of the class; ``vendor1_member`` None: both positions, a member vendor first
     or a non-member first where one exists). ``stages`` collects the misuse stages built.
+    ``written_out`` writes a found misuse let pass as the full game has it (the owners'
+    choice inside nature's branch, every pair of continuations a candidate) instead of its
+    diagonal: for the tests, which compare the two at analysed shapes.
 
     The members grant correct data and accept the job (honest), or one refuses or stays
     silent (every deposit back), or d >= 1 member owners grant a defective dataset. With
@@ -231,7 +234,15 @@ def mixed_game(owners: int | None = None, vendors: int | None = None, vendor1_me
         # a found misuse is let pass only when no owner outside the coalition reports it
         let_pass = continuation(gain)
         every_owner = fresh("z", n, j, "every owner in the coalition")
-        moves.append(("misuse_found_let_pass", let_pass if planted.misuse_let_pass else Span(every_owner, let_pass)))
+        guarded = let_pass if planted.misuse_let_pass else Span(every_owner, let_pass)
+        if written_out:
+            # the full game's chance node: found, the owners report it or let it pass
+            moves[1] = ("misuse_data", Chance([
+                (q, "misuse_found", Subject([("report_misuse", found), ("let_pass", guarded)],
+                                            "report_misuse", frozenset(), frozenset())),
+                (1 - q, "misuse_unfound", unfound)]))
+        else:
+            moves.append(("misuse_found_let_pass", guarded))
         if stages is not None:
             stages.append(Stage(gain, found, untouched, unfound, let_pass))
         return Subject(moves, "no_misuse", frozenset(), frozenset())
@@ -323,7 +334,7 @@ def mixed_misuse_lemma(planted: Planted = SPEC) -> bool:
         for ending in candidates(stage.found, "best"):
             if ending.behaviours or sympy.expand(q * ending.value + (1 - q) * (stage.gain + honest)) not in values:
                 return False
-    return bool(stages)
+    return bool(stages) and non_member_first_is_covered()
 
 
 def non_member_first_is_covered() -> bool:

@@ -31,6 +31,7 @@ and an owner's view, and every mover's decision-node classes for dominance solva
 
 from __future__ import annotations
 
+import functools
 import itertools
 import time
 from collections.abc import Callable, Sequence
@@ -52,6 +53,13 @@ from proofs.general.count_game import (
 from proofs.general.count_game_coalitions import COALITION_GAMES, Planted, class_game, class_of
 from proofs.general.count_game_coalitions import collusion_resilience as coalition_conditions
 from proofs.general.count_game_dominance import dominance_game, dominance_solvability
+from proofs.general.count_game_mixed_coalitions import (
+    MIXED_COALITION_GAMES,
+    mixed_class_game,
+    mixed_class_of,
+    mixed_misuse_lemma,
+)
+from proofs.general.count_game_mixed_coalitions import Planted as MixedPlanted
 from proofs.general.count_game_vendor_coalitions import (
     VENDOR_COALITION_GAMES,
     vendor_class_game,
@@ -277,9 +285,9 @@ DOMINANCE_FAMILIES: tuple[tuple[str, str, Callable[[Any], list[Quantified]]], ..
 
 COUNT_GAMES: tuple[tuple[Callable[[], Any], Families], ...] = (
     *((build, families) for build, families in GAMES), (dominance_game, DOMINANCE_FAMILIES), *COALITION_GAMES,
-    *VENDOR_COALITION_GAMES)
-"""Every count game with the families it gives: the three views (a game tree each) and the
-decision-node classes for dominance solvability."""
+    *VENDOR_COALITION_GAMES, *MIXED_COALITION_GAMES)
+"""Every count game with the families it gives: the three views (a game tree each), the
+decision-node classes for dominance solvability, and the coalition classes' games."""
 
 
 def derive(game: Any = None, families: Families = DEVELOPER_FAMILIES) -> list[CountDerivation]:
@@ -346,27 +354,38 @@ def cross_check(analysed: Sequence[tuple[tuple[int, int, int, int], Sequence]], 
 
 
 def coalition_cross_check(analysed: Sequence[tuple[tuple[int, int, int, int], Sequence]],
-                           planted: Planted = Planted(), vendor_planted: VendorPlanted = VendorPlanted()
-                           ) -> list[dict]:
+                           planted: Planted = Planted(), vendor_planted: VendorPlanted = VendorPlanted(),
+                           mixed_planted: MixedPlanted = MixedPlanted()) -> list[dict]:
     """Step 4 for the coalition classes (:mod:`proofs.general.count_game_coalitions`,
-    :mod:`proofs.general.count_game_vendor_coalitions`): at every analysed shape, every
-    coalition of a class built there, its composition fixed, against the exact region of
+    :mod:`proofs.general.count_game_vendor_coalitions`,
+    :mod:`proofs.general.count_game_mixed_coalitions`): at every analysed shape, every
+    coalition of a class built there, its composition (and, for the developer with owners
+    and vendors, whether a member is the first vendor) fixed, against the exact region of
     that coalition."""
     agreements = []
     for (owners, vendors, steps, rounds), regions in analysed:
+        # coalitions of one composition (and position) have the same count-game conditions
+        known: dict[tuple, list[sympy.Expr]] = {}
         for region in regions:
             composition = composition_of(region.subject) if region.property == "collusion_resilience" else None
             if composition is None:
                 continue
             subject = class_of(composition)
+            build: Callable[[], Any]
             if subject is not None:
-                game = class_game(composition, planted)
+                key: tuple = (composition,)
+                build = functools.partial(class_game, composition, planted)
+            elif (subject := vendor_class_of(composition)) is not None:
+                key = (composition,)
+                build = functools.partial(vendor_class_game, composition, vendor_planted)
+            elif (subject := mixed_class_of(region.subject)) is not None:
+                key = (composition, "vendor1" in region.subject.split("+") or composition.vendors == vendors)
+                build = functools.partial(mixed_class_game, region.subject, vendors, mixed_planted)
             else:
-                subject = vendor_class_of(composition)
-                if subject is None:
-                    continue
-                game = vendor_class_game(composition, vendor_planted)
-            ours = at_shape(coalition_conditions(game), (owners, vendors, rounds))
+                continue
+            if key not in known:
+                known[key] = at_shape(coalition_conditions(build()), (owners, vendors, rounds))
+            ours = known[key]
             agrees, points = equivalent([to_sympy(c.difference) for c in region.conditions], ours,
                                         (owners, vendors, rounds))
             agreements.append({"property": region.property, "subject": subject, "player": region.subject,
@@ -382,11 +401,12 @@ def count_game_results(analysed: Sequence[tuple[tuple[int, int, int, int], Seque
     for build, families in COUNT_GAMES:
         game = build()
         derivations += derive(game, families)
-        if (build, families) not in COALITION_GAMES + VENDOR_COALITION_GAMES:
+        if (build, families) not in COALITION_GAMES + VENDOR_COALITION_GAMES + MIXED_COALITION_GAMES:
             agreements += cross_check(analysed, game, families)
     agreements += coalition_cross_check(analysed)
     for derivation in derivations:
         derivation.agreements = [a for a in agreements
                                  if (a["property"], a["subject"]) == (derivation.name, derivation.subject)]
-    return {"derivations": derivations, "misuse_lemma": misuse_lemma() and owner_misuse_lemma() and vendor_misuse_lemma(),
+    return {"derivations": derivations, "misuse_lemma": (misuse_lemma() and owner_misuse_lemma()
+                                                         and vendor_misuse_lemma() and mixed_misuse_lemma()),
             "seconds": time.perf_counter() - started}
