@@ -167,10 +167,18 @@ def eliminate(condition: Quantified) -> Elimination:
 def implies_each(premises: Sequence[Guarded], goals: Sequence[Guarded], integer_counts: bool) -> list[dict]:
     """The goals the premises do not imply for all counts (with a point), under participation."""
     translator = Translator(integer_counts=integer_counts)
+    premised = [guarded_terms(translator, p) for p in premises]
     missing = []
+    # a goal implied without its guards is implied with them: many goals share an expression
+    unguarded: dict[sympy.Expr, bool] = {}
     for goal in goals:
         guards, expression = goal
-        solver = solver_with(translator, *[guarded_terms(translator, p) for p in premises],
+        if guards and expression not in unguarded:
+            unguarded[expression] = solver_with(translator, *premised, translator.term(expression) < 0
+                                                ).check() == z3.unsat
+        if guards and unguarded[expression]:
+            continue
+        solver = solver_with(translator, *premised,
                              *[translator.term(g) >= 0 for g in guards], translator.term(expression) < 0)
         answer = solver.check()
         if answer != z3.unsat:
