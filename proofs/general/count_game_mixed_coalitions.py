@@ -6,10 +6,10 @@ every strategy of the coalition, the others honest, expected over nature
 for the class **the developer with j >= 1 owners and k >= 1 vendors** of
 :data:`proofs.general.closed_form.FAMILIES`, for every shape: the coalition's owner count
 ``j`` and vendor count ``k`` are :class:`proofs.general.count_game.Behaviour` spans over
-``1 <= j <= n`` and ``1 <= k <= m`` (or fixed, for one coalition of an analysed shape),
-and so is the one position that matters (below). With ``j = 0`` the game is the one of
-:mod:`proofs.general.count_game_vendor_coalitions` (decision 0132), whose structure after
-the inputs it repeats.
+``1 <= j <= n`` and ``1 <= k <= m`` (or fixed, for one coalition of an analysed shape,
+with the one position that matters, below). With ``j = 0`` the game would be the one of
+:mod:`proofs.general.count_game_vendor_coalitions` (decision 0132), whose stages after the
+inputs it repeats with the members' prices kept in the coalition.
 
 **What the others do.** The n - j other owners grant correct data and report a found
 misuse; the m - k other vendors accept, confirm correct inputs, complain about the first
@@ -33,11 +33,13 @@ defective dataset, compute honestly, answer a dispute and abstain from the off-c
   the complainant's G; the coalition gets ``(j-1)*P - Bd``), about a correct one (a false
   complaint), or stays silent: with a non-member vendor, that one complains; with every
   vendor a member, all silent are convicted at the deadline (every owner paid, as a
-  settlement). A vendor's misuse comes before its input report, so after a defective grant
-  only the member vendors before the first non-member can misuse: the coalition's
-  **position** "vendor1 is a member" (or k = m) is a choice of the class game (the class
-  holds for every composition, so the union of both positions' candidates), fixed for one
-  coalition of a shape.
+  settlement; with k < m the members' silence ends as a member's true complaint, written
+  once). A vendor's misuse comes before its input report, so after a defective grant only
+  the member vendors before the first non-member can misuse: the **position** "vendor1 is
+  a member (or k = m)" matters. A coalition of a shape is built with its position; the
+  class game (which must hold for every composition, so has the union of both positions'
+  candidates) writes the member-first one, whose candidates include the other's
+  (:func:`non_member_first_is_covered` checks it).
 
 **Misuse, any number, without the blow-up.** One opportunity per stage is modelled, as in
 0132, and :func:`mixed_misuse_lemma` extends 0132's induction to a found misuse let pass.
@@ -108,8 +110,8 @@ class Stage:
 def mixed_game(owners: int | None = None, vendors: int | None = None, vendor1_member: bool | None = None,
                planted: Planted = SPEC, stages: list[Stage] | None = None, written_out: bool = False) -> Node:
     """The coalition of the developer, ``owners`` owners and ``vendors`` vendors (None: every
-    j, every k of the class; ``vendor1_member`` None: both positions, a member vendor first
-    or a non-member first where one exists). ``stages`` collects the misuse stages built.
+    j, every k of the class; ``vendor1_member``: whether a member is the first vendor, None
+    for the class, which has the candidates of both). ``stages`` collects the misuse stages built.
     ``written_out`` writes a found misuse let pass as the full game has it (the owners'
     choice inside nature's branch, every pair of continuations a candidate) instead of its
     diagonal: for the tests, which compare the two at analysed shapes.
