@@ -89,6 +89,9 @@ class Planted:
     """A found misuse let pass even when an owner outside the coalition would report it."""
     complaint_pays_members: bool = True
     """A false complaint pays the member owners their prices (False: only the others')."""
+    let_pass_without_gain: bool = False
+    """A misuse let pass written without its gain: with every owner a member the gain is 0,
+    so no analysed shape can tell, but :func:`mixed_misuse_lemma`'s check does."""
 
 
 SPEC = Planted()
@@ -234,7 +237,7 @@ def mixed_game(owners: int | None = None, vendors: int | None = None, vendor1_me
             ("no_misuse", untouched),
             ("misuse_data", Chance([(q, "misuse_found", found), (1 - q, "misuse_unfound", unfound)]))]
         # a found misuse is let pass only when no owner outside the coalition reports it
-        let_pass = continuation(gain)
+        let_pass = continuation(sympy.Integer(0) if planted.let_pass_without_gain else gain)
         every_owner = fresh("z", n, j, "every owner in the coalition")
         guarded = let_pass if planted.misuse_let_pass else Span(every_owner, let_pass)
         if written_out:

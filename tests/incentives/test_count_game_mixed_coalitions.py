@@ -55,6 +55,9 @@ def test_the_class_is_derived_for_every_j_and_k_and_all_counts():
 def test_any_number_of_misuses_and_a_misuse_let_pass_add_nothing():
     assert mixed_misuse_lemma()
     assert non_member_first_is_covered()
+    # the lemma's premises are checked in the game: a let-pass that is not the unfound
+    # continuation (its gain left out) fails them, though the regions cannot show it
+    assert not mixed_misuse_lemma(Planted(let_pass_without_gain=True))
 
 
 @pytest.mark.parametrize("coalition", [(1, 1, (1, 1, 1)), (2, 1, (2, 1, 1))], ids=str)
