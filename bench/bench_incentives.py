@@ -52,7 +52,7 @@ from bench.bench_games import _baseline_z3
 from proofs.incentives.candidates import Envelope
 from proofs.incentives.report import LARGE_SHAPES, SHAPES, shape_name
 from proofs.incentives.solver import Solver
-from proofs.market_game import build_market_game
+from proofs.game_build import build_market_game
 
 
 def _per_query_implied(self: Solver, extra: Sequence[z3.BoolRef], goal: z3.BoolRef) -> bool:

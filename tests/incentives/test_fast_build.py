@@ -14,7 +14,8 @@ import proofs.market_game as market_game
 from proofs.game_amounts import WIDTH, Amount, pack, printed, terms_of, to_sympy
 from proofs.game_stepper import Stepper
 from proofs.incentives.report import SHAPES
-from proofs.market_game import MarketGameShape, build_market_game
+from proofs.market_game import MarketGameShape
+from proofs.game_build import build_market_game
 from spec.state import Market
 from tests.incentives.game_compare import differences
 
