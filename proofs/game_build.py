@@ -63,6 +63,16 @@ def build_market_game(shape: MarketGameShape, node_budget: int = 2_000_000,
     return fast_build(shape, node_budget)
 
 
+def pass_deadline(market: Market) -> Market:
+    """The end of a silence (:func:`proofs.market_game.let_deadline_pass`): the spec's
+    ticks until the deadline has passed, then its timeout, each step checked against the
+    spec's guard. The fast build interns only the market this returns."""
+    deadline = market.jobs[JOB].deadline
+    while market.now <= deadline:
+        market = accepted_step(symbolic_step(market, TICK))
+    return accepted_step(symbolic_step(market, TIMEOUT))
+
+
 def fast_build(shape: MarketGameShape, node_budget: int = 2_000_000) -> GameBuild:
     """The game of ``shape`` built once per distinct state (module docstring)."""
     stepper = Stepper(remember=True)
@@ -121,14 +131,6 @@ def fast_build(shape: MarketGameShape, node_budget: int = 2_000_000) -> GameBuil
         subtrees[key] = (tree, first, len(decided), len(history), counts[0] - before, counts[1] - leaves)
         return tree
 
-    def passed(market: Market) -> Market:
-        """The silent branch's end (:func:`proofs.market_game.let_deadline_pass`): ticks
-        until the deadline has passed, then the timeout; only the last market is interned."""
-        deadline = market.jobs[JOB].deadline
-        while market.now <= deadline:
-            market = accepted_step(symbolic_step(market, TICK))
-        return canonical(accepted_step(symbolic_step(market, TIMEOUT)))
-
     def grow_node(market: Market, context: Context, history: tuple[str, ...]) -> dict:
         # the moves that involve no choice (proofs.market_game.automatic_moves), then the
         # node (proofs.market_game.turn)
@@ -159,7 +161,7 @@ def fast_build(shape: MarketGameShape, node_budget: int = 2_000_000) -> GameBuil
                 moves = [move for move in moves if (move.actor, deadline) not in silent]
             if moves:
                 break
-            market = passed(market)
+            market = canonical(pass_deadline(market))
         player = min([move.actor for move in moves], key=order)
         misuse = (status is RUNNING and player in job.vendors and player not in job.confirmed
                   and player not in context.misuse_considered)
