@@ -12,9 +12,10 @@ fixed Z3 problem is timed in the same run as the baseline.
 Game building alone, per shape: CPU seconds to build the game from the spec walking every
 history with sympy amounts (``memoise=False``, the builder before memoisation: the
 baseline) and with the fast build (the default: each distinct state once, packed
-polynomial amounts, interned markets; decisions 0097 and 0125), their ratio against the 10x aim, and the node
-count. Each figure is the least of a few runs where one run takes under half a second
-(a loaded machine's noise otherwise swamps the small shapes), the same for both builds.
+polynomial amounts, interned markets, one pass per node; decisions 0097, 0125 and 0145),
+their ratio against the 10x aim, and the node count. The two builds are run alternately
+and each figure is the least of several runs where one run takes under half a second (a
+loaded machine's noise otherwise swamps the small shapes).
 The large shapes (``proofs.incentives.report.LARGE_SHAPES``, 3 owners x 3 vendors) are
 timed too, and analysed once: seconds of building and of the analysis after it, and
 whether the stake rule lies inside every region.
@@ -25,7 +26,8 @@ spec functions the builder calls) on the distinct states, and "cap" the plain wa
 seconds over it: the speedup the fast build would reach if everything else it does cost
 nothing. On the one-vendor shapes (about 1.5 nodes per distinct state, nothing for the
 memo to merge) the spec's own work is about two thirds of the fast build, so the cap is
-11.6-13.5x and the build reaches 7.6-8.5x (decision 0125; 3 x 1 more than 10x).
+about 11-14x; 2 x 1, 3 x 1 and 1 x 1 at T = 8 reach 10x, 1 x 1 at T = 2 and T = 4 about
+8.5-9x (decision 0145: what the builder still spends there).
 
 The analysis per shape, including game building, in CPU seconds: the "auto s" column (memoised build,
 what ``aimarket check`` does), beside the same analysis with the un-memoised build

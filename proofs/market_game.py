@@ -34,6 +34,10 @@ How the state machine becomes a game tree:
 :func:`honest_choice` names the honest move at every decision node: the truthful report
 given the facts, honest delivery, honest computation, no misuse, answering in disputes,
 pursuing a true claim and conceding a false one.
+
+:func:`plain_build` walks every history with these rules (the benchmark's baseline);
+:func:`proofs.game_build.build_market_game` writes the game, by default with the fast
+build, a walk of its own that calls the same rule functions (decision 0145).
 """
 
 from __future__ import annotations
