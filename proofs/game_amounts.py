@@ -180,18 +180,24 @@ def to_sympy(value: Any) -> sympy.Expr:
 def printed(value: Any) -> str:
     """The amount as a game-file term in Python syntax (``"Bv - F + 3*G"``): the same
     polynomial as sympy's printing of it, with the terms in canonical order (constant last)."""
-    terms = sorted(terms_of(value).items())
+    terms = terms_of(value)
     if not terms:
         return "0"
-    ordered = [term for term in terms if term[0]] + [term for term in terms if not term[0]]
-    pieces = []
-    for index, (monomial, coefficient) in enumerate(ordered):
-        factors = [name if exponent == 1 else f"{name}**{exponent}" for name, exponent in monomial]
-        if abs(coefficient) != 1 or not factors:
-            factors.insert(0, str(abs(coefficient)))
-        body = "*".join(factors)
-        if index == 0:
-            pieces.append("-" + body if coefficient < 0 else body)
+    constant = terms.pop((), None)
+    pieces: list[str] = []
+    for monomial, coefficient in sorted(terms.items()):
+        body = "*".join([name if exponent == 1 else f"{name}**{exponent}" for name, exponent in monomial])
+        if coefficient != 1 and coefficient != -1:
+            body = f"{abs(coefficient)}*{body}"
+        if pieces:
+            pieces.append(" - " if coefficient < 0 else " + ")
+        elif coefficient < 0:
+            pieces.append("-")
+        pieces.append(body)
+    if constant is not None:
+        if pieces:
+            pieces.append(" - " if constant < 0 else " + ")
+            pieces.append(str(abs(constant)))
         else:
-            pieces.append(f" {'-' if coefficient < 0 else '+'} {body}")
+            pieces.append(str(constant))
     return "".join(pieces)

@@ -38,7 +38,7 @@ class Stepper:
         self.known: dict[int, Market] = {}
         self.steps: dict[Hashable, Market] = {}
         self.open: dict[Hashable, list[Call]] = {}
-        self.leaves: dict[Hashable, dict[str, Any]] = {}
+        self.leaves: dict[Hashable, Any] = {}
 
     def canonical(self, market: Market) -> Market:
         """The one object of the build equal to ``market`` (``market`` itself if new)."""
@@ -47,6 +47,11 @@ class Stepper:
         kept = self.markets.setdefault(market, market)
         self.known[id(kept)] = kept
         return kept
+
+    def clear(self) -> None:
+        """Forget every market and what was learnt about it (the build is over)."""
+        for table in (self.markets, self.known, self.steps, self.open, self.leaves):
+            table.clear()
 
     def market_key(self, market: Market) -> Hashable:
         """A market's key in the tables: the identity of its canonical object."""
@@ -78,7 +83,7 @@ class Stepper:
                                       if move.action not in NOT_CHOICES and admitted(market, move)]
         return known
 
-    def leaf(self, market: Market, make: Callable[[Market], dict[str, Any]]) -> dict[str, Any]:
+    def leaf(self, market: Market, make: Callable[[Market], Any]) -> Any:
         """The leaf ``make`` writes for ``market``, made once per distinct market (leaves of
         different walk contexts can share a market)."""
         if not self.remember:

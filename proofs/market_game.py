@@ -34,12 +34,15 @@ How the state machine becomes a game tree:
 :func:`honest_choice` names the honest move at every decision node: the truthful report
 given the facts, honest delivery, honest computation, no misuse, answering in disputes,
 pursuing a true claim and conceding a false one.
+
+:func:`plain_build` walks every history with these rules (the benchmark's baseline);
+:func:`proofs.game_build.build_market_game` writes the game, by default with the fast
+build, a walk of its own that calls the same rule functions (decision 0145).
 """
 
 from __future__ import annotations
 
 import functools
-import gc
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import NamedTuple
@@ -47,7 +50,6 @@ from typing import NamedTuple
 import sympy
 
 from proofs.game_amounts import Amount as FastAmount
-from proofs.game_amounts import printed
 from proofs.game_stepper import NOT_CHOICES, Stepper
 from spec.actions import Call, call
 from spec.base import Amount
@@ -342,10 +344,6 @@ def eligible_moves(market: Market, context: Context, shape: MarketGameShape,
                    stepper: Stepper = PLAIN) -> list[Call]:
     """The spec's moves open to parties that have not chosen silence until the deadline."""
     deadline = market.jobs[JOB].deadline
-    if stepper.remember:
-        silent = context.silent
-        return [move for move in stepper.open_moves(market, shape.instance)
-                if not silent or (move.actor, deadline) not in silent]
     return [move for move in protocol_moves(market, shape.instance)
             if move.action not in NOT_CHOICES
             and (move.actor, deadline) not in context.silent
@@ -385,8 +383,6 @@ def turn(market: Market, context: Context, shape: MarketGameShape, stepper: Step
         declined = context._replace(offchain_declined=context.offchain_declined | {vendor})
         done = context._replace(offchain_decided=True)
         trained = replace(market, artefacts=market.artefacts | {("offchain_training", JOB, vendor)})
-        if stepper.remember:
-            trained = stepper.canonical(trained)
         return GameNode(player=vendor, branches=[Branch("abstain", market, declined),
                                               Branch("train_offchain", trained, done)],
                      honest="abstain")
@@ -451,75 +447,26 @@ class GameBuild:
     leaves: int
 
 
-def build_market_game(shape: MarketGameShape, node_budget: int = 2_000_000,
-                      memoise: bool = True) -> GameBuild:
-    """Explore the spec over one job and write the game tree.
-
-    With ``memoise`` (the default, "the fast build") the subtree of a state is built once
-    per distinct market and :func:`context_key`: a state reached again through another order of
-    commuting moves, or with a walk context differing only in what can no longer matter,
-    reuses the subtree already built (the same JSON object, its honest moves recorded
-    under the new history); amounts are polynomials packed into ints
-    (:mod:`proofs.game_amounts`) instead of sympy expressions; markets are interned and the
-    spec's moves, guards, steps and payoffs of a market are asked once
-    (:class:`proofs.game_stepper.Stepper`); each payoff term is printed once. The game is the same either way
-    (``tests/incentives`` compares both: tree, payoffs as polynomials, honest moves,
-    counts); ``memoise=False`` is the plain walk with sympy amounts, kept as the
-    benchmark's baseline (decisions 0097, 0125)."""
+def plain_build(shape: MarketGameShape, node_budget: int = 2_000_000) -> GameBuild:
+    """The plain walk: every history of the job stepped anew with sympy amounts, each node
+    built on its own. It is the benchmark's baseline and what ``tests/incentives`` compares
+    the fast build (:func:`proofs.game_build.build_market_game`, the default) with; it is
+    the builder as it was before memoisation (decisions 0097, 0125, 0145)."""
     counts = {"nodes": 0, "leaves": 0}
-    stepper = Stepper(remember=memoise)
+    stepper = Stepper()
     honest_strategy: dict[tuple[str, ...], str] = {}
     truthful: dict[tuple[str, ...], frozenset[str]] = {}
     actions: set[str] = set()
-    # Memo: the subtree below a (market, context) pair depends on nothing else, so a state
-    # reached again by another history (moves of different parties commute) reuses it: the
-    # same JSON subtree, and its decision nodes' honest moves under the new history.
-    subtrees: dict[tuple, tuple[dict, tuple[int, int, int], int, int]] = {}
-    decided: list[tuple[tuple[str, ...], str, frozenset[str]]] = []
-    texts: dict = {}
-
-    def text(expression) -> str:
-        if not memoise:
-            return str(expression)
-        known = texts.get(expression)
-        if known is None:
-            # a fast amount prints as the polynomial the plain build's sympy expression is
-            known = texts[expression] = printed(expression) if isinstance(expression, int) else str(expression)
-        return known
 
     def leaf(market: Market) -> dict:
         values = leaf_utilities(market, shape)
-        return {"utility": [{"player": p, "value": text(values[p])} for p in shape.players]}
+        return {"utility": [{"player": p, "value": str(values[p])} for p in shape.players]}
 
     def decide(history: tuple[str, ...], honest: str, reports: frozenset[str]) -> None:
         honest_strategy[history] = honest
         truthful[history] = reports
-        decided.append((history, honest, reports))
 
     def grow(market: Market, context: Context, history: tuple[str, ...]) -> dict:
-        if not memoise:
-            return grow_new(market, context, history)
-        # the market by its identity among the build's distinct markets (hashed once each)
-        key = (stepper.market_key(market), *context_key(market, context))
-        known = subtrees.get(key)
-        if known is not None:
-            tree, (first, last, depth), nodes, leaves = known
-            for index in range(first, last):
-                below, honest, reports = decided[index]
-                decide(history + below[depth:], honest, reports)
-            counts["nodes"] += nodes
-            counts["leaves"] += leaves
-            if counts["nodes"] > node_budget:
-                raise GameTooLarge(f"more than {node_budget} nodes")
-            return tree
-        first, nodes, leaves = len(decided), counts["nodes"], counts["leaves"]
-        tree = grow_new(market, context, history)
-        # the decisions below are decided[first:last], recorded under this history
-        subtrees[key] = (tree, (first, len(decided), len(history)),
-                         counts["nodes"] - nodes, counts["leaves"] - leaves)
-        return tree
-
-    def grow_new(market: Market, context: Context, history: tuple[str, ...]) -> dict:
         counts["nodes"] += 1
         if counts["nodes"] > node_budget:
             raise GameTooLarge(f"more than {node_budget} nodes")
@@ -527,14 +474,12 @@ def build_market_game(shape: MarketGameShape, node_budget: int = 2_000_000,
         node = turn(market, context, shape, stepper)
         if node.player is None and not node.chance:
             counts["leaves"] += 1
-            # a node of its own (the analysis keys nodes by identity: sharing a leaf between
-            # two memo keys would change which of equal plays it reports), the payoffs shared
             return {"utility": stepper.leaf(market, leaf)["utility"]}
         if node.chance:
             edges = []
             for branch in node.branches:
                 actions.add(branch.label)
-                edges.append({"action": branch.label, "probability": text(branch.probability),
+                edges.append({"action": branch.label, "probability": str(branch.probability),
                               "child": grow(branch.market, branch.context, history + (branch.label,))})
             return {"chance": edges}
         player, honest = node.decision
@@ -571,23 +516,20 @@ def build_market_game(shape: MarketGameShape, node_budget: int = 2_000_000,
         actions.update(("misuse_found", "misuse_unfound"))
         q, not_q = audit_odds()
         return {"chance": [
-            {"action": "misuse_found", "probability": text(q),
+            {"action": "misuse_found", "probability": str(q),
              "child": grow_found(market, context, history + ("misuse_found",), vendor, owners)},
-            {"action": "misuse_unfound", "probability": text(not_q),
+            {"action": "misuse_unfound", "probability": str(not_q),
              "child": grow(market, context, history + ("misuse_unfound",))}]}
 
-    # the fast build keeps every state it meets (nothing to collect until it returns), so
-    # the cyclic garbage collector's repeated scans of them are paused meanwhile
-    paused = memoise and gc.isenabled()
-    if paused:
-        gc.disable()
-    try:
-        tree = grow(stepper.canonical(opening_market(shape, fast=memoise)), Context(), ())
-    finally:
-        if paused:
-            gc.enable()
-    honest_histories = list(honest_paths(tree, honest_strategy, ()))
-    game = {
+    tree = grow(stepper.canonical(opening_market(shape)), Context(), ())
+    return GameBuild(game_file(shape, actions, tree, honest_strategy), honest_strategy, truthful,
+                     counts["nodes"], counts["leaves"])
+
+
+def game_file(shape: MarketGameShape, actions: set[str], tree: dict,
+              honest_strategy: dict[tuple[str, ...], str]) -> dict:
+    """The game in CheckMate's JSON format, around the tree either walk built."""
+    return {
         "players": list(shape.players),
         "actions": sorted(actions),
         "infinitesimals": [],
@@ -595,10 +537,9 @@ def build_market_game(shape: MarketGameShape, node_budget: int = 2_000_000,
         "initial_constraints": participation_constraints(shape),
         "property_constraints": {"weak_immunity": [], "weaker_immunity": [],
                                  "collusion_resilience": [], "practicality": []},
-        "honest_histories": honest_histories,
+        "honest_histories": list(honest_paths(tree, honest_strategy, ())),
         "tree": tree,
     }
-    return GameBuild(game, honest_strategy, truthful, counts["nodes"], counts["leaves"])
 
 
 def honest_paths(node: dict, strategy: dict, history: tuple[str, ...]) -> Iterator[list[str]]:

@@ -3,7 +3,7 @@
 The region cross-check (:func:`proofs.general.count_proof.cross_check`) compares the
 conjunction of conditions, so a count-game condition that the others imply could be
 wrong unseen. This check is finer: at a shape, every decision node of the game built from
-the spec (:func:`proofs.market_game.build_market_game`) gives, for each move other than
+the spec (:func:`proofs.game_build.build_market_game`) gives, for each move other than
 the honest one, the mover's honest value minus that move's (everyone honest afterwards,
 as :func:`proofs.incentives.properties.dominance_solvability` computes it); the count
 game's decision classes, their counts enumerated at the shape, give the same differences.
@@ -23,7 +23,8 @@ from proofs.general.count_proof import enumerated
 from proofs.incentives.formulas import to_sympy
 from proofs.incentives.properties import HonestValue
 from proofs.incentives.tree import compile_tree, nodes_of
-from proofs.market_game import MarketGameShape, build_market_game
+from proofs.market_game import MarketGameShape
+from proofs.game_build import build_market_game
 from spec.params import bisection_rounds
 
 Differences = set[tuple[str, sympy.Expr]]

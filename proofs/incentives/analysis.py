@@ -24,7 +24,7 @@ from proofs.incentives.properties import (
 from proofs.incentives.regions import Region
 from proofs.incentives.solver import Solver
 from proofs.incentives.tree import compile_tree
-from proofs.market_game import build_market_game
+from proofs.game_build import build_market_game
 
 
 def spec_rule(shape, solver: Solver) -> list[z3.BoolRef]:

@@ -38,7 +38,8 @@ from proofs.incentives.analysis import analyse
 from proofs.incentives.formulas import minimum_stakes, minimum_stakes_verified
 from proofs.incentives.regions import Region
 from proofs.incentives.solver import Solver
-from proofs.market_game import CONSTANTS, MarketGameShape, build_market_game, participation_constraints
+from proofs.market_game import CONSTANTS, MarketGameShape, participation_constraints
+from proofs.game_build import build_market_game
 from proofs.region_export import DEFAULT_PATH, is_current
 from proofs.results import CheckContext, CheckProvider, CheckResult, ProviderReport
 
@@ -55,7 +56,7 @@ SHAPES = (MarketGameShape(data_owners=1, vendors=1, steps=2),
 """Jobs the incentive game plays: one to three data owners, one to three vendors, and a
 dispute over two steps (one bisection round), four (two rounds) or eight (three). The
 three-vendor game has 41,947 nodes; the fast build
-(:func:`proofs.market_game.build_market_game`) writes it in about a second; the larger
+(:func:`proofs.game_build.build_market_game`) writes it in about a second; the larger
 shapes are :data:`LARGE_SHAPES`."""
 
 LARGE_SHAPES = (MarketGameShape(data_owners=3, vendors=3, steps=2),

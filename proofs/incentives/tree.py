@@ -60,7 +60,7 @@ def compile_tree(build: GameBuild) -> Node:
     """Parse the game's terms into polynomials and attach the honest strategy.
 
     The builder shares the JSON subtree of a state reached through several orders of
-    commuting moves (:func:`proofs.market_game.build_market_game`); such a subtree becomes
+    commuting moves (:func:`proofs.game_build.build_market_game`); such a subtree becomes
     one :class:`Node` here, so the analysis values it once (its evaluators memoise by
     node). The game is still the tree: a shared node stands for each of its copies, and
     its ``history`` names the first path to it (the others differ only in the order of

@@ -25,7 +25,8 @@ from proofs.games.jsonio import parse_game
 from proofs.games.point import Point
 from proofs.incentives.regions import Region
 from proofs.incentives.solver import Solver, admissible_samples, evaluate
-from proofs.market_game import MarketGameShape, build_market_game
+from proofs.market_game import MarketGameShape
+from proofs.game_build import build_market_game
 
 SHAPE = MarketGameShape(1, 1, 2)
 POINTS = 40

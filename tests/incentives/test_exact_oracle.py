@@ -13,7 +13,8 @@ from fractions import Fraction
 
 import pytest
 
-from proofs.market_game import MarketGameShape, build_market_game
+from proofs.market_game import MarketGameShape
+from proofs.game_build import build_market_game
 from spec.params import bisection_rounds, stake_requirements
 from .exact_oracle import (GameView, Oracle, admissible, formula_holds, honest_dominance,
                            value_of)

@@ -2,6 +2,7 @@
 steps) writes the very game the plain walk writes, on every shape small enough to walk
 plainly; and the comparison that says so does fail when the fast build is wrong."""
 
+import gc
 import os
 from fractions import Fraction
 from collections.abc import Hashable
@@ -10,11 +11,15 @@ from typing import Any
 
 import pytest
 
+import proofs.game_build as game_build
 import proofs.market_game as market_game
 from proofs.game_amounts import WIDTH, Amount, pack, printed, terms_of, to_sympy
 from proofs.game_stepper import Stepper
 from proofs.incentives.report import SHAPES
-from proofs.market_game import MarketGameShape, build_market_game
+from proofs.game_build import build_market_game
+from proofs.market_game import GameTooLarge, MarketGameShape
+from proofs.game_stepper import accepted_step
+from spec.machine import symbolic_step
 from spec.state import Market
 from tests.incentives.game_compare import differences
 
@@ -97,6 +102,48 @@ def test_the_comparison_finds_markets_interned_too_coarsely(monkeypatch):
 
     monkeypatch.setattr(Stepper, "canonical", coarse)
     assert _caught(plain, shape)
+
+
+def test_the_spec_refuses_a_silence_pass_that_skips_the_clock(monkeypatch):
+    """The fast build steps a silence's ticks and timeout without interning the markets in
+    between (``game_build.pass_deadline``): a pass that let no time go by (the timeout
+    asked before the deadline) must be refused by the spec, not written into the game."""
+    shape = MarketGameShape(1, 1, 2)
+    plain = build_market_game(shape, memoise=False)
+    passes: list[Market] = []
+
+    def clock_stopped(market: Market) -> Market:
+        passes.append(market)
+        return accepted_step(symbolic_step(market, game_build.TIMEOUT))
+
+    monkeypatch.setattr(game_build, "pass_deadline", clock_stopped)
+    assert _caught(plain, shape) and passes
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_the_fast_build_leaves_the_collector_as_it_found_it(enabled):
+    """The fast build pauses the garbage collector and resumes it after emptying its
+    tables; it must leave it as it was, also when it stops on the node budget."""
+    shape = MarketGameShape(1, 1, 2)
+    was = gc.isenabled()
+    try:
+        gc.enable() if enabled else gc.disable()
+        assert build_market_game(shape).nodes == build_market_game(shape, memoise=False).nodes
+        assert gc.isenabled() is enabled
+        with pytest.raises(GameTooLarge):
+            build_market_game(shape, node_budget=20)
+        assert gc.isenabled() is enabled
+    finally:
+        gc.enable() if was else gc.disable()
+
+
+def test_both_builds_stop_on_the_node_budget():
+    shape = MarketGameShape(1, 1, 2)
+    nodes = build_market_game(shape).nodes
+    for memoise in (True, False):
+        assert build_market_game(shape, node_budget=nodes, memoise=memoise).nodes == nodes
+        with pytest.raises(GameTooLarge):
+            build_market_game(shape, node_budget=nodes - 1, memoise=memoise)
 
 
 def test_the_comparison_finds_one_changed_payoff():

@@ -9,7 +9,8 @@ from proofs.incentives.analysis import analyse, rule_inside, spec_rule
 from proofs.incentives.properties import truthful_reporting, weak_immunity
 from proofs.incentives.solver import Solver
 from proofs.incentives.tree import compile_tree
-from proofs.market_game import MarketGameShape, build_market_game
+from proofs.market_game import MarketGameShape
+from proofs.game_build import build_market_game
 from proofs.games.terms import parse_poly
 
 SHAPES = [MarketGameShape(1, 1, 2), MarketGameShape(2, 1, 2), MarketGameShape(1, 2, 2)]

@@ -3,7 +3,8 @@
 import sympy
 
 import spec.actions
-from proofs.market_game import MarketGameShape, build_market_game
+from proofs.market_game import MarketGameShape
+from proofs.game_build import build_market_game
 
 P, F, C, V, Bv, G = sympy.symbols("P F C V Bv G")
 
