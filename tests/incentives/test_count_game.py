@@ -173,9 +173,9 @@ def test_every_shape_results_say_what_the_count_game_derives(analysed):
     collusion = results["collusion_resilience"]["count_game"]
     assert collusion["derived_for_all_counts"] == ["j >= 2 owners, no vendor, no developer",
                                                    "the developer with j >= 1 owners and no vendor",
-                                                   "the developer with k >= 1 vendors and no owner"]
-    assert collusion["not_derived"] == ["the developer with j >= 1 owners and k >= 1 vendors",
-                                        "k >= 1 vendors with j owners, no developer (j + k >= 2)"]
+                                                   "the developer with k >= 1 vendors and no owner",
+                                                   "k >= 1 vendors with j owners, no developer (j + k >= 2)"]
+    assert collusion["not_derived"] == ["the developer with j >= 1 owners and k >= 1 vendors"]
     assert "the premise is not needed" not in results["collusion_resilience"]["detail"]
     assert "derived from the count game for all counts" in truthful["detail"]
 
