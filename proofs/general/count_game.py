@@ -37,8 +37,10 @@ and weak immunity for every role (:data:`GAMES`). Dominance solvability is deriv
 the decision-node classes of :mod:`proofs.general.count_game_dominance`, the coalitions
 without a vendor from :mod:`proofs.general.count_game_coalitions` (decision 0131), the
 developer with vendors from :mod:`proofs.general.count_game_vendor_coalitions` (decision
-0132); the two other coalition classes with vendors are not derived from a count game, and
-:mod:`proofs.general.count_proof` says so in the results.
+0132), vendors with owners and no developer from
+:mod:`proofs.general.count_game_vendors_with_owners` (decision 0140); the developer with
+owners and vendors is not derived from a count game, and :mod:`proofs.general.count_proof`
+says so in the results.
 """
 
 from __future__ import annotations

@@ -21,8 +21,9 @@ composition in it), or a fixed number for one coalition of an analysed shape
 (:func:`proofs.general.count_proof.coalition_cross_check`).
 
 The classes with vendors are not built here: the developer with k >= 1 vendors and no
-owner is :mod:`proofs.general.count_game_vendor_coalitions` (decision 0132); the developer
-with owners and vendors, and vendors with owners, are not derived from a count game.
+owner is :mod:`proofs.general.count_game_vendor_coalitions` (decision 0132), vendors with
+owners and no developer :mod:`proofs.general.count_game_vendors_with_owners` (decision
+0140); the developer with owners and vendors is not derived from a count game.
 """
 
 from __future__ import annotations

@@ -28,10 +28,9 @@ settled here:
   pass only when every owner is a member (a span whose range is empty unless ``j = n``);
 * a member owner's defective dataset is complained about by the first non-member vendor
   to report its inputs; the ``f`` members before it (a count, ``0 <= f <= k``, exact for
-  a coalition of an analysed shape) may first misuse the data or complain falsely; when
-  every vendor is a member they may confirm the defective data, and the job then runs as
-  with correct data (a vendor's honest transcript starts from the datasets' commitments,
-  ``spec.actions.start_digest``).
+  a coalition of an analysed shape) may first misuse the data or complain falsely (about a
+  correct dataset, if one is left). No vendor can confirm defective inputs (the spec's
+  guard), so when every vendor is a member they complain or all stay silent.
 
 **Misuse.** A misuse by a member gains ``(n-j)*K*q`` (the members' own datasets' loss
 cancels their part); found and reported, the misuser's stake pays every owner K, the
@@ -62,6 +61,9 @@ class Planted:
     """A member convicted after the honest developer's dispute keeping its fee."""
     members_uncompensated: bool = False
     """A misuse conviction paying the member owners no compensation."""
+    complaint_free: bool = False
+    """A false complaint about the inputs costing the complainant nothing (no region sees
+    it: the condition it changes is implied; the value-by-value check does)."""
 
 
 SPEC = Planted()
@@ -87,15 +89,17 @@ def coalition_of(subject: str, vendors_in_job: int) -> Coalition:
 
 
 def vendors_owners_game(coalition: Coalition | None = None, planted: Planted = SPEC,
-                        outsider: bool = True) -> Node:
+                        outsider: bool = True, misuses: int = 1) -> Node:
     """The coalition's game (None: every j, k and f of the class, as spans; with
     ``outsider`` some vendor is not a member, ``1 <= k <= m - 1``, else ``k = m``: the two
-    cases are two games, so that each span's range is non-empty at its corners).
+    cases are two games, so that each span's range is non-empty at its corners), with
+    ``misuses`` opportunities (one: :func:`misuse_lemma` covers more; a coalition of an
+    analysed shape can be given one per member vendor, its whole game, for the tests).
 
     Before the data is released a member may end the job (an owner denies or stays
     silent, a vendor does not accept: every deposit back, 0). Member owners grant correct
-    data (honest) or d >= 1 of them a defective dataset. With correct data (or defective
-    data every vendor, a member, confirms) a member may misuse the data, then at the input
+    data (honest) or d >= 1 of them a defective dataset. With correct data a member may
+    misuse the data, then at the input
     reports the members confirm (honest), one complains about a correct dataset (its stake
     to the owners, G spent; the job ends) or g >= 1 stay silent (convicted at the
     deadline, the job resolved: the others get their fees without computing). At
@@ -118,22 +122,28 @@ def vendors_owners_game(coalition: Coalition | None = None, planted: Planted = S
     gain = (n - j) * K * q
     honest = j * P + k * (F - C)
     complained = (j - 1) * P - Bd
-    false_complaint = j * P - Bv - G
+    false_complaint = j * P if planted.complaint_free else j * P - Bv - G
     reported = j * P + (k - 1) * F - Bv + (0 if planted.members_uncompensated else j * K)
 
-    def found(continuation: Node) -> Node:
+    def found(continuation: Node, won: sympy.Expr) -> Node:
         """A found misuse: reported (by a member or, later, a non-member owner), or let pass
         when every owner is a member."""
         every_owner = fresh("x", n, j, "every owner in the coalition")
-        return Subject([("report_misuse", Leaf(gain + reported, "misuser convicted, the owners compensated")),
+        return Subject([("report_misuse", Leaf(won + reported, "misuser convicted, the owners compensated")),
                         ("ignore", Span(every_owner, continuation))],
                        "report_misuse", frozenset(), frozenset())
 
-    def with_misuse(stage: Callable[[sympy.Expr], Node]) -> Node:
-        """One misuse opportunity before ``stage`` (a member's, at its input report)."""
-        return Subject([("no_misuse", stage(sympy.Integer(0))),
-                        ("misuse_data", Chance([(q, "misuse_found", found(stage(gain))),
-                                                (1 - q, "misuse_unfound", stage(gain))]))],
+    def with_misuse(stage: Callable[[sympy.Expr], Node], opportunities: int = misuses,
+                    won: sympy.Expr = sympy.Integer(0)) -> Node:
+        """``opportunities`` misuse opportunities before ``stage`` (each a member's, at its
+        input report; the gains ``won`` so far kept)."""
+        if opportunities == 0:
+            return stage(won)
+        def after(gained: sympy.Expr) -> Node:
+            return with_misuse(stage, opportunities - 1, gained)
+        return Subject([("no_misuse", after(won)),
+                        ("misuse_data", Chance([(q, "misuse_found", found(after(won + gain), won + gain)),
+                                                (1 - q, "misuse_unfound", after(won + gain))]))],
                        "no_misuse", frozenset(), frozenset())
 
     def lazy_delivery(won: sympy.Expr) -> Node:
@@ -157,40 +167,55 @@ def vendors_owners_game(coalition: Coalition | None = None, planted: Planted = S
                                                      "silent members convicted")))],
                        "submit_honest", frozenset(), frozenset())
 
-    def inputs(defective: bool) -> Callable[[sympy.Expr], Node]:
-        def stage(won: sympy.Expr) -> Node:
-            unconfirmed = fresh("g", 1, k, "members silent at their input report")
-            g = unconfirmed.symbol
-            moves: list[tuple[str, Node]] = [
-                ("confirm_inputs", submissions(won)),
-                ("complain_correct", Leaf(won + false_complaint, "false complaint")),
-                ("silent", Span(unconfirmed, Leaf(won + j * P + (k - g) * F - g * Bv, "silent members convicted")))]
-            if defective:
-                moves.append(("complain_defective", Leaf(won + complained, "true complaint")))
-            return Subject(moves, "complain_defective" if defective else "confirm_inputs", frozenset(), frozenset())
-        return stage
-
-    def before_complaint(won: sympy.Expr) -> Node:
-        """A leading member's moves before a non-member complains about a defective dataset."""
-        return Subject([("let_complain", Leaf(won + complained, "a non-member complains")),
-                        ("complain_correct", Leaf(won + false_complaint, "false complaint"))],
-                       "let_complain", frozenset(), frozenset())
+    def inputs(won: sympy.Expr) -> Node:
+        """The input reports with correct data."""
+        unconfirmed = fresh("g", 1, k, "members silent at their input report")
+        g = unconfirmed.symbol
+        return Subject([("confirm_inputs", submissions(won)),
+                        ("complain_correct", Leaf(won + false_complaint, "false complaint")),
+                        ("silent", Span(unconfirmed, Leaf(won + j * P + (k - g) * F - g * Bv,
+                                                          "silent members convicted")))],
+                       "confirm_inputs", frozenset(), frozenset())
 
     def defective() -> Node:
+        """d >= 1 member owners grant a defective dataset: no vendor can confirm the inputs
+        (the spec's guard); the first non-member vendor to report complains about the
+        first defective dataset, and the members before it may first misuse the data,
+        complain about a correct dataset (if one is left, d < n) or stay silent; when every
+        vendor is a member they complain or all stay silent (convicted, the job resolved)."""
         some = fresh("d", 1, j, "members granting a defective dataset")
+
+        def false_complaint_if_correct_left(won: sympy.Expr) -> Node:
+            correct = fresh("x", some.symbol + 1, n, "a correct dataset")
+            return Span(correct, Leaf(won + false_complaint, "false complaint"))
+
+        def members_only(won: sympy.Expr) -> Node:
+            return Subject([("complain_defective", Leaf(won + complained, "true complaint")),
+                            ("complain_correct", false_complaint_if_correct_left(won)),
+                            ("silent", Leaf(won + j * P - k * Bv, "every vendor convicted of silence"))],
+                           "complain_defective", frozenset(), frozenset())
+
+        def before_complaint(won: sympy.Expr) -> Node:
+            """A leading member's moves before a non-member complains (true complaints and
+            silence end alike: the non-member's complaint, or the member's own)."""
+            return Subject([("let_complain", Leaf(won + complained, "the first defective dataset complained about")),
+                            ("complain_correct", false_complaint_if_correct_left(won))],
+                           "let_complain", frozenset(), frozenset())
+
         if not outsider:
-            return Span(some, with_misuse(inputs(True)))
+            return Span(some, with_misuse(members_only))
+        leading_misuses = misuses if coalition is None else min(misuses, coalition.leading)
         if coalition is None:
             leading = fresh("f", 0, k, "members reporting before the first non-member vendor")
         else:
             leading = fresh("f", coalition.leading, coalition.leading, "members before the first non-member")
         ahead = fresh("y", 1, leading.symbol, "a member reports before it")
         complaint = Subject([("let_complain", Leaf(complained, "a non-member complains")),
-                             ("lead", Span(ahead, with_misuse(before_complaint)))],
+                             ("lead", Span(ahead, with_misuse(before_complaint, leading_misuses)))],
                             "let_complain", frozenset(), frozenset())
         return Span(some, Span(leading, complaint))
 
-    root: Node = Subject([("grant", with_misuse(inputs(False))),
+    root: Node = Subject([("grant", with_misuse(inputs)),
                           ("grant_defective", defective()),
                           ("refuse", Leaf(sympy.Integer(0), "job ended before the data: deposits back"))],
                          "grant", frozenset(), frozenset())
@@ -260,10 +285,12 @@ def class_conditions(games: tuple[Node, ...]) -> list[Quantified]:
     return [condition for game in games for condition in collusion_resilience(game)]
 
 
-def coalition_game(subject: str, vendors_in_job: int, planted: Planted = SPEC) -> Node:
-    """The game of one coalition of an analysed shape (its counts and positions fixed)."""
+def coalition_game(subject: str, vendors_in_job: int, planted: Planted = SPEC, every_misuse: bool = False) -> Node:
+    """The game of one coalition of an analysed shape (its counts and positions fixed; with
+    ``every_misuse`` each member vendor has its own misuse opportunity, as in the spec)."""
     coalition = coalition_of(subject, vendors_in_job)
-    return vendors_owners_game(coalition, planted, outsider=coalition.vendors < vendors_in_job)
+    return vendors_owners_game(coalition, planted, outsider=coalition.vendors < vendors_in_job,
+                               misuses=coalition.vendors if every_misuse else 1)
 
 
 VENDORS_WITH_OWNERS_GAMES: tuple[tuple[Callable[[], tuple[Node, Node]],

@@ -10,6 +10,7 @@ import sympy
 import z3
 
 from proofs.general import count_proof
+from proofs.general.coalition_values import compare_values
 from proofs.general.closed_form import Bd, Bv, C, F, G, K, P, n, q
 from proofs.general.count_game import Chance, Leaf, Node, Span, Subject, candidates
 from proofs.general.count_game_coalitions import collusion_resilience, honest_value
@@ -136,3 +137,26 @@ def test_the_step_of_the_lemma_needs_its_premise():
     step = z3.Solver()
     step.add(p > 0, p <= 1, y <= h, w + p * d + (1 - p) * y > h)
     assert step.check() == z3.sat
+
+
+VALUE_SHAPES = (MarketGameShape(1, 1, 2), MarketGameShape(2, 1, 2), MarketGameShape(1, 2, 2),
+                MarketGameShape(2, 2, 2), MarketGameShape(3, 1, 2), MarketGameShape(1, 1, 4))
+
+
+@pytest.mark.parametrize("shape", VALUE_SHAPES, ids=str)
+def test_every_coalition_reaches_the_spec_s_values_exactly(shape):
+    """Value by value: the coalition's reachable summed payoffs in the spec-built game equal
+    the count game's (every member vendor with its own misuse opportunity)."""
+    results = compare_values(shape)
+    assert results and all(r["equal"] for r in results), [r for r in results if not r["equal"]]
+
+
+def test_the_value_check_sees_an_error_the_regions_cannot(analysed):
+    """A false complaint that costs nothing changes a condition the others imply: every
+    region still agrees, but the values differ for every coalition of 1 x 2."""
+    planted = Planted(complaint_free=True)
+    agreements = [a for a in count_proof.coalition_cross_check(analysed, owners_vendors_planted=planted)
+                  if a["subject"] == VENDORS_WITH_OWNERS]
+    assert agreements and all(a["agrees"] for a in agreements)
+    results = compare_values(MarketGameShape(1, 2, 2), planted)
+    assert results and not any(r["equal"] for r in results)
