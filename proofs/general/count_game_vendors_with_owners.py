@@ -98,11 +98,11 @@ def vendors_owners_game(coalition: Coalition | None = None, planted: Planted = S
 
     Before the data is released a member may end the job (an owner denies or stays
     silent, a vendor does not accept: every deposit back, 0). Member owners grant correct
-    data (honest) or d >= 1 of them a defective dataset. With correct data a member may
-    misuse the data, then at the input
-    reports the members confirm (honest), one complains about a correct dataset (its stake
-    to the owners, G spent; the job ends) or g >= 1 stay silent (convicted at the
-    deadline, the job resolved: the others get their fees without computing). At
+    data (honest) or d >= 1 of them a defective dataset (:func:`defective` inside). With
+    correct data a member may misuse the data, then at the input reports the members
+    confirm (honest), one complains about a correct dataset (its stake to the owners, G
+    spent; the job ends) or g >= 1 stay silent (convicted at the deadline, the job
+    resolved: the others get their fees without computing). At
     submission s members stay silent and a >= 1 submit lazily (or none lazy and s >= 1
     silent); nature audits with probability q and the honest developer disputes the last
     lazy vendor, a member, which is convicted whatever it answers."""
