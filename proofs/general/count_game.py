@@ -38,9 +38,8 @@ the decision-node classes of :mod:`proofs.general.count_game_dominance`, the coa
 without a vendor from :mod:`proofs.general.count_game_coalitions` (decision 0131), the
 developer with vendors from :mod:`proofs.general.count_game_vendor_coalitions` (decision
 0132), the developer with owners and vendors from
-:mod:`proofs.general.count_game_mixed_coalitions` (decision 0135); vendors with owners and
-no developer are not derived from a count game, and :mod:`proofs.general.count_proof` says
-so in the results.
+:mod:`proofs.general.count_game_mixed_coalitions` (decision 0135), and vendors with owners
+and no developer from :mod:`proofs.general.count_game_vendors_with_owners` (decision 0140).
 """
 
 from __future__ import annotations

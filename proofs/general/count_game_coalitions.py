@@ -22,8 +22,9 @@ composition in it), or a fixed number for one coalition of an analysed shape
 
 The classes with vendors are not built here: the developer with k >= 1 vendors and no
 owner is :mod:`proofs.general.count_game_vendor_coalitions` (decision 0132), the developer
-with owners and vendors :mod:`proofs.general.count_game_mixed_coalitions` (decision 0135);
-vendors with owners and no developer are not derived from a count game.
+with owners and vendors :mod:`proofs.general.count_game_mixed_coalitions` (decision 0135),
+vendors with owners and no developer :mod:`proofs.general.count_game_vendors_with_owners`
+(decision 0140).
 """
 
 from __future__ import annotations

@@ -67,6 +67,10 @@ from proofs.general.count_game_vendor_coalitions import (
     vendor_misuse_lemma,
 )
 from proofs.general.count_game_vendor_coalitions import Planted as VendorPlanted
+from proofs.general.count_game_vendors_with_owners import VENDORS_WITH_OWNERS, VENDORS_WITH_OWNERS_GAMES, coalition_game
+from proofs.general.count_game_vendors_with_owners import Planted as OwnersVendorsPlanted
+from proofs.general.count_game_vendors_with_owners import in_class
+from proofs.general.count_game_vendors_with_owners import misuse_lemma as vendors_owners_misuse_lemma
 from proofs.general.theorem import composition_of
 from proofs.general.theorem import Translator, equivalent, point_of
 from proofs.incentives.formulas import to_sympy
@@ -293,7 +297,7 @@ DOMINANCE_FAMILIES: tuple[tuple[str, str, Callable[[Any], list[Quantified]]], ..
 
 COUNT_GAMES: tuple[tuple[Callable[[], Any], Families], ...] = (
     *((build, families) for build, families in GAMES), (dominance_game, DOMINANCE_FAMILIES), *COALITION_GAMES,
-    *VENDOR_COALITION_GAMES, *MIXED_COALITION_GAMES)
+    *VENDOR_COALITION_GAMES, *MIXED_COALITION_GAMES, *VENDORS_WITH_OWNERS_GAMES)
 """Every count game with the families it gives: the three views (a game tree each), the
 decision-node classes for dominance solvability, and the coalition classes' games."""
 
@@ -363,13 +367,16 @@ def cross_check(analysed: Sequence[tuple[tuple[int, int, int, int], Sequence]], 
 
 def coalition_cross_check(analysed: Sequence[tuple[tuple[int, int, int, int], Sequence]],
                            planted: Planted = Planted(), vendor_planted: VendorPlanted = VendorPlanted(),
-                           mixed_planted: MixedPlanted = MixedPlanted()) -> list[dict]:
+                           mixed_planted: MixedPlanted = MixedPlanted(),
+                           owners_vendors_planted: OwnersVendorsPlanted = OwnersVendorsPlanted()) -> list[dict]:
     """Step 4 for the coalition classes (:mod:`proofs.general.count_game_coalitions`,
     :mod:`proofs.general.count_game_vendor_coalitions`,
-    :mod:`proofs.general.count_game_mixed_coalitions`): at every analysed shape, every
-    coalition of a class built there, its composition (and, for the developer with owners
-    and vendors, whether a member is the first vendor) fixed, against the exact region of
-    that coalition."""
+    :mod:`proofs.general.count_game_mixed_coalitions`,
+    :mod:`proofs.general.count_game_vendors_with_owners`): at every analysed shape, every
+    coalition of a class built there, its composition fixed (and its position where one
+    matters: for the developer with owners and vendors whether a member is the first vendor,
+    for vendors with owners its vendors' positions), against the exact region of that
+    coalition."""
     agreements = []
     for (owners, vendors, steps, rounds), regions in analysed:
         # coalitions of one composition (and position) have the same count-game conditions
@@ -389,6 +396,10 @@ def coalition_cross_check(analysed: Sequence[tuple[tuple[int, int, int, int], Se
             elif (subject := mixed_class_of(region.subject)) is not None:
                 key = (composition, "vendor1" in region.subject.split("+") or composition.vendors == vendors)
                 build = functools.partial(mixed_class_game, region.subject, vendors, mixed_planted)
+            elif in_class(composition):
+                subject = VENDORS_WITH_OWNERS
+                key = (composition, region.subject)
+                build = functools.partial(coalition_game, region.subject, vendors, owners_vendors_planted)
             else:
                 continue
             if key not in known:
@@ -409,12 +420,14 @@ def count_game_results(analysed: Sequence[tuple[tuple[int, int, int, int], Seque
     for build, families in COUNT_GAMES:
         game = build()
         derivations += derive(game, families)
-        if (build, families) not in COALITION_GAMES + VENDOR_COALITION_GAMES + MIXED_COALITION_GAMES:
+        if (build, families) not in (COALITION_GAMES + VENDOR_COALITION_GAMES + MIXED_COALITION_GAMES
+                                     + VENDORS_WITH_OWNERS_GAMES):
             agreements += cross_check(analysed, game, families)
     agreements += coalition_cross_check(analysed)
     for derivation in derivations:
         derivation.agreements = [a for a in agreements
                                  if (a["property"], a["subject"]) == (derivation.name, derivation.subject)]
     return {"derivations": derivations, "misuse_lemma": (misuse_lemma() and owner_misuse_lemma()
-                                                         and vendor_misuse_lemma() and mixed_misuse_lemma()),
+                                                         and vendor_misuse_lemma() and mixed_misuse_lemma()
+                                                         and vendors_owners_misuse_lemma()),
             "seconds": time.perf_counter() - started}

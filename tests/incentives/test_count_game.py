@@ -174,9 +174,10 @@ def test_every_shape_results_say_what_the_count_game_derives(analysed):
     assert collusion["derived_for_all_counts"] == ["j >= 2 owners, no vendor, no developer",
                                                    "the developer with j >= 1 owners and no vendor",
                                                    "the developer with k >= 1 vendors and no owner",
-                                                   "the developer with j >= 1 owners and k >= 1 vendors"]
-    assert collusion["not_derived"] == ["k >= 1 vendors with j owners, no developer (j + k >= 2)"]
-    assert "the premise is not needed" not in results["collusion_resilience"]["detail"]
+                                                   "the developer with j >= 1 owners and k >= 1 vendors",
+                                                   "k >= 1 vendors with j owners, no developer (j + k >= 2)"]
+    assert collusion["not_derived"] == []
+    assert "the premise is not needed" in results["collusion_resilience"]["detail"]
     assert "derived from the count game for all counts" in truthful["detail"]
 
 
