@@ -4,7 +4,7 @@ The region cross-check (:func:`proofs.general.count_proof.coalition_cross_check`
 conjunctions of conditions, so a deviation whose condition the others imply could be
 modelled wrongly unseen. This check is finer: at a shape, for every coalition of the class
 **k >= 1 vendors with j owners, no developer**, the set of values the coalition can reach
-in the game built from the spec (:func:`proofs.market_game.build_market_game`, valued as
+in the game built from the spec (:func:`proofs.game_build.build_market_game`, valued as
 :class:`proofs.incentives.candidates.Evaluator` values a coalition: its moves any, the
 others honest, expected over nature, no pruning) must equal the set the count game gives,
 its counts and positions fixed, every member vendor with its own misuse opportunity (as in
@@ -24,7 +24,8 @@ from proofs.general.count_proof import enumerated
 from proofs.incentives.candidates import Evaluator
 from proofs.incentives.formulas import to_sympy
 from proofs.incentives.tree import compile_tree
-from proofs.market_game import MarketGameShape, build_market_game
+from proofs.game_build import build_market_game
+from proofs.market_game import MarketGameShape
 from spec.params import bisection_rounds
 
 

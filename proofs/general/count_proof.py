@@ -1,8 +1,12 @@
 """Regions derived from the count game for all counts, and checked against the analysed shapes.
 
 For each family a count game covers (:data:`COUNT_GAMES`: the developer's, a vendor's
-and an owner's view, and every mover's decision-node classes for dominance solvability,
-:mod:`proofs.general.count_game_dominance`):
+and an owner's view, every mover's decision-node classes for dominance solvability,
+:mod:`proofs.general.count_game_dominance`, and the five coalition classes' games: owners
+alone and the developer with owners, :mod:`proofs.general.count_game_coalitions`; the
+developer with vendors, :mod:`proofs.general.count_game_vendor_coalitions`; the developer
+with owners and vendors, :mod:`proofs.general.count_game_mixed_coalitions`; vendors with
+owners, :mod:`proofs.general.count_game_vendors_with_owners`):
 
 1. **Eliminating the others' behaviour.** Each condition of the count game says "for every
    whole-number value of its behaviour counts, in their nested ranges, ``expression >= 0``".
