@@ -61,7 +61,7 @@ from dataclasses import dataclass
 import sympy
 import z3
 
-from proofs.general.closed_form import FAMILIES, Ba, Bd, Bv, C, F, G, K, P, R, V, m, n, q
+from proofs.general.closed_form import FAMILIES, Bd, Bv, G, K, P, m, n, q
 from proofs.general.count_game import (
     Candidate,
     Chance,
@@ -74,7 +74,7 @@ from proofs.general.count_game import (
     candidates,
 )
 from proofs.general.count_game_coalitions import collusion_resilience, honest_value
-from spec.params import dispute_compensation
+from proofs.general.count_game_vendor_stages import VendorStages
 
 DEVELOPER_WITH_OWNERS_AND_VENDORS = "the developer with j >= 1 owners and k >= 1 vendors"
 
@@ -134,72 +134,8 @@ def mixed_game(owners: int | None = None, vendors: int | None = None, vendor1_me
     k: sympy.Expr = vendor_span.symbol if vendor_span is not None else sympy.Integer(vendors or 0)
     gain = (n - j) * K * q
 
-    def ledger(honest_members: sympy.Expr) -> sympy.Expr:
-        """The coalition's summed ledger transfer at a settlement, less the members' compute."""
-        return -(n - j) * P - (m - k) * F - honest_members * C
-
-    def deal(value: sympy.Expr, not_computed: sympy.Expr, label: str) -> Node:
-        return Subject([("abstain", Leaf(value, label)),
-                        ("train_offchain", Leaf(value + V - not_computed * C, f"{label}, trained off-chain"))],
-                       "abstain", frozenset(), frozenset())
-
-    def disputed(value: sympy.Expr, delivered_value: sympy.Expr | None, not_computed: sympy.Expr,
-                 lazy: sympy.Expr | None, honest_member: bool) -> list[tuple[str, Node]]:
-        """The developer's disputes after an audit (as in decision 0132): ``value`` the
-        ledger as it stands, ``delivered_value`` what a refuted false claim leaves (None:
-        members were convicted, no model, the deal open), ``lazy`` the lazy members' count."""
-        moves: list[tuple[str, Node]] = []
-        if lazy is not None:
-            exists = fresh("y", 1, lazy, "a lazy member to dispute")
-            answered = fresh("b", 0, R, "rounds the lazy member answers")
-            moves.append(("dispute_lazy_member", Span(exists, Span(answered, deal(
-                value - dispute_compensation(G, answered.symbol), not_computed, "lazy member convicted")))))
-        if honest_member:
-            conceded = fresh("b", 0, R, "rounds before the honest member concedes")
-            answered = fresh("b", 0, R, "rounds the honest member answers")
-            assert delivered_value is not None
-            moves.append(("dispute_honest_member", Subject([
-                ("respondent_concedes", Span(conceded, deal(
-                    value - dispute_compensation(G, conceded.symbol), not_computed, "member convicted"))),
-                ("respondent_answers", Span(answered, Leaf(
-                    delivered_value - Ba + answered.symbol * G - dispute_compensation(G, answered.symbol),
-                    "false claim refuted")))],
-                "respondent_answers", frozenset(), frozenset())))
-        outsider = fresh("x", k + 1, m, "a vendor outside the coalition")
-        quits = fresh("i", 0, R, "rounds before the developer gives up")
-        refuted = "false claim against a non-member"
-        lost = (value if delivered_value is None else delivered_value) - Ba - dispute_compensation(G, quits.symbol)
-        moves.append(("dispute_non_member", Span(outsider, Span(quits, Leaf(lost, refuted) if delivered_value is not None
-                                                                else deal(lost, not_computed, refuted)))))
-        return moves
-
-    def audit(accepted: Node, disputes: list[tuple[str, Node]]) -> Node:
-        audited = Subject([("accept_result", accepted), ("silent", accepted), *disputes],
-                          "accept_result", frozenset(), frozenset())
-        return Chance([(q, "audit", audited), (1 - q, "no_audit", accepted)])
-
-    def submissions(won: sympy.Expr) -> Node:
-        all_honest = won + ledger(k) + V
-        honest_delivery = audit(Leaf(all_honest, "accepted"), disputed(won + ledger(k), all_honest, 0, None, True))
-        lazy = fresh("a", 1, k, "lazy members, no member silent")
-        lazy_value = won + ledger(k - lazy.symbol)
-        lazy_delivery = Span(lazy, audit(Leaf(lazy_value, "lazy result accepted: no good model"),
-                                         disputed(lazy_value, lazy_value, lazy.symbol, lazy.symbol, False)))
-        silent = fresh("s", 1, k - 1, "silent members, another member submits")
-        mixed_lazy = fresh("a", 0, k - silent.symbol - 1, "lazy members beside them")
-        resolved = won + ledger(k - silent.symbol - mixed_lazy.symbol)
-        not_computed = silent.symbol + mixed_lazy.symbol
-        silent_some = Span(silent, Span(mixed_lazy, audit(
-            deal(resolved, not_computed, "silent members convicted"),
-            disputed(resolved, None, not_computed, mixed_lazy.symbol, False))))
-        outsider = fresh("x", k + 1, m, "a vendor outside the coalition submits")
-        every_member_silent = Span(outsider, audit(deal(won + ledger(0), k, "every member convicted of silence"),
-                                                   disputed(won + ledger(0), None, k, None, False)))
-        everyone = fresh("x", m, k, "every vendor in the coalition")
-        nobody = Span(everyone, deal(won + ledger(0), m, "every vendor convicted of silence"))
-        return Subject([("submit_honest", honest_delivery), ("submit_lazy", lazy_delivery),
-                        ("silent_some", silent_some), ("silent_members", every_member_silent),
-                        ("silent_all", nobody)], "submit_honest", frozenset(), frozenset())
+    shared = VendorStages(fresh, k, n - j)
+    ledger, deal = shared.ledger, shared.deal
 
     members_paid = j * P if planted.complaint_pays_members else sympy.Integer(0)
     false_complaint = members_paid - Bv - G
@@ -207,7 +143,7 @@ def mixed_game(owners: int | None = None, vendors: int | None = None, vendor1_me
 
     def inputs(won: sympy.Expr) -> Node:
         unconfirmed = fresh("g", 1, k, "members silent at their input report")
-        return Subject([("confirm_inputs", submissions(won)),
+        return Subject([("confirm_inputs", shared.submissions(won)),
                         ("complain_correct", deal(won + false_complaint, m, "false complaint")),
                         ("silent", Span(unconfirmed, deal(won + ledger(0), m, "silent members convicted")))],
                        "confirm_inputs", frozenset(), frozenset())
