@@ -7,9 +7,11 @@ for the class **the developer with j >= 1 owners and k >= 1 vendors** of
 :data:`proofs.general.closed_form.FAMILIES`, for every shape: the coalition's owner count
 ``j`` and vendor count ``k`` are :class:`proofs.general.count_game.Behaviour` spans over
 ``1 <= j <= n`` and ``1 <= k <= m`` (or fixed, for one coalition of an analysed shape,
-with the one position that matters, below). With ``j = 0`` the game would be the one of
-:mod:`proofs.general.count_game_vendor_coalitions` (decision 0132), whose stages after the
-inputs it repeats with the members' prices kept in the coalition.
+with the one position that matters, below). The stages after the input reports
+(submission, audit, disputes, the off-chain deal) are those of
+:mod:`proofs.general.count_game_vendor_coalitions` (decision 0132), built by the one
+:class:`proofs.general.count_game_vendor_stages.VendorStages` with the members' prices
+kept in the coalition.
 
 **What the others do.** The n - j other owners grant correct data and report a found
 misuse; the m - k other vendors accept, confirm correct inputs, complain about the first
