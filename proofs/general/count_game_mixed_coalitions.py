@@ -313,14 +313,20 @@ def mixed_class_of(subject: str) -> str | None:
     return DEVELOPER_WITH_OWNERS_AND_VENDORS if "dev1" in names and owners >= 1 and vendors >= 1 else None
 
 
+def member_first(subject: str, vendor_count: int) -> bool:
+    """Whether a member of the coalition moves first among a shape's ``vendor_count``
+    vendors (vendor1 is a member, or every vendor is): the position its game is built with."""
+    names = members(subject)
+    return "vendor1" in names or sum(name.startswith("vendor") for name in names) == vendor_count
+
+
 def mixed_class_game(subject: str, vendor_count: int, planted: Planted = SPEC) -> Node:
     """The game of one coalition of a shape with ``vendor_count`` vendors: its owners and
-    vendors fixed, and whether a member moves first among the vendors (vendor1, or every
-    vendor a member)."""
+    vendors fixed, and whether a member moves first among the vendors (:func:`member_first`)."""
     names = members(subject)
     vendors = sum(name.startswith("vendor") for name in names)
-    first = "vendor1" in names or vendors == vendor_count
-    return mixed_game(sum(name.startswith("owner") for name in names), vendors, first, planted)
+    return mixed_game(sum(name.startswith("owner") for name in names), vendors,
+                      member_first(subject, vendor_count), planted)
 
 
 assert {subject for _, families in MIXED_COALITION_GAMES for _, subject, _ in families} <= {

@@ -59,6 +59,7 @@ from proofs.general.count_game_coalitions import collusion_resilience as coaliti
 from proofs.general.count_game_dominance import dominance_game, dominance_solvability
 from proofs.general.count_game_mixed_coalitions import (
     MIXED_COALITION_GAMES,
+    member_first,
     mixed_class_game,
     mixed_class_of,
     mixed_misuse_lemma,
@@ -398,7 +399,7 @@ def coalition_cross_check(analysed: Sequence[tuple[tuple[int, int, int, int], Se
                 key = (composition,)
                 build = functools.partial(vendor_class_game, composition, vendor_planted)
             elif (subject := mixed_class_of(region.subject)) is not None:
-                key = (composition, "vendor1" in region.subject.split("+") or composition.vendors == vendors)
+                key = (composition, member_first(region.subject, vendors))
                 build = functools.partial(mixed_class_game, region.subject, vendors, mixed_planted)
             elif in_class(composition):
                 subject = VENDORS_WITH_OWNERS
